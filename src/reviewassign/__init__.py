@@ -1,0 +1,1 @@
+"""reviewassign: assign cases to reviewer panels, with conflicts, composition rules and a proven optimum."""

@@ -1,0 +1,105 @@
+"""The exception tree of reviewassign.
+
+::
+
+    ReviewAssignError
+     ├── InputError          bad input; names the file, row and field (also a ValueError)
+     ├── InfeasibleError     the policy cannot be met; carries the solver status
+     ├── NoSolutionError     the time limit ran out before any assignment was found
+     └── ViolationsError     an assignment breaks hard rules; carries every violation
+
+Malformed models raise pydantic's ``ValidationError`` when built in Python; the file
+readers turn every such error into an :class:`InputError` naming the file, row and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._check import Violation
+
+__all__ = [
+    "InfeasibleError",
+    "InputError",
+    "NoSolutionError",
+    "ReviewAssignError",
+    "ViolationsError",
+]
+
+
+class ReviewAssignError(Exception):
+    """Base class of every error raised by reviewassign."""
+
+
+class InputError(ReviewAssignError, ValueError):
+    """Bad input: a file, row or field that does not hold what it must.
+
+    Parameters
+    ----------
+    message
+        What is wrong, naming the offending ids or values.
+    path
+        The file (or folder) read, if any.
+    row
+        The 1-based line number in a CSV file (the header is line 1), if any.
+    field
+        The column or key, e.g. ``"max_load"`` or ``"panel.max_per_region"``.
+
+    Examples
+    --------
+    >>> str(InputError("not an integer: 'x'", path="reviewers.csv", row=4, field="max_load"))
+    "reviewers.csv, row 4, field 'max_load': not an integer: 'x'"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.row = row
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return (", ".join(where) + ": " if where else "") + self.message
+
+
+class InfeasibleError(ReviewAssignError):
+    """No assignment satisfies every hard rule of the policy."""
+
+
+class NoSolutionError(ReviewAssignError):
+    """The time limit was reached before any assignment was found."""
+
+
+class ViolationsError(ReviewAssignError):
+    """An assignment breaks hard rules.
+
+    Parameters
+    ----------
+    violations
+        Every violation found, as returned by :func:`reviewassign.check`.
+    """
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        head = "; ".join(v.message for v in self.violations[:3])
+        more = len(self.violations) - 3
+        super().__init__(
+            f"{len(self.violations)} violation(s): {head}" + (f"; and {more} more" if more > 0 else "")
+        )

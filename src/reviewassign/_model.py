@@ -1,0 +1,251 @@
+"""The data model: cases, reviewers, conflicts, relations, affinities and the problem.
+
+Every model is a frozen pydantic model that forbids unknown fields. :class:`Problem`
+validates its cross-references (unknown or duplicate ids, loads, affinity ids); the same
+checks are available to the file readers through :func:`cross_reference_issues`, so that
+they can name the file and row of each mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "Affinity",
+    "Case",
+    "Conflict",
+    "Issue",
+    "Problem",
+    "Relation",
+    "Reviewer",
+    "cross_reference_issues",
+]
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""An identifier: a non-empty string, surrounding white space removed."""
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True)]
+"""A free label that may be empty (empty means unknown or undisclosed)."""
+
+Level = Annotated[int, Field(ge=1, le=3)]
+"""An expertise level: 1 familiar, 2 knowledgeable, 3 expert."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Reviewer(_Frozen):
+    """A reviewer and the attributes the policy rules read.
+
+    Examples
+    --------
+    >>> r = Reviewer(id="R1", region="Africa", country="KE", institution="KE-U1",
+    ...              gender="female", seniority="senior", expertise={"t1": 3},
+    ...              languages=("en", "fr"))
+    >>> r.expertise["t1"]
+    3
+    """
+
+    id: Id
+    region: Label = ""
+    country: Label = ""
+    institution: Label = ""
+    gender: Label = Field("", description="Free label; empty means undisclosed.")
+    seniority: Literal["senior", "junior", ""] = ""
+    expertise: dict[Id, Level] = Field(
+        default_factory=dict, description="Topic -> level (1 familiar, 2 knowledgeable, 3 expert)."
+    )
+    languages: tuple[Id, ...] = ()
+    min_load: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Overrides the policy's load.min for this reviewer."
+    )
+    max_load: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Overrides the policy's load.max for this reviewer."
+    )
+
+    @model_validator(mode="after")
+    def _loads_in_order(self) -> Reviewer:
+        if self.min_load is not None and self.max_load is not None and self.min_load > self.max_load:
+            raise ValueError(
+                f"reviewer {self.id!r}: min_load {self.min_load} exceeds max_load {self.max_load}"
+            )
+        return self
+
+
+class Case(_Frozen):
+    """A case (application, paper, proposal) that needs a panel.
+
+    Examples
+    --------
+    >>> c = Case(id="C1", region="Africa", country="KE", institution=("KE-U1",),
+    ...          topics={"t1": 1.0, "t2": 2.0}, language="en", applicants=("P1",))
+    >>> c.topics
+    {'t1': 1.0, 't2': 2.0}
+    """
+
+    id: Id
+    region: Label = ""
+    country: Label = ""
+    institution: tuple[Id, ...] = ()
+    topics: dict[Id, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Topic -> weight (default weight 1)."
+    )
+    language: Label = Field("", description="Empty: no language rule for this case.")
+    applicants: tuple[Id, ...] = Field((), description="Person ids of the applicants.")
+    panel_size: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Overrides the policy's panel_size for this case."
+    )
+
+
+class Conflict(_Frozen):
+    """A declared conflict of interest between a case and a reviewer."""
+
+    case: Id
+    reviewer: Id
+    reason: Label = "declared"
+
+
+class Relation(_Frozen):
+    """An undirected edge of the relation graph over reviewer and applicant ids."""
+
+    a: Id
+    b: Id
+    kind: Label = ""
+
+
+class Affinity(_Frozen):
+    """A given affinity score of a (case, reviewer) pair; overrides the computed one."""
+
+    case: Id
+    reviewer: Id
+    score: Annotated[float, Field(allow_inf_nan=False)]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A cross-reference mistake: which collection, which item, which field, what."""
+
+    collection: str
+    index: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.collection}[{self.index}].{self.field}: {self.message}"
+
+
+def _duplicates(
+    collection: str, ids: list[str], seen: set[str] | None = None
+) -> Iterator[Issue]:
+    seen = set() if seen is None else seen
+    for i, x in enumerate(ids):
+        if x in seen:
+            yield Issue(collection, i, "id", f"duplicate id {x!r}")
+        seen.add(x)
+
+
+def cross_reference_issues(
+    cases: tuple[Case, ...],
+    reviewers: tuple[Reviewer, ...],
+    conflicts: tuple[Conflict, ...] = (),
+    relations: tuple[Relation, ...] = (),
+    affinity: tuple[Affinity, ...] = (),
+) -> list[Issue]:
+    """Every cross-reference mistake among the parts of a problem.
+
+    Checks duplicate case and reviewer ids, that conflicts and affinities name known
+    cases and reviewers (and no pair twice), and that relations join known reviewer or
+    applicant ids.
+    """
+    issues: list[Issue] = []
+    case_ids = {c.id for c in cases}
+    reviewer_ids = {r.id for r in reviewers}
+    issues.extend(_duplicates("cases", [c.id for c in cases]))
+    issues.extend(_duplicates("reviewers", [r.id for r in reviewers]))
+    for i, c in enumerate(cases):
+        if len(set(c.applicants)) != len(c.applicants):
+            issues.append(Issue("cases", i, "applicants", f"case {c.id!r} lists an applicant twice"))
+    people = reviewer_ids | {p for c in cases for p in c.applicants}
+    for name, rows in (("conflicts", conflicts), ("affinity", affinity)):
+        pairs: set[tuple[str, str]] = set()
+        for i, row in enumerate(rows):
+            assert isinstance(row, Conflict | Affinity)
+            if row.case not in case_ids:
+                issues.append(Issue(name, i, "case", f"unknown case id {row.case!r}"))
+            if row.reviewer not in reviewer_ids:
+                issues.append(Issue(name, i, "reviewer", f"unknown reviewer id {row.reviewer!r}"))
+            if name == "affinity" and (row.case, row.reviewer) in pairs:
+                issues.append(
+                    Issue(name, i, "reviewer", f"pair ({row.case!r}, {row.reviewer!r}) given twice")
+                )
+            pairs.add((row.case, row.reviewer))
+    for i, rel in enumerate(relations):
+        for end in ("a", "b"):
+            who = getattr(rel, end)
+            if who not in people:
+                issues.append(
+                    Issue("relations", i, end, f"{who!r} is neither a reviewer nor an applicant")
+                )
+    return issues
+
+
+class Problem(_Frozen):
+    """An assignment problem: the cases, the reviewers and what is known about them.
+
+    Validates its cross-references: ids are unique, conflicts and affinities name known
+    cases and reviewers, relations join known reviewer or applicant ids.
+
+    Examples
+    --------
+    >>> p = Problem(
+    ...     cases=[Case(id="C1", topics={"t1": 1})],
+    ...     reviewers=[Reviewer(id="R1", expertise={"t1": 3}),
+    ...                Reviewer(id="R2", expertise={"t1": 1})],
+    ... )
+    >>> len(p.cases), len(p.reviewers)
+    (1, 2)
+    >>> Problem(cases=[Case(id="C1")], reviewers=[],
+    ...         conflicts=[Conflict(case="C1", reviewer="R9")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Problem
+      Value error, conflicts[0].reviewer: unknown reviewer id 'R9' ...
+    """
+
+    cases: tuple[Case, ...]
+    reviewers: tuple[Reviewer, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    affinity: tuple[Affinity, ...] = Field(
+        (), description="Given scores; they override the computed affinity of their pairs."
+    )
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Problem:
+        issues = cross_reference_issues(
+            self.cases, self.reviewers, self.conflicts, self.relations, self.affinity
+        )
+        if issues:
+            shown = "; ".join(str(i) for i in issues[:5])
+            more = f"; and {len(issues) - 5} more" if len(issues) > 5 else ""
+            raise ValueError(shown + more)
+        return self
+
+    def case(self, case_id: str) -> Case:
+        """The case with this id (``KeyError`` if there is none)."""
+        return self._case_index()[case_id]
+
+    def reviewer(self, reviewer_id: str) -> Reviewer:
+        """The reviewer with this id (``KeyError`` if there is none)."""
+        return self._reviewer_index()[reviewer_id]
+
+    def _case_index(self) -> Mapping[str, Case]:
+        return {c.id: c for c in self.cases}
+
+    def _reviewer_index(self) -> Mapping[str, Reviewer]:
+        return {r.id: r for r in self.reviewers}

@@ -1,0 +1,145 @@
+"""The assignment policy: what a panel must look like and what the solve maximises.
+
+Every key has a default and the defaults are neutral: no panel-composition rule is on
+until the policy turns it on. The semantics of each key are stated here, once; the model
+builder (``_cpsat``) and the checker (``_check``) each implement them independently.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "ConflictPolicy",
+    "ExpertisePolicy",
+    "LoadPolicy",
+    "ObjectivePolicy",
+    "PanelPolicy",
+    "Policy",
+]
+
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LoadPolicy(_Section):
+    """Reviews per reviewer; a reviewer's own ``min_load`` and ``max_load`` override these."""
+
+    min: NonNegative = Field(0, description="Fewest reviews per reviewer.")
+    max: NonNegative = Field(6, description="Most reviews per reviewer.")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> LoadPolicy:
+        if self.min > self.max:
+            raise ValueError(f"load.min ({self.min}) exceeds load.max ({self.max})")
+        return self
+
+
+class ConflictPolicy(_Section):
+    """Which pairs are conflicts of interest. Declared conflicts always apply."""
+
+    same_institution: bool = Field(
+        True, description="Conflict if the reviewer's institution is among the case's."
+    )
+    same_country: bool = Field(
+        False, description="Conflict if the reviewer's country is the case's country."
+    )
+    relation_distance: NonNegative = Field(
+        1,
+        description=(
+            "0 off; d: conflict if the relation-graph distance between the reviewer and any "
+            "applicant of the case is at most d. A reviewer never reviews their own case."
+        ),
+    )
+
+
+class PanelPolicy(_Section):
+    """Per-case panel composition. Every rule is hard."""
+
+    max_per_region: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Most seats from one region (None: no limit)."
+    )
+    min_regions: NonNegative = Field(0, description="Fewest distinct regions on a panel.")
+    own_region: Literal["any", "exclude", "at_least_one"] = Field(
+        "any",
+        description=(
+            '"exclude": no reviewer from the case\'s region; "at_least_one": at least one '
+            "reviewer from it."
+        ),
+    )
+    max_per_gender: Annotated[int, Field(ge=1)] | None = Field(
+        None,
+        description="Most seats of one disclosed gender; undisclosed seats count for none.",
+    )
+    min_genders: NonNegative = Field(0, description="Fewest distinct disclosed genders.")
+    min_senior: NonNegative = Field(0, description='Fewest seats held by seniority "senior".')
+    language: bool = Field(
+        True, description="Every member lists the case's language (cases without one: no rule)."
+    )
+
+
+class ExpertisePolicy(_Section):
+    """Which topics a panel must cover, and what covering means."""
+
+    min_level: Annotated[int, Field(ge=1, le=3)] = Field(
+        2, description="A reviewer covers topic t if their level in t is at least this."
+    )
+    coverage: Literal["all", "any", "none"] = Field(
+        "none",
+        description='"all": every case topic is covered; "any": at least one is; "none": no rule.',
+    )
+
+
+class ObjectivePolicy(_Section):
+    """What the solve maximises."""
+
+    kind: Literal["affinity", "fairness"] = Field(
+        "affinity",
+        description=(
+            '"affinity": the total affinity; "fairness": the worst case\'s panel affinity '
+            "first, then the total."
+        ),
+    )
+    load_spread: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        0.0,
+        description=(
+            "Weight per unit of (largest load - smallest load) among all reviewers, "
+            "subtracted from the objective."
+        ),
+    )
+
+
+class Policy(BaseModel):
+    """An assignment policy. ``Policy()`` is the neutral default.
+
+    Examples
+    --------
+    >>> Policy().panel.own_region
+    'any'
+    >>> award = Policy(panel={"max_per_region": 1, "own_region": "exclude"},
+    ...                expertise={"coverage": "all"})
+    >>> award.panel.max_per_region, award.load.max
+    (1, 6)
+    >>> Policy(panel={"max_per_regoin": 1})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Policy
+    panel.max_per_regoin
+      Extra inputs are not permitted ...
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    panel_size: Annotated[int, Field(ge=1)] = Field(
+        3, description="Seats per case; a case's own panel_size overrides it."
+    )
+    load: LoadPolicy = LoadPolicy()
+    conflicts: ConflictPolicy = ConflictPolicy()
+    panel: PanelPolicy = PanelPolicy()
+    expertise: ExpertisePolicy = ExpertisePolicy()
+    objective: ObjectivePolicy = ObjectivePolicy()

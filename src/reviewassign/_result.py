@@ -1,0 +1,203 @@
+"""What a solve returns: the status, the assignment, the objective, its bound and stats."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ._errors import InfeasibleError, NoSolutionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._check import Metrics
+
+__all__ = ["Assignment", "Phase", "Result", "Stats", "Status"]
+
+
+class Status(enum.Enum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"
+    """The assignment is proven optimal (at the resolution recorded in the stats)."""
+    FEASIBLE = "feasible"
+    """The assignment meets every hard rule; optimality is not proven (see ``gap``)."""
+    INFEASIBLE = "infeasible"
+    """No assignment meets every hard rule."""
+    NO_SOLUTION = "no_solution"
+    """The time limit was reached before any assignment was found."""
+
+
+class Assignment(Mapping[str, tuple[str, ...]]):
+    """A read-only mapping of case id to the sorted tuple of its reviewer ids.
+
+    Examples
+    --------
+    >>> a = Assignment({"C2": ["R3", "R1"], "C1": ["R2"]})
+    >>> a["C2"]
+    ('R1', 'R3')
+    >>> list(a.pairs())
+    [('C1', 'R2'), ('C2', 'R1'), ('C2', 'R3')]
+    >>> a.loads()
+    {'R1': 1, 'R2': 1, 'R3': 1}
+    """
+
+    __slots__ = ("_panels",)
+
+    def __init__(self, panels: Mapping[str, Iterable[str]] | None = None) -> None:
+        items = {} if panels is None else panels
+        self._panels: dict[str, tuple[str, ...]] = {
+            c: tuple(sorted(items[c])) for c in sorted(items)
+        }
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Assignment:
+        """Build an assignment from ``(case, reviewer)`` pairs."""
+        panels: dict[str, list[str]] = {}
+        for case, reviewer in pairs:
+            panels.setdefault(case, []).append(reviewer)
+        return cls(panels)
+
+    def __getitem__(self, case: str) -> tuple[str, ...]:
+        return self._panels[case]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._panels)
+
+    def __len__(self) -> int:
+        return len(self._panels)
+
+    def __repr__(self) -> str:
+        return f"Assignment({self._panels!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Assignment):
+            return self._panels == other._panels
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._panels.items()))
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """Every ``(case, reviewer)`` pair, sorted by case then reviewer."""
+        for case, panel in self._panels.items():
+            for reviewer in panel:
+                yield case, reviewer
+
+    def loads(self) -> dict[str, int]:
+        """Reviews per assigned reviewer, sorted by reviewer id."""
+        counts: dict[str, int] = {}
+        for _, reviewer in self.pairs():
+            counts[reviewer] = counts.get(reviewer, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """A plain ``{case: [reviewer, ...]}`` dictionary (sorted), for JSON."""
+        return {c: list(p) for c, p in self._panels.items()}
+
+
+class Phase(BaseModel):
+    """One phase of a solve: its name, wall time and what it ended with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    seconds: float
+    status: str = ""
+    objective: float | None = None
+    bound: float | None = None
+
+
+class Stats(BaseModel):
+    """How a result was obtained: enough to reproduce it and to judge its cost."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    wall_time: float
+    phases: tuple[Phase, ...] = ()
+    seed: int = 0
+    workers: int = 1
+    time_limit: float | None = None
+    library_version: str = ""
+    ortools_version: str = ""
+    input_hash: str = ""
+    resolution: float = 1e-6
+    """Affinities are scaled to integer multiples of this inside the solver."""
+    cases: int = 0
+    reviewers: int = 0
+    eligible_pairs: int = 0
+    conflicts: int = 0
+    """Pairs excluded as conflicts of interest."""
+    excluded_by_policy: int = 0
+    """Further pairs excluded by panel rules that act on single pairs (language, own region)."""
+    worst_case: float | None = None
+    """Fairness objective: the worst panel affinity reached."""
+    worst_case_bound: float | None = None
+    """Fairness objective: the proven upper bound of the worst panel affinity."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of :func:`reviewassign.solve`.
+
+    ``objective`` is computed from the returned assignment in the policy's units: total
+    affinity minus ``load_spread`` times the load spread. Under the fairness objective,
+    the worst panel affinity is maximised first; it is in ``metrics.worst_case`` and,
+    with its bound, in ``stats``. ``bound`` is a proven upper bound of ``objective``
+    and ``gap`` is ``(bound - objective) / max(|objective|, 1e-9)``.
+    """
+
+    status: Status
+    assignment: Assignment
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    stats: Stats
+    metrics: Metrics | None = None
+    conflicts_avoided: Mapping[str, int] = field(default_factory=dict)
+    """Conflicted pairs by reason (a pair with several reasons counts under each)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the result holds an assignment (OPTIMAL or FEASIBLE)."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def raise_for_status(self) -> Result:
+        """Return ``self`` if it holds an assignment, else raise the matching error."""
+        if self.status is Status.INFEASIBLE:
+            raise InfeasibleError("no assignment meets every hard rule of the policy")
+        if self.status is Status.NO_SOLUTION:
+            raise NoSolutionError("the time limit was reached before any assignment was found")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary: status, objective, bound, gap, assignment, stats, metrics."""
+        return {
+            "status": self.status.value,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "assignment": self.assignment.to_dict(),
+            "stats": self.stats.model_dump(mode="json"),
+            "metrics": None if self.metrics is None else self.metrics.model_dump(mode="json"),
+            "conflicts_avoided": dict(self.conflicts_avoided),
+        }
+
+    def to_json(self, *, indent: int | None = 1) -> str:
+        """The result as JSON text (keys in a fixed order, so equal results give equal text)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    def to_csv(self) -> str:
+        """The assignment as ``case,reviewer`` CSV rows, sorted, with a header."""
+        return assignment_to_csv(self.assignment)
+
+
+def assignment_to_csv(assignment: Mapping[str, Sequence[str]]) -> str:
+    """CSV text of an assignment: a ``case,reviewer`` header, then one sorted row per pair."""
+    from ._io import csv_text  # local: _io imports this module
+
+    pairs = Assignment(assignment).pairs()
+    return csv_text(["case", "reviewer"], ([c, r] for c, r in pairs))
