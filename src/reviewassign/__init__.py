@@ -1,1 +1,80 @@
-"""reviewassign: assign cases to reviewer panels, with conflicts, composition rules and a proven optimum."""
+"""reviewassign: assign cases to reviewer panels with conflicts of interest, panel
+composition rules and a proven optimum.
+
+Examples
+--------
+>>> import reviewassign as ra
+>>> problem = ra.Problem(
+...     cases=[ra.Case(id="C1", region="Africa", topics={"t1": 1})],
+...     reviewers=[ra.Reviewer(id=f"R{i}", region=g, expertise={"t1": 2})
+...                for i, g in enumerate(["Africa", "Arab States", "Europe and North America"])],
+... )
+>>> policy = ra.Policy(panel_size=2, panel={"own_region": "exclude"})
+>>> result = ra.solve(problem, policy)
+>>> result.assignment["C1"]
+('R1', 'R2')
+>>> ra.check(problem, policy, result.assignment)
+[]
+"""
+
+from ._check import Metrics, Violation, check, evaluate
+from ._conflicts import ConflictPair, conflicts
+from ._errors import (
+    InfeasibleError,
+    InputError,
+    NoSolutionError,
+    ReviewAssignError,
+    ViolationsError,
+)
+from ._io import load_assignment, load_policy, load_problem, save_problem, save_result
+from ._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from ._policy import (
+    ConflictPolicy,
+    ExpertisePolicy,
+    LoadPolicy,
+    ObjectivePolicy,
+    PanelPolicy,
+    Policy,
+)
+from ._result import Assignment, Phase, Progress, Result, Stats, Status
+from ._solve import solve
+from ._version import __version__
+
+__all__ = [
+    "Affinity",
+    "Assignment",
+    "Case",
+    "Conflict",
+    "ConflictPair",
+    "ConflictPolicy",
+    "ExpertisePolicy",
+    "InfeasibleError",
+    "InputError",
+    "LoadPolicy",
+    "Metrics",
+    "NoSolutionError",
+    "ObjectivePolicy",
+    "PanelPolicy",
+    "Phase",
+    "Policy",
+    "Problem",
+    "Progress",
+    "Relation",
+    "Result",
+    "ReviewAssignError",
+    "Reviewer",
+    "Stats",
+    "Status",
+    "Violation",
+    "ViolationsError",
+    "__version__",
+    "check",
+    "conflicts",
+    "evaluate",
+    "load_assignment",
+    "load_policy",
+    "load_problem",
+    "save_problem",
+    "save_result",
+    "solve",
+]

@@ -15,7 +15,7 @@ from ._errors import InfeasibleError, NoSolutionError
 if TYPE_CHECKING:  # pragma: no cover
     from ._check import Metrics
 
-__all__ = ["Assignment", "Phase", "Result", "Stats", "Status"]
+__all__ = ["Assignment", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
 
 
 class Status(enum.Enum):
@@ -97,6 +97,42 @@ class Assignment(Mapping[str, tuple[str, ...]]):
     def to_dict(self) -> dict[str, list[str]]:
         """A plain ``{case: [reviewer, ...]}`` dictionary (sorted), for JSON."""
         return {c: list(p) for c, p in self._panels.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress report handed to ``solve(..., progress=callback)`` on each new incumbent.
+
+    ``objective`` and ``bound`` are in the policy's units (under the fairness objective,
+    the ``"worst_case"`` phase reports the worst panel affinity).
+    """
+
+    phase: str
+    elapsed: float
+    objective: float
+    bound: float
+
+    @property
+    def gap(self) -> float:
+        """Relative distance from the incumbent to the bound."""
+        return relative_gap(self.objective, self.bound)
+
+    def __str__(self) -> str:
+        return (
+            f"[{self.elapsed:7.2f} s] {self.phase}: incumbent {self.objective:.4f}, "
+            f"bound {self.bound:.4f}, gap {100 * self.gap:.3f} %"
+        )
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(bound - objective) / max(|objective|, 1e-9)``, never negative.
+
+    Examples
+    --------
+    >>> relative_gap(99.0, 100.0)
+    0.010101010101010102
+    """
+    return max(0.0, bound - objective) / max(abs(objective), 1e-9)
 
 
 class Phase(BaseModel):

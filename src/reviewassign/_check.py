@@ -1,0 +1,756 @@
+"""The executable specification: :func:`check` every hard rule, :func:`evaluate` any assignment.
+
+This module restates SPEC.md's semantics directly and shares no code with the model
+builder: it reads only the data model (``_model``) and the policy (``_policy``), and
+computes conflicts, relation distances and affinities itself, in the plainest way.
+
+Choices where SPEC.md is silent, stated once here:
+
+- An empty region is a region label of its own, ``""``, for every panel rule: two
+  reviewers without a region are two seats of the same region for ``max_per_region``,
+  count as one region for ``min_regions``, and are "from the case's region" for
+  ``own_region`` when the case has no region either. (Genders differ on purpose, as
+  SPEC.md says: an undisclosed gender counts for no gender.)
+- A reviewer id that is not in the problem is reported and takes no seat, so the panel it
+  was listed on is judged (size, composition) without it; a reviewer listed twice on one
+  panel is reported and takes one seat. A case id that is not in the problem is reported
+  and its panel is ignored (its seats count towards no load).
+- A reviewer who is an applicant of the case is reported under ``conflicts.applicant``
+  (whatever ``relation_distance`` is) and not again under ``conflicts.relation_distance``
+  for their zero distance to themselves.
+- Every rule is judged on every panel, empty ones included: an empty panel under
+  ``min_regions = 2`` breaks both ``panel_size`` and ``panel.min_regions``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+
+import networkx as nx  # type: ignore[import-untyped, unused-ignore]
+from pydantic import BaseModel, ConfigDict
+
+from ._model import Case, Problem, Reviewer
+from ._policy import Policy
+
+__all__ = ["RULES", "Metrics", "Violation", "check", "evaluate"]
+
+RULES: tuple[str, ...] = (
+    "assignment.unknown_case",
+    "assignment.unknown_reviewer",
+    "assignment.duplicate",
+    "panel_size",
+    "load.min",
+    "load.max",
+    "conflicts.declared",
+    "conflicts.same_institution",
+    "conflicts.same_country",
+    "conflicts.relation_distance",
+    "conflicts.applicant",
+    "panel.max_per_region",
+    "panel.min_regions",
+    "panel.own_region",
+    "panel.max_per_gender",
+    "panel.min_genders",
+    "panel.min_senior",
+    "panel.language",
+    "expertise.coverage",
+)
+"""Every rule :func:`check` knows, in the order its violations are listed."""
+
+_RULE_ORDER = {rule: i for i, rule in enumerate(RULES)}
+
+UNDISCLOSED = "undisclosed"
+"""The key of undisclosed (empty) genders in :class:`Metrics`."""
+
+
+class Violation(BaseModel):
+    """One broken hard rule: which rule, which case and reviewer, and what, in plain words.
+
+    Examples
+    --------
+    >>> v = Violation(rule="load.max", case=None, reviewer="R0003",
+    ...               message="reviewer R0003 has 7 reviews; at most 6 allowed")
+    >>> str(v)
+    'load.max: reviewer R0003 has 7 reviews; at most 6 allowed'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    """The policy key or rule name, one of :data:`RULES`."""
+    case: str | None
+    """The case concerned, or ``None`` for a rule about a reviewer alone (loads)."""
+    reviewer: str | None
+    """The reviewer concerned, or ``None`` for a rule about a whole panel."""
+    message: str
+    """What is wrong, naming ids and numbers."""
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def _sort_key(v: Violation) -> tuple[int, str, str, str]:
+    return (_RULE_ORDER.get(v.rule, len(RULES)), v.case or "", v.reviewer or "", v.message)
+
+
+def _ids(case_id: str, listed: Sequence[str]) -> list[str]:
+    # A bare string is a Sequence[str] too; reading "R0001" as five reviewers would be silent
+    # nonsense, so refuse it.
+    if isinstance(listed, str):
+        raise TypeError(
+            f"the panel of case {case_id!r} must be a sequence of reviewer ids, not the string "
+            f"{listed!r}"
+        )
+    return list(listed)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _region_name(region: str) -> str:
+    return region if region else "no region"
+
+
+# --------------------------------------------------------------------------------------
+# check
+
+
+def check(
+    problem: Problem, policy: Policy | None, assignment: Mapping[str, Sequence[str]]
+) -> list[Violation]:
+    """Every violation of a hard rule by an assignment, not just the first.
+
+    Parameters
+    ----------
+    problem
+        The cases and reviewers.
+    policy
+        The policy whose hard rules apply; ``None`` means ``Policy()``.
+    assignment
+        Case id -> reviewer ids. A case missing from the mapping has an empty panel.
+
+    Returns
+    -------
+    list of Violation
+        Sorted by rule (in the order of :data:`RULES`), then case, then reviewer; empty if
+        the assignment meets every rule.
+
+    Examples
+    --------
+    >>> from reviewassign._model import Case, Problem, Reviewer
+    >>> problem = Problem(
+    ...     cases=[Case(id="C1", region="Africa"), Case(id="C2", region="Asia")],
+    ...     reviewers=[Reviewer(id="R1", region="Africa"), Reviewer(id="R2", region="Asia")],
+    ... )
+    >>> policy = Policy(panel_size=1, panel={"own_region": "exclude"})
+    >>> check(problem, policy, {"C1": ["R2"], "C2": ["R1"]})
+    []
+    >>> for v in check(problem, policy, {"C1": ["R1"]}):
+    ...     print(v)
+    panel_size: case C2 has 0 reviewers; exactly 1 required
+    panel.own_region: reviewer R1 is from Africa, the region of case C1; the policy excludes it
+    """
+    policy = Policy() if policy is None else policy
+    cases = {c.id: c for c in problem.cases}
+    reviewers = {r.id: r for r in problem.reviewers}
+    found: list[Violation] = []
+
+    # The panels as judged: every problem case, each known reviewer once, in listed order.
+    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
+    for case_id, listed in assignment.items():
+        counts = Counter(_ids(case_id, listed))
+        if case_id not in cases:
+            found.append(
+                Violation(
+                    rule="assignment.unknown_case",
+                    case=case_id,
+                    reviewer=None,
+                    message=f"the assignment names case {case_id}, which is not in the problem",
+                )
+            )
+        for reviewer_id, times in counts.items():
+            if reviewer_id not in reviewers:
+                found.append(
+                    Violation(
+                        rule="assignment.unknown_reviewer",
+                        case=case_id,
+                        reviewer=reviewer_id,
+                        message=(
+                            f"case {case_id} lists reviewer {reviewer_id}, "
+                            "who is not in the problem"
+                        ),
+                    )
+                )
+            if times > 1:
+                found.append(
+                    Violation(
+                        rule="assignment.duplicate",
+                        case=case_id,
+                        reviewer=reviewer_id,
+                        message=(
+                            f"case {case_id} lists reviewer {reviewer_id} {times} times; "
+                            "a reviewer holds at most one seat on a panel"
+                        ),
+                    )
+                )
+            if case_id in cases and reviewer_id in reviewers:
+                panels[case_id].append(reviewers[reviewer_id])
+
+    declared = _declared_conflicts(problem)
+    relations = _RelationGraph(problem)
+    for case in problem.cases:
+        panel = panels[case.id]
+        found.extend(_check_panel_size(case, panel, policy))
+        found.extend(_check_conflicts(case, panel, policy, declared, relations))
+        found.extend(_check_composition(case, panel, policy))
+        found.extend(_check_coverage(case, panel, policy))
+    found.extend(_check_loads(problem, panels, policy))
+    return sorted(found, key=_sort_key)
+
+
+def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    size = case.panel_size if case.panel_size is not None else policy.panel_size
+    if len(panel) != size:
+        yield Violation(
+            rule="panel_size",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has {_plural(len(panel), 'reviewer')}; exactly {size} required"
+            ),
+        )
+
+
+def _check_loads(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    loads = Counter(r.id for panel in panels.values() for r in panel)
+    for reviewer in problem.reviewers:
+        load = loads[reviewer.id]
+        if reviewer.min_load is not None:
+            least, whose = reviewer.min_load, "the reviewer's min_load"
+        else:
+            least, whose = policy.load.min, "load.min"
+        if reviewer.max_load is not None:
+            most, whose_max = reviewer.max_load, "the reviewer's max_load"
+        else:
+            most, whose_max = policy.load.max, "load.max"
+        if load < least:
+            yield Violation(
+                rule="load.min",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(load, 'review')}; "
+                    f"at least {least} required ({whose})"
+                ),
+            )
+        if load > most:
+            yield Violation(
+                rule="load.max",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(load, 'review')}; "
+                    f"at most {most} allowed ({whose_max})"
+                ),
+            )
+
+
+def _declared_conflicts(problem: Problem) -> dict[tuple[str, str], list[str]]:
+    """(case, reviewer) -> the reasons of its declared conflicts."""
+    declared: dict[tuple[str, str], list[str]] = {}
+    for conflict in problem.conflicts:
+        declared.setdefault((conflict.case, conflict.reviewer), []).append(conflict.reason)
+    return declared
+
+
+class _RelationGraph:
+    """The undirected relation graph, with distances from applicants computed on demand."""
+
+    def __init__(self, problem: Problem) -> None:
+        self._graph = nx.Graph()
+        self._graph.add_edges_from((rel.a, rel.b) for rel in problem.relations)
+        self._near: dict[tuple[str, int], dict[str, int]] = {}
+
+    def near(self, person: str, cutoff: int) -> dict[str, int]:
+        """Person id -> graph distance from ``person``, for distances up to ``cutoff``."""
+        key = (person, cutoff)
+        if key not in self._near:
+            if person in self._graph:
+                lengths = nx.single_source_shortest_path_length(self._graph, person, cutoff=cutoff)
+                self._near[key] = {str(who): int(d) for who, d in lengths.items()}
+            else:  # a person without relations is near nobody but themselves
+                self._near[key] = {person: 0}
+        return self._near[key]
+
+
+def _check_conflicts(
+    case: Case,
+    panel: list[Reviewer],
+    policy: Policy,
+    declared: Mapping[tuple[str, str], list[str]],
+    relations: _RelationGraph,
+) -> Iterator[Violation]:
+    rules = policy.conflicts
+    for r in panel:
+        reasons = declared.get((case.id, r.id))
+        if reasons:
+            yield Violation(
+                rule="conflicts.declared",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} has a declared conflict with case {case.id} "
+                    f"(reason: {'; '.join(reasons)})"
+                ),
+            )
+        if rules.same_institution and r.institution and r.institution in case.institution:
+            yield Violation(
+                rule="conflicts.same_institution",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} is from institution {r.institution}, "
+                    f"an institution of case {case.id}"
+                ),
+            )
+        if rules.same_country and r.country and r.country == case.country:
+            yield Violation(
+                rule="conflicts.same_country",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} is from country {r.country}, the country of case {case.id}"
+                ),
+            )
+        d = rules.relation_distance
+        if d >= 1:
+            # The nearest other applicant within distance d, if any (ties: smallest id).
+            near = [
+                (relations.near(applicant, d)[r.id], applicant)
+                for applicant in case.applicants
+                if applicant != r.id and r.id in relations.near(applicant, d)
+            ]
+            if near:
+                distance, applicant = min(near)
+                yield Violation(
+                    rule="conflicts.relation_distance",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is at relation distance {distance} from applicant "
+                        f"{applicant} of case {case.id}; conflicts.relation_distance is {d}"
+                    ),
+                )
+        if r.id in case.applicants:
+            yield Violation(
+                rule="conflicts.applicant",
+                case=case.id,
+                reviewer=r.id,
+                message=f"reviewer {r.id} is an applicant of case {case.id}",
+            )
+
+
+def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    rules = policy.panel
+
+    by_region: dict[str, list[str]] = {}
+    for r in panel:
+        by_region.setdefault(r.region, []).append(r.id)
+    if rules.max_per_region is not None:
+        for region, ids in sorted(by_region.items()):
+            if len(ids) > rules.max_per_region:
+                who = "with no region" if not region else f"from {region}"
+                yield Violation(
+                    rule="panel.max_per_region",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers {who} ({', '.join(ids)}); "
+                        f"at most {rules.max_per_region} allowed"
+                    ),
+                )
+    if len(by_region) < rules.min_regions:
+        names = ", ".join(_region_name(g) for g in sorted(by_region))
+        yield Violation(
+            rule="panel.min_regions",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
+                f"{f' ({names})' if names else ''}; at least {rules.min_regions} required"
+            ),
+        )
+    if rules.own_region == "exclude":
+        for r in panel:
+            if r.region == case.region:
+                yield Violation(
+                    rule="panel.own_region",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
+                        f"{case.id}; the policy excludes it"
+                    ),
+                )
+    elif rules.own_region == "at_least_one" and case.region not in by_region:
+        yield Violation(
+            rule="panel.own_region",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has no reviewer from its own region, "
+                f"{_region_name(case.region)}; at least one required"
+            ),
+        )
+
+    by_gender: dict[str, list[str]] = {}
+    for r in panel:
+        if r.gender:  # an undisclosed gender counts for no gender
+            by_gender.setdefault(r.gender, []).append(r.id)
+    if rules.max_per_gender is not None:
+        for gender, ids in sorted(by_gender.items()):
+            if len(ids) > rules.max_per_gender:
+                yield Violation(
+                    rule="panel.max_per_gender",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers of gender {gender} "
+                        f"({', '.join(ids)}); at most {rules.max_per_gender} allowed"
+                    ),
+                )
+    if len(by_gender) < rules.min_genders:
+        names = ", ".join(sorted(by_gender))
+        yield Violation(
+            rule="panel.min_genders",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has reviewers of {len(by_gender)} disclosed "
+                f"{'gender' if len(by_gender) == 1 else 'genders'}"
+                f"{f' ({names})' if names else ''}; at least {rules.min_genders} required"
+            ),
+        )
+
+    senior = sum(1 for r in panel if r.seniority == "senior")
+    if senior < rules.min_senior:
+        yield Violation(
+            rule="panel.min_senior",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has {senior} senior "
+                f"{'reviewer' if senior == 1 else 'reviewers'}; "
+                f"at least {rules.min_senior} required"
+            ),
+        )
+
+    if rules.language and case.language:
+        for r in panel:
+            if case.language not in r.languages:
+                yield Violation(
+                    rule="panel.language",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} does not list language {case.language}, "
+                        f"the language of case {case.id}"
+                    ),
+                )
+
+
+def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
+    return reviewer.expertise.get(topic, 0) >= min_level
+
+
+def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    rules = policy.expertise
+    level = rules.min_level
+    covered = [t for t in case.topics if any(_covers(r, t, level) for r in panel)]
+    if rules.coverage == "all":
+        for topic in case.topics:
+            if topic not in covered:
+                yield Violation(
+                    rule="expertise.coverage",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"topic {topic} of case {case.id} is not covered: no panel member "
+                        f"has level {level} or above in it"
+                    ),
+                )
+    elif rules.coverage == "any" and case.topics and not covered:
+        yield Violation(
+            rule="expertise.coverage",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"no topic of case {case.id} ({', '.join(case.topics)}) is covered: no panel "
+                f"member has level {level} or above in any of them"
+            ),
+        )
+
+
+# --------------------------------------------------------------------------------------
+# evaluate
+
+
+class Metrics(BaseModel):
+    """Quality and balance figures of an assignment, as computed by :func:`evaluate`.
+
+    Dictionaries of cases and reviewers follow the problem's order; dictionaries of regions
+    and genders are sorted by key and hold every label of the reviewer pool (an empty region
+    is the key ``""``, an undisclosed gender the key ``"undisclosed"``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total_affinity: float
+    """Sum of the affinities of every assigned pair."""
+    objective: float
+    """``total_affinity`` minus the policy's ``objective.load_spread`` times ``load_spread``."""
+    case_affinity: dict[str, float]
+    """Case id -> its panel affinity (sum of its pairs' affinities), every case."""
+    worst_case: float | None
+    """The lowest panel affinity (``None`` if there are no cases)."""
+    worst_cases: tuple[str, ...]
+    """Ids of the cases at the lowest panel affinity (at most 10, problem order)."""
+    mean_case: float | None
+    """The mean panel affinity (``None`` if there are no cases)."""
+
+    seats: int
+    """Assigned (case, reviewer) pairs."""
+    region_seats: dict[str, int]
+    region_shares: dict[str, float]
+    """Region -> its share of all seats (0 if there are no seats)."""
+    region_pool_shares: dict[str, float]
+    """Region -> its share of the reviewer pool."""
+    gender_seats: dict[str, int]
+    gender_shares: dict[str, float]
+    gender_pool_shares: dict[str, float]
+
+    loads: dict[str, int]
+    """Reviewer id -> reviews, every reviewer (idle ones at 0)."""
+    min_load: int
+    max_load: int
+    load_spread: int
+    """``max_load - min_load`` over all reviewers (0 if there are none)."""
+    mean_load: float
+    idle_reviewers: int
+    """Reviewers with no review."""
+
+    coverage_rate: float
+    """Covered (case, topic) pairs over all (case, topic) pairs (1.0 if there are none)."""
+    fully_covered_cases: int
+    """Cases with every topic covered (a case without topics counts as covered)."""
+
+    senior_seats: int
+    """Seats held by reviewers of seniority ``"senior"``."""
+
+    def summary(self) -> str:
+        """Summarise the figures in a few plain lines, for a secretariat.
+
+        Examples
+        --------
+        >>> from reviewassign._model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1", topics={"t": 1})],
+        ...                   reviewers=[Reviewer(id="R1", gender="female", expertise={"t": 3}),
+        ...                              Reviewer(id="R2", region="Asia")])
+        >>> print(evaluate(problem, {"C1": ["R1"]}).summary())
+        affinity: total 1.000, worst panel 1.000 (C1), mean panel 1.000; objective 1.000
+        seats by region (share vs pool): (no region) 1 (100% vs 50%), Asia 0 (0% vs 50%)
+        seats by gender (share vs pool): female 1 (100% vs 50%), undisclosed 0 (0% vs 50%)
+        loads: 0 to 1 (mean 0.50); 1 idle reviewer
+        coverage: 100.0% of case topics; 1 of 1 cases fully covered
+        senior seats: 0 of 1
+        """
+
+        def shares(seats: dict[str, int], share: dict[str, float], pool: dict[str, float]) -> str:
+            return ", ".join(
+                f"{key or '(no region)'} {seats[key]} ({share[key]:.0%} vs {pool[key]:.0%})"
+                for key in seats
+            )
+
+        if self.worst_case is None:
+            affinity = f"affinity: total {self.total_affinity:.3f} (no cases)"
+        else:
+            worst = ", ".join(self.worst_cases)
+            more = "..." if len(self.worst_cases) == 10 else ""
+            affinity = (
+                f"affinity: total {self.total_affinity:.3f}, worst panel {self.worst_case:.3f} "
+                f"({worst}{more}), mean panel {self.mean_case:.3f}"
+            )
+        idle = _plural(self.idle_reviewers, "idle reviewer")
+        cases = len(self.case_affinity)
+        return "\n".join(
+            [
+                f"{affinity}; objective {self.objective:.3f}",
+                "seats by region (share vs pool): "
+                + shares(self.region_seats, self.region_shares, self.region_pool_shares),
+                "seats by gender (share vs pool): "
+                + shares(self.gender_seats, self.gender_shares, self.gender_pool_shares),
+                f"loads: {self.min_load} to {self.max_load} (mean {self.mean_load:.2f}); {idle}",
+                f"coverage: {self.coverage_rate:.1%} of case topics; "
+                f"{self.fully_covered_cases} of {cases} cases fully covered",
+                f"senior seats: {self.senior_seats} of {self.seats}",
+            ]
+        )
+
+
+def _affinity(case: Case, reviewer: Reviewer) -> float:
+    """SPEC.md's computed affinity: the weighted mean of the reviewer's levels / 3."""
+    total_weight = sum(case.topics.values())
+    if total_weight == 0:  # no topics, or only zero weights
+        return 0.0
+    weighted = sum(w * reviewer.expertise.get(t, 0) / 3 for t, w in case.topics.items())
+    return weighted / total_weight
+
+
+def _shares(counts: Mapping[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: (n / total if total else 0.0) for k, n in counts.items()}
+
+
+def evaluate(
+    problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
+) -> Metrics:
+    """Quality and balance figures of an assignment, valid or not.
+
+    Parameters
+    ----------
+    problem
+        The cases and reviewers.
+    assignment
+        Case id -> reviewer ids. A case missing from the mapping has an empty panel; a
+        reviewer listed twice on a panel counts once.
+    policy
+        Supplies only ``expertise.min_level`` (what covering a topic means) and
+        ``objective.load_spread`` (for ``objective``); ``None`` means ``Policy()``.
+
+    Returns
+    -------
+    Metrics
+
+    Raises
+    ------
+    ValueError
+        If the assignment names a case or reviewer that is not in the problem: the figures
+        of such an assignment are undefined (:func:`check` reports them as violations).
+
+    Examples
+    --------
+    >>> from reviewassign._model import Affinity, Case, Problem, Reviewer
+    >>> problem = Problem(
+    ...     cases=[Case(id="C1", topics={"t1": 1, "t2": 2}), Case(id="C2")],
+    ...     reviewers=[Reviewer(id="R1", expertise={"t1": 3, "t2": 3}),
+    ...                Reviewer(id="R2", expertise={"t2": 3}),
+    ...                Reviewer(id="R3")],
+    ...     affinity=[Affinity(case="C2", reviewer="R3", score=0.25)],
+    ... )
+    >>> m = evaluate(problem, {"C1": ["R1", "R2"], "C2": ["R3"]})
+    >>> {c: round(a, 4) for c, a in m.case_affinity.items()}  # R1 1, R2 (0 + 2*3/3) / 3
+    {'C1': 1.6667, 'C2': 0.25}
+    >>> m.worst_case, m.worst_cases, m.loads, m.load_spread
+    (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
+    """
+    policy = Policy() if policy is None else policy
+    cases = {c.id: c for c in problem.cases}
+    reviewers = {r.id: r for r in problem.reviewers}
+    given = {(a.case, a.reviewer): a.score for a in problem.affinity}
+
+    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
+    unknown: list[str] = []
+    for case_id, listed in assignment.items():
+        ids = list(dict.fromkeys(_ids(case_id, listed)))  # each reviewer once, in order
+        if case_id not in cases:
+            unknown.append(f"case {case_id}")
+        unknown.extend(f"reviewer {rid} (case {case_id})" for rid in ids if rid not in reviewers)
+        if case_id in cases:
+            panels[case_id] = [reviewers[rid] for rid in ids if rid in reviewers]
+    if unknown:
+        raise ValueError(
+            "the assignment names ids that are not in the problem: " + ", ".join(unknown)
+        )
+
+    # Affinity, panel by panel.
+    case_affinity: dict[str, float] = {}
+    for case in problem.cases:
+        case_affinity[case.id] = math.fsum(
+            given[(case.id, r.id)] if (case.id, r.id) in given else _affinity(case, r)
+            for r in panels[case.id]
+        )
+    total_affinity = math.fsum(case_affinity.values())
+    worst: float | None = None
+    worst_cases: tuple[str, ...] = ()
+    mean_case: float | None = None
+    if case_affinity:
+        lowest = min(case_affinity.values())
+        # Equal panels may sum in another order; 1e-9 is far below any meaningful difference.
+        worst_cases = tuple(c for c, a in case_affinity.items() if a <= lowest + 1e-9)[:10]
+        worst = lowest
+        mean_case = total_affinity / len(case_affinity)
+
+    # Seats and their balance against the pool.
+    seated = [r for panel in panels.values() for r in panel]
+    region_seats = dict.fromkeys(sorted({r.region for r in problem.reviewers}), 0)
+    region_pool = dict.fromkeys(region_seats, 0)
+    for r in problem.reviewers:
+        region_pool[r.region] += 1
+    for r in seated:
+        region_seats[r.region] += 1
+
+    def gender(r: Reviewer) -> str:
+        return r.gender if r.gender else UNDISCLOSED
+
+    gender_seats = dict.fromkeys(sorted({gender(r) for r in problem.reviewers}), 0)
+    gender_pool = dict.fromkeys(gender_seats, 0)
+    for r in problem.reviewers:
+        gender_pool[gender(r)] += 1
+    for r in seated:
+        gender_seats[gender(r)] += 1
+
+    # Loads over every reviewer.
+    loads = dict.fromkeys((r.id for r in problem.reviewers), 0)
+    for r in seated:
+        loads[r.id] += 1
+    load_values = list(loads.values()) or [0]
+
+    # Topic coverage.
+    level = policy.expertise.min_level
+    topic_pairs = covered_pairs = fully_covered = 0
+    for case in problem.cases:
+        covered = [t for t in case.topics if any(_covers(r, t, level) for r in panels[case.id])]
+        topic_pairs += len(case.topics)
+        covered_pairs += len(covered)
+        fully_covered += len(covered) == len(case.topics)
+
+    load_spread = max(load_values) - min(load_values)
+    return Metrics(
+        total_affinity=total_affinity,
+        objective=total_affinity - policy.objective.load_spread * load_spread,
+        case_affinity=case_affinity,
+        worst_case=worst,
+        worst_cases=worst_cases,
+        mean_case=mean_case,
+        seats=len(seated),
+        region_seats=region_seats,
+        region_shares=_shares(region_seats),
+        region_pool_shares=_shares(region_pool),
+        gender_seats=gender_seats,
+        gender_shares=_shares(gender_seats),
+        gender_pool_shares=_shares(gender_pool),
+        loads=loads,
+        min_load=min(load_values),
+        max_load=max(load_values),
+        load_spread=load_spread,
+        mean_load=len(seated) / len(loads) if loads else 0.0,
+        idle_reviewers=sum(1 for n in loads.values() if n == 0),
+        coverage_rate=covered_pairs / topic_pairs if topic_pairs else 1.0,
+        fully_covered_cases=fully_covered,
+        senior_seats=sum(1 for r in seated if r.seniority == "senior"),
+    )

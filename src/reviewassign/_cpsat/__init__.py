@@ -1,0 +1,31 @@
+"""The solver backends. The only package of reviewassign that imports ortools.
+
+``solve_instance`` picks the backend: an exact min-cost flow when the policy's rules fit a
+flow network, CP-SAT otherwise.
+"""
+
+from __future__ import annotations
+
+from ._flow import flow_applicable, solve_flow
+from ._outcome import Outcome, PhaseRecord
+from ._run import ProgressCallback, solve_cpsat
+from ._scale import RESOLUTION, SCALE
+
+__all__ = [
+    "RESOLUTION",
+    "SCALE",
+    "Outcome",
+    "PhaseRecord",
+    "ProgressCallback",
+    "flow_applicable",
+    "ortools_version",
+    "solve_cpsat",
+    "solve_flow",
+]
+
+
+def ortools_version() -> str:
+    """The installed OR-Tools version."""
+    import ortools
+
+    return str(ortools.__version__)

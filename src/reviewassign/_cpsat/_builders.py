@@ -1,0 +1,220 @@
+"""The CP-SAT model: one Boolean per eligible pair and one builder per policy rule.
+
+Conflicted pairs and pairs excluded by single-pair rules (language, own region excluded)
+have no variable at all (see ``_instance``). Each builder below adds exactly one rule of
+SPEC.md; the objective builders return their share of the objective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from .._instance import Instance
+from .._policy import Policy
+from ._scale import to_int, to_ints
+
+__all__ = ["Model", "build_model"]
+
+LinearExpr = cp_model.LinearExpr
+
+
+@dataclass(slots=True)
+class Model:
+    """A built CP-SAT model and the handles the solve needs."""
+
+    model: cp_model.CpModel
+    x: list[cp_model.IntVar]
+    """One Boolean per eligible pair, in the instance's pair order (variable index = pair)."""
+    objective: cp_model.LinearExprT
+    """Total scaled affinity minus the scaled load-spread term."""
+    worst: cp_model.IntVar | None
+    """The worst panel affinity (scaled), for the fairness objective; else None."""
+
+
+def _groups(keys: npt.NDArray[np.int64], pairs: range) -> Iterator[tuple[int, list[int]]]:
+    """Split ``pairs`` by ``keys`` (one key per pair in ``pairs``), skipping negative keys."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+    for chunk in np.split(order, bounds):
+        if len(chunk) and keys[chunk[0]] >= 0:
+            yield int(keys[chunk[0]]), [pairs.start + int(i) for i in chunk]
+
+
+def _panel_size(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> None:
+    """Each case gets exactly its panel size."""
+    for c in range(inst.n_cases):
+        m.add(LinearExpr.sum([x[p] for p in inst.case_pairs(c)]) == int(inst.panel_size[c]))
+
+
+def _loads(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
+) -> list[cp_model.LinearExprT]:
+    """Each reviewer's load within [min_load, max_load]; returns the load expressions."""
+    order = np.argsort(inst.pair_reviewer, kind="stable")
+    starts = np.searchsorted(inst.pair_reviewer[order], np.arange(inst.n_reviewers + 1))
+    loads: list[cp_model.LinearExprT] = []
+    for r in range(inst.n_reviewers):
+        load = LinearExpr.sum([x[int(p)] for p in order[starts[r] : starts[r + 1]]])
+        lo, hi = int(inst.min_load[r]), int(inst.max_load[r])
+        if lo > 0:
+            m.add(load >= lo)
+        if starts[r + 1] - starts[r] > hi:
+            m.add(load <= hi)
+        loads.append(load)
+    return loads
+
+
+def _max_per_group(
+    m: cp_model.CpModel,
+    inst: Instance,
+    x: list[cp_model.IntVar],
+    reviewer_key: npt.NDArray[np.int64],
+    cap: int,
+) -> None:
+    """Per case, at most ``cap`` seats share one key (region or disclosed gender)."""
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        keys = reviewer_key[inst.pair_reviewer[pairs.start : pairs.stop]]
+        for _, group in _groups(keys, pairs):
+            if len(group) > cap:
+                m.add(LinearExpr.sum([x[p] for p in group]) <= cap)
+
+
+def _min_distinct(
+    m: cp_model.CpModel,
+    inst: Instance,
+    x: list[cp_model.IntVar],
+    reviewer_key: npt.NDArray[np.int64],
+    minimum: int,
+) -> None:
+    """Per case, at least ``minimum`` distinct keys among the seats (negative keys count for none).
+
+    A Boolean per (case, key) may be true only if some seat has that key.
+    """
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        keys = reviewer_key[inst.pair_reviewer[pairs.start : pairs.stop]]
+        present = []
+        for _, group in _groups(keys, pairs):
+            y = m.new_bool_var("")
+            m.add(LinearExpr.sum([x[p] for p in group]) >= y)
+            present.append(y)
+        m.add(LinearExpr.sum(present) >= minimum)
+
+
+def _at_least_one_of(
+    m: cp_model.CpModel, x: list[cp_model.IntVar], pairs: list[int], minimum: int = 1
+) -> None:
+    m.add(LinearExpr.sum([x[p] for p in pairs]) >= minimum)
+
+
+def _own_region(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> None:
+    """``own_region = "at_least_one"``: a seat from the case's region ("exclude" is pre-filtered)."""
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        regions = inst.reviewer_region[inst.pair_reviewer[pairs.start : pairs.stop]]
+        own = [pairs.start + int(i) for i in np.flatnonzero(regions == inst.case_region[c])]
+        _at_least_one_of(m, x, own)
+
+
+def _min_senior(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], k: int) -> None:
+    """At least ``k`` senior seats on every panel."""
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        senior = inst.reviewer_senior[inst.pair_reviewer[pairs.start : pairs.stop]]
+        _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(senior)], k)
+
+
+def _coverage(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], mode: str
+) -> None:
+    """``"all"``: each case topic has a covering seat; ``"any"``: one topic does."""
+    for c in range(inst.n_cases):
+        topics = inst.case_topics[c]
+        if not topics:
+            continue
+        pairs = inst.case_pairs(c)
+        revs = inst.pair_reviewer[pairs.start : pairs.stop]
+        covered = [inst.reviewer_covers[t][revs] for t in topics]
+        if mode == "all":
+            for mask in covered:
+                _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(mask)])
+        else:
+            mask = np.logical_or.reduce(covered)
+            _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(mask)])
+
+
+def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.LinearExprT:
+    """Total affinity of the assignment, scaled."""
+    coeffs = to_ints(inst.pair_affinity)
+    return LinearExpr.weighted_sum(x, [int(v) for v in coeffs])
+
+
+def _load_spread(
+    m: cp_model.CpModel, inst: Instance, loads: list[cp_model.LinearExprT], weight: float
+) -> cp_model.LinearExprT:
+    """``weight * (largest load - smallest load)`` over all reviewers, scaled (to subtract)."""
+    top = int(inst.max_load.max(initial=0))
+    hi = m.new_int_var(0, top, "max_load")
+    lo = m.new_int_var(0, top, "min_load")
+    for load in loads:
+        m.add(hi >= load)
+        m.add(lo <= load)
+    return to_int(weight) * (hi - lo)
+
+
+def _worst_case(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
+) -> cp_model.IntVar:
+    """A variable bounded by every case's panel affinity (scaled): maximising it is max-min."""
+    coeffs = to_ints(inst.pair_affinity)
+    k = int(inst.panel_size.max(initial=0))
+    lo = min(0, k * int(coeffs.min(initial=0)))
+    hi = max(0, k * int(coeffs.max(initial=0)))
+    worst = m.new_int_var(lo, hi, "worst_case")
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        m.add(
+            worst
+            <= LinearExpr.weighted_sum(
+                [x[p] for p in pairs], [int(v) for v in coeffs[pairs.start : pairs.stop]]
+            )
+        )
+    return worst
+
+
+def build_model(inst: Instance, policy: Policy) -> Model:
+    """Build the CP-SAT model of every hard rule and the objective of ``policy``."""
+    m = cp_model.CpModel()
+    x = [m.new_bool_var("") for _ in range(inst.n_pairs)]
+    panel = policy.panel
+    _panel_size(m, inst, x)
+    loads = _loads(m, inst, x)
+    if panel.max_per_region is not None:
+        _max_per_group(m, inst, x, inst.reviewer_region, panel.max_per_region)
+    implied_regions = (
+        0 if panel.max_per_region is None else -(-int(inst.panel_size.min(initial=0)) // panel.max_per_region)
+    )
+    if panel.min_regions > max(1, implied_regions):
+        _min_distinct(m, inst, x, inst.reviewer_region, panel.min_regions)
+    if panel.own_region == "at_least_one":
+        _own_region(m, inst, x)
+    if panel.max_per_gender is not None:
+        _max_per_group(m, inst, x, inst.reviewer_gender, panel.max_per_gender)
+    if panel.min_genders > 0:
+        _min_distinct(m, inst, x, inst.reviewer_gender, panel.min_genders)
+    if panel.min_senior > 0:
+        _min_senior(m, inst, x, panel.min_senior)
+    if policy.expertise.coverage != "none":
+        _coverage(m, inst, x, policy.expertise.coverage)
+    objective = _affinity_objective(inst, x)
+    if policy.objective.load_spread > 0:
+        objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
+    worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
+    return Model(m, x, objective, worst)

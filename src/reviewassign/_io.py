@@ -1,0 +1,859 @@
+"""Files in and out: problems (a CSV folder or JSON), policies, assignments and results.
+
+Every reader turns every mistake in a file into an :class:`~reviewassign.InputError` that
+names the file, the row and the field, so that the command line can print one plain line
+and a notebook user can find the cell. Rows are numbered as a spreadsheet or an editor
+shows them: ``row`` is the 1-based line number on which the record starts, the header
+being line 1 (a quoted cell that spans lines does not shift the rows before it). In JSON
+and TOML files ``row`` is the line of a syntax error and ``field`` the dotted path of a
+value, e.g. ``conflicts[0].reviewer`` or ``panel.max_per_region``.
+
+Every file is written atomically (:func:`write_atomic`): a reader never sees half a file
+and a failed write leaves the old one in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import difflib
+import io
+import json
+import math
+import os
+import re
+import tomllib
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+
+from ._errors import InputError
+from ._model import (
+    Affinity,
+    Case,
+    Conflict,
+    Id,
+    Issue,
+    Problem,
+    Relation,
+    Reviewer,
+    cross_reference_issues,
+)
+from ._policy import Policy
+from ._result import Assignment, Result
+
+__all__ = [
+    "csv_text",
+    "load_assignment",
+    "load_policy",
+    "load_problem",
+    "save_problem",
+    "save_result",
+    "write_atomic",
+]
+
+PathLike = str | os.PathLike[str]
+M = TypeVar("M", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------- cells
+# One parser and one formatter per kind of cell. A parser gets the stripped, non-empty
+# cell text and raises ValueError with a message naming the value; the table reader adds
+# the file, row and column. Each formatter is the inverse of its parser.
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """``repr`` of a value, shortened so that one bad cell cannot flood a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _parse_text(cell: str) -> str:
+    return cell
+
+
+def _parse_items(cell: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in cell.split(";") if item.strip())
+
+
+def _parse_integer(cell: str) -> int:
+    # int() alone would also take "1_000" and 5,000-digit strings.
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", cell):
+        raise ValueError(f"not an integer: {_show(cell)}")
+    return int(cell)
+
+
+def _parse_number(cell: str) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ValueError(f"not a number: {_show(cell)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {_show(cell)}")
+    return value
+
+
+def _pairs(cell: str) -> Iterable[tuple[str, str | None]]:
+    """``name`` or ``name:value`` items of a ``;`` list, each name at most once."""
+    seen: set[str] = set()
+    for item in _parse_items(cell):
+        name, colon, value = item.partition(":")
+        name = name.strip()
+        if not name:
+            raise ValueError(f"no topic name in {_show(item)}")
+        if name in seen:
+            raise ValueError(f"topic {name!r} listed twice")
+        seen.add(name)
+        yield name, (value.strip() if colon else None)
+
+
+def _parse_weights(cell: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for topic, text in _pairs(cell):
+        weight = 1.0 if text is None else _parse_number(text)
+        if weight < 0:
+            raise ValueError(f"topic {topic!r} has a negative weight: {_show(text)}")
+        weights[topic] = weight
+    return weights
+
+
+def _parse_levels(cell: str) -> dict[str, int]:
+    levels: dict[str, int] = {}
+    for topic, text in _pairs(cell):
+        if not text:
+            raise ValueError(f"topic {topic!r} has no level (write {topic}:LEVEL, LEVEL 1 to 3)")
+        level = _parse_integer(text)
+        if level not in (1, 2, 3):
+            raise ValueError(f"topic {topic!r} has level {level}; levels are 1, 2 or 3")
+        levels[topic] = level
+    return levels
+
+
+def _format_text(value: Any) -> str:
+    return str(value)
+
+
+def _format_items(value: Any) -> str:
+    return ";".join(value)
+
+
+def _format_integer(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _format_number(value: Any) -> str:
+    return repr(float(value))  # the shortest text that reads back as the same float
+
+
+def _format_weights(value: Any) -> str:
+    return ";".join(t if w == 1 else f"{t}:{float(w)!r}" for t, w in value.items())
+
+
+def _format_levels(value: Any) -> str:
+    return ";".join(f"{t}:{level}" for t, level in value.items())
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """How one kind of cell is read and written."""
+
+    parse: Callable[[str], object]
+    format: Callable[[Any], str]
+
+
+_TEXT = _Cell(_parse_text, _format_text)
+_ITEMS = _Cell(_parse_items, _format_items)
+_INTEGER = _Cell(_parse_integer, _format_integer)
+_NUMBER = _Cell(_parse_number, _format_number)
+_WEIGHTS = _Cell(_parse_weights, _format_weights)
+_LEVELS = _Cell(_parse_levels, _format_levels)
+
+
+# -------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True, slots=True)
+class _Table(Generic[M]):
+    """A CSV file: its name, the model of a row, its columns in order, the required ones.
+
+    An empty cell, or a column left out, takes the model's default.
+    """
+
+    file: str
+    model: type[M]
+    columns: Mapping[str, _Cell]
+    required: frozenset[str]
+
+
+_CASES = _Table(
+    "cases.csv",
+    Case,
+    {
+        "id": _TEXT,
+        "region": _TEXT,
+        "country": _TEXT,
+        "institution": _ITEMS,
+        "topics": _WEIGHTS,
+        "language": _TEXT,
+        "applicants": _ITEMS,
+        "panel_size": _INTEGER,
+    },
+    frozenset({"id"}),
+)
+_REVIEWERS = _Table(
+    "reviewers.csv",
+    Reviewer,
+    {
+        "id": _TEXT,
+        "region": _TEXT,
+        "country": _TEXT,
+        "institution": _TEXT,
+        "gender": _TEXT,
+        "seniority": _TEXT,
+        "expertise": _LEVELS,
+        "languages": _ITEMS,
+        "min_load": _INTEGER,
+        "max_load": _INTEGER,
+    },
+    frozenset({"id"}),
+)
+_CONFLICTS = _Table(
+    "conflicts.csv",
+    Conflict,
+    {"case": _TEXT, "reviewer": _TEXT, "reason": _TEXT},
+    frozenset({"case", "reviewer"}),
+)
+_RELATIONS = _Table(
+    "relations.csv", Relation, {"a": _TEXT, "b": _TEXT, "kind": _TEXT}, frozenset({"a", "b"})
+)
+_AFFINITY = _Table(
+    "affinity.csv",
+    Affinity,
+    {"case": _TEXT, "reviewer": _TEXT, "score": _NUMBER},
+    frozenset({"case", "reviewer", "score"}),
+)
+
+_TABLES: dict[str, _Table[Any]] = {
+    "cases": _CASES,
+    "reviewers": _REVIEWERS,
+    "conflicts": _CONFLICTS,
+    "relations": _RELATIONS,
+    "affinity": _AFFINITY,
+}
+"""The table of each collection of a problem, in the order of :class:`Problem`'s fields."""
+_REQUIRED = ("cases", "reviewers")
+"""The collections whose files a problem folder must hold."""
+
+
+class _Pair(BaseModel):
+    """One row of an assignment CSV file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    case: Id
+    reviewer: Id
+
+
+_PAIRS = _Table(
+    "assignment", _Pair, {"case": _TEXT, "reviewer": _TEXT}, frozenset({"case", "reviewer"})
+)
+
+
+# ------------------------------------------------------------------ reading errors
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def _decode(path: Path) -> str:
+    """Read a UTF-8 file (dropping a byte order mark); a bad byte names its line."""
+    data = _read_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.end]
+        raise InputError(f"not valid UTF-8: bytes {bad!r}", path=path, row=line) from None
+
+
+def _error_message(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
+    """One clean line for one pydantic error, naming the value that was given."""
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden" and loc:
+        message = f"unknown key {loc[-1]!r}"
+        known = _keys_at(model, loc[:-1]) if model is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        return message + (f" (did you mean {close[0]!r}?)" if close else "")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    given = error.get("input")
+    if loc and error["type"] != "missing" and isinstance(given, str | int | float):
+        message += f", got {_show(given)}"
+    return message
+
+
+def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """List the field names of the model at ``loc`` below ``model`` (for suggestions)."""
+    node: object = model
+    for part in loc:
+        if isinstance(part, int):
+            args = get_args(node)
+            node = args[0] if args else None
+        elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            node = node.model_fields[part].annotation
+        else:
+            return []
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
+
+
+def _dotted(loc: Sequence[int | str], prefix: str = "") -> str | None:
+    """``('conflicts', 0, 'reviewer')`` as ``'conflicts[0].reviewer'``."""
+    out = prefix
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or None
+
+
+def _more(count: int, noun: str) -> str:
+    return f" (and {count} more {noun}{'s' if count > 1 else ''})" if count > 0 else ""
+
+
+def _document_error(
+    exc: ValidationError, path: Path, model: type[BaseModel], prefix: str = ""
+) -> InputError:
+    """Describe the first error of a JSON or TOML document as an :class:`InputError`."""
+    error = exc.errors(include_url=False)[0]
+    message = _error_message(error, model) + _more(exc.error_count() - 1, "error")
+    return InputError(message, path=path, field=_dotted(error["loc"], prefix))
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads would silently keep the last of two equal keys: a lost panel or topic.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    text = _decode(path)
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+        raise InputError(message, path=path, row=exc.lineno) from None
+    except _DuplicateKeyError as exc:
+        raise InputError(f"duplicate key {exc.key!r}", path=path) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", path=path) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise InputError(f"invalid JSON: {exc}", path=path) from None
+
+
+# --------------------------------------------------------------------- CSV reading
+
+
+def _check_utf8(cell: str, path: Path, row: int, field: str | None) -> None:
+    # Files are decoded with "surrogateescape" so that a bad byte can be traced to its cell.
+    if any("\udc80" <= ch <= "\udcff" for ch in cell):
+        raw = cell.encode("utf-8", "surrogateescape")
+        raise InputError(f"not valid UTF-8: {_show(raw)}", path=path, row=row, field=field)
+
+
+def _header(table: _Table[M], cells: list[str], path: Path, row: int) -> list[str]:
+    names = [name.strip() for name in cells]
+    for number, name in enumerate(names, start=1):
+        _check_utf8(name, path, row, None)
+        if not name:
+            raise InputError(f"column {number} of the header has no name", path=path, row=row)
+        if name not in table.columns:
+            expected = ", ".join(table.columns)
+            close = difflib.get_close_matches(name, list(table.columns), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message = f"unknown column {name!r}; {hint}the columns are: {expected}"
+            raise InputError(message, path=path, row=row, field=name)
+        if name in names[: number - 1]:
+            raise InputError(f"column {name!r} appears twice", path=path, row=row, field=name)
+    for name in table.columns:
+        if name in table.required and name not in names:
+            raise InputError(f"missing required column {name!r}", path=path, row=row, field=name)
+    return names
+
+
+def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: int) -> M:
+    if len(cells) > len(names):
+        message = f"{len(cells)} cells but the header has {len(names)} columns"
+        raise InputError(message, path=path, row=row)
+    values: dict[str, object] = {}
+    for name, raw in zip(names, cells + [""] * (len(names) - len(cells)), strict=True):
+        cell = raw.strip()
+        _check_utf8(cell, path, row, name)
+        if not cell:
+            if name in table.required:
+                raise InputError(
+                    f"empty {name!r}: a value is required", path=path, row=row, field=name
+                )
+            continue
+        try:
+            values[name] = table.columns[name].parse(cell)
+        except ValueError as exc:
+            raise InputError(str(exc), path=path, row=row, field=name) from None
+    try:
+        return table.model.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        message = _error_message(error) + _more(exc.error_count() - 1, "error")
+        field = str(error["loc"][0]) if error["loc"] else _first_named(message, names)
+        raise InputError(message, path=path, row=row, field=field) from None
+
+
+def _first_named(message: str, names: Sequence[str]) -> str | None:
+    """Find the column a rule across columns names first ("min_load 5 exceeds ...")."""
+    found = [
+        (m.start(), name) for name in names if (m := re.search(rf"\b{re.escape(name)}\b", message))
+    ]
+    return min(found)[1] if found else None
+
+
+def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
+    """Read the rows of a CSV file as models, with the line on which each starts.
+
+    Rows whose cells are all empty (as spreadsheets export) are skipped.
+    """
+    text = _read_bytes(path).decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    names: list[str] | None = None
+    items: list[M] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                if names is None:
+                    names = _header(table, cells, path, start)
+                else:
+                    items.append(_row(table, names, cells, path, start))
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=path, row=reader.line_num) from None
+    if names is None:
+        raise InputError("empty file: no header row", path=path)
+    return items, lines
+
+
+# ----------------------------------------------------------------- problem reading
+
+
+def _read_folder(folder: Path) -> Problem:
+    def optional(table: _Table[M]) -> tuple[list[M], list[int]]:
+        path = folder / table.file
+        return _read_table(path, table) if path.exists() else ([], [])
+
+    for collection in _REQUIRED:
+        if not (folder / _TABLES[collection].file).exists():
+            message = f"missing: a problem folder holds {_CASES.file} and {_REVIEWERS.file}"
+            raise InputError(message, path=folder / _TABLES[collection].file)
+    cases, case_lines = _read_table(folder / _CASES.file, _CASES)
+    reviewers, reviewer_lines = _read_table(folder / _REVIEWERS.file, _REVIEWERS)
+    conflicts, conflict_lines = optional(_CONFLICTS)
+    relations, relation_lines = optional(_RELATIONS)
+    affinity, affinity_lines = optional(_AFFINITY)
+    parts = (tuple(cases), tuple(reviewers), tuple(conflicts), tuple(relations), tuple(affinity))
+    issues = cross_reference_issues(*parts)
+    if issues:
+        lines = {
+            "cases": case_lines,
+            "reviewers": reviewer_lines,
+            "conflicts": conflict_lines,
+            "relations": relation_lines,
+            "affinity": affinity_lines,
+        }
+        first = issues[0]
+        raise InputError(
+            first.message + _more(len(issues) - 1, "issue"),
+            path=folder / _TABLES[first.collection].file,
+            row=lines[first.collection][first.index],
+            field=first.field,
+        )
+    return _problem(dict(zip(_TABLES, parts, strict=True)), folder)
+
+
+def _problem(parts: Mapping[str, Any], path: Path) -> Problem:
+    # The parts are validated and cross-checked already; this cannot fail short of a bug.
+    try:
+        return Problem.model_validate(parts)
+    except ValidationError as exc:  # pragma: no cover
+        raise _document_error(exc, path, Problem) from None
+
+
+_PROBLEM_FIELDS: dict[str, Any] = {
+    name: (info.annotation, info) for name, info in Problem.model_fields.items()
+}
+_Parts = create_model(
+    "_Parts", __config__=ConfigDict(frozen=True, extra="forbid"), **_PROBLEM_FIELDS
+)
+""":class:`Problem`'s fields without its cross-reference check, which :func:`_read_json_problem`
+runs itself to name the field of the first mistake."""
+
+
+def _issue_field(issue: Issue) -> str:
+    return f"{issue.collection}[{issue.index}].{issue.field}"
+
+
+def _read_json_problem(path: Path) -> Problem:
+    data = _read_json(path)
+    try:
+        parts = dict(_Parts.model_validate(data))
+    except ValidationError as exc:
+        raise _document_error(exc, path, Problem) from None
+    except RecursionError:
+        raise InputError("nested too deeply", path=path) from None
+    issues = cross_reference_issues(
+        parts["cases"],
+        parts["reviewers"],
+        parts["conflicts"],
+        parts["relations"],
+        parts["affinity"],
+    )
+    if issues:
+        message = issues[0].message + _more(len(issues) - 1, "issue")
+        raise InputError(message, path=path, field=_issue_field(issues[0]))
+    return _problem(parts, path)
+
+
+def load_problem(path: PathLike) -> Problem:
+    r"""Read a problem from a folder of CSV files or from a ``.json`` file.
+
+    The folder holds ``cases.csv`` and ``reviewers.csv`` and, if there are any,
+    ``conflicts.csv``, ``relations.csv`` and ``affinity.csv``, with the columns of
+    SPEC.md. Only ``id`` (and, in the optional files, the pair of ids and the score) is a
+    required column; an empty cell takes the model's default.
+
+    Parameters
+    ----------
+    path
+        The folder, or the JSON file of the :class:`~reviewassign.Problem` schema.
+
+    Returns
+    -------
+    Problem
+        The validated problem.
+
+    Raises
+    ------
+    InputError
+        For every mistake, naming the file, the row (the line on which the record starts,
+        the header being line 1) and the field (the column, or a dotted path in JSON).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "cases.csv").write_text("id,topics\nC1,t1;t2:2\n")
+    >>> _ = (folder / "reviewers.csv").write_text("id,expertise,max_load\nR1,t1:3,2\n")
+    >>> problem = load_problem(folder)
+    >>> problem.cases[0].topics, problem.reviewers[0].max_load
+    ({'t1': 1.0, 't2': 2.0}, 2)
+    >>> _ = (folder / "conflicts.csv").write_text("case,reviewer\nC1,R1\nC1,R9\n")
+    >>> load_problem(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reviewassign._errors.InputError: ...conflicts.csv, row 3, field 'reviewer': unknown reviewer ...
+    """
+    where = Path(path)
+    if where.is_dir():
+        return _read_folder(where)
+    if not where.exists():
+        raise InputError("no such file or folder", path=where)
+    if where.suffix.lower() == ".json":
+        return _read_json_problem(where)
+    raise InputError(
+        f"a problem is a folder of CSV files ({_CASES.file}, {_REVIEWERS.file}, ...) "
+        "or a .json file",
+        path=where,
+    )
+
+
+# ----------------------------------------------------------------- policy reading
+
+
+def _read_toml(path: Path) -> Any:
+    try:
+        return tomllib.loads(_decode(path))
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"at line (\d+)", str(exc))
+        row = int(line.group(1)) if line else None
+        raise InputError(f"invalid TOML: {exc}", path=path, row=row) from None
+    except RecursionError:
+        raise InputError("invalid TOML: nested too deeply", path=path) from None
+
+
+def load_policy(path: PathLike) -> Policy:
+    r"""Read a policy from a ``.toml`` or ``.json`` file of the :class:`~reviewassign.Policy` model.
+
+    Keys left out take their (neutral) defaults; an unknown key is an error.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the key as a dotted ``field`` (e.g. ``panel.max_per_region``)
+        and, for a syntax error, the line as ``row``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> file = Path(tempfile.mkdtemp()) / "policy.toml"
+    >>> _ = file.write_text("panel_size = 2\n[panel]\nown_region = 'exclude'\n")
+    >>> policy = load_policy(file)
+    >>> policy.panel_size, policy.panel.own_region, policy.load.max
+    (2, 'exclude', 6)
+    >>> _ = file.write_text("[panel]\nmax_per_regoin = 1\n")
+    >>> load_policy(file)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reviewassign._errors.InputError: ...'panel.max_per_regoin': ... (did you mean 'max_per_region'?)
+    """
+    where = Path(path)
+    suffix = where.suffix.lower()
+    if suffix == ".toml":
+        data = _read_toml(where)
+    elif suffix == ".json":
+        data = _read_json(where)
+    else:
+        raise InputError("a policy file ends in .toml or .json", path=where)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise _document_error(exc, where, Policy) from None
+
+
+# ------------------------------------------------------------- assignment reading
+
+_PANELS: TypeAdapter[dict[str, tuple[str, ...]]] = TypeAdapter(dict[Id, tuple[Id, ...]])
+
+
+def _read_csv_assignment(path: Path) -> Assignment:
+    pairs, lines = _read_table(path, _PAIRS)
+    first: dict[tuple[str, str], int] = {}
+    for pair, line in zip(pairs, lines, strict=True):
+        key = (pair.case, pair.reviewer)
+        if key in first:
+            message = (
+                f"pair ({pair.case!r}, {pair.reviewer!r}) listed twice (first on row {first[key]})"
+            )
+            raise InputError(message, path=path, row=line, field="reviewer")
+        first[key] = line
+    return Assignment.from_pairs(first)
+
+
+def _read_json_assignment(path: Path) -> Assignment:
+    data = _read_json(path)
+    prefix = ""
+    if isinstance(data, dict) and isinstance(data.get("assignment"), dict):
+        data, prefix = data["assignment"], "assignment"  # a result file
+    try:
+        panels = _PANELS.validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        message = _error_message(error) + _more(exc.error_count() - 1, "error")
+        raise InputError(message, path=path, field=_dotted(error["loc"], prefix)) from None
+    for case, panel in panels.items():
+        twice = sorted({r for r in panel if panel.count(r) > 1})
+        if twice:
+            message = f"reviewer {twice[0]!r} listed twice for case {case!r}"
+            raise InputError(message, path=path, field=_dotted([case], prefix))
+    return Assignment(panels)
+
+
+def load_assignment(path: PathLike) -> Assignment:
+    r"""Read an assignment from a ``.csv`` or ``.json`` file.
+
+    A CSV file has the header ``case,reviewer`` and one row per pair. A JSON file is
+    either a result file (its ``"assignment"`` maps case ids to lists of reviewer ids) or
+    that mapping alone.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row (CSV) and the field; a pair given twice is an error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> file = Path(tempfile.mkdtemp()) / "assignment.csv"
+    >>> _ = file.write_text("case,reviewer\nC1,R2\nC1,R1\n")
+    >>> load_assignment(file)
+    Assignment({'C1': ('R1', 'R2')})
+    """
+    where = Path(path)
+    suffix = where.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv_assignment(where)
+    if suffix == ".json":
+        return _read_json_assignment(where)
+    raise InputError("an assignment file ends in .csv or .json", path=where)
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def write_atomic(path: PathLike, text: str) -> None:
+    r"""Write UTF-8 text to ``path`` so that readers see the old file or the new, never half.
+
+    The text goes to a temporary file in the same folder, is flushed to disk and then
+    renamed onto ``path``. If anything fails, the temporary file is removed, the old file
+    (if any) is left as it was and the error propagates. The new file gets the default
+    permissions of the process (its umask); line endings are written as given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> file = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> write_atomic(file, "one\n")
+    >>> file.read_text()
+    'one\n'
+    """
+    target = Path(path)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    r"""CSV text with a header row and ``\n`` line endings; ``None`` is an empty cell.
+
+    Examples
+    --------
+    >>> csv_text(["case", "reviewer"], [["C1", "R1"], ["C2", "R, Jr."]])
+    'case,reviewer\nC1,R1\nC2,"R, Jr."\n'
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _table_text(table: _Table[M], items: Sequence[M], collection: str, path: Path) -> str:
+    """CSV text of the items; refuses a value that would not read back the same."""
+    rows = []
+    for index, item in enumerate(items):
+        row = []
+        for name, cell in table.columns.items():
+            value = getattr(item, name)
+            text = cell.format(value).strip()
+            default = table.model.model_fields[name].get_default(call_default_factory=True)
+            try:
+                back = cell.parse(text) if text else default
+            except ValueError:
+                back = None
+            if back != value:
+                raise InputError(
+                    f"{_show(value)} does not read back the same from CSV "
+                    "(a ';' or ':' inside an item, or an empty value that has a default); "
+                    "save the problem as .json instead",
+                    path=path,
+                    field=f"{collection}[{index}].{name}",
+                )
+            row.append(text)
+        rows.append(row)
+    return csv_text(list(table.columns), rows)
+
+
+def save_problem(problem: Problem, path: PathLike) -> None:
+    """Write a problem as a ``.json`` file or as a folder of CSV files.
+
+    A path ending in ``.json`` gets the JSON of the :class:`~reviewassign.Problem`
+    schema; any other path is a folder (created if missing) that gets ``cases.csv``,
+    ``reviewers.csv`` and, when the problem has any, ``conflicts.csv``,
+    ``relations.csv`` and ``affinity.csv``, with every column. An optional file the
+    problem leaves empty is removed from the folder, so that it holds exactly this
+    problem. :func:`load_problem` reads back an equal problem. Every file is written
+    atomically.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a file that is not ``.json``, or if a value cannot be written to
+        CSV (e.g. a list item holding ``;``); JSON holds every problem.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> problem = Problem(cases=[Case(id="C1", topics={"t1": 0.5})],
+    ...                   reviewers=[Reviewer(id="R1", expertise={"t1": 3})])
+    >>> folder = Path(tempfile.mkdtemp()) / "problem"
+    >>> save_problem(problem, folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['cases.csv', 'reviewers.csv']
+    >>> load_problem(folder) == problem
+    True
+    """
+    where = Path(path)
+    if where.suffix.lower() == ".json":
+        write_atomic(where, problem.model_dump_json(indent=1) + "\n")
+        return
+    if where.exists() and not where.is_dir():
+        raise InputError("not a folder; a problem is saved to a folder or a .json file", path=where)
+    texts = {
+        collection: _table_text(table, items, collection, where / table.file)
+        for collection, table in _TABLES.items()
+        if (items := getattr(problem, collection)) or collection in _REQUIRED
+    }
+    where.mkdir(parents=True, exist_ok=True)
+    for collection, table in _TABLES.items():
+        if collection in texts:
+            write_atomic(where / table.file, texts[collection])
+        else:
+            (where / table.file).unlink(missing_ok=True)
+
+
+def save_result(result: Result, path: PathLike) -> None:
+    """Write a result as ``.json`` (the whole result) or ``.csv`` (``case,reviewer`` rows).
+
+    Raises
+    ------
+    InputError
+        If the path ends in neither ``.json`` nor ``.csv``.
+    """
+    where = Path(path)
+    suffix = where.suffix.lower()
+    if suffix == ".json":
+        write_atomic(where, result.to_json())
+    elif suffix == ".csv":
+        write_atomic(where, result.to_csv())
+    else:
+        raise InputError("a result file ends in .json or .csv", path=where)

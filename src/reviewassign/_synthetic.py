@@ -1,0 +1,515 @@
+"""Synthetic award instances: realistic in shape, deterministic for a seed, and feasible.
+
+:func:`award_problem` builds an international higher-education award: cases from
+universities in the five UNESCO regions, a regionally balanced reviewer pool, topic
+expertise, a relation graph over applicants and reviewers, a few declared conflicts and a
+reviewer or two who also apply. The instances are made to be feasible under the award
+policy of SPEC.md (panels of 3 from 3 regions with both genders, loads up to 6, every
+topic covered at level 2, same-institution and relation conflicts), also with the case's
+own region excluded, for the sizes the benchmarks use.
+
+Institutions are code-style ids (``"KE-U1"``: the first university of Kenya), so that no
+real institution is ever named in made-up data.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ._model import Case, Conflict, Problem, Relation, Reviewer
+
+__all__ = ["REGIONS", "TOPICS", "award_problem"]
+
+_T = TypeVar("_T")
+
+REGIONS: tuple[str, ...] = (
+    "Africa",
+    "Arab States",
+    "Asia and the Pacific",
+    "Europe and North America",
+    "Latin America and the Caribbean",
+)
+"""The five UNESCO regions, in UNESCO's order."""
+
+TOPICS: tuple[str, ...] = (
+    "digital-learning",
+    "open-education",
+    "sustainability",
+    "quality-assurance",
+    "inclusion-access",
+    "teacher-training",
+    "community-engagement",
+    "stem-outreach",
+    "curriculum-reform",
+    "internationalisation",
+    "student-wellbeing",
+    "lifelong-learning",
+    "gender-equity",
+    "university-industry",
+    "research-ethics",
+    "indigenous-knowledge",
+)
+"""The award's topics, most popular first."""
+
+# How often each topic appears among the cases (relative weights, in TOPICS order).
+_TOPIC_POPULARITY: tuple[float, ...] = (10, 9, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 4, 3, 3, 2)
+
+# Applications come unevenly from the regions; the reviewer pool is recruited more evenly
+# so that every region can staff the panels of the others. With own_region "exclude" and
+# full loads, a region's share of reviewers must stay below (1 - its share of cases) / 3.
+_CASE_SHARES: tuple[float, ...] = (0.17, 0.11, 0.31, 0.27, 0.14)
+_REVIEWER_SHARES: tuple[float, ...] = (0.20, 0.18, 0.21, 0.21, 0.20)
+
+# Country codes per region, larger higher-education systems first, with the award
+# languages other than English spoken there. English is the award's working language.
+_COUNTRIES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "Africa": (
+        ("NG", ()),
+        ("ZA", ()),
+        ("KE", ()),
+        ("GH", ()),
+        ("ET", ()),
+        ("SN", ("fr",)),
+        ("CM", ("fr",)),
+        ("CI", ("fr",)),
+        ("UG", ()),
+        ("TZ", ()),
+        ("RW", ("fr",)),
+        ("MZ", ("pt",)),
+        ("AO", ("pt",)),
+    ),
+    "Arab States": (
+        ("EG", ("ar",)),
+        ("MA", ("ar", "fr")),
+        ("SA", ("ar",)),
+        ("DZ", ("ar", "fr")),
+        ("JO", ("ar",)),
+        ("TN", ("ar", "fr")),
+        ("LB", ("ar", "fr")),
+        ("AE", ("ar",)),
+        ("QA", ("ar",)),
+        ("OM", ("ar",)),
+    ),
+    "Asia and the Pacific": (
+        ("CN", ("zh",)),
+        ("IN", ()),
+        ("JP", ()),
+        ("ID", ()),
+        ("KR", ()),
+        ("AU", ()),
+        ("PK", ()),
+        ("VN", ()),
+        ("PH", ()),
+        ("MY", ("zh",)),
+        ("BD", ()),
+        ("TH", ()),
+        ("NZ", ()),
+        ("KZ", ("ru",)),
+    ),
+    "Europe and North America": (
+        ("US", ()),
+        ("DE", ()),
+        ("GB", ()),
+        ("FR", ("fr",)),
+        ("ES", ("es",)),
+        ("IT", ()),
+        ("CA", ("fr",)),
+        ("RU", ("ru",)),
+        ("PL", ()),
+        ("NL", ()),
+        ("PT", ("pt",)),
+        ("SE", ()),
+        ("BE", ("fr",)),
+        ("CH", ("fr",)),
+    ),
+    "Latin America and the Caribbean": (
+        ("BR", ("pt",)),
+        ("MX", ("es",)),
+        ("AR", ("es",)),
+        ("CO", ("es",)),
+        ("CL", ("es",)),
+        ("PE", ("es",)),
+        ("EC", ("es",)),
+        ("CU", ("es",)),
+        ("UY", ("es",)),
+        ("CR", ("es",)),
+        ("JM", ()),
+        ("TT", ()),
+    ),
+}
+
+_LANGUAGES: tuple[str, ...] = ("fr", "es", "ar", "pt", "ru", "zh")
+"""The award languages besides English (the other UN languages and Portuguese)."""
+
+_RELATION_KINDS: tuple[str, ...] = ("coauthor", "colleague", "supervisor")
+_RELATION_WEIGHTS: tuple[float, ...] = (0.5, 0.25, 0.25)
+_CONFLICT_REASONS: tuple[str, ...] = (
+    "declared",
+    "declared: former supervisor",
+    "declared: recent collaboration",
+    "declared: personal relationship",
+)
+
+# A case in a language other than English gets this many expert speakers of it at most per
+# region before another reviewer of that region is asked to read it too.
+_WITNESS_LOAD = 4
+
+
+@dataclass
+class _Draft:
+    """A reviewer under construction (the models are frozen)."""
+
+    id: str
+    region: str
+    country: str
+    institution: str
+    gender: str
+    seniority: str
+    expertise: dict[str, int]
+    languages: list[str] = field(default_factory=list)
+
+
+def _apportion(total: int, shares: Sequence[float], minimum: int = 0) -> list[int]:
+    """Split ``total`` in proportion to ``shares`` (largest remainders), each at least ``minimum``."""
+    free = total - minimum * len(shares)
+    exact = [free * s / sum(shares) for s in shares]
+    counts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(shares)), key=lambda i: (counts[i] - exact[i], i))
+    for i in by_remainder[: free - sum(counts)]:
+        counts[i] += 1
+    return [c + minimum for c in counts]
+
+
+def _weighted_sample(
+    rng: random.Random, items: Sequence[_T], weights: Sequence[float], k: int
+) -> list[_T]:
+    """``k`` distinct items, each draw in proportion to the weights of those left."""
+    pool = list(items)
+    left = list(weights)
+    chosen: list[_T] = []
+    for _ in range(min(k, len(pool))):
+        (i,) = rng.choices(range(len(pool)), weights=left)
+        chosen.append(pool.pop(i))
+        left.pop(i)
+    return chosen
+
+
+def _institutions(n_cases: int, n_reviewers: int) -> int:
+    """Universities per country: more in larger instances, so conflicts stay occasional."""
+    return min(9, 2 + (n_cases + n_reviewers) // 200)
+
+
+def _pick_institution(rng: random.Random, country: str, per_country: int) -> str:
+    # Larger universities (lower numbers) send and supply more people.
+    weights = [1 / (j + 1) for j in range(per_country)]
+    (j,) = rng.choices(range(per_country), weights=weights)
+    return f"{country}-U{j + 1}"
+
+
+def _pick_country(rng: random.Random, region: str) -> tuple[str, tuple[str, ...]]:
+    countries = _COUNTRIES[region]
+    weights = [len(countries) + 2 - i for i in range(len(countries))]
+    (country,) = rng.choices(countries, weights=weights)
+    return country
+
+
+def _make_cases(
+    rng: random.Random, n_cases: int, per_country: int, languages: bool
+) -> list[Case]:
+    regions = [
+        r for r, n in zip(REGIONS, _apportion(n_cases, _CASE_SHARES), strict=True) for _ in range(n)
+    ]
+    rng.shuffle(regions)
+    width = max(4, len(str(n_cases - 1)))
+    all_countries = [(r, c) for r in REGIONS for c, _ in _COUNTRIES[r]]
+    person = 0
+    cases: list[Case] = []
+    for i, region in enumerate(regions):
+        country, spoken = _pick_country(rng, region)
+        institutions = [_pick_institution(rng, country, per_country)]
+        if rng.random() < 0.12:  # a joint application with a second university
+            if rng.random() < 0.5:
+                _, other = rng.choice(all_countries)
+            else:
+                other = country
+            partner = _pick_institution(rng, other, per_country)
+            if partner not in institutions:
+                institutions.append(partner)
+        language = "en"
+        if languages and spoken and rng.random() < 0.35:
+            language = spoken[0]
+        n_topics = rng.choices((1, 2, 3), weights=(0.3, 0.45, 0.25))[0]
+        if language != "en":
+            n_topics = min(n_topics, 2)  # fewer readers: keep such panels staffable
+        chosen = _weighted_sample(rng, TOPICS, _TOPIC_POPULARITY, n_topics)
+        topics = dict.fromkeys(chosen, 1.0)
+        if n_topics > 1 and rng.random() < 0.2:
+            topics[chosen[0]] = 2.0  # the main topic of the application counts double
+        n_applicants = rng.choices((1, 2, 3), weights=(0.45, 0.35, 0.2))[0]
+        applicants = tuple(f"P{person + k:0{max(5, width + 1)}d}" for k in range(n_applicants))
+        person += n_applicants
+        cases.append(
+            Case(
+                id=f"C{i:0{width}d}",
+                region=region,
+                country=country,
+                institution=tuple(institutions),
+                topics=topics,
+                language=language,
+                applicants=applicants,
+            )
+        )
+    return cases
+
+
+def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> list[_Draft]:
+    regions = [
+        r
+        for r, n in zip(REGIONS, _apportion(n_reviewers, _REVIEWER_SHARES, 1), strict=True)
+        for _ in range(n)
+    ]
+    rng.shuffle(regions)
+    width = max(4, len(str(n_reviewers - 1)))
+    # Reviewers' expertise follows the topics' popularity, flattened: rare topics still
+    # have their specialists.
+    flat = [math.sqrt(p) for p in _TOPIC_POPULARITY]
+    drafts: list[_Draft] = []
+    for i, region in enumerate(regions):
+        country, spoken = _pick_country(rng, region)
+        u = rng.random()
+        gender = "" if u < 0.05 else ("female" if rng.random() < 0.5 else "male")
+        seniority = "senior" if rng.random() < 0.35 else "junior"
+        n_topics = rng.randint(3, 7)
+        topics = _weighted_sample(rng, TOPICS, flat, n_topics)
+        levels = rng.choices((1, 2, 3), weights=(0.25, 0.40, 0.35), k=n_topics)
+        langs = ["en", *spoken]
+        others = [x for x in _LANGUAGES if x not in langs]
+        n_extra = rng.choices((0, 1, 2), weights=(0.65, 0.3, 0.05))[0]
+        langs.extend(rng.sample(others, n_extra))
+        drafts.append(
+            _Draft(
+                id=f"R{i:0{width}d}",
+                region=region,
+                country=country,
+                institution=_pick_institution(rng, country, per_country),
+                gender=gender,
+                seniority=seniority,
+                expertise=dict(zip(topics, levels, strict=True)),
+                languages=langs,
+            )
+        )
+    return drafts
+
+
+def _ensure_experts(
+    rng: random.Random, drafts: list[_Draft], cases: Sequence[Case], min_level: int = 2
+) -> None:
+    """Give every topic enough experts in every region (raising or adding a level)."""
+    demand = Counter(t for c in cases for t in c.topics)
+    for topic in TOPICS:
+        # Twice the expert seats the topic's cases need, spread over the five regions.
+        per_region = max(1, math.ceil(2 * demand[topic] / 6 / len(REGIONS)))
+        for region in REGIONS:
+            home = [d for d in drafts if d.region == region]
+            have = sum(d.expertise.get(topic, 0) >= min_level for d in home)
+            while have < per_region:
+                raise_ = [d for d in home if d.expertise.get(topic) == 1]
+                add = [d for d in home if topic not in d.expertise and len(d.expertise) < 7]
+                pool = raise_ or add
+                if not pool:
+                    break
+                rng.choice(pool).expertise[topic] = min_level
+                have += 1
+
+
+def _ensure_readers(rng: random.Random, drafts: list[_Draft], cases: Sequence[Case]) -> None:
+    """Let every case in a language other than English find expert readers in each other region.
+
+    For each such case and each region other than its own, some reviewer there (not from the
+    case's institutions) reads the language and covers one of the case's topics; a reader
+    stands in for at most ``_WITNESS_LOAD`` cases before another one is recruited.
+    """
+    load: Counter[str] = Counter()
+    for case in cases:
+        lang = case.language
+        if lang in ("", "en"):
+            continue
+        for region in REGIONS:
+            if region == case.region:
+                continue
+            pool = [d for d in drafts if d.region == region and d.institution not in case.institution]
+
+            def covers(d: _Draft, case: Case = case) -> int:
+                return sum(d.expertise.get(t, 0) >= 2 for t in case.topics)
+
+            readers = [d for d in pool if lang in d.languages and covers(d)]
+            free = [d for d in readers if load[d.id] < _WITNESS_LOAD]
+            if free:
+                chosen = min(free, key=lambda d: (load[d.id], d.id))
+            else:
+                recruits = [d for d in pool if lang not in d.languages and covers(d)]
+                if not recruits:
+                    recruits = [d for d in pool if lang not in d.languages]
+                if not recruits:
+                    continue
+                best = max(covers(d) for d in recruits)
+                chosen = rng.choice([d for d in recruits if covers(d) == best])
+                chosen.languages.append(lang)
+            load[chosen.id] += 1
+
+
+def _reviewer_applicants(
+    rng: random.Random, drafts: Sequence[_Draft], cases: list[Case]
+) -> None:
+    """Make one reviewer (two from 100 reviewers on) an applicant of a case, in place."""
+    wanted = min(len(cases), 1 if len(drafts) < 100 else 2)
+    taken: set[int] = set()
+    for d in rng.sample(list(drafts), wanted):
+        near = [
+            [i for i, c in enumerate(cases) if d.institution in c.institution],
+            [i for i, c in enumerate(cases) if c.country == d.country],
+            [i for i, c in enumerate(cases) if c.region == d.region],
+            list(range(len(cases))),
+        ]
+        for options in near:
+            options = [i for i in options if i not in taken]
+            if options:
+                i = rng.choice(options)
+                break
+        taken.add(i)
+        c = cases[i]
+        applicants = c.applicants if len(c.applicants) < 3 else c.applicants[:2]
+        cases[i] = c.model_copy(update={"applicants": (*applicants, d.id)})
+
+
+def _relations(
+    rng: random.Random, drafts: Sequence[_Draft], cases: Sequence[Case]
+) -> list[Relation]:
+    """Coauthor, colleague and supervisor edges, mostly within a region."""
+    edges: dict[tuple[str, str], str] = {}
+
+    def add(a: str, b: str) -> None:
+        if a != b:
+            key = (min(a, b), max(a, b))
+            if key not in edges:
+                edges[key] = rng.choices(_RELATION_KINDS, weights=_RELATION_WEIGHTS)[0]
+
+    by_region: dict[str, list[Case]] = {r: [c for c in cases if c.region == r] for r in REGIONS}
+
+    def partner_case(region: str) -> Case:
+        near = by_region[region]
+        return rng.choice(near) if near and rng.random() < 0.6 else rng.choice(cases)
+
+    for _ in range(round(0.5 * len(cases))):  # applicants of different cases
+        c = rng.choice(cases)
+        add(rng.choice(c.applicants), rng.choice(partner_case(c.region).applicants))
+    for _ in range(round(0.6 * len(drafts))):  # reviewers and applicants
+        d = rng.choice(drafts)
+        add(d.id, rng.choice(partner_case(d.region).applicants))
+    for _ in range(round(0.1 * len(drafts))):  # among reviewers
+        a, b = rng.sample(list(drafts), 2)
+        add(a.id, b.id)
+    return [Relation(a=a, b=b, kind=kind) for (a, b), kind in sorted(edges.items())]
+
+
+def award_problem(
+    n_cases: int, n_reviewers: int, *, seed: int = 0, languages: bool = False
+) -> Problem:
+    """A synthetic international higher-education award, deterministic for a seed.
+
+    Cases come from universities in the five UNESCO regions (most from Asia and the
+    Pacific and from Europe and North America), some jointly from two universities, each
+    with 1 to 3 applicants and 1 to 3 of 16 topics (the main one sometimes weighted 2).
+    Reviewers come from all regions in nearly equal numbers; about 5% leave their gender
+    undisclosed, the rest split between female and male; about 35% are senior. Each has
+    3 to 7 topics at levels 1 to 3 and reads English and the languages of their country.
+    A relation graph (coauthor, colleague, supervisor) joins some applicants and
+    reviewers; a few conflicts are declared; one reviewer (two from 100 reviewers on) is
+    also an applicant.
+
+    Every topic has level-2 experts in every region, enough for twice its demand, so that
+    the instances are feasible under the award policy of SPEC.md, also with the case's
+    own region excluded, when the seats ``3 * n_cases`` fit the capacity
+    ``6 * n_reviewers`` (``n_reviewers >= n_cases / 2``, with slack from about 0.65).
+
+    Parameters
+    ----------
+    n_cases : int
+        Number of cases, at least 1.
+    n_reviewers : int
+        Number of reviewers, at least 5 (one per region).
+    seed : int, default 0
+        Seed of the generator: the same seed gives an equal problem.
+    languages : bool, default False
+        If true, about a third of the cases from countries where French, Spanish,
+        Arabic, Portuguese, Russian or Chinese is spoken are written in that language,
+        and enough reviewers of the other regions read it. If false, every case is in
+        English.
+
+    Returns
+    -------
+    Problem
+        Cases ``C0000...``, reviewers ``R0000...``, applicants ``P00000...``, with the
+        declared conflicts and the relation graph.
+
+    Raises
+    ------
+    ValueError
+        If ``n_cases < 1`` or ``n_reviewers < 5``.
+
+    Examples
+    --------
+    >>> p = award_problem(40, 30, seed=1)
+    >>> len(p.cases), len(p.reviewers)
+    (40, 30)
+    >>> sorted({c.region for c in p.cases}) == sorted(REGIONS)
+    True
+    >>> p == award_problem(40, 30, seed=1)
+    True
+    >>> {c.language for c in p.cases}
+    {'en'}
+    """
+    if n_cases < 1:
+        raise ValueError(f"n_cases must be at least 1, got {n_cases}")
+    if n_reviewers < len(REGIONS):
+        raise ValueError(f"n_reviewers must be at least {len(REGIONS)}, got {n_reviewers}")
+    rng = random.Random(seed)
+    per_country = _institutions(n_cases, n_reviewers)
+    cases = _make_cases(rng, n_cases, per_country, languages)
+    drafts = _make_reviewers(rng, n_reviewers, per_country)
+    _ensure_experts(rng, drafts, cases)
+    _ensure_readers(rng, drafts, cases)
+    _reviewer_applicants(rng, drafts, cases)
+    relations = _relations(rng, drafts, cases)
+    n_declared = max(2, round(0.03 * n_cases))
+    pairs: set[tuple[str, str]] = set()
+    while len(pairs) < min(n_declared, n_cases * n_reviewers):
+        pairs.add((rng.choice(cases).id, rng.choice(drafts).id))
+    conflicts = [
+        Conflict(case=c, reviewer=r, reason=rng.choice(_CONFLICT_REASONS))
+        for c, r in sorted(pairs)
+    ]
+    reviewers = [
+        Reviewer(
+            id=d.id,
+            region=d.region,
+            country=d.country,
+            institution=d.institution,
+            gender=d.gender,
+            seniority="senior" if d.seniority == "senior" else "junior",
+            expertise=d.expertise,
+            languages=tuple(d.languages),
+        )
+        for d in drafts
+    ]
+    return Problem(
+        cases=tuple(cases),
+        reviewers=tuple(reviewers),
+        conflicts=tuple(conflicts),
+        relations=tuple(relations),
+    )

@@ -1,0 +1,237 @@
+"""The ``reviewassign`` command line: a thin layer over the Python API.
+
+Exit codes: 0 done (``check``: valid), 1 ``check`` found violations, 2 bad input or usage,
+3 infeasible, 4 time limit reached with no solution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ._check import Metrics, check
+from ._errors import InputError, ReviewAssignError
+from ._io import load_assignment, load_policy, load_problem, save_result
+from ._model import Problem
+from ._policy import Policy
+from ._result import Progress, Result, Status
+from ._solve import solve
+from ._version import __version__
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_NO_SOLUTION = 4
+
+_EXIT_BY_STATUS = {
+    Status.OPTIMAL: EXIT_OK,
+    Status.FEASIBLE: EXIT_OK,
+    Status.INFEASIBLE: EXIT_INFEASIBLE,
+    Status.NO_SOLUTION: EXIT_NO_SOLUTION,
+}
+
+# Progress lines start once a solve has run this long, so quick solves stay quiet.
+_PROGRESS_AFTER_SECONDS = 1.0
+
+
+def _example_dir() -> Path:
+    """The bundled example: inside the installed package, or in the source checkout."""
+    packaged = Path(__file__).parent / "_examples" / "pioneer_award"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "examples" / "pioneer_award"
+
+
+def _percent(shares: dict[str, float], pool: dict[str, float]) -> list[str]:
+    return [
+        f"    {name:<34} {100 * share:5.1f} % of seats  ({100 * pool.get(name, 0.0):5.1f} % of pool)"
+        for name, share in shares.items()
+    ]
+
+
+def summary(result: Result, out: TextIO) -> None:
+    """Write a secretariat's summary of a result."""
+    s = result.stats
+    print(f"status     {result.status.value}", file=out)
+    print(f"size       {s.cases} cases, {s.reviewers} reviewers, {s.eligible_pairs} eligible pairs", file=out)
+    if result.objective is not None and result.bound is not None and result.gap is not None:
+        print(
+            f"objective  {result.objective:.6f}   bound {result.bound:.6f}   gap {100 * result.gap:.4f} %",
+            file=out,
+        )
+    if s.worst_case is not None:
+        print(f"worst case {s.worst_case:.6f} (bound {s.worst_case_bound:.6f})", file=out)
+    phases = ", ".join(f"{p.name} {p.seconds:.2f} s" for p in s.phases)
+    print(f"time       {s.wall_time:.2f} s  ({phases})", file=out)
+    avoided = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.conflicts_avoided.items())
+    print(f"conflicts  {s.conflicts} pairs avoided" + (f" ({avoided})" if avoided else ""), file=out)
+    m: Metrics | None = result.metrics
+    if m is None:
+        return
+    print(
+        f"affinity   total {m.total_affinity:.4f}, worst panel {m.worst_case:.4f}, "
+        f"mean panel {m.mean_case:.4f}",
+        file=out,
+    )
+    print(
+        f"loads      {m.min_load} to {m.max_load} (spread {m.load_spread}, mean {m.mean_load:.2f},"
+        f" {m.idle_reviewers} idle)",
+        file=out,
+    )
+    print(f"coverage   {100 * m.coverage_rate:.1f} % of case topics covered", file=out)
+    print("seats by region", file=out)
+    for line in _percent(m.region_shares, m.region_pool_shares):
+        print(line, file=out)
+    print("seats by gender", file=out)
+    for line in _percent(m.gender_shares, m.gender_pool_shares):
+        print(line, file=out)
+
+
+class ProgressPrinter:
+    """Prints incumbent, bound, gap and elapsed time once a solve is no longer quick."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def __call__(self, event: Progress) -> None:
+        if event.elapsed >= _PROGRESS_AFTER_SECONDS:
+            print(str(event), file=self._out, flush=True)
+
+
+def _policy_of(path: str | None) -> Policy:
+    return Policy() if path is None else load_policy(path)
+
+
+def _solve_and_report(
+    problem: Problem,
+    policy: Policy,
+    args: argparse.Namespace,
+) -> int:
+    out = args.out
+    if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
+        raise InputError("--out must end in .json or .csv", path=out)
+    result = solve(
+        problem,
+        policy,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        workers=args.workers,
+        progress=ProgressPrinter(sys.stderr),
+    )
+    summary(result, sys.stderr)
+    if out is not None and result.ok:
+        save_result(result, out)
+        print(f"wrote      {out}", file=sys.stderr)
+    return _EXIT_BY_STATUS[result.status]
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    return _solve_and_report(load_problem(args.problem), _policy_of(args.policy), args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    folder = _example_dir()
+    if not folder.is_dir():
+        raise InputError("the bundled example is not installed", path=folder)
+    print(f"Solving the bundled example {folder.name} under its award policy", file=sys.stderr)
+    return _solve_and_report(load_problem(folder), load_policy(folder / "policy.toml"), args)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    problem = load_problem(args.problem)
+    policy = _policy_of(args.policy)
+    assignment = load_assignment(args.assignment)
+    violations = check(problem, policy, assignment)
+    if not violations:
+        pairs = sum(len(p) for p in assignment.values())
+        print(f"valid: {len(assignment)} cases, {pairs} pairs meet every hard rule")
+        return EXIT_OK
+    for v in violations:
+        print(f"{v.rule}: {v.message}")
+    print(f"{len(violations)} violation(s)", file=sys.stderr)
+    return EXIT_VIOLATIONS
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewassign",
+        description="Assign cases to reviewer panels under a policy, with a proven bound.",
+        epilog=(
+            "exit codes: 0 done (check: valid), 1 check found violations, 2 bad input or "
+            "usage, 3 infeasible, 4 time limit reached with no solution"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"reviewassign {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def solve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--out", metavar="FILE", help="write the result: .json (full) or .csv (pairs)")
+        p.add_argument("--time-limit", metavar="S", type=_non_negative_float, help="seconds")
+        p.add_argument("--seed", metavar="N", type=int, default=0, help="solver seed (default 0)")
+        p.add_argument(
+            "--workers", metavar="N", type=_positive_int, default=1, help="CP-SAT workers (default 1)"
+        )
+
+    p = sub.add_parser("solve", help="solve a problem under a policy")
+    p.add_argument("problem", metavar="PROBLEM", help="a folder of CSV files or a .json file")
+    p.add_argument("--policy", metavar="FILE", help="a .toml or .json policy (default: neutral)")
+    solve_options(p)
+    p.set_defaults(run=_cmd_solve)
+
+    p = sub.add_parser("check", help="check an assignment against every hard rule")
+    p.add_argument("problem", metavar="PROBLEM")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="a result .json or a case,reviewer .csv")
+    p.add_argument("--policy", metavar="FILE")
+    p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser("demo", help="solve the bundled example award and print a summary")
+    solve_options(p)
+    p.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ReviewAssignError as exc:
+        print(f"reviewassign: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"reviewassign: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("reviewassign: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
