@@ -1,5 +1,8 @@
-"""reviewassign: assign cases to reviewer panels with conflicts of interest, panel
-composition rules and a proven optimum.
+"""reviewassign: assign cases to reviewer panels, with a proven optimum.
+
+Conflicts of interest, panel composition rules (regions, genders, seniority, languages,
+expertise coverage) and reviewer loads are hard rules; the objective is the total or the
+worst panel affinity, less a load-spread penalty.
 
 Examples
 --------

@@ -272,7 +272,7 @@ class _RelationGraph:
     """The undirected relation graph, with distances from applicants computed on demand."""
 
     def __init__(self, problem: Problem) -> None:
-        self._graph = nx.Graph()
+        self._graph: nx.Graph[str] = nx.Graph()
         self._graph.add_edges_from((rel.a, rel.b) for rel in problem.relations)
         self._near: dict[tuple[str, int], dict[str, int]] = {}
 

@@ -49,9 +49,7 @@ class ConflictPair:
     details: tuple[str, ...]
 
 
-def _relation_hits(
-    problem: Problem, distance: int
-) -> dict[tuple[str, str], str]:
+def _relation_hits(problem: Problem, distance: int) -> dict[tuple[str, str], str]:
     """``(case, reviewer) -> detail`` for reviewers within ``distance`` of an applicant."""
     graph: nx.Graph[str] = nx.Graph()
     for rel in problem.relations:

@@ -101,5 +101,6 @@ class ViolationsError(ReviewAssignError):
         head = "; ".join(v.message for v in self.violations[:3])
         more = len(self.violations) - 3
         super().__init__(
-            f"{len(self.violations)} violation(s): {head}" + (f"; and {more} more" if more > 0 else "")
+            f"{len(self.violations)} violation(s): {head}"
+            + (f"; and {more} more" if more > 0 else "")
         )

@@ -98,7 +98,9 @@ def build_instance(problem: Problem, policy: Policy) -> Instance:
 
     # Affinity: a(c, r) = sum_t w_t * level_r(t) / 3 / sum_t w_t, as a small dense
     # reviewer x topic matrix; given scores override it pair by pair.
-    topics = sorted({t for c in cases for t in c.topics} | {t for r in reviewers for t in r.expertise})
+    topics = sorted(
+        {t for c in cases for t in c.topics} | {t for r in reviewers for t in r.expertise}
+    )
     topic_pos = {t: i for i, t in enumerate(topics)}
     levels = np.zeros((n_r, len(topics)), dtype=np.float64)
     for i, r in enumerate(reviewers):

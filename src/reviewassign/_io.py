@@ -407,9 +407,7 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
         _check_utf8(cell, path, row, name)
         if not cell:
             if name in table.required:
-                raise InputError(
-                    f"empty {name!r}: a value is required", path=path, row=row, field=name
-                )
+                raise InputError("empty cell: a value is required", path=path, row=row, field=name)
             continue
         try:
             values[name] = table.columns[name].parse(cell)

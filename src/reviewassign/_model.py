@@ -8,10 +8,12 @@ they can name the file and row of each mistake.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
@@ -70,7 +72,11 @@ class Reviewer(_Frozen):
 
     @model_validator(mode="after")
     def _loads_in_order(self) -> Reviewer:
-        if self.min_load is not None and self.max_load is not None and self.min_load > self.max_load:
+        if (
+            self.min_load is not None
+            and self.max_load is not None
+            and self.min_load > self.max_load
+        ):
             raise ValueError(
                 f"reviewer {self.id!r}: min_load {self.min_load} exceeds max_load {self.max_load}"
             )
@@ -139,9 +145,7 @@ class Issue:
         return f"{self.collection}[{self.index}].{self.field}: {self.message}"
 
 
-def _duplicates(
-    collection: str, ids: list[str], seen: set[str] | None = None
-) -> Iterator[Issue]:
+def _duplicates(collection: str, ids: list[str], seen: set[str] | None = None) -> Iterator[Issue]:
     seen = set() if seen is None else seen
     for i, x in enumerate(ids):
         if x in seen:
@@ -169,7 +173,9 @@ def cross_reference_issues(
     issues.extend(_duplicates("reviewers", [r.id for r in reviewers]))
     for i, c in enumerate(cases):
         if len(set(c.applicants)) != len(c.applicants):
-            issues.append(Issue("cases", i, "applicants", f"case {c.id!r} lists an applicant twice"))
+            issues.append(
+                Issue("cases", i, "applicants", f"case {c.id!r} lists an applicant twice")
+            )
     people = reviewer_ids | {p for c in cases for p in c.applicants}
     for name, rows in (("conflicts", conflicts), ("affinity", affinity)):
         pairs: set[tuple[str, str]] = set()
@@ -235,6 +241,87 @@ class Problem(_Frozen):
             more = f"; and {len(issues) - 5} more" if len(issues) > 5 else ""
             raise ValueError(shown + more)
         return self
+
+    @classmethod
+    def from_matrix(
+        cls,
+        scores: npt.ArrayLike,
+        *,
+        conflicts: npt.ArrayLike | None = None,
+        case_ids: Sequence[str] | None = None,
+        reviewer_ids: Sequence[str] | None = None,
+        panel_size: int | Sequence[int] | None = None,
+        min_load: int | Sequence[int] | None = None,
+        max_load: int | Sequence[int] | None = None,
+    ) -> Problem:
+        """A problem from a dense ``cases x reviewers`` score matrix (no attributes).
+
+        For bids and similarity matrices from conference systems. Every unmasked score
+        becomes an :class:`Affinity`; masked pairs become declared conflicts.
+
+        Parameters
+        ----------
+        scores
+            Array of shape ``(n_cases, n_reviewers)``; finite wherever not masked.
+        conflicts
+            Boolean array of the same shape; ``True`` marks a conflict (its score is ignored).
+        case_ids, reviewer_ids
+            Ids; default ``C0``, ``C1``, ... and ``R0``, ``R1``, ...
+        panel_size, min_load, max_load
+            One value for all, or one per case (``panel_size``) or reviewer (loads); these
+            set the cases' and reviewers' own overrides of the policy.
+
+        Examples
+        --------
+        >>> p = Problem.from_matrix([[1.0, 0.5], [0.0, 1.0]], conflicts=[[False, True],
+        ...                         [False, False]], max_load=1, panel_size=1)
+        >>> [(a.case, a.reviewer, a.score) for a in p.affinity]
+        [('C0', 'R0', 1.0), ('C1', 'R0', 0.0), ('C1', 'R1', 1.0)]
+        >>> [(c.case, c.reviewer) for c in p.conflicts]
+        [('C0', 'R1')]
+        """
+        s = np.asarray(scores, dtype=np.float64)
+        if s.ndim != 2:
+            raise ValueError(f"scores must be a 2-d array (cases x reviewers), got shape {s.shape}")
+        n_c, n_r = s.shape
+        mask = np.zeros(s.shape, dtype=bool) if conflicts is None else np.asarray(conflicts, bool)
+        if mask.shape != s.shape:
+            raise ValueError(f"conflicts has shape {mask.shape}, scores {s.shape}")
+        bad = ~np.isfinite(s) & ~mask
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"score [{i}, {j}] is not finite and not masked as a conflict")
+        cids = [f"C{i}" for i in range(n_c)] if case_ids is None else list(case_ids)
+        rids = [f"R{j}" for j in range(n_r)] if reviewer_ids is None else list(reviewer_ids)
+        if len(cids) != n_c or len(rids) != n_r:
+            raise ValueError("case_ids and reviewer_ids must match the shape of scores")
+
+        def each(value: int | Sequence[int] | None, n: int) -> list[int | None]:
+            if value is None or isinstance(value, int | np.integer):
+                return [None if value is None else int(value)] * n
+            values = [int(v) for v in value]
+            if len(values) != n:
+                raise ValueError(f"expected {n} values, got {len(values)}")
+            return list(values)
+
+        sizes = each(panel_size, n_c)
+        lows, highs = each(min_load, n_r), each(max_load, n_r)
+        cases = [Case(id=c, panel_size=k) for c, k in zip(cids, sizes, strict=True)]
+        reviewers = [
+            Reviewer(id=r, min_load=lo, max_load=hi)
+            for r, lo, hi in zip(rids, lows, highs, strict=True)
+        ]
+        # Scores are checked finite above; building the many small models unvalidated
+        # keeps large matrices fast (the Problem still validates every cross-reference).
+        affinity = [
+            Affinity.model_construct(case=cids[i], reviewer=rids[j], score=float(s[i, j]))
+            for i, j in zip(*np.nonzero(~mask), strict=True)
+        ]
+        conflict_rows = [
+            Conflict(case=cids[i], reviewer=rids[j], reason="declared")
+            for i, j in zip(*np.nonzero(mask), strict=True)
+        ]
+        return cls(cases=cases, reviewers=reviewers, conflicts=conflict_rows, affinity=affinity)
 
     def case(self, case_id: str) -> Case:
         """The case with this id (``KeyError`` if there is none)."""

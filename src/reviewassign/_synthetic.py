@@ -218,9 +218,7 @@ def _pick_country(rng: random.Random, region: str) -> tuple[str, tuple[str, ...]
     return country
 
 
-def _make_cases(
-    rng: random.Random, n_cases: int, per_country: int, languages: bool
-) -> list[Case]:
+def _make_cases(rng: random.Random, n_cases: int, per_country: int, languages: bool) -> list[Case]:
     regions = [
         r for r, n in zip(REGIONS, _apportion(n_cases, _CASE_SHARES), strict=True) for _ in range(n)
     ]
@@ -342,7 +340,9 @@ def _ensure_readers(rng: random.Random, drafts: list[_Draft], cases: Sequence[Ca
         for region in REGIONS:
             if region == case.region:
                 continue
-            pool = [d for d in drafts if d.region == region and d.institution not in case.institution]
+            pool = [
+                d for d in drafts if d.region == region and d.institution not in case.institution
+            ]
 
             def covers(d: _Draft, case: Case = case) -> int:
                 return sum(d.expertise.get(t, 0) >= 2 for t in case.topics)
@@ -363,9 +363,7 @@ def _ensure_readers(rng: random.Random, drafts: list[_Draft], cases: Sequence[Ca
             load[chosen.id] += 1
 
 
-def _reviewer_applicants(
-    rng: random.Random, drafts: Sequence[_Draft], cases: list[Case]
-) -> None:
+def _reviewer_applicants(rng: random.Random, drafts: Sequence[_Draft], cases: list[Case]) -> None:
     """Make one reviewer (two from 100 reviewers on) an applicant of a case, in place."""
     wanted = min(len(cases), 1 if len(drafts) < 100 else 2)
     taken: set[int] = set()
@@ -491,8 +489,7 @@ def award_problem(
     while len(pairs) < min(n_declared, n_cases * n_reviewers):
         pairs.add((rng.choice(cases).id, rng.choice(drafts).id))
     conflicts = [
-        Conflict(case=c, reviewer=r, reason=rng.choice(_CONFLICT_REASONS))
-        for c, r in sorted(pairs)
+        Conflict(case=c, reviewer=r, reason=rng.choice(_CONFLICT_REASONS)) for c, r in sorted(pairs)
     ]
     reviewers = [
         Reviewer(

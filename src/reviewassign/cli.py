@@ -50,7 +50,8 @@ def _example_dir() -> Path:
 
 def _percent(shares: dict[str, float], pool: dict[str, float]) -> list[str]:
     return [
-        f"    {name:<34} {100 * share:5.1f} % of seats  ({100 * pool.get(name, 0.0):5.1f} % of pool)"
+        f"    {name or '(none)':<34} {100 * share:5.1f} % of seats"
+        f"  ({100 * pool.get(name, 0.0):5.1f} % of pool)"
         for name, share in shares.items()
     ]
 
@@ -59,10 +60,14 @@ def summary(result: Result, out: TextIO) -> None:
     """Write a secretariat's summary of a result."""
     s = result.stats
     print(f"status     {result.status.value}", file=out)
-    print(f"size       {s.cases} cases, {s.reviewers} reviewers, {s.eligible_pairs} eligible pairs", file=out)
+    print(
+        f"size       {s.cases} cases, {s.reviewers} reviewers, {s.eligible_pairs} eligible pairs",
+        file=out,
+    )
     if result.objective is not None and result.bound is not None and result.gap is not None:
         print(
-            f"objective  {result.objective:.6f}   bound {result.bound:.6f}   gap {100 * result.gap:.4f} %",
+            f"objective  {result.objective:.6f}   bound {result.bound:.6f}"
+            f"   gap {100 * result.gap:.4f} %",
             file=out,
         )
     if s.worst_case is not None:
@@ -70,15 +75,18 @@ def summary(result: Result, out: TextIO) -> None:
     phases = ", ".join(f"{p.name} {p.seconds:.2f} s" for p in s.phases)
     print(f"time       {s.wall_time:.2f} s  ({phases})", file=out)
     avoided = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.conflicts_avoided.items())
-    print(f"conflicts  {s.conflicts} pairs avoided" + (f" ({avoided})" if avoided else ""), file=out)
+    print(
+        f"conflicts  {s.conflicts} pairs avoided" + (f" ({avoided})" if avoided else ""), file=out
+    )
     m: Metrics | None = result.metrics
     if m is None:
         return
-    print(
-        f"affinity   total {m.total_affinity:.4f}, worst panel {m.worst_case:.4f}, "
-        f"mean panel {m.mean_case:.4f}",
-        file=out,
-    )
+    if m.worst_case is not None and m.mean_case is not None:
+        print(
+            f"affinity   total {m.total_affinity:.4f}, worst panel {m.worst_case:.4f}, "
+            f"mean panel {m.mean_case:.4f}",
+            file=out,
+        )
     print(
         f"loads      {m.min_load} to {m.max_load} (spread {m.load_spread}, mean {m.mean_load:.2f},"
         f" {m.idle_reviewers} idle)",
@@ -191,11 +199,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def solve_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--out", metavar="FILE", help="write the result: .json (full) or .csv (pairs)")
+        p.add_argument(
+            "--out", metavar="FILE", help="write the result: .json (full) or .csv (pairs)"
+        )
         p.add_argument("--time-limit", metavar="S", type=_non_negative_float, help="seconds")
         p.add_argument("--seed", metavar="N", type=int, default=0, help="solver seed (default 0)")
         p.add_argument(
-            "--workers", metavar="N", type=_positive_int, default=1, help="CP-SAT workers (default 1)"
+            "--workers",
+            metavar="N",
+            type=_positive_int,
+            default=1,
+            help="CP-SAT workers (default 1)",
         )
 
     p = sub.add_parser("solve", help="solve a problem under a policy")
@@ -206,7 +220,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check an assignment against every hard rule")
     p.add_argument("problem", metavar="PROBLEM")
-    p.add_argument("assignment", metavar="ASSIGNMENT", help="a result .json or a case,reviewer .csv")
+    p.add_argument(
+        "assignment", metavar="ASSIGNMENT", help="a result .json or a case,reviewer .csv"
+    )
     p.add_argument("--policy", metavar="FILE")
     p.set_defaults(run=_cmd_check)
 

@@ -26,6 +26,6 @@ __all__ = [
 
 def ortools_version() -> str:
     """The installed OR-Tools version."""
-    import ortools
+    from importlib.metadata import version
 
-    return str(ortools.__version__)
+    return version("ortools")

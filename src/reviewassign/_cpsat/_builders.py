@@ -30,7 +30,7 @@ class Model:
     model: cp_model.CpModel
     x: list[cp_model.IntVar]
     """One Boolean per eligible pair, in the instance's pair order (variable index = pair)."""
-    objective: cp_model.LinearExprT
+    objective: cp_model.LinearExpr
     """Total scaled affinity minus the scaled load-spread term."""
     worst: cp_model.IntVar | None
     """The worst panel affinity (scaled), for the fairness objective; else None."""
@@ -115,7 +115,10 @@ def _at_least_one_of(
 
 
 def _own_region(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> None:
-    """``own_region = "at_least_one"``: a seat from the case's region ("exclude" is pre-filtered)."""
+    """``own_region = "at_least_one"``: a seat from the case's region.
+
+    ("exclude" acts on single pairs and is applied before the model, in ``_instance``.)
+    """
     for c in range(inst.n_cases):
         pairs = inst.case_pairs(c)
         regions = inst.reviewer_region[inst.pair_reviewer[pairs.start : pairs.stop]]
@@ -131,9 +134,7 @@ def _min_senior(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], k
         _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(senior)], k)
 
 
-def _coverage(
-    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], mode: str
-) -> None:
+def _coverage(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], mode: str) -> None:
     """``"all"``: each case topic has a covering seat; ``"any"``: one topic does."""
     for c in range(inst.n_cases):
         topics = inst.case_topics[c]
@@ -150,7 +151,7 @@ def _coverage(
             _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(mask)])
 
 
-def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.LinearExprT:
+def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.LinearExpr:
     """Total affinity of the assignment, scaled."""
     coeffs = to_ints(inst.pair_affinity)
     return LinearExpr.weighted_sum(x, [int(v) for v in coeffs])
@@ -158,7 +159,7 @@ def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.Li
 
 def _load_spread(
     m: cp_model.CpModel, inst: Instance, loads: list[cp_model.LinearExprT], weight: float
-) -> cp_model.LinearExprT:
+) -> cp_model.LinearExpr:
     """``weight * (largest load - smallest load)`` over all reviewers, scaled (to subtract)."""
     top = int(inst.max_load.max(initial=0))
     hi = m.new_int_var(0, top, "max_load")
@@ -166,12 +167,11 @@ def _load_spread(
     for load in loads:
         m.add(hi >= load)
         m.add(lo <= load)
-    return to_int(weight) * (hi - lo)
+    spread: cp_model.LinearExpr = hi - lo
+    return to_int(weight) * spread
 
 
-def _worst_case(
-    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
-) -> cp_model.IntVar:
+def _worst_case(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> cp_model.IntVar:
     """A variable bounded by every case's panel affinity (scaled): maximising it is max-min."""
     coeffs = to_ints(inst.pair_affinity)
     k = int(inst.panel_size.max(initial=0))
@@ -199,7 +199,9 @@ def build_model(inst: Instance, policy: Policy) -> Model:
     if panel.max_per_region is not None:
         _max_per_group(m, inst, x, inst.reviewer_region, panel.max_per_region)
     implied_regions = (
-        0 if panel.max_per_region is None else -(-int(inst.panel_size.min(initial=0)) // panel.max_per_region)
+        0
+        if panel.max_per_region is None
+        else -(-int(inst.panel_size.min(initial=0)) // panel.max_per_region)
     )
     if panel.min_regions > max(1, implied_regions):
         _min_distinct(m, inst, x, inst.reviewer_region, panel.min_regions)

@@ -91,7 +91,9 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
     )
     seats = int(inst.panel_size.sum())
     nodes = np.arange(sink + 1, dtype=np.int64)
-    supplies = np.concatenate([inst.panel_size, -inst.min_load, [-(seats - int(inst.min_load.sum()))]])
+    supplies = np.concatenate(
+        [inst.panel_size, -inst.min_load, [-(seats - int(inst.min_load.sum()))]]
+    )
     smcf.set_nodes_supplies(nodes, supplies.astype(np.int64))
     status = smcf.solve()
     seconds = time.perf_counter() - start

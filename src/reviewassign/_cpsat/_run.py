@@ -30,7 +30,7 @@ _STATUS = {
 _FAIRNESS_FIRST_SHARE = 0.6
 
 
-class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Reporter(cp_model.CpSolverSolutionCallback):
     def __init__(self, phase: str, progress: ProgressCallback, start: float) -> None:
         super().__init__()
         self._phase = phase

@@ -1,0 +1,751 @@
+"""Reading and writing problems, policies, assignments and results (reviewassign._io)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reviewassign._errors import InputError
+from reviewassign._io import (
+    csv_text,
+    load_assignment,
+    load_policy,
+    load_problem,
+    save_problem,
+    save_result,
+    write_atomic,
+)
+from reviewassign._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from reviewassign._result import Assignment, Result, Stats, Status
+
+SHARED = Path(os.environ.get("REVIEWASSIGN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+CONFORMANCE = SHARED / "conformance"
+
+# A small valid problem folder; each malformed-input test replaces one file of it.
+VALID = {
+    "cases.csv": (
+        "id,region,country,institution,topics,language,applicants,panel_size\n"
+        "C1,Africa,KE,KE-U1;KE-U2,t1;t2:2,en,P1;P2,\n"
+        "C2,Europe,FR,FR-U1,t2,fr,P3,2\n"
+    ),
+    "reviewers.csv": (
+        "id,region,country,institution,gender,seniority,expertise,languages,min_load,max_load\n"
+        "R1,Africa,KE,KE-U3,female,senior,t1:3;t2:1,en,,\n"
+        "R2,Europe,DE,DE-U1,male,junior,t2:2,en;fr,1,3\n"
+        "R3,Asia,JP,JP-U1,,,t1:2,en,,\n"
+    ),
+    "conflicts.csv": "case,reviewer,reason\nC1,R2,declared\n",
+    "relations.csv": "a,b,kind\nP1,R3,coauthor\n",
+    "affinity.csv": "case,reviewer,score\nC2,R1,0.25\n",
+}
+
+
+def write_folder(folder: Path, **replace: str | bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str | bytes] = {
+        **VALID,
+        **{k.replace("_", "."): v for k, v in replace.items()},
+    }
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
+    return folder
+
+
+def raised(call: Callable[[], object]) -> InputError:
+    with pytest.raises(InputError) as info:
+        call()
+    return info.value
+
+
+def full_problem() -> Problem:
+    """A problem that uses every field, with values that stress the CSV format."""
+    return Problem(
+        cases=[
+            Case(
+                id="C1",
+                region="Europe, North America",
+                country="CA",
+                institution=("CA-U1", "CA-U2"),
+                topics={"t1": 1.0, "t2": 0.1, "t3": 2.5, "t4": 0.0, "t5": 1 / 3},
+                language="en",
+                applicants=("P1", "P2"),
+                panel_size=4,
+            ),
+            Case(id="C2", region='Say "hi"', topics={"t1": 1.0}, applicants=("P3",)),
+            Case(id="C3", country="ES", institution=("ES-Universidad Señora",), language="es"),
+        ],
+        reviewers=[
+            Reviewer(
+                id="R1",
+                region="Africa",
+                country="KE",
+                institution="KE-U1",
+                gender="female",
+                seniority="senior",
+                expertise={"t1": 3, "t2": 1},
+                languages=("en", "sw"),
+                min_load=1,
+                max_load=4,
+            ),
+            Reviewer(id="R2", gender="non-binary", seniority="junior", max_load=0),
+            Reviewer(id="R3", institution="multi\nline", expertise={"t3": 2}, min_load=2),
+        ],
+        conflicts=[
+            Conflict(case="C1", reviewer="R2"),
+            Conflict(case="C2", reviewer="R1", reason="former student"),
+        ],
+        relations=[Relation(a="P1", b="R3", kind="coauthor"), Relation(a="P3", b="P2")],
+        affinity=[
+            Affinity(case="C1", reviewer="R1", score=0.1 + 0.2),
+            Affinity(case="C3", reviewer="R3", score=-1.5),
+        ],
+    )
+
+
+# ------------------------------------------------------------------ round trips
+
+
+@pytest.mark.parametrize("name", ["problem.json", "problem", "nested/new/folder"])
+def test_save_then_load_gives_the_same_problem(tmp_path: Path, name: str) -> None:
+    problem = full_problem()
+    save_problem(problem, tmp_path / name)
+    assert load_problem(tmp_path / name) == problem
+
+
+def test_csv_folder_holds_every_column_and_plain_weight_one_topics(tmp_path: Path) -> None:
+    save_problem(full_problem(), tmp_path)
+    cases = (tmp_path / "cases.csv").read_text(encoding="utf-8").splitlines()
+    assert cases[0] == "id,region,country,institution,topics,language,applicants,panel_size"
+    assert ",t1;t2:0.1;t3:2.5;t4:0.0;t5:0.3333333333333333," in cases[1]
+    assert cases[2].startswith('C2,"Say ""hi""",,,t1,')
+    header = (tmp_path / "reviewers.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith("expertise,languages,min_load,max_load")
+
+
+def test_save_leaves_out_and_removes_empty_optional_files(tmp_path: Path) -> None:
+    save_problem(full_problem(), tmp_path)
+    bare = Problem(cases=[Case(id="C1")], reviewers=[Reviewer(id="R1")])
+    save_problem(bare, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "reviewers.csv"]
+    assert load_problem(tmp_path) == bare
+
+
+@pytest.mark.parametrize(
+    ("problem", "field"),
+    [
+        (
+            Problem(cases=[Case(id="C1", institution=("a;b",))], reviewers=[]),
+            "cases[0].institution",
+        ),
+        (Problem(cases=[Case(id="C1", topics={"t:x": 1})], reviewers=[]), "cases[0].topics"),
+        (
+            Problem(
+                cases=[Case(id="C1")],
+                reviewers=[Reviewer(id="R1")],
+                conflicts=[Conflict(case="C1", reviewer="R1", reason="")],
+            ),
+            "conflicts[0].reason",
+        ),
+    ],
+)
+def test_save_refuses_values_csv_cannot_hold_and_writes_nothing(
+    tmp_path: Path, problem: Problem, field: str
+) -> None:
+    error = raised(lambda: save_problem(problem, tmp_path / "out"))
+    assert error.field == field
+    assert not (tmp_path / "out").exists()
+    save_problem(problem, tmp_path / "out.json")
+    assert load_problem(tmp_path / "out.json") == problem
+
+
+def test_bom_crlf_blank_rows_and_partial_columns_are_read(tmp_path: Path) -> None:
+    (tmp_path / "cases.csv").write_bytes(
+        b"\xef\xbb\xbfid , topics\r\nC1, t1 ; ;t2:0.5 \r\n,\r\n\r\n"
+    )
+    (tmp_path / "reviewers.csv").write_bytes(b"id\r\nR1\r\n")
+    problem = load_problem(tmp_path)
+    assert problem.cases == (Case(id="C1", topics={"t1": 1.0, "t2": 0.5}),)
+    assert problem.reviewers == (Reviewer(id="R1"),)
+
+
+def test_empty_conflict_reason_takes_the_default(tmp_path: Path) -> None:
+    write_folder(tmp_path, conflicts_csv="case,reviewer,reason\nC1,R2,\n")
+    assert load_problem(tmp_path).conflicts == (
+        Conflict(case="C1", reviewer="R2", reason="declared"),
+    )
+
+
+def test_award_a_conformance_instance() -> None:
+    if not CONFORMANCE.is_dir():
+        pytest.skip(f"the shared conformance instances are not at {CONFORMANCE}")
+    problem = load_problem(CONFORMANCE / "award-a")
+    assert (len(problem.cases), len(problem.reviewers)) == (60, 40)
+    assert (len(problem.conflicts), len(problem.relations)) == (4, 82)
+    assert load_policy(CONFORMANCE / "award.toml").panel.max_per_region == 1
+
+
+# ------------------------------------------------------- malformed problem folders
+
+CASES_HEADER = "id,region,country,institution,topics,language,applicants,panel_size\n"
+REVIEWERS_HEADER = (
+    "id,region,country,institution,gender,seniority,expertise,languages,min_load,max_load\n"
+)
+R1 = "R1,Africa,KE,KE-U3,female,senior,t1:3,en,,\n"
+
+
+@pytest.mark.parametrize(
+    ("replace", "file", "row", "field", "needle"),
+    [
+        pytest.param(
+            {"conflicts_csv": "case,reviewer\nC1,R2\nC9,R1\n"},
+            "conflicts.csv",
+            3,
+            "case",
+            "'C9'",
+            id="unknown-case-in-conflicts",
+        ),
+        pytest.param(
+            {"affinity_csv": "case,reviewer,score\nC2,R1,0.25\nC1,R7,0.5\n"},
+            "affinity.csv",
+            3,
+            "reviewer",
+            "'R7'",
+            id="unknown-reviewer-in-affinity",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,,,,,\nR2,,,,,,,,,\nR3,,,,,,,,,\n"},
+            "reviewers.csv",
+            4,
+            "id",
+            "'R2'",
+            id="duplicate-reviewer-id",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1,\nC2,,,,,,,\nC1,,,,,,,\n"},
+            "cases.csv",
+            4,
+            "id",
+            "'C1'",
+            id="duplicate-case-id",
+        ),
+        pytest.param(
+            {"affinity_csv": "case,reviewer,score\nC2,R1,0.25\nC1,R3,0.5\nC2,R1,0.5\n"},
+            "affinity.csv",
+            4,
+            "reviewer",
+            "('C2', 'R1')",
+            id="duplicate-affinity-pair",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,,,,,-1\nR3,,,,,,,,,\n"},
+            "reviewers.csv",
+            3,
+            "max_load",
+            "-1",
+            id="negative-max-load",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,,,,5,2\nR3,,,,,,,,,\n"},
+            "reviewers.csv",
+            3,
+            "min_load",
+            "'R2': min_load 5 exceeds max_load 2",
+            id="min-load-above-max-load",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,,,,1.5,\nR3,,,,,,,,,\n"},
+            "reviewers.csv",
+            3,
+            "min_load",
+            "not an integer: '1.5'",
+            id="non-integer-load",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1,\nC2,,,,,,,0\n"},
+            "cases.csv",
+            3,
+            "panel_size",
+            "got 0",
+            id="panel-size-0",
+        ),
+        pytest.param(
+            {"affinity_csv": "case,reviewer,score\nC2,R1,nan\n"},
+            "affinity.csv",
+            2,
+            "score",
+            "'nan'",
+            id="score-nan",
+        ),
+        pytest.param(
+            {"affinity_csv": "case,reviewer,score\nC2,R1,0.5\nC1,R1,-inf\n"},
+            "affinity.csv",
+            3,
+            "score",
+            "'-inf'",
+            id="score-inf",
+        ),
+        pytest.param(
+            {"affinity_csv": "case,reviewer,score\nC2,R1,\n"},
+            "affinity.csv",
+            2,
+            "score",
+            "required",
+            id="score-missing",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + "R1,,,,,,t1:high,,,\n"},
+            "reviewers.csv",
+            2,
+            "expertise",
+            "not an integer: 'high'",
+            id="non-integer-level",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,,t1:2;t2:4,,,\n"},
+            "reviewers.csv",
+            3,
+            "expertise",
+            "'t2' has level 4",
+            id="level-4",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + "R1,,,,,,t1,,,\n"},
+            "reviewers.csv",
+            2,
+            "expertise",
+            "'t1' has no level",
+            id="level-missing",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + "R1,,,,,,t1:2;t1:3,,,\n"},
+            "reviewers.csv",
+            2,
+            "expertise",
+            "'t1' listed twice",
+            id="expertise-topic-twice",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,t1;t2:-1,,,\n"},
+            "cases.csv",
+            2,
+            "topics",
+            "'t2' has a negative weight",
+            id="negative-weight",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,t1;t1:2,,,\n"},
+            "cases.csv",
+            2,
+            "topics",
+            "'t1' listed twice",
+            id="topic-twice",
+        ),
+        pytest.param(
+            {"cases_csv": "id,regoin\nC1,Africa\n"},
+            "cases.csv",
+            1,
+            "regoin",
+            "did you mean 'region'",
+            id="unknown-column",
+        ),
+        pytest.param(
+            {"reviewers_csv": "region,gender\nAfrica,female\n"},
+            "reviewers.csv",
+            1,
+            "id",
+            "'id'",
+            id="missing-id-column",
+        ),
+        pytest.param(
+            {"cases_csv": "id,region,region\nC1,A,B\n"},
+            "cases.csv",
+            1,
+            "region",
+            "'region' appears twice",
+            id="duplicate-header",
+        ),
+        pytest.param(
+            {"relations_csv": "kind,a\ncoauthor,P1\n"},
+            "relations.csv",
+            1,
+            "b",
+            "missing required column 'b'",
+            id="missing-b-column",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,,,,,boss,,,,\n"},
+            "reviewers.csv",
+            3,
+            "seniority",
+            "got 'boss'",
+            id="bad-seniority",
+        ),
+        pytest.param(
+            {"relations_csv": "a,b,kind\nP1,R3,coauthor\nP1,X9,colleague\n"},
+            "relations.csv",
+            3,
+            "b",
+            "'X9' is neither a reviewer nor an applicant",
+            id="unknown-relation-endpoint",
+        ),
+        pytest.param(
+            {"cases_csv": (CASES_HEADER + "C1,,,,,,P1,\nC2,Europ\xff,,,,,,\n").encode("latin-1")},
+            "cases.csv",
+            3,
+            "region",
+            "xff",
+            id="bad-utf8",
+        ),
+        pytest.param({"cases_csv": ""}, "cases.csv", None, None, "empty file", id="empty-cases"),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1,\nC2,,,,,,,,extra\n"},
+            "cases.csv",
+            3,
+            None,
+            "9 cells but the header has 8 columns",
+            id="too-many-cells",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + 'C1,"Africa\nEast",,,,,P1,\nC2,,,,,,,0\n'},
+            "cases.csv",
+            4,
+            "panel_size",
+            "got 0",
+            id="row-after-quoted-newline",
+        ),
+        pytest.param(
+            {"conflicts_csv": "case,reviewer\nC1,\n"},
+            "conflicts.csv",
+            2,
+            "reviewer",
+            "required",
+            id="empty-required-cell",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + 'C1,"Afr"ica,,,,,P1,\n' + 'C2,"' + "x" * 200_000 + '"\n'},
+            "cases.csv",
+            3,
+            None,
+            "malformed CSV",
+            id="oversized-cell",
+        ),
+    ],
+)
+def test_malformed_folder_names_file_row_and_field(
+    tmp_path: Path,
+    replace: dict[str, str | bytes],
+    file: str,
+    row: int | None,
+    field: str | None,
+    needle: str,
+) -> None:
+    folder = write_folder(tmp_path / "problem", **replace)
+    before = sorted(p.name for p in folder.iterdir())
+    error = raised(lambda: load_problem(folder))
+    assert error.path is not None and error.path.endswith(file), error
+    assert (error.row, error.field) == (row, field), error
+    assert needle in error.message, error
+    assert "\n" not in error.message
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing written near the input
+
+
+def test_issue_count_is_mentioned(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, conflicts_csv="case,reviewer\nC8,R1\nC9,R1\n")
+    error = raised(lambda: load_problem(folder))
+    assert (error.row, error.field) == (2, "case")
+    assert "'C8'" in error.message and "1 more issue" in error.message
+
+
+@pytest.mark.parametrize("missing", ["cases.csv", "reviewers.csv"])
+def test_missing_required_file(tmp_path: Path, missing: str) -> None:
+    folder = write_folder(tmp_path)
+    (folder / missing).unlink()
+    error = raised(lambda: load_problem(folder))
+    assert error.path is not None and error.path.endswith(missing)
+
+
+@pytest.mark.parametrize("name", ["nowhere", "nowhere.json", "problem.yaml"])
+def test_path_that_is_no_problem(tmp_path: Path, name: str) -> None:
+    if name.endswith(".yaml"):
+        (tmp_path / name).write_text("cases: []\n")
+    error = raised(lambda: load_problem(tmp_path / name))
+    assert error.path is not None and error.path.endswith(name)
+    assert (error.row, error.field) == (None, None)
+
+
+# ---------------------------------------------------------- malformed JSON problems
+
+
+def problem_json(**change: object) -> str:
+    data = json.loads(full_problem().model_dump_json())
+    data.update(change)
+    return json.dumps(data, indent=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "field", "needle"),
+    [
+        pytest.param('{\n "cases": [,\n', 2, None, "invalid JSON", id="invalid-json"),
+        pytest.param(b'{"cases": ["\xff"]}', 1, None, "UTF-8", id="bad-utf8"),
+        pytest.param(
+            "[" * 100_000 + "]" * 100_000, None, None, "nested too deeply", id="deeply-nested"
+        ),
+        pytest.param(
+            '{"cases": [], "reviewers": [], "cases": []}',
+            None,
+            None,
+            "duplicate key 'cases'",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            problem_json(conflicts=[{"case": "C1", "reviewer": "R9"}]),
+            None,
+            "conflicts[0].reviewer",
+            "unknown reviewer id 'R9'",
+            id="unknown-reviewer",
+        ),
+        pytest.param(
+            problem_json(reviewers=[{"id": "R1"}, {"id": "R2", "max_load": -2}]),
+            None,
+            "reviewers[1].max_load",
+            "got -2",
+            id="negative-max-load",
+        ),
+        pytest.param(
+            problem_json(cases=[{"id": "C1", "topics": {"t1": "x"}}]),
+            None,
+            "cases[0].topics.t1",
+            "got 'x'",
+            id="bad-weight",
+        ),
+        pytest.param(
+            problem_json(cases=[{"id": "C1", "regoin": "A"}]),
+            None,
+            "cases[0].regoin",
+            "did you mean 'region'",
+            id="unknown-key",
+        ),
+        pytest.param('{"reviewers": []}', None, "cases", "Field required", id="missing-cases"),
+        pytest.param("[]", None, None, "valid dictionary", id="not-an-object"),
+    ],
+)
+def test_malformed_json_problem(
+    tmp_path: Path, text: str | bytes, row: int | None, field: str | None, needle: str
+) -> None:
+    file = tmp_path / "problem.json"
+    if isinstance(text, bytes):
+        file.write_bytes(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+    error = raised(lambda: load_problem(file))
+    assert error.path is not None and error.path.endswith("problem.json")
+    assert (error.row, error.field) == (row, field), error
+    assert needle in error.message, error
+
+
+# ------------------------------------------------------------------------ policies
+
+
+def test_load_policy_toml_and_json_agree(tmp_path: Path) -> None:
+    (tmp_path / "p.toml").write_text(
+        'panel_size = 2\n[panel]\nown_region = "exclude"\n[load]\nmax = 4\n'
+    )
+    (tmp_path / "p.json").write_text(
+        '{"panel_size": 2, "panel": {"own_region": "exclude"}, "load": {"max": 4}}'
+    )
+    toml_policy = load_policy(tmp_path / "p.toml")
+    assert toml_policy == load_policy(tmp_path / "p.json")
+    assert (toml_policy.panel_size, toml_policy.panel.own_region, toml_policy.load.max) == (
+        2,
+        "exclude",
+        4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "row", "field", "needle"),
+    [
+        pytest.param(
+            "p.toml",
+            "[panel]\nmax_per_regoin = 1\n",
+            None,
+            "panel.max_per_regoin",
+            "'max_per_regoin'",
+            id="unknown-key-toml",
+        ),
+        pytest.param(
+            "p.json",
+            '{"panel": {"max_per_regoin": 1}}',
+            None,
+            "panel.max_per_regoin",
+            "'max_per_regoin'",
+            id="unknown-key-json",
+        ),
+        pytest.param(
+            "p.toml",
+            "[load]\nmin = 4\nmax = 2\n",
+            None,
+            "load",
+            "load.min (4) exceeds load.max (2)",
+            id="min-above-max",
+        ),
+        pytest.param(
+            "p.toml", "panel_size = 3\n[panel\n", 2, None, "invalid TOML", id="invalid-toml"
+        ),
+        pytest.param("p.json", '{"panel_size": 3,\n}', 2, None, "invalid JSON", id="invalid-json"),
+        pytest.param(
+            "p.toml",
+            '[panel]\nown_region = "none"\n',
+            None,
+            "panel.own_region",
+            "got 'none'",
+            id="bad-literal",
+        ),
+        pytest.param(
+            "p.yaml", "panel_size: 3\n", None, None, ".toml or .json", id="unknown-extension"
+        ),
+        pytest.param("missing.toml", None, None, None, "no such file", id="missing-file"),
+    ],
+)
+def test_malformed_policy(
+    tmp_path: Path, name: str, text: str | None, row: int | None, field: str | None, needle: str
+) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    error = raised(lambda: load_policy(tmp_path / name))
+    assert error.path is not None and error.path.endswith(name)
+    assert (error.row, error.field) == (row, field), error
+    assert needle in error.message, error
+
+
+# ---------------------------------------------------------------------- assignments
+
+EXPECTED = Assignment({"C1": ["R1", "R2"], "C2": ["R3"]})
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.csv", "case,reviewer\nC1,R2\nC2,R3\nC1,R1\n"),
+        (
+            "a.json",
+            json.dumps({"status": "optimal", "assignment": {"C1": ["R2", "R1"], "C2": ["R3"]}}),
+        ),
+        ("a.json", json.dumps({"C2": ["R3"], "C1": ["R1", "R2"]})),
+    ],
+    ids=["csv", "result-json", "bare-json"],
+)
+def test_load_assignment(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    assert load_assignment(tmp_path / name) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "row", "field", "needle"),
+    [
+        pytest.param(
+            "a.csv",
+            "case,reviewer\nC1,R1\nC1,R1\n",
+            3,
+            "reviewer",
+            "('C1', 'R1') listed twice",
+            id="csv-duplicate",
+        ),
+        pytest.param(
+            "a.csv",
+            "case,reviewer,score\nC1,R1,1\n",
+            1,
+            "score",
+            "unknown column 'score'",
+            id="csv-extra-column",
+        ),
+        pytest.param(
+            "a.csv", "case\nC1\n", 1, "reviewer", "missing required column", id="csv-missing-column"
+        ),
+        pytest.param(
+            "a.json",
+            '{"assignment": {"C1": ["R1", "R1"]}}',
+            None,
+            "assignment.C1",
+            "'R1' listed twice",
+            id="json-duplicate",
+        ),
+        pytest.param(
+            "a.json",
+            '{"assignment": {"C1": [7]}}',
+            None,
+            "assignment.C1[0]",
+            "got 7",
+            id="json-not-a-string",
+        ),
+        pytest.param("a.json", '{"C1": "R1"}', None, "C1", "valid tuple", id="bare-not-a-list"),
+        pytest.param("a.txt", "C1 R1\n", None, None, ".csv or .json", id="unknown-extension"),
+    ],
+)
+def test_malformed_assignment(
+    tmp_path: Path, name: str, text: str, row: int | None, field: str | None, needle: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    error = raised(lambda: load_assignment(tmp_path / name))
+    assert error.path is not None and error.path.endswith(name)
+    assert (error.row, error.field) == (row, field), error
+    assert needle in error.message, error
+
+
+def test_save_result_round_trips_through_load_assignment(tmp_path: Path) -> None:
+    result = Result(
+        Status.OPTIMAL, EXPECTED, objective=1.5, bound=1.5, gap=0.0, stats=Stats(wall_time=0.1)
+    )
+    for name in ("r.json", "r.csv"):
+        save_result(result, tmp_path / name)
+        assert load_assignment(tmp_path / name) == EXPECTED
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "optimal"
+    error = raised(lambda: save_result(result, tmp_path / "r.html"))
+    assert error.path is not None and error.path.endswith("r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+# -------------------------------------------------------------------------- writing
+
+
+def test_write_atomic_replaces_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    write_atomic(target, "new\r\nline\n")
+    assert target.read_bytes() == b"new\r\nline\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_write_atomic_keeps_the_old_file_when_the_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.json"
+    target.write_text("old\n")
+
+    def fail(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_write_atomic_cleans_up_when_the_text_cannot_be_encoded(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "bad \udcff")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_text_quotes_and_uses_newlines() -> None:
+    text = csv_text(["a", "b"], [["x,y", None], [1.5, 'say "hi"']])
+    assert text == 'a,b\n"x,y",\n1.5,"say ""hi"""\n'
