@@ -175,7 +175,7 @@ class _Draft:
 
 
 def _apportion(total: int, shares: Sequence[float], minimum: int = 0) -> list[int]:
-    """Split ``total`` in proportion to ``shares`` (largest remainders), each at least ``minimum``."""
+    """Split ``total`` by ``shares`` (largest remainders), each part at least ``minimum``."""
     free = total - minimum * len(shares)
     exact = [free * s / sum(shares) for s in shares]
     counts = [math.floor(x) for x in exact]
@@ -218,7 +218,10 @@ def _pick_country(rng: random.Random, region: str) -> tuple[str, tuple[str, ...]
     return country
 
 
-def _make_cases(rng: random.Random, n_cases: int, per_country: int, languages: bool) -> list[Case]:
+def _make_cases(
+    rng: random.Random, n_cases: int, per_country: int, languages: bool
+) -> tuple[list[Case], Counter[str]]:
+    """The cases, and how many cases draw each topic (before any topic is dropped)."""
     regions = [
         r for r, n in zip(REGIONS, _apportion(n_cases, _CASE_SHARES), strict=True) for _ in range(n)
     ]
@@ -227,6 +230,7 @@ def _make_cases(rng: random.Random, n_cases: int, per_country: int, languages: b
     all_countries = [(r, c) for r in REGIONS for c, _ in _COUNTRIES[r]]
     person = 0
     cases: list[Case] = []
+    demand: Counter[str] = Counter()
     for i, region in enumerate(regions):
         country, spoken = _pick_country(rng, region)
         institutions = [_pick_institution(rng, country, per_country)]
@@ -238,15 +242,18 @@ def _make_cases(rng: random.Random, n_cases: int, per_country: int, languages: b
             partner = _pick_institution(rng, other, per_country)
             if partner not in institutions:
                 institutions.append(partner)
-        language = "en"
-        if languages and spoken and rng.random() < 0.35:
-            language = spoken[0]
+        # Every draw is made whether or not languages are on, so that the two variants of
+        # a seed differ only in the languages (and in some third topics dropped).
+        local = rng.random() < 0.35
+        language = spoken[0] if languages and spoken and local else "en"
         n_topics = rng.choices((1, 2, 3), weights=(0.3, 0.45, 0.25))[0]
-        if language != "en":
-            n_topics = min(n_topics, 2)  # fewer readers: keep such panels staffable
         chosen = _weighted_sample(rng, TOPICS, _TOPIC_POPULARITY, n_topics)
+        heavy = rng.random() < 0.2
+        demand.update(chosen)
+        if language != "en":
+            chosen = chosen[:2]  # fewer readers: keep such panels staffable
         topics = dict.fromkeys(chosen, 1.0)
-        if n_topics > 1 and rng.random() < 0.2:
+        if heavy and len(chosen) > 1:
             topics[chosen[0]] = 2.0  # the main topic of the application counts double
         n_applicants = rng.choices((1, 2, 3), weights=(0.45, 0.35, 0.2))[0]
         applicants = tuple(f"P{person + k:0{max(5, width + 1)}d}" for k in range(n_applicants))
@@ -262,7 +269,7 @@ def _make_cases(rng: random.Random, n_cases: int, per_country: int, languages: b
                 applicants=applicants,
             )
         )
-    return cases
+    return cases, demand
 
 
 def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> list[_Draft]:
@@ -305,10 +312,9 @@ def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> l
 
 
 def _ensure_experts(
-    rng: random.Random, drafts: list[_Draft], cases: Sequence[Case], min_level: int = 2
+    rng: random.Random, drafts: list[_Draft], demand: Counter[str], min_level: int = 2
 ) -> None:
     """Give every topic enough experts in every region (raising or adding a level)."""
-    demand = Counter(t for c in cases for t in c.topics)
     for topic in TOPICS:
         # Twice the expert seats the topic's cases need, spread over the five regions.
         per_region = max(1, math.ceil(2 * demand[topic] / 6 / len(REGIONS)))
@@ -325,42 +331,113 @@ def _ensure_experts(
                 have += 1
 
 
-def _ensure_readers(rng: random.Random, drafts: list[_Draft], cases: Sequence[Case]) -> None:
-    """Let every case in a language other than English find expert readers in each other region.
-
-    For each such case and each region other than its own, some reviewer there (not from the
-    case's institutions) reads the language and covers one of the case's topics; a reader
-    stands in for at most ``_WITNESS_LOAD`` cases before another one is recruited.
-    """
-    load: Counter[str] = Counter()
+def _blocked(
+    cases: Sequence[Case], relations: Sequence[Relation], conflicts: Sequence[Conflict]
+) -> set[tuple[str, str]]:
+    """The (case, reviewer-or-person) pairs that a declared or relation conflict rules out."""
+    neighbours: dict[str, set[str]] = {}
+    for rel in relations:
+        neighbours.setdefault(rel.a, set()).add(rel.b)
+        neighbours.setdefault(rel.b, set()).add(rel.a)
+    blocked = {(c.case, c.reviewer) for c in conflicts}
     for case in cases:
+        for person in case.applicants:
+            blocked.add((case.id, person))
+            blocked.update((case.id, other) for other in neighbours.get(person, ()))
+    return blocked
+
+
+class _Readers:
+    """Chooses, case by case, reviewers who read a case's language (recruiting if need be)."""
+
+    def __init__(self, rng: random.Random, drafts: Sequence[_Draft], blocked: set[tuple[str, str]]):
+        self.rng = rng
+        self.drafts = drafts
+        self.blocked = blocked
+        self.load: Counter[tuple[str, str]] = Counter()
+
+    def pick(self, case: Case, region: str, topic: str | None, gender: str | None) -> _Draft | None:
+        """A reader in ``region`` free of conflicts with ``case``, expert in ``topic``.
+
+        ``topic`` None asks for an expert in any topic of the case; ``gender`` None for any
+        gender. A reader already chosen ``_WITNESS_LOAD`` times for the language is passed
+        over and another reviewer of the region is recruited to read it.
+        """
         lang = case.language
-        if lang in ("", "en"):
-            continue
-        for region in REGIONS:
-            if region == case.region:
-                continue
-            pool = [
-                d for d in drafts if d.region == region and d.institution not in case.institution
-            ]
+        wanted = case.topics if topic is None else (topic,)
+        pool = [
+            d
+            for d in self.drafts
+            if d.region == region
+            and d.institution not in case.institution
+            and (case.id, d.id) not in self.blocked
+            and (gender is None or d.gender == gender)
+            and any(d.expertise.get(t, 0) >= 2 for t in wanted)
+        ]
+        readers = [d for d in pool if lang in d.languages and self.load[lang, d.id] < _WITNESS_LOAD]
+        if readers:
+            chosen = min(readers, key=lambda d: (self.load[lang, d.id], d.id))
+        else:
+            recruits = [d for d in pool if lang not in d.languages]
+            if not recruits:
+                return None
+            chosen = self.rng.choice(recruits)
+            chosen.languages.append(lang)
+        self.load[lang, chosen.id] += 1
+        return chosen
 
-            def covers(d: _Draft, case: Case = case) -> int:
-                return sum(d.expertise.get(t, 0) >= 2 for t in case.topics)
 
-            readers = [d for d in pool if lang in d.languages and covers(d)]
-            free = [d for d in readers if load[d.id] < _WITNESS_LOAD]
-            if free:
-                chosen = min(free, key=lambda d: (load[d.id], d.id))
-            else:
-                recruits = [d for d in pool if lang not in d.languages and covers(d)]
-                if not recruits:
-                    recruits = [d for d in pool if lang not in d.languages]
-                if not recruits:
-                    continue
-                best = max(covers(d) for d in recruits)
-                chosen = rng.choice([d for d in recruits if covers(d) == best])
-                chosen.languages.append(lang)
-            load[chosen.id] += 1
+def _ensure_readers(
+    rng: random.Random,
+    drafts: Sequence[_Draft],
+    cases: Sequence[Case],
+    blocked: set[tuple[str, str]],
+) -> None:
+    """Let every case in a language other than English find a panel that reads it.
+
+    For each such case, reviewers of distinct regions other than the case's own, free of
+    conflicts with it, read its language: first an expert for each of the case's topics,
+    then reviewers that complete both genders, then one in every region left as spares.
+    So a panel exists for each case on its own, even with the own region excluded; the
+    load cap on readers spreads the panels over enough readers for all of them.
+    """
+    helper = _Readers(rng, drafts, blocked)
+    for case in cases:
+        if case.language not in ("", "en"):
+            _witness_panel(rng, helper, case)
+
+
+def _missing_gender(chosen: Sequence[_Draft]) -> str | None:
+    genders = {d.gender for d in chosen if d.gender}
+    if len(genders) != 1:
+        return None
+    return "male" if genders == {"female"} else "female"
+
+
+def _witness_panel(rng: random.Random, helper: _Readers, case: Case) -> None:
+    """Readers of ``case``'s language, one per region other than the case's own."""
+    left = [r for r in REGIONS if r != case.region]
+    rng.shuffle(left)
+    chosen: list[_Draft] = []
+
+    def take(topic: str | None, gender: str | None) -> bool:
+        for region in left:
+            found = helper.pick(case, region, topic, gender)
+            if found is not None:
+                chosen.append(found)
+                left.remove(region)
+                return True
+        return False
+
+    for topic in case.topics:
+        if not any(d.expertise.get(topic, 0) >= 2 for d in chosen):
+            gender = _missing_gender(chosen)
+            if gender is None or not take(topic, gender):
+                take(topic, None)
+    while left:
+        gender = _missing_gender(chosen)
+        if (gender is None or not take(None, gender)) and not take(None, None):
+            break
 
 
 def _reviewer_applicants(rng: random.Random, drafts: Sequence[_Draft], cases: list[Case]) -> None:
@@ -478,10 +555,9 @@ def award_problem(
         raise ValueError(f"n_reviewers must be at least {len(REGIONS)}, got {n_reviewers}")
     rng = random.Random(seed)
     per_country = _institutions(n_cases, n_reviewers)
-    cases = _make_cases(rng, n_cases, per_country, languages)
+    cases, demand = _make_cases(rng, n_cases, per_country, languages)
     drafts = _make_reviewers(rng, n_reviewers, per_country)
-    _ensure_experts(rng, drafts, cases)
-    _ensure_readers(rng, drafts, cases)
+    _ensure_experts(rng, drafts, demand)
     _reviewer_applicants(rng, drafts, cases)
     relations = _relations(rng, drafts, cases)
     n_declared = max(2, round(0.03 * n_cases))
@@ -491,6 +567,8 @@ def award_problem(
     conflicts = [
         Conflict(case=c, reviewer=r, reason=rng.choice(_CONFLICT_REASONS)) for c, r in sorted(pairs)
     ]
+    # Languages last: the readers are chosen among the reviewers free of conflicts.
+    _ensure_readers(rng, drafts, cases, _blocked(cases, relations, conflicts))
     reviewers = [
         Reviewer(
             id=d.id,

@@ -47,6 +47,11 @@ def flow_applicable(inst: Instance, policy: Policy) -> bool:
 def solve_flow(inst: Instance, policy: Policy) -> Outcome:
     """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_applicable`."""
     start = time.perf_counter()
+    if np.any(inst.min_load > inst.max_load):
+        # A reviewer's own bound crosses the policy's (e.g. min_load 3 under load.max 2).
+        return Outcome(
+            "infeasible", phases=[PhaseRecord("flow", time.perf_counter() - start, "infeasible")]
+        )
     n_c, n_r, n_p = inst.n_cases, inst.n_reviewers, inst.n_pairs
     gain = to_ints(inst.pair_affinity)
     # Every unit of flow crosses exactly one pair arc, so shifting all pair costs by a

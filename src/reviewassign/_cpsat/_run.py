@@ -139,7 +139,11 @@ def solve_cpsat(
         worst, worst_bound = record.objective, record.bound
         assert worst is not None
         first_chosen = _chosen(built, solver)
-        built.model.add(built.worst >= worst)
+        # Panels equal in real numbers may differ by up to half a unit per seat once each
+        # affinity is rounded; keep every panel that ties with the worst case at full
+        # precision, so the second phase does not lose a better total to rounding.
+        tie = int(inst.panel_size.max(initial=0))
+        built.model.add(built.worst >= worst - tie)
         _hint(built, first_chosen)
         first_optimal = status == "optimal"
     else:
