@@ -273,12 +273,22 @@ def _make_cases(
 
 
 def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> list[_Draft]:
-    regions = [
-        r
-        for r, n in zip(REGIONS, _apportion(n_reviewers, _REVIEWER_SHARES, 1), strict=True)
-        for _ in range(n)
-    ]
+    counts = _apportion(n_reviewers, _REVIEWER_SHARES, 1)
+    regions = [r for r, n in zip(REGIONS, counts, strict=True) for _ in range(n)]
     rng.shuffle(regions)
+    # Each region's pool is balanced as a secretariat would recruit it: about 5% leave
+    # their gender undisclosed, the rest are half female, half male (a coin decides an odd
+    # one), and about 35% are senior.
+    profiles: dict[str, list[tuple[str, str]]] = {}
+    for region, n in zip(REGIONS, counts, strict=True):
+        undisclosed = round(0.05 * n)
+        female = (n - undisclosed + rng.randint(0, 1)) // 2
+        genders = [""] * undisclosed + ["female"] * female + ["male"] * (n - undisclosed - female)
+        senior = round(0.35 * n)
+        seniorities = ["senior"] * senior + ["junior"] * (n - senior)
+        rng.shuffle(genders)
+        rng.shuffle(seniorities)
+        profiles[region] = list(zip(genders, seniorities, strict=True))
     width = max(4, len(str(n_reviewers - 1)))
     # Reviewers' expertise follows the topics' popularity, flattened: rare topics still
     # have their specialists.
@@ -286,9 +296,7 @@ def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> l
     drafts: list[_Draft] = []
     for i, region in enumerate(regions):
         country, spoken = _pick_country(rng, region)
-        u = rng.random()
-        gender = "" if u < 0.05 else ("female" if rng.random() < 0.5 else "male")
-        seniority = "senior" if rng.random() < 0.35 else "junior"
+        gender, seniority = profiles[region].pop()
         n_topics = rng.randint(3, 7)
         topics = _weighted_sample(rng, TOPICS, flat, n_topics)
         levels = rng.choices((1, 2, 3), weights=(0.25, 0.40, 0.35), k=n_topics)

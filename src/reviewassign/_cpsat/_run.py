@@ -49,7 +49,12 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
 
 
 def _parameters(
-    solver: cp_model.CpSolver, *, seed: int, workers: int, time_limit: float | None
+    solver: cp_model.CpSolver,
+    *,
+    seed: int,
+    workers: int,
+    time_limit: float | None,
+    max_min: bool = False,
 ) -> None:
     p = solver.parameters
     p.num_workers = workers
@@ -57,6 +62,11 @@ def _parameters(
     # The LP relaxation of panel models is integral or nearly so; the full linearisation
     # lets CP-SAT's LP see it (much faster proofs than the default level here).
     p.linearization_level = 2
+    if max_min:
+        # A max-min objective has a weak LP bound; searching upwards from the objective's
+        # lower bound proves it several times faster (e.g. 9.7 s -> 2.3 s on a 90 x 60
+        # award, 30 s unproven -> 8.8 s on 120 x 80, one worker).
+        p.use_objective_lb_search = True
     if time_limit is not None:
         p.max_time_in_seconds = max(0.0, time_limit)
 
@@ -72,7 +82,9 @@ def _run(
     start: float,
 ) -> tuple[str, cp_model.CpSolver, PhaseRecord]:
     solver = cp_model.CpSolver()
-    _parameters(solver, seed=seed, workers=workers, time_limit=time_limit)
+    _parameters(
+        solver, seed=seed, workers=workers, time_limit=time_limit, max_min=phase == "worst_case"
+    )
     t0 = time.perf_counter()
     callback = None if progress is None else _Reporter(phase, progress, start)
     code = solver.solve(built.model, callback)
