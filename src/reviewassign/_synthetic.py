@@ -459,11 +459,11 @@ def _reviewer_applicants(rng: random.Random, drafts: Sequence[_Draft], cases: li
             [i for i, c in enumerate(cases) if c.region == d.region],
             list(range(len(cases))),
         ]
-        for options in near:
-            options = [i for i in options if i not in taken]
+        for group in near:
+            options = [i for i in group if i not in taken]
             if options:
-                i = rng.choice(options)
                 break
+        i = rng.choice(options)
         taken.add(i)
         c = cases[i]
         applicants = c.applicants if len(c.applicants) < 3 else c.applicants[:2]
