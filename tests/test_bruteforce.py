@@ -7,6 +7,7 @@ model builders and backends against the executable specification.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Sequence
@@ -15,8 +16,8 @@ from typing import Any
 
 import pytest
 from hypothesis import event, given, settings
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import reviewassign as ra
 
@@ -224,10 +225,8 @@ def _describe(problem: ra.Problem, policy: ra.Policy, result: ra.Result, best: B
 def assert_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: str) -> None:
     best = brute_force(problem, policy)
     result = ra.solve(problem, policy, workers=1, seed=0, method=method)  # type: ignore[arg-type]
-    try:
+    with contextlib.suppress(InvalidArgument):  # raised when called outside hypothesis
         event(f"{'infeasible' if best is None else 'feasible'}, {policy.objective.kind}")
-    except InvalidArgument:  # called from a plain test, outside hypothesis
-        pass
     why = _describe(problem, policy, result, best)
     if best is None:
         assert result.status is ra.Status.INFEASIBLE, why

@@ -119,7 +119,9 @@ def test_bad_policy_message_names_file_and_field(
     assert "bad.toml" in err and "panel.max_per_regoin" in err
 
 
-def test_demo_solves_the_bundled_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_solves_the_bundled_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "pioneer.json"
     assert main(["demo", "--out", str(out)]) == 0
     err = capsys.readouterr().err

@@ -153,7 +153,7 @@ def check(
     panel_size: case C2 has 0 reviewers; exactly 1 required
     panel.own_region: reviewer R1 is from Africa, the region of case C1; the policy excludes it
     """
-    policy = Policy() if policy is None else policy
+    policy = Policy.coerce(policy)
     cases = {c.id: c for c in problem.cases}
     reviewers = {r.id: r for r in problem.reviewers}
     found: list[Violation] = []
@@ -658,7 +658,7 @@ def evaluate(
     >>> m.worst_case, m.worst_cases, m.loads, m.load_spread
     (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
     """
-    policy = Policy() if policy is None else policy
+    policy = Policy.coerce(policy)
     cases = {c.id: c for c in problem.cases}
     reviewers = {r.id: r for r in problem.reviewers}
     given = {(a.case, a.reviewer): a.score for a in problem.affinity}

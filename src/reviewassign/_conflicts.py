@@ -112,7 +112,8 @@ def conflicts(problem: Problem, policy: Policy | None = None) -> tuple[ConflictP
             found[pair].setdefault(reason, detail)
 
     for c in problem.conflicts:
-        found[(c.case, c.reviewer)].setdefault("declared", f"declared: {c.reason}")
+        detail = "declared" if c.reason in ("", "declared") else f"declared: {c.reason}"
+        found[(c.case, c.reviewer)].setdefault("declared", detail)
     reviewer_ids = {r.id for r in problem.reviewers}
     by_institution: dict[str, list[str]] = defaultdict(list)
     by_country: dict[str, list[str]] = defaultdict(list)

@@ -720,7 +720,8 @@ def write_atomic(path: PathLike, text: str) -> None:
     r"""Write UTF-8 text to ``path`` so that readers see the old file or the new, never half.
 
     The text goes to a temporary file in the same folder, is flushed to disk and then
-    renamed onto ``path``. If anything fails, the temporary file is removed, the old file
+    renamed onto ``path``; missing parent folders are created. If anything fails, the
+    temporary file is removed, the old file
     (if any) is left as it was and the error propagates. The new file gets the default
     permissions of the process (its umask); line endings are written as given.
 
@@ -735,8 +736,13 @@ def write_atomic(path: PathLike, text: str) -> None:
     """
     target = Path(path)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # os.open with mode 0o666 lets the umask decide the permissions, as for any new file.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        # Name the file the user asked for, not the hidden temporary one.
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)

@@ -143,3 +143,25 @@ class Policy(BaseModel):
     panel: PanelPolicy = PanelPolicy()
     expertise: ExpertisePolicy = ExpertisePolicy()
     objective: ObjectivePolicy = ObjectivePolicy()
+
+    @classmethod
+    def coerce(cls, policy: Policy | None) -> Policy:
+        """``Policy()`` for ``None``, else ``policy`` validated again.
+
+        ``model_copy(update=...)`` builds a policy without validating it, so every entry
+        point (``solve``, ``check``) re-validates what it is given.
+
+        Examples
+        --------
+        >>> Policy.coerce(None) == Policy()
+        True
+        >>> Policy.coerce(Policy().model_copy(update={"panel_size": 0}))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for Policy
+        panel_size
+          Input should be greater than or equal to 1 ...
+        """
+        if policy is None:
+            return cls()
+        return cls.model_validate(policy.model_dump(warnings=False))

@@ -27,6 +27,8 @@ __all__ = ["input_hash", "solve"]
 
 Method = Literal["auto", "flow", "cpsat"]
 
+_SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
+
 _STATUS = {
     "optimal": Status.OPTIMAL,
     "feasible": Status.FEASIBLE,
@@ -120,7 +122,9 @@ def solve(
     """
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
-    policy = Policy() if policy is None else policy
+    policy = Policy.coerce(policy)
+    if not _SEED_MIN <= seed <= _SEED_MAX:
+        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if time_limit is not None and not time_limit >= 0:

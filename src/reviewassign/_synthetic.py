@@ -150,9 +150,9 @@ _RELATION_KINDS: tuple[str, ...] = ("coauthor", "colleague", "supervisor")
 _RELATION_WEIGHTS: tuple[float, ...] = (0.5, 0.25, 0.25)
 _CONFLICT_REASONS: tuple[str, ...] = (
     "declared",
-    "declared: former supervisor",
-    "declared: recent collaboration",
-    "declared: personal relationship",
+    "former supervisor",
+    "recent collaboration",
+    "personal relationship",
 )
 
 # A case in a language other than English gets this many expert speakers of it at most per

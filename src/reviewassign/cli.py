@@ -7,8 +7,9 @@ Exit codes: 0 done (``check``: valid), 1 ``check`` found violations, 2 bad input
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -176,14 +177,23 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}: {text!r}")
+        return value
+
+    return parse
+
+
+_seed = _int_between(-(2**31), 2**31 - 1)  # CP-SAT's random_seed is a 32-bit integer
+_workers = _int_between(1, 256)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -203,11 +213,11 @@ def _parser() -> argparse.ArgumentParser:
             "--out", metavar="FILE", help="write the result: .json (full) or .csv (pairs)"
         )
         p.add_argument("--time-limit", metavar="S", type=_non_negative_float, help="seconds")
-        p.add_argument("--seed", metavar="N", type=int, default=0, help="solver seed (default 0)")
+        p.add_argument("--seed", metavar="N", type=_seed, default=0, help="solver seed (default 0)")
         p.add_argument(
             "--workers",
             metavar="N",
-            type=_positive_int,
+            type=_workers,
             default=1,
             help="CP-SAT workers (default 1)",
         )
@@ -243,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"reviewassign: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has gone: stop writing, quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_VIOLATIONS
     except KeyboardInterrupt:
         print("reviewassign: interrupted", file=sys.stderr)
         return 130

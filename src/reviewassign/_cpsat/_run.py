@@ -146,18 +146,21 @@ def solve_cpsat(
             start=start,
         )
         phases.append(record)
-        if status in ("infeasible", "unknown"):
+        if status == "infeasible":
             return Outcome(status, phases=phases)
-        worst, worst_bound = record.objective, record.bound
-        assert worst is not None
-        first_chosen = _chosen(built, solver)
-        # Panels equal in real numbers may differ by up to half a unit per seat once each
-        # affinity is rounded; keep every panel that ties with the worst case at full
-        # precision, so the second phase does not lose a better total to rounding.
-        tie = int(inst.panel_size.max(initial=0))
-        built.model.add(built.worst >= worst - tie)
-        _hint(built, first_chosen)
         first_optimal = status == "optimal"
+        if status != "unknown":
+            worst, worst_bound = record.objective, record.bound
+            assert worst is not None
+            first_chosen = _chosen(built, solver)
+            # Panels equal in real numbers may differ by up to half a unit per seat once
+            # each affinity is rounded; keep every panel that ties with the worst case at
+            # full precision, so the second phase does not lose a better total to rounding.
+            tie = int(inst.panel_size.max(initial=0))
+            built.model.add(built.worst >= worst - tie)
+            _hint(built, first_chosen)
+        # else no panels within the first phase's share of the time limit: the second
+        # phase spends what is left on any assignment, rather than return none.
     else:
         first_optimal = True
 
