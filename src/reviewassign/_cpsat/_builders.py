@@ -95,17 +95,32 @@ def _min_distinct(
 ) -> None:
     """Per case, at least ``minimum`` distinct keys among the seats (negative keys count for none).
 
-    A Boolean per (case, key) may be true only if some seat has that key.
+    Two cases need no auxiliary variable, and their LP relaxation is much tighter:
+    when the case's eligible reviewers show exactly ``minimum`` keys, each must have a
+    seat; when ``minimum`` is 2, every key must leave a seat to some other key. Otherwise
+    a Boolean per (case, key) may be true only if some seat has that key.
     """
     for c in range(inst.n_cases):
         pairs = inst.case_pairs(c)
         keys = reviewer_key[inst.pair_reviewer[pairs.start : pairs.stop]]
-        present = []
-        for _, group in _groups(keys, pairs):
-            y = m.new_bool_var("")
-            m.add(LinearExpr.sum([x[p] for p in group]) >= y)
-            present.append(y)
-        m.add(LinearExpr.sum(present) >= minimum)
+        groups = [group for _, group in _groups(keys, pairs)]
+        if len(groups) < minimum:
+            m.add_bool_or([])  # fewer keys than needed: infeasible, as it must be
+        elif len(groups) == minimum:
+            for group in groups:
+                _at_least_one_of(m, x, group)
+        elif minimum == 2:
+            total = [p for group in groups for p in group]
+            for group in groups:
+                others = sorted(set(total) - set(group))
+                _at_least_one_of(m, x, others)
+        else:
+            present = []
+            for group in groups:
+                y = m.new_bool_var("")
+                m.add(LinearExpr.sum([x[p] for p in group]) >= y)
+                present.append(y)
+            m.add(LinearExpr.sum(present) >= minimum)
 
 
 def _at_least_one_of(
