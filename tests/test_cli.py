@@ -130,3 +130,63 @@ def test_demo_solves_the_bundled_example(
     result = json.loads(out.read_text())
     problem = ra.load_problem(Path(__file__).resolve().parents[1] / "examples" / "pioneer_award")
     assert len(result["assignment"]) == len(problem.cases)
+
+
+def test_out_naming_a_folder_is_refused_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem = _write_problem(tmp_path / "p")
+    folder = tmp_path / "result.json"
+    folder.mkdir()
+    assert main(["solve", str(problem), "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "result.json" in err and "folder" in err and "status" not in err
+
+
+def test_out_creates_missing_folders(tmp_path: Path) -> None:
+    problem = _write_problem(tmp_path / "p")
+    out = tmp_path / "new" / "deeper" / "r.csv"
+    assert main(["solve", str(problem), "--policy", str(_policy(tmp_path)), "--out", str(out)]) == 0
+    assert out.read_text().startswith("case,reviewer\n")
+
+
+def _policy(tmp_path: Path) -> Path:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("panel_size = 2\n")
+    return policy
+
+
+@pytest.mark.parametrize(
+    "text", ['{"status": "optimal"}', '{"status": "optimal", "assignment": null}']
+)
+def test_result_file_without_assignment_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    problem = _write_problem(tmp_path / "p")
+    result = tmp_path / "result.json"
+    result.write_text(text)
+    assert main(["check", str(problem), str(result)]) == 2
+    assert "field 'assignment'" in capsys.readouterr().err
+
+
+def test_time_limit_inf_is_refused(tmp_path: Path) -> None:
+    problem = _write_problem(tmp_path / "p")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", str(problem), "--time-limit", "inf"])
+    assert exit_info.value.code == 2
+
+
+def test_check_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    problem = _write_problem(tmp_path / "p")
+    bad = tmp_path / "bad.csv"
+    # Thousands of violations (more than a pipe buffer holds), read by a process that
+    # stops after the first line.
+    bad.write_text("case,reviewer\n" + "".join(f"C1,X{i}\n" for i in range(5000)))
+    script = (
+        f"{sys.executable} -m reviewassign check {problem} {bad} | head -n 1; "
+        "exit ${PIPESTATUS[0]}"
+    )
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr
+    assert "Broken pipe" not in proc.stderr
+    assert proc.returncode == 1

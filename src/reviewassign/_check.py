@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
-import networkx as nx  # type: ignore[import-untyped, unused-ignore]
+import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
 from ._model import Case, Problem, Reviewer

@@ -56,7 +56,8 @@ def _relation_hits(problem: Problem, distance: int) -> dict[tuple[str, str], str
         graph.add_edge(rel.a, rel.b, kind=rel.kind)
     reviewer_ids = {r.id for r in problem.reviewers}
     near: dict[str, dict[str, int]] = {}
-    hits: dict[tuple[str, str], str] = {}
+    # (case, reviewer) -> (distance, applicant) of the nearest applicant
+    nearest: dict[tuple[str, str], tuple[int, str]] = {}
     for case in problem.cases:
         for applicant in case.applicants:
             if applicant not in graph:
@@ -66,13 +67,15 @@ def _relation_hits(problem: Problem, distance: int) -> dict[tuple[str, str], str
                 near[applicant] = {p: d for p, d in lengths.items() if p in reviewer_ids and d > 0}
             for reviewer, d in near[applicant].items():
                 key = (case.id, reviewer)
-                if key in hits:
-                    continue
-                if d == 1:
-                    kind = graph.edges[applicant, reviewer].get("kind") or "related"
-                    hits[key] = f"relation: {kind} of applicant {applicant}"
-                else:
-                    hits[key] = f"relation: distance {d} from applicant {applicant}"
+                if key not in nearest or d < nearest[key][0]:
+                    nearest[key] = (d, applicant)
+    hits: dict[tuple[str, str], str] = {}
+    for (case_id, reviewer), (d, applicant) in nearest.items():
+        if d == 1:
+            kind = graph.edges[applicant, reviewer].get("kind") or "related"
+            hits[case_id, reviewer] = f"relation: {kind} of applicant {applicant}"
+        else:
+            hits[case_id, reviewer] = f"relation: distance {d} from applicant {applicant}"
     return hits
 
 
@@ -103,7 +106,7 @@ def conflicts(problem: Problem, policy: Policy | None = None) -> tuple[ConflictP
     >>> [(c.reviewer, c.reasons) for c in ra.conflicts(p)]
     [('R1', ('same_institution',)), ('R2', ('relation',))]
     """
-    policy = Policy() if policy is None else policy
+    policy = Policy.coerce(policy)
     rules = policy.conflicts
     found: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
 

@@ -664,11 +664,18 @@ def _read_csv_assignment(path: Path) -> Assignment:
     return Assignment.from_pairs(first)
 
 
+_RESULT_KEYS = frozenset({"status", "objective", "bound", "gap", "assignment", "stats"})
+
+
 def _read_json_assignment(path: Path) -> Assignment:
     data = _read_json(path)
     prefix = ""
-    if isinstance(data, dict) and isinstance(data.get("assignment"), dict):
-        data, prefix = data["assignment"], "assignment"  # a result file
+    if isinstance(data, dict) and _RESULT_KEYS & data.keys():
+        # A result file: its panels are under "assignment", whatever else it holds.
+        if not isinstance(data.get("assignment"), dict):
+            message = "a result file needs an 'assignment' object mapping case ids to reviewer ids"
+            raise InputError(message, path=path, field="assignment")
+        data, prefix = data["assignment"], "assignment"
     try:
         panels = _PANELS.validate_python(data)
     except ValidationError as exc:
@@ -742,16 +749,18 @@ def write_atomic(path: PathLike, text: str) -> None:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         # Name the file the user asked for, not the hidden temporary one.
-        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             temp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         raise
 
 

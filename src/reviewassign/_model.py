@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal
 
 import numpy as np
@@ -17,6 +18,8 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_SCORE",
     "Affinity",
     "Case",
     "Conflict",
@@ -35,6 +38,16 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 Level = Annotated[int, Field(ge=1, le=3)]
 """An expertise level: 1 familiar, 2 knowledgeable, 3 expert."""
+
+MAX_COUNT = 100_000
+"""The largest panel size or load accepted (far beyond any real panel or reviewer)."""
+
+MAX_SCORE = 10_000.0
+"""The largest magnitude of a given affinity score or topic weight. Scores are scaled to
+integers inside the solvers; this keeps every objective sum far inside 64 bits."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Score = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE, allow_inf_nan=False)]
 
 
 class _Frozen(BaseModel):
@@ -63,10 +76,10 @@ class Reviewer(_Frozen):
         default_factory=dict, description="Topic -> level (1 familiar, 2 knowledgeable, 3 expert)."
     )
     languages: tuple[Id, ...] = ()
-    min_load: Annotated[int, Field(ge=0)] | None = Field(
+    min_load: Count | None = Field(
         None, description="Overrides the policy's load.min for this reviewer."
     )
-    max_load: Annotated[int, Field(ge=0)] | None = Field(
+    max_load: Count | None = Field(
         None, description="Overrides the policy's load.max for this reviewer."
     )
 
@@ -98,12 +111,12 @@ class Case(_Frozen):
     region: Label = ""
     country: Label = ""
     institution: tuple[Id, ...] = ()
-    topics: dict[Id, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+    topics: dict[Id, Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)]] = Field(
         default_factory=dict, description="Topic -> weight (default weight 1)."
     )
     language: Label = Field("", description="Empty: no language rule for this case.")
     applicants: tuple[Id, ...] = Field((), description="Person ids of the applicants.")
-    panel_size: Annotated[int, Field(ge=1)] | None = Field(
+    panel_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = Field(
         None, description="Overrides the policy's panel_size for this case."
     )
 
@@ -129,7 +142,7 @@ class Affinity(_Frozen):
 
     case: Id
     reviewer: Id
-    score: Annotated[float, Field(allow_inf_nan=False)]
+    score: Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,10 +300,14 @@ class Problem(_Frozen):
         mask = np.zeros(s.shape, dtype=bool) if conflicts is None else np.asarray(conflicts, bool)
         if mask.shape != s.shape:
             raise ValueError(f"conflicts has shape {mask.shape}, scores {s.shape}")
-        bad = ~np.isfinite(s) & ~mask
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(s) <= MAX_SCORE) & ~mask
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ValueError(f"score [{i}, {j}] is not finite and not masked as a conflict")
+            raise ValueError(
+                f"score [{i}, {j}] = {s[i, j]} is not a finite number within ±{MAX_SCORE:g}"
+                " and not masked as a conflict"
+            )
         cids = [f"C{i}" for i in range(n_c)] if case_ids is None else list(case_ids)
         rids = [f"R{j}" for j in range(n_r)] if reviewer_ids is None else list(reviewer_ids)
         if len(cids) != n_c or len(rids) != n_r:
@@ -325,14 +342,17 @@ class Problem(_Frozen):
 
     def case(self, case_id: str) -> Case:
         """The case with this id (``KeyError`` if there is none)."""
-        return self._case_index()[case_id]
+        return self._case_index[case_id]
 
     def reviewer(self, reviewer_id: str) -> Reviewer:
         """The reviewer with this id (``KeyError`` if there is none)."""
-        return self._reviewer_index()[reviewer_id]
+        return self._reviewer_index[reviewer_id]
 
+    # Built on first use and kept: the model is frozen, so the index never goes stale.
+    @cached_property
     def _case_index(self) -> Mapping[str, Case]:
         return {c.id: c for c in self.cases}
 
+    @cached_property
     def _reviewer_index(self) -> Mapping[str, Reviewer]:
         return {r.id: r for r in self.reviewers}

@@ -20,7 +20,9 @@ __all__ = [
     "Policy",
 ]
 
-NonNegative = Annotated[int, Field(ge=0)]
+from ._model import MAX_COUNT, MAX_SCORE
+
+NonNegative = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Section(BaseModel):
@@ -105,7 +107,7 @@ class ObjectivePolicy(_Section):
             "first, then the total."
         ),
     )
-    load_spread: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+    load_spread: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
         0.0,
         description=(
             "Weight per unit of (largest load - smallest load) among all reviewers, "
@@ -135,7 +137,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    panel_size: Annotated[int, Field(ge=1)] = Field(
+    panel_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] = Field(
         3, description="Seats per case; a case's own panel_size overrides it."
     )
     load: LoadPolicy = LoadPolicy()

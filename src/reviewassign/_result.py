@@ -173,6 +173,8 @@ class Stats(BaseModel):
     """Fairness objective: the worst panel affinity reached."""
     worst_case_bound: float | None = None
     """Fairness objective: the proven upper bound of the worst panel affinity."""
+    notes: tuple[str, ...] = ()
+    """What a time limit cut short, in words (e.g. a fairness phase that did not finish)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +226,8 @@ class Result:
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """The result as JSON text (keys in a fixed order, so equal results give equal text)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+        return text + "\n"
 
     def to_csv(self) -> str:
         """The assignment as ``case,reviewer`` CSV rows, sorted, with a header."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -127,7 +128,7 @@ def solve(
         raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if time_limit is not None and not time_limit >= 0:
+    if time_limit is not None and not 0 <= time_limit < math.inf:
         raise ValueError(f"time_limit must be non-negative, got {time_limit}")
     start = time.perf_counter()
     t0 = time.perf_counter()
@@ -146,14 +147,13 @@ def solve(
         outcome = _cpsat.solve_cpsat(
             inst, policy, time_limit=left, seed=seed, workers=workers, progress=progress
         )
-    scale = _cpsat.SCALE
     phases.extend(
         Phase(
             name=("flow" if r.name == "flow" else f"cpsat.{r.name}"),
             seconds=r.seconds,
             status=r.status,
-            objective=None if r.objective is None else r.objective / scale,
-            bound=None if r.bound is None else r.bound / scale,
+            objective=r.objective,
+            bound=r.bound,
         )
         for r in outcome.phases
     )
@@ -175,13 +175,7 @@ def solve(
         if status is Status.OPTIMAL:
             bound = objective
         else:
-            if outcome.bound is not None:
-                # Rounding each pair's affinity (and the spread weight) to the solver's
-                # resolution moves the objective by at most half a unit each.
-                slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
-                bound = (outcome.bound + slack) / scale
-            else:
-                bound = _simple_bound(inst)
+            bound = _simple_bound(inst) if outcome.bound is None else outcome.bound
             bound = max(bound, objective)
         gap = relative_gap(objective, bound)
 
@@ -200,8 +194,9 @@ def solve(
         eligible_pairs=inst.n_pairs,
         conflicts=inst.conflicted_pairs,
         excluded_by_policy=inst.excluded_by_policy,
-        worst_case=None if outcome.worst is None else outcome.worst / scale,
-        worst_case_bound=None if outcome.worst_bound is None else outcome.worst_bound / scale,
+        worst_case=outcome.worst,
+        worst_case_bound=outcome.worst_bound,
+        notes=outcome.notes,
     )
     return Result(
         status=status,

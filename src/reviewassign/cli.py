@@ -7,6 +7,7 @@ Exit codes: 0 done (``check``: valid), 1 ``check`` found violations, 2 bad input
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -71,8 +72,14 @@ def summary(result: Result, out: TextIO) -> None:
             f"   gap {100 * result.gap:.4f} %",
             file=out,
         )
-    if s.worst_case is not None:
-        print(f"worst case {s.worst_case:.6f} (bound {s.worst_case_bound:.6f})", file=out)
+    if s.worst_case is not None or s.worst_case_bound is not None:
+        reached = "none" if s.worst_case is None else f"{s.worst_case:.6f}"
+        bound = "none" if s.worst_case_bound is None else f"{s.worst_case_bound:.6f}"
+        print(
+            f"worst case {reached} (bound {bound}; the fairness objective's first level)", file=out
+        )
+    for note in s.notes:
+        print(f"note       {note}", file=out)
     phases = ", ".join(f"{p.name} {p.seconds:.2f} s" for p in s.phases)
     print(f"time       {s.wall_time:.2f} s  ({phases})", file=out)
     avoided = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.conflicts_avoided.items())
@@ -125,6 +132,8 @@ def _solve_and_report(
     out = args.out
     if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
         raise InputError("--out must end in .json or .csv", path=out)
+    if out is not None and Path(out).is_dir():
+        raise InputError("--out names a folder; give a file ending in .json or .csv", path=out)
     result = solve(
         problem,
         policy,
@@ -172,8 +181,8 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative: {text!r}")
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number of seconds: {text!r}")
     return value
 
 
@@ -247,16 +256,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has gone: stop writing, quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_VIOLATIONS
     except ReviewAssignError as exc:
         print(f"reviewassign: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"reviewassign: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) has gone: stop writing, quietly.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_VIOLATIONS
     except KeyboardInterrupt:
         print("reviewassign: interrupted", file=sys.stderr)
         return 130

@@ -1,7 +1,7 @@
 """The solver backends. The only package of reviewassign that imports ortools.
 
-``solve_instance`` picks the backend: an exact min-cost flow when the policy's rules fit a
-flow network, CP-SAT otherwise.
+``flow_applicable`` tells whether the policy's rules fit a flow network; ``solve_flow``
+solves those exactly, ``solve_cpsat`` everything else.
 """
 
 from __future__ import annotations

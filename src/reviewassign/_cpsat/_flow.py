@@ -17,7 +17,7 @@ from ortools.graph.python import min_cost_flow
 from .._instance import Instance
 from .._policy import Policy
 from ._outcome import Outcome, PhaseRecord
-from ._scale import to_ints
+from ._scale import SCALE, to_ints
 
 __all__ = ["flow_applicable", "solve_flow"]
 
@@ -108,11 +108,10 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
         raise RuntimeError(f"min-cost flow failed with status {status}")
     flows = smcf.flows(np.arange(pair_arc_offset, pair_arc_offset + n_p, dtype=np.int64))
     chosen = np.flatnonzero(flows > 0).astype(np.int64)
-    value = int(gain[chosen].sum())
+    value = float(gain[chosen].sum()) / SCALE
     return Outcome(
         "optimal",
         chosen=chosen,
-        objective=value,
         bound=value,
         phases=[PhaseRecord("flow", seconds, "optimal", value, value)],
     )

@@ -1,4 +1,9 @@
-"""What a backend hands back to the pipeline, in solver units."""
+"""What a backend hands back to the pipeline: assignments as pair indices, values as floats.
+
+Solver units (see ``_scale``) never leave the ``_cpsat`` package: objectives and bounds
+here are in the policy's units, and every bound is widened by the largest rounding error
+of the scaling, so that it is a true bound of the float objective.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,13 @@ __all__ = ["Outcome", "PhaseRecord"]
 
 @dataclass(frozen=True, slots=True)
 class PhaseRecord:
-    """One backend phase: name, seconds, end status, objective and bound (solver units)."""
+    """One backend phase: name, seconds, end status, objective and bound."""
 
     name: str
     seconds: float
     status: str
-    objective: int | None = None
-    bound: int | None = None
+    objective: float | None = None
+    bound: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +32,15 @@ class Outcome:
 
     ``status`` is ``"optimal"``, ``"feasible"``, ``"infeasible"`` or ``"unknown"`` (no
     solution in the time limit). ``chosen`` holds the indices of the selected eligible
-    pairs. ``objective`` and ``bound`` are in solver units (see ``_scale``); under the
-    fairness objective they are those of the second phase and ``worst``/``worst_bound``
-    those of the first.
+    pairs. ``bound`` is a proven upper bound of the objective, or None when the backend
+    has none. Under the fairness objective, ``worst`` and ``worst_bound`` are the worst
+    panel affinity reached and its proven bound; ``notes`` say what a time limit cut short.
     """
 
     status: str
     chosen: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    objective: int | None = None
-    bound: int | None = None
-    worst: int | None = None
-    worst_bound: int | None = None
+    bound: float | None = None
+    worst: float | None = None
+    worst_bound: float | None = None
     phases: list[PhaseRecord] = field(default_factory=list)
+    notes: tuple[str, ...] = ()

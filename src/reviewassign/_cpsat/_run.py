@@ -62,10 +62,11 @@ def _parameters(
     # The LP relaxation of panel models is integral or nearly so; the full linearisation
     # lets CP-SAT's LP see it (much faster proofs than the default level here).
     p.linearization_level = 2
-    if max_min:
+    if max_min and time_limit is None:
         # A max-min objective has a weak LP bound; searching upwards from the objective's
         # lower bound proves it several times faster (e.g. 9.7 s -> 2.3 s on a 90 x 60
-        # award, 30 s unproven -> 8.8 s on 120 x 80, one worker).
+        # award, 30 s unproven -> 8.8 s on 120 x 80, one worker). It finds no solution
+        # before the proof, though, so it is used only when there is no time limit.
         p.use_objective_lb_search = True
     if time_limit is not None:
         p.max_time_in_seconds = max(0.0, time_limit)
@@ -80,7 +81,8 @@ def _run(
     time_limit: float | None,
     progress: ProgressCallback | None,
     start: float,
-) -> tuple[str, cp_model.CpSolver, PhaseRecord]:
+) -> tuple[str, cp_model.CpSolver, float]:
+    """Solve; return the status, the solver, and the phase's seconds."""
     solver = cp_model.CpSolver()
     _parameters(
         solver, seed=seed, workers=workers, time_limit=time_limit, max_min=phase == "worst_case"
@@ -91,15 +93,18 @@ def _run(
     status = _STATUS.get(code)
     if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
         raise RuntimeError(f"CP-SAT rejected the model: {solver.status_name(code)}")
-    has_solution = status in ("optimal", "feasible")
-    record = PhaseRecord(
-        phase,
-        time.perf_counter() - t0,
-        status,
-        round(solver.objective_value) if has_solution else None,
-        round(solver.best_objective_bound) if has_solution else None,
-    )
-    return status, solver, record
+    return status, solver, time.perf_counter() - t0
+
+
+def _record(
+    phase: str, status: str, solver: cp_model.CpSolver, seconds: float, slack: float
+) -> PhaseRecord:
+    """The phase in float units; the bound is widened by the rounding ``slack`` (solver units)."""
+    if status not in ("optimal", "feasible"):
+        return PhaseRecord(phase, seconds, status)
+    value = solver.objective_value / SCALE
+    bound = value if status == "optimal" else (solver.best_objective_bound + slack) / SCALE
+    return PhaseRecord(phase, seconds, status, value, max(value, bound))
 
 
 def _chosen(built: Model, solver: cp_model.CpSolver) -> np.ndarray:
@@ -125,47 +130,62 @@ def solve_cpsat(
 ) -> Outcome:
     """Build and solve the CP-SAT model; two phases under the fairness objective."""
     start = time.perf_counter()
-    t0 = time.perf_counter()
     built = build_model(inst, policy)
-    phases = [PhaseRecord("build", time.perf_counter() - t0, "done")]
+    phases = [PhaseRecord("build", time.perf_counter() - start, "done")]
+    # Rounding each affinity to the solver's resolution moves a panel's value by at most
+    # half a unit per seat, and the objective by half a unit per seat and per unit of
+    # spread: bounds are widened by that much to stay true bounds of the float values.
+    panel_slack = 0.5 * int(inst.panel_size.max(initial=0))
+    total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
+    notes: list[str] = []
 
     def remaining() -> float | None:
         return None if time_limit is None else time_limit - (time.perf_counter() - start)
 
     worst = worst_bound = None
+    first_chosen = None
+    first_optimal = True
     if built.worst is not None:
         built.model.maximize(built.worst)
         left = remaining()
-        status, solver, record = _run(
+        share = None if left is None else left * _FAIRNESS_FIRST_SHARE
+        status, solver, seconds = _run(
             built,
             "worst_case",
             seed=seed,
             workers=workers,
-            time_limit=None if left is None else left * _FAIRNESS_FIRST_SHARE,
+            time_limit=share,
             progress=progress,
             start=start,
         )
+        record = _record("worst_case", status, solver, seconds, 2 * panel_slack)
         phases.append(record)
         if status == "infeasible":
             return Outcome(status, phases=phases)
         first_optimal = status == "optimal"
-        if status != "unknown":
+        if status == "unknown":
+            worst_bound = (solver.best_objective_bound + 2 * panel_slack) / SCALE
+            notes.append(
+                "fairness: no assignment was found for the worst case within its share of "
+                "the time limit; the assignment maximises the total only"
+            )
+        else:
             worst, worst_bound = record.objective, record.bound
-            assert worst is not None
             first_chosen = _chosen(built, solver)
             # Panels equal in real numbers may differ by up to half a unit per seat once
             # each affinity is rounded; keep every panel that ties with the worst case at
             # full precision, so the second phase does not lose a better total to rounding.
-            tie = int(inst.panel_size.max(initial=0))
-            built.model.add(built.worst >= worst - tie)
+            floor = round(solver.objective_value) - int(2 * panel_slack)
+            built.model.add(built.worst >= floor)
             _hint(built, first_chosen)
-        # else no panels within the first phase's share of the time limit: the second
-        # phase spends what is left on any assignment, rather than return none.
-    else:
-        first_optimal = True
+            if not first_optimal:
+                notes.append(
+                    "fairness: the worst case is not proven optimal within the time limit "
+                    "(see worst_case and worst_case_bound)"
+                )
 
     built.model.maximize(built.objective)
-    status, solver, record = _run(
+    status, solver, seconds = _run(
         built,
         "total",
         seed=seed,
@@ -174,23 +194,28 @@ def solve_cpsat(
         progress=progress,
         start=start,
     )
+    record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
     if status in ("infeasible", "unknown"):
-        if worst is not None:
+        if first_chosen is not None:
             # The second phase ran out of time before it found a solution (it cannot be
             # infeasible: the first phase's panels meet the added constraint). Keep those.
+            notes.append("fairness: the total was not improved within the time limit")
             return Outcome(
-                "feasible", chosen=first_chosen, worst=worst, worst_bound=worst_bound, phases=phases
+                "feasible",
+                chosen=first_chosen,
+                worst=worst,
+                worst_bound=worst_bound,
+                phases=phases,
+                notes=tuple(notes),
             )
-        return Outcome(status, phases=phases)
-    if status == "optimal" and not first_optimal:
-        status = "feasible"
+        return Outcome(status, phases=phases, worst_bound=worst_bound, notes=tuple(notes))
     return Outcome(
-        status,
+        "optimal" if status == "optimal" and first_optimal else "feasible",
         chosen=_chosen(built, solver),
-        objective=record.objective,
         bound=record.bound,
         worst=worst,
         worst_bound=worst_bound,
         phases=phases,
+        notes=tuple(notes),
     )
