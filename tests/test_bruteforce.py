@@ -255,6 +255,14 @@ def test_cpsat_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -> No
     assert_matches_brute_force(problem, policy, "cpsat")
 
 
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(problems(), policies())
+def test_lp_guided_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -> None:
+    # The LP relaxation, reduced-cost fixing and restricted CP-SAT solves ("auto" takes
+    # this path only on larger instances).
+    assert_matches_brute_force(problem, policy, "lp")
+
+
 # --------------------------------------------------------------------------------------
 # the brute force itself, on instances solved by hand
 

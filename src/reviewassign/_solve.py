@@ -26,7 +26,10 @@ from ._version import __version__
 
 __all__ = ["input_hash", "solve"]
 
-Method = Literal["auto", "flow", "cpsat"]
+Method = Literal["auto", "flow", "lp", "cpsat"]
+
+# Below this many eligible pairs plain CP-SAT proves optima fast and the LP is overhead.
+_LP_MIN_PAIRS = 5_000
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 
@@ -97,8 +100,10 @@ def solve(
         CP-SAT search workers. One worker is deterministic and, with the LP-heavy
         parameters used here, the fastest on small machines.
     method
-        ``"auto"`` (min-cost flow when the policy fits one, else CP-SAT), ``"flow"`` (fail
-        with ``ValueError`` if the policy does not fit a flow) or ``"cpsat"``.
+        ``"auto"``: a min-cost flow when the policy fits one; else, from 5,000 eligible
+        pairs on, the LP relaxation leads CP-SAT (``"lp"``); else plain CP-SAT.
+        ``"flow"`` fails with ``ValueError`` if the policy does not fit a flow; ``"lp"``
+        and ``"cpsat"`` force those paths.
 
     Returns
     -------
@@ -138,14 +143,21 @@ def solve(
     use_flow = _cpsat.flow_applicable(inst, policy)
     if method == "flow" and not use_flow:
         raise ValueError("method='flow': the policy has rules a flow network cannot express")
-    if method == "cpsat":
+    if method in ("cpsat", "lp"):
         use_flow = False
     if use_flow:
         outcome = _cpsat.solve_flow(inst, policy)
     else:
         left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+        use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
         outcome = _cpsat.solve_cpsat(
-            inst, policy, time_limit=left, seed=seed, workers=workers, progress=progress
+            inst,
+            policy,
+            time_limit=left,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            use_lp=use_lp,
         )
     phases.extend(
         Phase(

@@ -105,7 +105,7 @@ def _min_distinct(
         keys = reviewer_key[inst.pair_reviewer[pairs.start : pairs.stop]]
         groups = [group for _, group in _groups(keys, pairs)]
         if len(groups) < minimum:
-            m.add_bool_or([])  # fewer keys than needed: infeasible, as it must be
+            m.add(LinearExpr.sum([]) >= 1)  # fewer keys than needed: infeasible, as it must be
         elif len(groups) == minimum:
             for group in groups:
                 _at_least_one_of(m, x, group)

@@ -12,6 +12,7 @@ from .._instance import Instance
 from .._policy import Policy
 from .._result import Progress
 from ._builders import Model, build_model
+from ._lp import solve_relaxation
 from ._outcome import Outcome, PhaseRecord
 from ._scale import SCALE
 
@@ -28,6 +29,12 @@ _STATUS = {
 
 # Share of the time limit the first (max-min) phase of the fairness objective may use.
 _FAIRNESS_FIRST_SHARE = 0.6
+
+# The LP-guided path: a value within this of 0 or 1 counts as integral; the first fixing
+# threshold, relative to the LP optimum; how many restricted solves before falling back.
+_INTEGRAL = 1e-6
+_DELTA_MIN = 1e-4
+_FIXING_ROUNDS = 4
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
@@ -119,6 +126,92 @@ def _hint(built: Model, chosen: np.ndarray) -> None:
         built.model.add_hint(var, bool(value))
 
 
+def _lp_guided(
+    built: Model,
+    inst: Instance,
+    *,
+    time_limit: float | None,
+    seed: int,
+    workers: int,
+    progress: ProgressCallback | None,
+    start: float,
+    phases: list[PhaseRecord],
+    slack: float,
+) -> Outcome | None:
+    """Solve through the LP relaxation; None when it cannot decide (the caller falls back).
+
+    1. Solve the LP relaxation (HiGHS). If its optimum is integral, it is the optimum.
+    2. Otherwise fix every pair whose reduced cost shows that flipping it would cost more
+       than ``delta``: any assignment that flips one is worth less than ``LP - delta``.
+       Solve the rest with CP-SAT, hinted with the rounded LP point. If the restricted
+       optimum ``z`` is at least ``LP - delta``, it is the optimum; if it is lower, ``z``
+       is an incumbent and one more restricted solve with ``delta = LP - z`` decides.
+    """
+
+    def remaining() -> float | None:
+        return None if time_limit is None else time_limit - (time.perf_counter() - start)
+
+    lp = solve_relaxation(built, time_limit=remaining())
+    if lp is None:
+        return None
+    n = inst.n_pairs
+    x, rc = lp.x[:n], lp.reduced_cost[:n]
+    bound = (lp.value + slack) / SCALE
+    phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.value / SCALE, bound))
+    if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL):
+        chosen = np.flatnonzero(x > 0.5).astype(np.int64)
+        return Outcome("optimal", chosen=chosen, bound=bound, phases=phases)
+
+    # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
+    penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
+    margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
+    delta = max(_DELTA_MIN * abs(lp.value), 1.0)
+    hint = x > 0.5
+    for _ in range(_FIXING_ROUNDS):
+        fixed = penalty > delta + margin
+        restricted = built.model.clone()
+        variables = restricted.proto.variables
+        for j in np.flatnonzero(fixed):
+            domain = variables[int(j)].domain  # pair j is variable j: fix it in place
+            domain[0] = domain[1] = int(hint[j])
+        restricted.proto.solution_hint.vars.extend(range(n))
+        restricted.proto.solution_hint.values.extend(hint.astype(np.int64).tolist())
+        status, solver, seconds = _run(
+            Model(restricted, built.x, built.objective, None),
+            "restricted",
+            seed=seed,
+            workers=workers,
+            time_limit=remaining(),
+            progress=progress,
+            start=start,
+        )
+        phases.append(_record("restricted", status, solver, seconds, slack))
+        if status == "optimal":
+            z = solver.objective_value
+            chosen = np.flatnonzero(
+                np.asarray(solver.response_proto.solution, dtype=np.int64)[:n] > 0
+            ).astype(np.int64)
+            if z >= lp.value - delta:
+                return Outcome("optimal", chosen=chosen, bound=bound, phases=phases)
+            # An incumbent below LP - delta: fixing at delta = LP - z is exact.
+            delta = lp.value - z
+            hint = np.zeros(n, dtype=np.bool_)
+            hint[chosen] = True
+            continue
+        if status == "infeasible":
+            delta *= 8  # every assignment flips a fixed pair: widen and retry
+            continue
+        if status == "feasible":
+            return Outcome("feasible", chosen=_chosen_n(solver, n), bound=bound, phases=phases)
+        return None  # no time left for anything better
+    return None
+
+
+def _chosen_n(solver: cp_model.CpSolver, n: int) -> np.ndarray:
+    values = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n]
+    return np.flatnonzero(values > 0).astype(np.int64)
+
+
 def solve_cpsat(
     inst: Instance,
     policy: Policy,
@@ -127,8 +220,12 @@ def solve_cpsat(
     seed: int,
     workers: int,
     progress: ProgressCallback | None = None,
+    use_lp: bool = False,
 ) -> Outcome:
-    """Build and solve the CP-SAT model; two phases under the fairness objective."""
+    """Build and solve the CP-SAT model; two phases under the fairness objective.
+
+    With ``use_lp`` (affinity objective only), the LP relaxation leads: see ``_lp_guided``.
+    """
     start = time.perf_counter()
     built = build_model(inst, policy)
     phases = [PhaseRecord("build", time.perf_counter() - start, "done")]
@@ -185,6 +282,20 @@ def solve_cpsat(
                 )
 
     built.model.maximize(built.objective)
+    if use_lp and built.worst is None:
+        guided = _lp_guided(
+            built,
+            inst,
+            time_limit=remaining(),
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            start=start,
+            phases=phases,
+            slack=total_slack,
+        )
+        if guided is not None:
+            return guided
     status, solver, seconds = _run(
         built,
         "total",
