@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench-ci clean
+.PHONY: demo test lint typecheck pytest bench bench-ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	$(BIN)/reviewassign demo --out out/pioneer_award.json
+
+# Benchmarks (benchmarks/README.md): tables in benchmarks/results/; exit 1 on a quality
+# regression (a wrong optimum, a gap above target), speed is reported only.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --suite full
+
+bench-ci: $(STAMP)
+	$(BIN)/python -m benchmarks.run --suite ci
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
