@@ -55,3 +55,22 @@ def test_award_120x80_is_solved_optimally_from_the_command_line(
     assert all(len(panel) == 3 for panel in result["assignment"].values())
     assert main(["check", str(folder), str(out), "--policy", str(AWARD_POLICY)]) == 0
     assert "valid: 120 cases, 360 pairs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])  # integral LP, one and two restricted solves
+@pytest.mark.parametrize("variant", ["award", "exclude", "spread"])
+def test_lp_guided_and_plain_cpsat_agree(seed: int, variant: str) -> None:
+    policy = ra.load_policy(AWARD_POLICY)
+    if variant == "exclude":
+        policy = policy.model_copy(
+            update={"panel": policy.panel.model_copy(update={"own_region": "exclude"})}
+        )
+    if variant == "spread":
+        policy = policy.model_copy(update={"objective": ra.ObjectivePolicy(load_spread=0.25)})
+    problem = award_problem(60, 40, seed=seed)
+    guided = ra.solve(problem, policy, method="lp", workers=1, seed=0, time_limit=120)
+    plain = ra.solve(problem, policy, method="cpsat", workers=1, seed=0, time_limit=120)
+    assert guided.status is plain.status is ra.Status.OPTIMAL
+    assert guided.objective == pytest.approx(plain.objective, abs=1e-4)
+    assert ra.check(problem, policy, guided.assignment) == []
+    assert any(p.name == "cpsat.lp" for p in guided.stats.phases)
