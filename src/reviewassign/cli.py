@@ -142,9 +142,11 @@ def _solve_and_report(
         workers=args.workers,
         progress=ProgressPrinter(sys.stderr),
     )
-    summary(result, sys.stderr)
+    # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
         save_result(result, out)
+    summary(result, sys.stderr)
+    if out is not None and result.ok:
         print(f"wrote      {out}", file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
 
