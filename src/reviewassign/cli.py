@@ -113,11 +113,16 @@ class ProgressPrinter:
     """Prints incumbent, bound, gap and elapsed time once a solve is no longer quick."""
 
     def __init__(self, out: TextIO) -> None:
-        self._out = out
+        self._out: TextIO | None = out
 
     def __call__(self, event: Progress) -> None:
-        if event.elapsed >= _PROGRESS_AFTER_SECONDS:
+        if self._out is None or event.elapsed < _PROGRESS_AFTER_SECONDS:
+            return
+        try:
             print(str(event), file=self._out, flush=True)
+        except OSError:
+            # The terminal or pipe has gone: keep solving, stop reporting.
+            self._out = None
 
 
 def _policy_of(path: str | None) -> Policy:
