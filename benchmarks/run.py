@@ -1,0 +1,1054 @@
+"""The benchmark runner: ``python -m benchmarks.run --suite {ci,full}`` (``make bench``).
+
+Every benchmark row runs in a fresh Python process (``--one NAME``), so that its peak
+memory is that process's own ``ru_maxrss`` and nothing one row allocates is counted in
+the next. The child builds the problem, solves it with :func:`reviewassign.solve` (one
+worker, seed 0), records its peak memory, then measures a reference in the same process:
+
+* a bare OR-Tools ``SimpleMinCostFlow`` written here on the score matrix (independent of
+  the library's flow code) for max-sum instances and for policies without panel rules;
+* HiGHS through OR-Tools MathOpt on the library's own CP-SAT model otherwise (the model
+  is read back with ``mathopt_from``; exact optimality: no relative MIP gap).
+
+It returns its row as one JSON line on stdout. The parent collects the rows, judges
+them, and writes ``results.json`` and ``results.md`` to the output folder. Quality
+regressions (an optimum that disagrees with a reference, a bound below a proven optimum,
+a gap above the row's target, a status short of a required proof) make the exit code 1;
+speed is reported in the "time target" column and never fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+import reviewassign as ra
+
+from .datasets import ALL, DATA_ENV, MatrixInstance, data_candidate, data_root
+
+__all__ = [
+    "MAX_DENSE_PAIRS",
+    "SEED",
+    "Bench",
+    "FlowReference",
+    "Row",
+    "Target",
+    "bare_min_cost_flow",
+    "benchmarks",
+    "judge",
+    "machine_info",
+    "main",
+    "render_markdown",
+    "run_isolated",
+    "run_row",
+]
+
+REPO = Path(__file__).resolve().parents[1]
+AWARD_POLICY_FILE = REPO / "examples" / "pioneer_award" / "policy.toml"
+DEFAULT_OUT = REPO / "benchmarks" / "results"
+
+SEED = 2026
+"""Seed of every synthetic instance (award problems, the CVPR 2018 shape's scores)."""
+
+MAX_DENSE_PAIRS = 5_000_000
+"""Rows with more ``cases x reviewers`` are skipped: ``Problem`` holds one object per pair.
+
+Raise it once the library takes sparse affinity input (issue 3) to run the 10,000 x
+10,000 award and the CVPR 2018 shape.
+"""
+
+REL_TOL = 1e-6
+"""Relative tolerance between an objective and a proven optimum of a reference."""
+
+WORST_TOL = 1e-5
+"""Absolute slack on a worst panel: both solvers optimise it with affinities rounded to 1e-6."""
+
+README_TOL = 5e-4
+"""Absolute tolerance against the shared README's optima, printed with up to 3 decimals."""
+
+DEFAULT_REF_TIME_LIMIT = 120.0
+"""Seconds for a HiGHS reference solve (both stages together under the fairness objective)."""
+
+_ROW_MARK = "BENCH-ROW "
+_SKIP_DENSE = "needs sparse affinity input, issue 3"
+
+Suite = Literal["ci", "full"]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+# --------------------------------------------------------------------------------------
+# What to run
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a row must reach (quality) and should reach (speed, memory: reported only).
+
+    ``gap`` 0 means a proven optimum (status OPTIMAL). ``min_ratio`` is on reference time
+    over our solve time: 3 means at least 3x faster than the reference, 1/1.5 at most 1.5x
+    its time. ``enforced`` False reports a missed quality target without failing the run;
+    disagreement with a proven reference fails in every row.
+    """
+
+    gap: float = 0.0
+    seconds: float | None = None
+    min_ratio: float | None = None
+    memory_mb: float | None = None
+    enforced: bool = True
+    readme: bool = False
+
+    def text(self) -> str:
+        parts = ["README optimum, proven" if self.readme else ""]
+        if not self.readme:
+            parts = ["proven optimal" if self.gap == 0 else f"gap <= {100 * self.gap:g} %"]
+        if self.seconds is not None:
+            parts.append(f"<= {self.seconds:g} s")
+        if self.min_ratio is not None:
+            if self.min_ratio >= 1:
+                parts.append(f">= {self.min_ratio:g}x faster than ref")
+            else:
+                parts.append(f"<= {1 / self.min_ratio:g}x ref time")
+        if self.memory_mb is not None:
+            parts.append(f"<= {self.memory_mb / 1024:g} GB")
+        text = "; ".join(parts)
+        return text if self.enforced else text + " (report only)"
+
+    @property
+    def has_speed(self) -> bool:
+        return self.seconds is not None or self.min_ratio is not None or self.memory_mb is not None
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark row: an instance, a policy, a time limit and a target."""
+
+    name: str
+    kind: Literal["award", "matrix", "cvpr2018"]
+    policy: str
+    target: Target
+    time_limit: float | None
+    size: tuple[int, int] | None = None
+    """``(cases, reviewers)`` when known before loading (synthetic and CVPR rows)."""
+    dataset: str | None = None
+    """Key in :data:`benchmarks.datasets.ALL` for real-data rows."""
+
+    @property
+    def instance(self) -> str:
+        if self.kind == "award" and self.size is not None:
+            return f"award {self.size[0]}x{self.size[1]}"
+        if self.kind == "cvpr2018":
+            return "CVPR 2018 shape"
+        return _DATASET_NAMES.get(self.dataset or "", self.dataset or "?")
+
+
+_DATASET_NAMES = {
+    "midl": "MIDL",
+    "preflib1": "PrefLib 1",
+    "preflib2": "PrefLib 2",
+    "preflib3": "PrefLib 3",
+    "sigir_query": "SIGIR query",
+    "aamas2015": "AAMAS 2015",
+    "aamas2016": "AAMAS 2016",
+    "aamas2021_pc": "AAMAS 2021 PC",
+    "malicious_honest": "malicious honest",
+}
+
+CVPR2018_SIZE = (5062, 2840)
+"""Papers and reviewers of the CVPR 2018 coverage and load vectors."""
+
+_CI_DATASETS = (
+    "midl",
+    "preflib1",
+    "preflib2",
+    "preflib3",
+    "sigir_query",
+    "malicious_honest",
+    "aamas2016",
+)
+
+
+def _award(
+    n_c: int, n_r: int, policy: str, target: Target, time_limit: float | None = 60.0
+) -> Bench:
+    return Bench(f"award-{n_c}x{n_r}/{policy}", "award", policy, target, time_limit, (n_c, n_r))
+
+
+def _real(key: str) -> Bench:
+    target = Target(seconds=1.0, readme=True)
+    return Bench(f"real/{key}", "matrix", "max-sum", target, 60.0, dataset=key)
+
+
+def benchmarks(suite: Suite) -> list[Bench]:
+    """The rows of a suite, in the order they run."""
+    optimal = Target()
+    if suite == "ci":
+        return [
+            _award(120, 80, "award", optimal),
+            _award(120, 80, "neutral", optimal),
+            _award(300, 150, "award", Target(seconds=2.0, min_ratio=3.0, enforced=False), 60.0),
+            *(_real(key) for key in _CI_DATASETS),
+        ]
+    half_percent = Target(gap=0.005, seconds=30.0)
+    return [
+        *(_award(120, 80, p, optimal) for p in ("award", "award+exclude", "neutral", "fairness")),
+        _award(300, 150, "award", Target(seconds=2.0, min_ratio=3.0), 120.0),
+        _award(300, 150, "award+exclude", optimal, 120.0),
+        _award(300, 150, "neutral", optimal, 120.0),
+        _award(1000, 500, "award", half_percent),
+        _award(1000, 500, "award+exclude", half_percent),
+        _award(1000, 500, "neutral", optimal),
+        _award(
+            10_000,
+            10_000,
+            "region+gender",
+            Target(gap=0.01, seconds=300.0, memory_mb=12 * 1024),
+            600.0,
+        ),
+        *(_real(key) for key in ALL),
+        Bench(
+            "cvpr2018-shape/max-sum",
+            "cvpr2018",
+            "max-sum",
+            Target(min_ratio=1 / 1.5, memory_mb=3 * 1024),
+            600.0,
+            size=CVPR2018_SIZE,
+        ),
+    ]
+
+
+def find(suite: Suite, name: str) -> Bench:
+    """The row of ``suite`` called ``name``; ``KeyError`` if none."""
+    for bench in benchmarks(suite):
+        if bench.name == name:
+            return bench
+    raise KeyError(f"no benchmark {name!r} in the {suite} suite")
+
+
+def policy_named(name: str) -> ra.Policy:
+    """The benchmark policies by name (``max-sum`` comes from the matrix instance)."""
+    award = ra.load_policy(AWARD_POLICY_FILE)
+    data = award.model_dump()
+    if name == "award":
+        return award
+    if name == "award+exclude":
+        return ra.Policy.model_validate(
+            {**data, "panel": {**data["panel"], "own_region": "exclude"}}
+        )
+    if name == "fairness":
+        return ra.Policy.model_validate(
+            {**data, "objective": {**data["objective"], "kind": "fairness"}}
+        )
+    if name == "neutral":
+        return ra.Policy()
+    if name == "region+gender":
+        # Issue 3's 10,000 x 10,000 target: 3 per case, at most 6 per reviewer, one seat
+        # per region and both disclosed genders on every panel.
+        return ra.Policy(
+            panel_size=3,
+            load=ra.LoadPolicy(max=6),
+            panel=ra.PanelPolicy(max_per_region=1, min_genders=2),
+        )
+    raise KeyError(f"unknown benchmark policy {name!r}")
+
+
+def cvpr2018_shape(seed: int = SEED) -> MatrixInstance:
+    """The CVPR 2018 coverage and load vectors with seeded synthetic scores.
+
+    The real affinities are not public in the shared folder; the scores here are drawn
+    from Beta(2, 5) and rounded to 0.001, like a text-similarity score.
+    """
+    root = data_root()
+    if root is None:
+        raise FileNotFoundError(f"real data sets not found at {data_candidate()}")
+    folder = root / "fairmatching_cvpr_meta" / "cvpr2018"
+    covs = np.load(folder / "covs.npy")
+    loads = np.load(folder / "loads.npy").astype(np.int64)
+    if np.unique(covs).size != 1:
+        raise ValueError("cvpr2018/covs.npy: papers need different numbers of reviewers")
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.beta(2.0, 5.0, size=(covs.size, loads.size)), 3)
+    return MatrixInstance(
+        name="cvpr2018_shape",
+        scores=scores,
+        conflicts=None,
+        panel_size=int(covs[0]),
+        max_load=loads,
+        reference_max_sum=None,
+        note=f"CVPR 2018 coverage and loads (iesl/fair-matching); scores Beta(2, 5), seed {seed}",
+    )
+
+
+def skip_reason(bench: Bench) -> str | None:
+    """Why ``bench`` cannot run here, or None."""
+    if bench.size is not None and bench.size[0] * bench.size[1] > MAX_DENSE_PAIRS:
+        n = bench.size[0] * bench.size[1]
+        return f"{_SKIP_DENSE} ({n / 1e6:.1f}M pairs > MAX_DENSE_PAIRS {MAX_DENSE_PAIRS / 1e6:g}M)"
+    if bench.kind in ("matrix", "cvpr2018") and data_root() is None:
+        return f"real data sets not found at {data_candidate()}; set {DATA_ENV}"
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The bare min-cost-flow reference
+
+
+@dataclass(frozen=True)
+class FlowReference:
+    """The max-sum optimum of a score matrix by a bare min-cost flow."""
+
+    status: str
+    objective: float | None
+    seconds: float
+
+
+def bare_min_cost_flow(
+    scores: npt.ArrayLike,
+    conflicts: npt.ArrayLike | None,
+    panel_size: int | npt.ArrayLike,
+    max_load: int | npt.ArrayLike,
+) -> FlowReference:
+    """Max-sum assignment of a ``cases x reviewers`` matrix as an OR-Tools min-cost flow.
+
+    Source -> case (capacity ``panel_size``) -> reviewer (capacity 1, cost ``-score``
+    in units of 1e-6, one arc per pair not in ``conflicts``) -> sink (capacity
+    ``max_load``); the source supplies every seat. Written apart from the library's flow
+    code on purpose: it is the reference the library is checked against. The objective
+    is summed from the chosen pairs' float scores.
+
+    Examples
+    --------
+    >>> ref = bare_min_cost_flow([[3.0, 1.0], [2.0, 2.0]], None, 1, 1)
+    >>> ref.status, ref.objective
+    ('optimal', 5.0)
+    """
+    from ortools.graph.python import min_cost_flow
+
+    start = time.perf_counter()
+    s = np.asarray(scores, dtype=np.float64)
+    n_c, n_r = s.shape
+    eligible = np.ones(s.shape, dtype=bool)
+    if conflicts is not None:
+        eligible &= ~np.asarray(conflicts, dtype=bool)
+    k = np.broadcast_to(np.asarray(panel_size, dtype=np.int64), (n_c,))
+    cap = np.broadcast_to(np.asarray(max_load, dtype=np.int64), (n_r,))
+    case, reviewer = np.nonzero(eligible)
+    source, sink = n_c + n_r, n_c + n_r + 1
+    case_node = np.arange(n_c, dtype=np.int64)
+    reviewer_node = n_c + np.arange(n_r, dtype=np.int64)
+    tails = np.concatenate([np.full(n_c, source), case_node[case], reviewer_node])
+    heads = np.concatenate([case_node, reviewer_node[reviewer], np.full(n_r, sink)])
+    caps = np.concatenate([k, np.ones(case.size, dtype=np.int64), cap])
+    gain = np.rint(s[case, reviewer] * 1e6).astype(np.int64)
+    costs = np.concatenate([np.zeros(n_c, np.int64), -gain, np.zeros(n_r, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    seats = int(k.sum())
+    flow.set_nodes_supplies(np.array([source, sink]), np.array([seats, -seats]))
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        name = "infeasible" if status == flow.INFEASIBLE else f"error {status}"
+        return FlowReference(name, None, time.perf_counter() - start)
+    used = np.asarray(flow.flows(arcs[n_c : n_c + case.size])) > 0
+    objective = float(s[case[used], reviewer[used]].sum())
+    return FlowReference("optimal", objective, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------
+# A row
+
+
+@dataclass
+class Row:
+    """One benchmark's measurements, judgement and notes (a ``results.json`` row)."""
+
+    name: str
+    instance: str
+    policy: str
+    cases: int | None = None
+    reviewers: int | None = None
+    eligible_pairs: int | None = None
+    method: str = ""
+    """``flow`` or ``cpsat``, from the result's phases."""
+    phases: list[str] = field(default_factory=list)
+    status: str = ""
+    """optimal, feasible, infeasible, no_solution; or skipped, error."""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    worst_case: float | None = None
+    time_limit: float | None = None
+    build_s: float | None = None
+    """Making the Problem: the generator, or reading files and ``Problem.from_matrix``."""
+    solve_s: float | None = None
+    """``result.stats.wall_time``: the time judged and compared."""
+    total_s: float | None = None
+    """End to end: building the Problem and the whole ``ra.solve`` call."""
+    peak_mb: float | None = None
+    """Peak resident memory of the row's process after our solve, before the reference."""
+    peak_mb_with_reference: float | None = None
+    reference: str = ""
+    reference_status: str = ""
+    reference_objective: float | None = None
+    reference_bound: float | None = None
+    reference_worst_case: float | None = None
+    reference_s: float | None = None
+    reference_time_limit: float | None = None
+    readme_optimum: float | None = None
+    ratio: float | None = None
+    """Reference time / our solve time (a lower bound when the reference did not finish)."""
+    ratio_text: str = "-"
+    target: str = ""
+    time_to_target_s: float | None = None
+    time_target_met: bool | None = None
+    """Speed and memory targets: reported, never failing the run. None: no such target."""
+    quality_ok: bool = True
+    passed: bool = True
+    reason: str = ""
+    note: str = ""
+
+
+ROW_FIELDS = tuple(f.name for f in fields(Row))
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _peak_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, else KiB
+
+
+def _method(phases: Sequence[str]) -> str:
+    if "flow" in phases:
+        return "flow"
+    return "cpsat" if any(p.startswith("cpsat.") for p in phases) else ""
+
+
+def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance | None, str]:
+    """The problem, policy, matrix (for matrix rows) and a note on where the data are from."""
+    if bench.kind == "award":
+        from reviewassign._synthetic import award_problem
+
+        assert bench.size is not None
+        problem = award_problem(*bench.size, seed=SEED)
+        note = f"synthetic award, seed {SEED}: attributes and affinities are seeded"
+        return problem, policy_named(bench.policy), None, note
+    matrix = cvpr2018_shape() if bench.kind == "cvpr2018" else ALL[bench.dataset or ""]()
+    return matrix.problem(), matrix.policy(), matrix, matrix.note
+
+
+def _flow_on_instance(problem: ra.Problem, policy: ra.Policy) -> FlowReference:
+    """The bare flow on the eligible pairs the library derives (rules acting on pairs only)."""
+    from reviewassign._instance import build_instance
+
+    inst = build_instance(problem, policy)
+    if np.any(inst.min_load > 0):
+        raise ValueError("the bare flow reference handles no minimum loads")
+    scores = np.zeros((inst.n_cases, inst.n_reviewers))
+    blocked = np.ones(scores.shape, dtype=bool)
+    scores[inst.pair_case, inst.pair_reviewer] = inst.pair_affinity
+    blocked[inst.pair_case, inst.pair_reviewer] = False
+    return bare_min_cost_flow(scores, blocked, inst.panel_size, inst.max_load)
+
+
+@dataclass
+class _Highs:
+    status: str
+    objective: float | None
+    bound: float | None
+    worst: float | None
+    seconds: float
+
+
+_HIGHS_STATUS = {
+    "OPTIMAL": "optimal",
+    "FEASIBLE": "feasible",
+    "NO_SOLUTION_FOUND": "no_solution",
+    "INFEASIBLE": "infeasible",
+}
+
+
+def highs_reference(problem: ra.Problem, policy: ra.Policy, time_limit: float) -> _Highs:
+    """HiGHS MIP on the library's CP-SAT model (read back by ``mathopt_from``).
+
+    Exact optimality (absolute gap below one solver unit, no relative gap). Under the
+    fairness objective: the worst panel first, then the total with the worst fixed.
+    The time is that of the HiGHS solves only (not of building the model).
+    """
+    from datetime import timedelta
+
+    from ortools.math_opt.python import mathopt
+
+    from reviewassign._cpsat import SCALE
+    from reviewassign._cpsat._builders import build_model
+    from reviewassign._cpsat._lp import mathopt_from
+    from reviewassign._instance import build_instance
+
+    inst = build_instance(problem, policy)
+    built = build_model(inst, policy)
+    spent = 0.0
+
+    def run(objective: Any) -> Any:
+        nonlocal spent
+        built.model.maximize(objective)
+        model = mathopt_from(built, integer=True)
+        params = mathopt.SolveParameters(
+            time_limit=timedelta(seconds=max(0.0, time_limit - spent)),
+            relative_gap_tolerance=0.0,
+            absolute_gap_tolerance=0.5,  # solver units are integers: below 1 is exact
+        )
+        t0 = time.perf_counter()
+        result = mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
+        spent += time.perf_counter() - t0
+        return model, result
+
+    def status_of(result: Any) -> str:
+        reason = str(result.termination.reason.name)
+        return _HIGHS_STATUS.get(reason, reason.lower())
+
+    worst: float | None = None
+    if policy.objective.kind == "fairness":
+        assert built.worst is not None
+        _, first = run(built.worst)
+        if status_of(first) != "optimal":
+            status = status_of(first)
+            return _Highs(f"{status} (max-min stage)", None, None, None, spent)
+        best_worst = round(first.objective_value())
+        worst = best_worst / SCALE
+        built.model.add(built.worst >= best_worst)
+    model, result = run(built.objective)
+    status = status_of(result)
+    bound = _finite(result.termination.objective_bounds.dual_bound / SCALE)
+    objective: float | None = None
+    if status in ("optimal", "feasible"):
+        objective = float(result.objective_value()) / SCALE
+        if policy.objective.load_spread == 0:
+            # The pair variables come first (variable index = pair): the float total of the
+            # chosen pairs, free of the solver's rounding of affinities.
+            values = result.variable_values(list(model.variables())[: inst.n_pairs])
+            chosen = np.asarray(values, dtype=np.float64) > 0.5
+            objective = float(inst.pair_affinity[chosen].sum())
+            if worst is not None:
+                panels = np.bincount(
+                    inst.pair_case[chosen],
+                    weights=inst.pair_affinity[chosen],
+                    minlength=inst.n_cases,
+                )
+                worst = float(panels.min())
+    return _Highs(status, objective, bound, worst, spent)
+
+
+def run_row(
+    bench: Bench,
+    *,
+    time_limit: float | None = None,
+    ref_time_limit: float = DEFAULT_REF_TIME_LIMIT,
+) -> Row:
+    """Measure one row in this process (``run_isolated`` runs it in a fresh one).
+
+    ``time_limit`` overrides the row's own solve time limit.
+    """
+    limit = bench.time_limit if time_limit is None else time_limit
+    row = Row(
+        name=bench.name,
+        instance=bench.instance,
+        policy=bench.policy,
+        time_limit=limit,
+        target=bench.target.text(),
+    )
+    if bench.size is not None:
+        row.cases, row.reviewers = bench.size
+    reason = skip_reason(bench)
+    if reason is not None:
+        row.status, row.reason = "skipped", reason
+        return judge(row, bench.target)
+    try:
+        _measure(bench, row, limit, ref_time_limit)
+    except Exception as exc:  # a crash is a row of the table, not the end of the run
+        row.status = "error"
+        row.reason = f"{type(exc).__name__}: {exc}"
+        row.note = (row.note + " " + traceback.format_exc(limit=-3)).strip()
+    return judge(row, bench.target)
+
+
+def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
+    import reviewassign._cpsat  # noqa: F401 - ortools is loaded by the first solve anyway
+
+    t0 = time.perf_counter()
+    problem, policy, matrix, row.note = _make_problem(bench)
+    row.build_s = time.perf_counter() - t0
+    target_gap = bench.target.gap
+    reached: list[float] = []
+
+    def progress(p: ra.Progress) -> None:
+        if not reached and p.phase != "worst_case" and p.gap <= target_gap:
+            reached.append(time.perf_counter() - t1)
+
+    t1 = time.perf_counter()
+    result = ra.solve(problem, policy, time_limit=limit, seed=0, workers=1, progress=progress)
+    row.total_s = row.build_s + (time.perf_counter() - t1)
+    row.peak_mb = _peak_mb()
+
+    stats = result.stats
+    row.cases, row.reviewers = stats.cases, stats.reviewers
+    row.eligible_pairs = stats.eligible_pairs
+    row.phases = [p.name for p in stats.phases]
+    row.method = _method(row.phases)
+    row.status = result.status.value
+    row.objective, row.bound, row.gap = result.objective, result.bound, result.gap
+    row.worst_case = stats.worst_case
+    row.solve_s = stats.wall_time
+    if result.status is ra.Status.OPTIMAL or (result.gap is not None and result.gap <= target_gap):
+        row.time_to_target_s = min([stats.wall_time, *reached])
+    if stats.notes:
+        row.note += "; " + " ".join(stats.notes)
+
+    if matrix is not None:
+        row.readme_optimum = matrix.reference_max_sum
+        flow = bare_min_cost_flow(
+            matrix.scores, matrix.conflicts, matrix.panel_size, matrix.max_load
+        )
+        row.reference = "min-cost flow"
+        row.reference_status, row.reference_objective = flow.status, flow.objective
+        row.reference_bound, row.reference_s = flow.objective, flow.seconds
+    elif bench.policy == "neutral":
+        flow = _flow_on_instance(problem, policy)
+        row.reference = "min-cost flow"
+        row.reference_status, row.reference_objective = flow.status, flow.objective
+        row.reference_bound, row.reference_s = flow.objective, flow.seconds
+    else:
+        ref = highs_reference(problem, policy, ref_time_limit)
+        row.reference = "HiGHS MIP"
+        if policy.objective.kind == "fairness":
+            row.reference += " (max-min, then total)"
+        row.reference_time_limit = ref_time_limit
+        row.reference_status, row.reference_objective = ref.status, ref.objective
+        row.reference_bound, row.reference_worst_case = ref.bound, ref.worst
+        row.reference_s = ref.seconds
+    row.peak_mb_with_reference = _peak_mb()
+
+    if row.reference_s is not None and row.solve_s and result.status is ra.Status.OPTIMAL:
+        row.ratio = row.reference_s / row.solve_s
+        finished = row.reference_status in ("optimal", "infeasible")
+        row.ratio_text = f"{row.ratio:.2f}" if finished else f">= {row.ratio:.2f}"
+
+
+# --------------------------------------------------------------------------------------
+# Judging a row
+
+
+def _close(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol
+
+
+def _rel(value: float) -> float:
+    return REL_TOL * max(1.0, abs(value))
+
+
+def judge(row: Row, target: Target) -> Row:
+    """Set ``quality_ok``, ``passed``, ``time_target_met`` and ``reason`` of ``row``.
+
+    Always failing: a crash, INFEASIBLE (every instance here is feasible), an objective
+    that differs from a proven reference optimum (README, flow, HiGHS) by more than the
+    tolerance, an objective above or a bound below a proven optimum, a reference's
+    solution above our proven optimum. Failing when the target is enforced: no assignment
+    in the time limit, a status other than OPTIMAL where the target is a proof, a gap
+    above the target gap. Speed and memory set ``time_target_met`` only.
+    """
+    if row.status == "skipped":
+        row.quality_ok = row.passed = True
+        row.time_target_met = None
+        return row
+    wrong: list[str] = []  # always fails
+    short: list[str] = []  # misses the target: fails when enforced
+    if row.status == "error":
+        wrong.append("the row crashed: " + row.reason)
+    elif row.status == "infeasible":  # every benchmark instance is feasible by construction
+        wrong.append("reported infeasible")
+    elif row.status != "optimal" and row.status != "feasible":
+        short.append(f"no assignment (status {row.status})")
+    obj = row.objective
+    proven: list[tuple[str, float, float]] = []
+    if row.readme_optimum is not None:
+        proven.append(("the README optimum", row.readme_optimum, README_TOL))
+    if row.reference_status == "optimal" and row.reference_objective is not None:
+        proven.append((row.reference, row.reference_objective, _rel(row.reference_objective)))
+    if obj is not None:
+        for name, value, tol in proven:
+            if row.status == "optimal" and not _close(obj, value, tol):
+                wrong.append(f"optimum {obj:.6f} differs from {name} {value:.6f}")
+            elif obj > value + tol:
+                wrong.append(f"objective {obj:.6f} above {name} {value:.6f}")
+            if row.bound is not None and row.bound < value - tol:
+                wrong.append(f"bound {row.bound:.6f} below {name} {value:.6f}")
+        if row.reference_bound is not None and obj > row.reference_bound + _rel(obj):
+            wrong.append(f"objective {obj:.6f} above the {row.reference} bound")
+        ref_obj = row.reference_objective
+        if row.status == "optimal" and ref_obj is not None and ref_obj > obj + _rel(obj):
+            wrong.append(f"{row.reference} found {ref_obj:.6f} > our proven optimum {obj:.6f}")
+        worst, ref_worst = row.worst_case, row.reference_worst_case
+        if (
+            row.status == "optimal"
+            and worst is not None
+            and ref_worst is not None
+            and not _close(worst, ref_worst, _rel(ref_worst) + WORST_TOL)
+        ):
+            wrong.append(f"worst case {worst:.6f} differs from {row.reference} {ref_worst:.6f}")
+        if target.gap == 0 and row.status != "optimal":
+            gap = "-" if row.gap is None else f"{100 * row.gap:.4f} %"
+            short.append(f"not proven optimal (status {row.status}, gap {gap})")
+        elif target.gap > 0 and (row.gap is None or row.gap > target.gap):
+            short.append(f"gap {100 * (row.gap or math.inf):.3f} % above {100 * target.gap:g} %")
+
+    row.quality_ok = not wrong and not short
+    row.passed = not wrong and (not short or not target.enforced)
+    row.time_target_met = _speed(row, target) if target.has_speed else None
+    reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
+    if row.time_target_met is False:
+        reasons.append("speed: " + _speed_miss(row, target))
+    row.reason = "; ".join(reasons)
+    return row
+
+
+def _speed_failures(row: Row, target: Target) -> list[str]:
+    out: list[str] = []
+    t = row.time_to_target_s
+    if target.seconds is not None and (t is None or t > target.seconds):
+        got = "target not reached" if t is None else f"{t:.2f} s"
+        out.append(f"{got} > {target.seconds:g} s")
+    if target.min_ratio is not None:
+        ref_done = row.reference_status in ("optimal", "infeasible")
+        if row.ratio is None or (row.ratio < target.min_ratio and ref_done):
+            out.append(f"ratio {row.ratio_text} < {target.min_ratio:.2f}")
+        elif row.ratio < target.min_ratio:
+            out.append(f"ratio {row.ratio_text} (reference unfinished) < {target.min_ratio:.2f}")
+    if target.memory_mb is not None and (row.peak_mb is None or row.peak_mb > target.memory_mb):
+        out.append(f"peak {row.peak_mb or math.nan:.0f} MB > {target.memory_mb:.0f} MB")
+    return out
+
+
+def _speed(row: Row, target: Target) -> bool:
+    return row.status in ("optimal", "feasible") and not _speed_failures(row, target)
+
+
+def _speed_miss(row: Row, target: Target) -> str:
+    return ", ".join(_speed_failures(row, target)) or f"status {row.status}"
+
+
+# --------------------------------------------------------------------------------------
+# Running rows in fresh processes
+
+
+def run_isolated(
+    bench: Bench,
+    suite: Suite,
+    *,
+    time_limit: float | None = None,
+    ref_time_limit: float = DEFAULT_REF_TIME_LIMIT,
+) -> Row:
+    """Run ``bench`` in a fresh ``python -m benchmarks.run --one`` and read its row."""
+    if skip_reason(bench) is not None:  # no process needed to say so
+        return run_row(bench, time_limit=time_limit, ref_time_limit=ref_time_limit)
+    limit = bench.time_limit if time_limit is None else time_limit
+    cmd = [sys.executable, "-m", "benchmarks.run", "--suite", suite, "--one", bench.name]
+    cmd += ["--ref-time-limit", str(ref_time_limit)]
+    if time_limit is not None:
+        cmd += ["--time-limit", str(time_limit)]
+    timeout = (limit if limit is not None else 3600.0) + 2 * ref_time_limit + 600.0
+    failed = Row(
+        name=bench.name,
+        instance=bench.instance,
+        policy=bench.policy,
+        time_limit=limit,
+        target=bench.target.text(),
+        status="error",
+    )
+    try:
+        done = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        failed.reason = f"the row's process did not end within {timeout:.0f} s"
+        return judge(failed, bench.target)
+    lines = [x for x in done.stdout.splitlines() if x.startswith(_ROW_MARK)]
+    if not lines:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        failed.reason = f"the row's process exited {done.returncode} without a row: {tail}"
+        return judge(failed, bench.target)
+    data = json.loads(lines[-1][len(_ROW_MARK) :])
+    return Row(**{k: v for k, v in data.items() if k in ROW_FIELDS})
+
+
+# --------------------------------------------------------------------------------------
+# Reports
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (modified)" if dirty else "")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def machine_info(suite: str) -> dict[str, Any]:
+    """Where and with what the suite ran."""
+    from importlib.metadata import version
+
+    affinity = getattr(os, "sched_getaffinity", None)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "suite": suite,
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(affinity(0)) if affinity is not None else os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "python": platform.python_version(),
+        "ortools": version("ortools"),
+        "numpy": np.__version__,
+        "reviewassign": ra.__version__,
+        "commit": _git_commit(),
+        "seed": SEED,
+        "solve_seed": 0,
+        "workers": 1,
+    }
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.3f} %"
+
+
+def _yes(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _check(row: Row) -> str:
+    if row.status == "skipped":
+        return "skipped"
+    if not row.passed:
+        return "FAIL"
+    return "ok" if row.quality_ok else "ok (report)"
+
+
+_HEADER = (
+    "instance",
+    "cases x reviewers (pairs)",
+    "policy",
+    "method",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "solve s",
+    "total s",
+    "peak MB",
+    "reference",
+    "ref objective",
+    "ref s",
+    "ratio",
+    "target",
+    "time target met",
+    "check",
+)
+
+
+def _cells(row: Row) -> list[str]:
+    size = "-"
+    if row.cases is not None and row.reviewers is not None:
+        size = f"{row.cases} x {row.reviewers}"
+        if row.eligible_pairs is not None:
+            size += f" ({row.eligible_pairs})"
+    ref = row.reference or "-"
+    if row.reference_status and row.reference_status != "optimal":
+        ref += f" ({row.reference_status})"
+    return [
+        row.instance,
+        size,
+        row.policy,
+        row.method or "-",
+        row.status,
+        _num(row.objective),
+        _num(row.bound),
+        _pct(row.gap),
+        _num(row.solve_s, 2),
+        _num(row.total_s, 2),
+        _num(row.peak_mb, 0),
+        ref,
+        _num(row.reference_objective),
+        _num(row.reference_s, 2),
+        row.ratio_text,
+        row.target,
+        _yes(row.time_target_met),
+        _check(row),
+    ]
+
+
+def render_markdown(rows: Sequence[Row], machine: dict[str, Any]) -> str:
+    """The results as a markdown page: header, table, then a note per row that has one."""
+    lines = [
+        f"# reviewassign benchmarks ({machine.get('suite', '?')} suite)",
+        "",
+        f"{machine.get('date', '')}; {machine.get('cpu', '?')}, {machine.get('cpus_usable', '?')}"
+        f" usable of {machine.get('cpu_count', '?')} CPUs, {machine.get('memory_gb', '?')} GB;"
+        f" Python {machine.get('python', '?')}, OR-Tools {machine.get('ortools', '?')},"
+        f" reviewassign {machine.get('reviewassign', '?')} at {machine.get('commit', '?')}.",
+        "",
+        f"Synthetic instances (award problems, the CVPR 2018 shape's scores) are drawn with seed"
+        f" {machine.get('seed', SEED)}: their attributes and affinities are made up, not real."
+        " Solves use one worker and seed 0. Ratio = reference time / our solve time (`>=` when"
+        " the reference did not finish). Speed targets are reported, never failing the run.",
+        "",
+        "| " + " | ".join(_HEADER) + " |",
+        "|" + "|".join("---" for _ in _HEADER) + "|",
+    ]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in _cells(r)) + " |" for r in rows]
+    notes = [f"- `{r.name}`: {r.reason}" for r in rows if r.reason]
+    if notes:
+        lines += ["", "Notes:", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(rows: Sequence[Row], machine: dict[str, Any], out_dir: Path) -> str:
+    """Write ``results.json`` and ``results.md`` in ``out_dir``; return the markdown."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean = [{k: _json_safe(v) for k, v in asdict(r).items()} for r in rows]
+    payload = {"machine": machine, "rows": clean}
+    (out_dir / "results.json").write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
+    text = render_markdown(rows, machine)
+    (out_dir / "results.md").write_text(text)
+    return text
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# The command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description="Run the reviewassign benchmarks."
+    )
+    p.add_argument("--suite", choices=("ci", "full"), default="full")
+    p.add_argument("--only", default="", metavar="SUBSTRING", help="rows whose name has this")
+    p.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, metavar="DIR")
+    p.add_argument(
+        "--time-limit", type=float, default=None, metavar="S", help="every row's solve limit"
+    )
+    p.add_argument(
+        "--ref-time-limit",
+        type=float,
+        default=DEFAULT_REF_TIME_LIMIT,
+        metavar="S",
+        help="seconds for a HiGHS reference solve",
+    )
+    p.add_argument("--list", action="store_true", help="print the rows' names and exit")
+    p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # the child process
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a suite; exit code 1 if a row failed its quality check."""
+    args = _parser().parse_args(argv)
+    suite: Suite = args.suite
+    if args.one is not None:
+        row = run_row(
+            find(suite, args.one), time_limit=args.time_limit, ref_time_limit=args.ref_time_limit
+        )
+        print(_ROW_MARK + json.dumps({k: _json_safe(v) for k, v in asdict(row).items()}))
+        return 0
+    chosen = [b for b in benchmarks(suite) if args.only in b.name]
+    if args.list:
+        print("\n".join(b.name for b in chosen))
+        return 0
+    if not chosen:
+        print(f"no benchmark of the {suite} suite matches {args.only!r}", file=sys.stderr)
+        return 2
+    rows: list[Row] = []
+    start = time.perf_counter()
+    for i, bench in enumerate(chosen, 1):
+        t0 = time.perf_counter()
+        row = run_isolated(
+            bench, suite, time_limit=args.time_limit, ref_time_limit=args.ref_time_limit
+        )
+        rows.append(row)
+        print(
+            f"[{i}/{len(chosen)}] {bench.name}: {row.status}, {_check(row)}"
+            f" ({time.perf_counter() - t0:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+    machine = machine_info(suite)
+    machine["run_seconds"] = round(time.perf_counter() - start, 1)
+    text = write_results(rows, machine, args.out_dir)
+    print(text)
+    print(f"{len(rows)} rows in {machine['run_seconds']} s; results in {args.out_dir}")
+    failed = [r.name for r in rows if not r.passed]
+    if failed:
+        print("FAILED: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
