@@ -119,6 +119,7 @@ def _record(
 
 
 def _chosen(built: Model, solver: cp_model.CpSolver) -> np.ndarray:
+    """Indices of the pairs the solver's solution assigns (pair j is variable j)."""
     values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
     return np.flatnonzero(values > 0).astype(np.int64)
 
@@ -192,9 +193,7 @@ def _lp_guided(
         phases.append(_record("restricted", status, solver, seconds, slack))
         if status == "optimal":
             z = solver.objective_value
-            chosen = np.flatnonzero(
-                np.asarray(solver.response_proto.solution, dtype=np.int64)[:n] > 0
-            ).astype(np.int64)
+            chosen = _chosen(built, solver)
             if z >= lp.value - delta:
                 return Outcome("optimal", chosen=chosen, bound=bound, phases=phases)
             # An incumbent below LP - delta: fixing at delta = LP - z is exact.
@@ -206,14 +205,9 @@ def _lp_guided(
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
         if status == "feasible":
-            return Outcome("feasible", chosen=_chosen_n(solver, n), bound=bound, phases=phases)
+            return Outcome("feasible", chosen=_chosen(built, solver), bound=bound, phases=phases)
         return None  # no time left for anything better
     return None
-
-
-def _chosen_n(solver: cp_model.CpSolver, n: int) -> np.ndarray:
-    values = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n]
-    return np.flatnonzero(values > 0).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
