@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
@@ -106,6 +107,38 @@ def _ids(case_id: str, listed: Sequence[str]) -> list[str]:
     return list(listed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Panels:
+    """An assignment as judged, and what in it does not fit the problem.
+
+    ``panels`` holds every problem case's panel: its known reviewers, once each, in the
+    order listed.
+    """
+
+    panels: dict[str, list[Reviewer]]
+    unknown_cases: list[str]
+    unknown_reviewers: list[tuple[str, str]]  # (case, reviewer)
+    duplicates: list[tuple[str, str, int]]  # (case, reviewer, times listed)
+
+
+def _read_panels(problem: Problem, assignment: Mapping[str, Sequence[str]]) -> _Panels:
+    cases = {c.id for c in problem.cases}
+    reviewers = {r.id: r for r in problem.reviewers}
+    read = _Panels({c.id: [] for c in problem.cases}, [], [], [])
+    for case_id, listed in assignment.items():
+        counts = Counter(_ids(case_id, listed))
+        if case_id not in cases:
+            read.unknown_cases.append(case_id)
+        for reviewer_id, times in counts.items():
+            if reviewer_id not in reviewers:
+                read.unknown_reviewers.append((case_id, reviewer_id))
+            if times > 1:
+                read.duplicates.append((case_id, reviewer_id, times))
+            if case_id in cases and reviewer_id in reviewers:
+                read.panels[case_id].append(reviewers[reviewer_id])
+    return read
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -154,50 +187,40 @@ def check(
     panel.own_region: reviewer R1 is from Africa, the region of case C1; the policy excludes it
     """
     policy = Policy.coerce(policy)
-    cases = {c.id: c for c in problem.cases}
-    reviewers = {r.id: r for r in problem.reviewers}
     found: list[Violation] = []
 
-    # The panels as judged: every problem case, each known reviewer once, in listed order.
-    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
-    for case_id, listed in assignment.items():
-        counts = Counter(_ids(case_id, listed))
-        if case_id not in cases:
-            found.append(
-                Violation(
-                    rule="assignment.unknown_case",
-                    case=case_id,
-                    reviewer=None,
-                    message=f"the assignment names case {case_id}, which is not in the problem",
-                )
+    read = _read_panels(problem, assignment)
+    for case_id in read.unknown_cases:
+        found.append(
+            Violation(
+                rule="assignment.unknown_case",
+                case=case_id,
+                reviewer=None,
+                message=f"the assignment names case {case_id}, which is not in the problem",
             )
-        for reviewer_id, times in counts.items():
-            if reviewer_id not in reviewers:
-                found.append(
-                    Violation(
-                        rule="assignment.unknown_reviewer",
-                        case=case_id,
-                        reviewer=reviewer_id,
-                        message=(
-                            f"case {case_id} lists reviewer {reviewer_id}, "
-                            "who is not in the problem"
-                        ),
-                    )
-                )
-            if times > 1:
-                found.append(
-                    Violation(
-                        rule="assignment.duplicate",
-                        case=case_id,
-                        reviewer=reviewer_id,
-                        message=(
-                            f"case {case_id} lists reviewer {reviewer_id} {times} times; "
-                            "a reviewer holds at most one seat on a panel"
-                        ),
-                    )
-                )
-            if case_id in cases and reviewer_id in reviewers:
-                panels[case_id].append(reviewers[reviewer_id])
+        )
+    for case_id, reviewer_id in read.unknown_reviewers:
+        found.append(
+            Violation(
+                rule="assignment.unknown_reviewer",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=f"case {case_id} lists reviewer {reviewer_id}, who is not in the problem",
+            )
+        )
+    for case_id, reviewer_id, times in read.duplicates:
+        found.append(
+            Violation(
+                rule="assignment.duplicate",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=(
+                    f"case {case_id} lists reviewer {reviewer_id} {times} times; "
+                    "a reviewer holds at most one seat on a panel"
+                ),
+            )
+        )
+    panels = read.panels
 
     declared = _declared_conflicts(problem)
     relations = _RelationGraph(problem)
@@ -659,19 +682,12 @@ def evaluate(
     (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
     """
     policy = Policy.coerce(policy)
-    cases = {c.id: c for c in problem.cases}
-    reviewers = {r.id: r for r in problem.reviewers}
     given = {(a.case, a.reviewer): a.score for a in problem.affinity}
 
-    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
-    unknown: list[str] = []
-    for case_id, listed in assignment.items():
-        ids = list(dict.fromkeys(_ids(case_id, listed)))  # each reviewer once, in order
-        if case_id not in cases:
-            unknown.append(f"case {case_id}")
-        unknown.extend(f"reviewer {rid} (case {case_id})" for rid in ids if rid not in reviewers)
-        if case_id in cases:
-            panels[case_id] = [reviewers[rid] for rid in ids if rid in reviewers]
+    read = _read_panels(problem, assignment)
+    panels = read.panels
+    unknown = [f"case {c}" for c in read.unknown_cases]
+    unknown.extend(f"reviewer {r} (case {c})" for c, r in read.unknown_reviewers)
     if unknown:
         raise ValueError(
             "the assignment names ids that are not in the problem: " + ", ".join(unknown)

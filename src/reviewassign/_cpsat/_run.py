@@ -84,22 +84,43 @@ def _parameters(
         p.max_time_in_seconds = max(0.0, time_limit)
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What every CP-SAT run of one solve shares: seed, workers, progress and deadline."""
+
+    seed: int
+    workers: int
+    progress: ProgressCallback | None
+    start: float
+    time_limit: float | None
+
+    def remaining(self) -> float | None:
+        """Seconds left of the time limit (None: no limit)."""
+        if self.time_limit is None:
+            return None
+        return self.time_limit - (time.perf_counter() - self.start)
+
+
 def _run(
     built: Model,
     phase: str,
+    search: _Search,
     *,
-    seed: int,
-    workers: int,
     time_limit: float | None,
-    progress: ProgressCallback | None,
-    start: float,
     lb_search: bool = False,
 ) -> tuple[str, cp_model.CpSolver, float]:
     """Solve; return the status, the solver, and the phase's seconds."""
     solver = cp_model.CpSolver()
-    _parameters(solver, seed=seed, workers=workers, time_limit=time_limit, lb_search=lb_search)
+    _parameters(
+        solver,
+        seed=search.seed,
+        workers=search.workers,
+        time_limit=time_limit,
+        lb_search=lb_search,
+    )
     t0 = time.perf_counter()
-    callback = None if progress is None else _Reporter(phase, progress, start)
+    progress = search.progress
+    callback = None if progress is None else _Reporter(phase, progress, search.start)
     code = solver.solve(built.model, callback)
     status = _STATUS.get(code)
     if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
@@ -134,12 +155,8 @@ def _hint(built: Model, chosen: np.ndarray) -> None:
 def _lp_guided(
     built: Model,
     inst: Instance,
+    search: _Search,
     *,
-    time_limit: float | None,
-    seed: int,
-    workers: int,
-    progress: ProgressCallback | None,
-    start: float,
     phases: list[PhaseRecord],
     slack: float,
 ) -> Outcome | None:
@@ -152,11 +169,7 @@ def _lp_guided(
        optimum ``z`` is at least ``LP - delta``, it is the optimum; if it is lower, ``z``
        is an incumbent and one more restricted solve with ``delta = LP - z`` decides.
     """
-
-    def remaining() -> float | None:
-        return None if time_limit is None else time_limit - (time.perf_counter() - start)
-
-    lp = solve_relaxation(built, time_limit=remaining())
+    lp = solve_relaxation(built, time_limit=search.remaining())
     if lp is None:
         return None
     n = inst.n_pairs
@@ -184,11 +197,8 @@ def _lp_guided(
         status, solver, seconds = _run(
             Model(restricted, built.x, built.objective, None),
             "restricted",
-            seed=seed,
-            workers=workers,
-            time_limit=remaining(),
-            progress=progress,
-            start=start,
+            search,
+            time_limit=search.remaining(),
         )
         phases.append(_record("restricted", status, solver, seconds, slack))
         if status == "optimal":
@@ -219,15 +229,7 @@ class _MaxMin:
     seconds: float
 
 
-def _max_min(
-    built: Model,
-    *,
-    time_limit: float | None,
-    seed: int,
-    workers: int,
-    progress: ProgressCallback | None,
-    start: float,
-) -> _MaxMin:
+def _max_min(built: Model, search: _Search, *, time_limit: float | None) -> _MaxMin:
     """The worst-case phase of the fairness objective.
 
     Without a time limit: the objective lower-bound search, which proves fastest. With
@@ -237,16 +239,7 @@ def _max_min(
     t0 = time.perf_counter()
 
     def run(limit: float | None, lb_search: bool) -> tuple[str, cp_model.CpSolver]:
-        status, solver, _ = _run(
-            built,
-            "worst_case",
-            seed=seed,
-            workers=workers,
-            time_limit=limit,
-            progress=progress,
-            start=start,
-            lb_search=lb_search,
-        )
+        status, solver, _ = _run(built, "worst_case", search, time_limit=limit, lb_search=lb_search)
         return status, solver
 
     def done(status: str, solver: cp_model.CpSolver, bound: float | None = None) -> _MaxMin:
@@ -303,20 +296,16 @@ def solve_cpsat(
     panel_slack = 0.5 * int(inst.panel_size.max(initial=0))
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
     notes: list[str] = []
-
-    def remaining() -> float | None:
-        return None if time_limit is None else time_limit - (time.perf_counter() - start)
+    search = _Search(seed, workers, progress, start, time_limit)
 
     worst = worst_bound = None
     first_chosen = None
     first_optimal = True
     if built.worst is not None:
         built.model.maximize(built.worst)
-        left = remaining()
+        left = search.remaining()
         share = None if left is None else left * _FAIRNESS_FIRST_SHARE
-        phase = _max_min(
-            built, time_limit=share, seed=seed, workers=workers, progress=progress, start=start
-        )
+        phase = _max_min(built, search, time_limit=share)
         status = phase.status
         worst_bound = (phase.bound + 2 * panel_slack) / SCALE
         if phase.value is not None:
@@ -348,28 +337,10 @@ def solve_cpsat(
 
     built.model.maximize(built.objective)
     if use_lp and built.worst is None:
-        guided = _lp_guided(
-            built,
-            inst,
-            time_limit=remaining(),
-            seed=seed,
-            workers=workers,
-            progress=progress,
-            start=start,
-            phases=phases,
-            slack=total_slack,
-        )
+        guided = _lp_guided(built, inst, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
-    status, solver, seconds = _run(
-        built,
-        "total",
-        seed=seed,
-        workers=workers,
-        time_limit=remaining(),
-        progress=progress,
-        start=start,
-    )
+    status, solver, seconds = _run(built, "total", search, time_limit=search.remaining())
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
     if status in ("infeasible", "unknown"):
