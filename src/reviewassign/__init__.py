@@ -41,10 +41,12 @@ from ._policy import (
 )
 from ._result import Assignment, Phase, Progress, Result, Stats, Status
 from ._solve import solve
+from ._table import AffinityTable
 from ._version import __version__
 
 __all__ = [
     "Affinity",
+    "AffinityTable",
     "Assignment",
     "Case",
     "Conflict",

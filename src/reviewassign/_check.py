@@ -682,7 +682,7 @@ def evaluate(
     (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
     """
     policy = Policy.coerce(policy)
-    given = {(a.case, a.reviewer): a.score for a in problem.affinity}
+    given = problem.affinity.get  # a sorted lookup: the table may hold millions of pairs
 
     read = _read_panels(problem, assignment)
     panels = read.panels
@@ -697,7 +697,7 @@ def evaluate(
     case_affinity: dict[str, float] = {}
     for case in problem.cases:
         case_affinity[case.id] = math.fsum(
-            given[(case.id, r.id)] if (case.id, r.id) in given else _affinity(case, r)
+            _affinity(case, r) if (score := given(case.id, r.id)) is None else score
             for r in panels[case.id]
         )
     total_affinity = math.fsum(case_affinity.values())

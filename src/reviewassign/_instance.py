@@ -18,7 +18,7 @@ from ._conflicts import REASONS, conflicts
 from ._model import Problem
 from ._policy import Policy
 
-__all__ = ["Instance", "build_instance"]
+__all__ = ["Instance", "Rows", "build_instance"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -55,6 +55,15 @@ class Instance:
     conflicts_by_reason: dict[str, int]
     conflicted_pairs: int
     excluded_by_policy: int
+    eligible_pairs: int
+    """Every eligible pair; ``n_pairs`` counts those kept as candidates."""
+    rows: Rows
+    """Every eligible pair of a case, on demand (for bounds over pruned pairs)."""
+
+    @property
+    def pruned(self) -> bool:
+        """Whether some eligible pairs were left out of the candidates."""
+        return self.n_pairs < self.eligible_pairs
 
     @property
     def n_cases(self) -> int:
@@ -68,7 +77,7 @@ class Instance:
 
     @property
     def n_pairs(self) -> int:
-        """Number of eligible pairs."""
+        """Number of candidate pairs (every eligible pair unless pruned)."""
         return len(self.pair_case)
 
     def case_pairs(self, c: int) -> range:
@@ -81,12 +90,140 @@ def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
     return names, {name: i for i, name in enumerate(names)}
 
 
-def build_instance(problem: Problem, policy: Policy) -> Instance:
-    """Index a problem under a policy: conflicts removed, affinities computed."""
+class Rows:
+    """Every eligible pair of a case and its affinity, computed on demand.
+
+    The instance may keep only some candidates per case; the full rows stay available
+    here, one case at a time, so that a bound over every eligible pair can be computed
+    without ever holding them all.
+    """
+
+    def __init__(
+        self, problem: Problem, policy: Policy, case_region: IntArray, reviewer_region: IntArray
+    ) -> None:
+        cases, reviewers = problem.cases, problem.reviewers
+        case_pos = {c.id: i for i, c in enumerate(cases)}
+        rev_pos = {r.id: i for i, r in enumerate(reviewers)}
+        self._cases = cases
+        self._n_reviewers = len(reviewers)
+        self._policy = policy
+        self._reviewer_region = reviewer_region
+        self._case_region = case_region if policy.panel.own_region == "exclude" else None
+        # Affinity: a(c, r) = sum_t w_t * level_r(t) / 3 / sum_t w_t, as a small dense
+        # reviewer x topic matrix; given scores override it pair by pair.
+        topics = sorted(
+            {t for c in cases for t in c.topics} | {t for r in reviewers for t in r.expertise}
+        )
+        self._topic_pos = {t: i for i, t in enumerate(topics)}
+        self._levels = np.zeros((len(reviewers), len(topics)), dtype=np.float64)
+        for i, r in enumerate(reviewers):
+            for t, lvl in r.expertise.items():
+                self._levels[i, self._topic_pos[t]] = lvl
+        # The given scores, grouped by case (the table is indexed in the problem's order).
+        table = problem.affinity
+        order = np.lexsort((table.reviewer, table.case))
+        self._given_reviewer = table.reviewer[order].astype(np.int64)
+        self._given_score = table.score[order]
+        self._given_start = np.searchsorted(table.case[order], np.arange(len(cases) + 1))
+
+        self.conflicts = conflicts(problem, policy)
+        self._blocked: dict[int, list[int]] = {}
+        for cp in self.conflicts:
+            self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
+        self._speaks: dict[str, BoolArray] = {}
+        if policy.panel.language:
+            for lang in {c.language for c in cases if c.language}:
+                self._speaks[lang] = np.array(
+                    [lang in r.languages for r in reviewers], dtype=np.bool_
+                )
+
+    def row(self, c: int) -> tuple[IntArray, FloatArray, int]:
+        """Case ``c``'s eligible reviewers, their affinities, and the count excluded.
+
+        Reviewers ascend; the count is of non-conflicted reviewers that single-pair
+        policy rules (language, own region excluded) excluded.
+        """
+        case = self._cases[c]
+        ok = np.ones(self._n_reviewers, dtype=np.bool_)
+        ok[self._blocked.get(c, [])] = False
+        allowed = int(ok.sum())
+        if case.language and case.language in self._speaks:
+            ok &= self._speaks[case.language]
+        if self._case_region is not None:
+            ok &= self._reviewer_region != self._case_region[c]
+        idx = np.flatnonzero(ok).astype(np.int64)
+        total_w = sum(case.topics.values())
+        if total_w > 0 and self._levels.shape[1]:
+            w = np.zeros(self._levels.shape[1])
+            for t, wt in case.topics.items():
+                w[self._topic_pos[t]] = wt
+            aff = self._levels[idx] @ w / (3.0 * total_w)
+        else:
+            aff = np.zeros(len(idx))
+        lo, hi = int(self._given_start[c]), int(self._given_start[c + 1])
+        if hi > lo:
+            given = self._given_reviewer[lo:hi]
+            k = np.minimum(np.searchsorted(idx, given), max(len(idx) - 1, 0))
+            hit = (idx[k] == given) if len(idx) else np.zeros(0, dtype=np.bool_)
+            aff[k[hit]] = self._given_score[lo:hi][hit]
+        return idx, aff.astype(np.float64), allowed - len(idx)
+
+
+def _candidates(
+    idx: IntArray, aff: FloatArray, keep: int, seats: int, groups: list[IntArray]
+) -> IntArray:
+    """Positions in ``idx`` (ascending) of a case's candidate reviewers.
+
+    Its ``keep`` best reviewers, and the ``seats`` best of every group (region, gender,
+    covering a topic...) that a panel rule reads, so that every rule the case could meet
+    stays possible.
+    """
+    order = np.lexsort((idx, -aff))  # best first; ties by reviewer order
+    chosen = np.zeros(len(idx), dtype=np.bool_)
+    chosen[order[:keep]] = True
+    for key in groups:
+        ranked = key[order]
+        for value in np.unique(ranked[ranked >= 0]):
+            chosen[order[ranked == value][:seats]] = True
+    return np.flatnonzero(chosen).astype(np.int64)
+
+
+def _group_keys(
+    policy: Policy,
+    region: IntArray,
+    gender: IntArray,
+    senior: BoolArray,
+    covers: dict[str, BoolArray],
+    topics: tuple[str, ...],
+) -> list[IntArray]:
+    """Per reviewer, the group keys that the policy's panel rules read (-1: no group)."""
+    panel = policy.panel
+    keys: list[IntArray] = []
+    if (
+        panel.max_per_region is not None
+        or panel.min_regions > 1
+        or panel.own_region == "at_least_one"
+    ):
+        keys.append(region)
+    if panel.max_per_gender is not None or panel.min_genders > 0:
+        keys.append(gender)
+    if panel.min_senior > 0:
+        keys.append(np.where(senior, 0, -1).astype(np.int64))
+    if policy.expertise.coverage != "none":
+        keys.extend(np.where(covers[t], 0, -1).astype(np.int64) for t in topics)
+    return keys
+
+
+def build_instance(problem: Problem, policy: Policy, *, candidates: int | None = None) -> Instance:
+    """Index a problem under a policy: conflicts removed, affinities computed.
+
+    With ``candidates``, each case keeps only its ``candidates`` best eligible reviewers
+    (plus, for each group a panel rule reads, the group's best ``panel_size``): memory
+    then grows with cases x candidates, not cases x reviewers. ``Instance.rows`` still
+    gives every eligible pair, for a bound over all of them.
+    """
     cases, reviewers = problem.cases, problem.reviewers
-    n_c, n_r = len(cases), len(reviewers)
-    case_pos = {c.id: i for i, c in enumerate(cases)}
-    rev_pos = {r.id: i for i, r in enumerate(reviewers)}
+    n_c = len(cases)
 
     regions, region_code = _codes([c.region for c in cases] + [r.region for r in reviewers])
     genders, gender_code = _codes([r.gender for r in reviewers if r.gender])
@@ -95,66 +232,44 @@ def build_instance(problem: Problem, policy: Policy) -> Instance:
     reviewer_gender = np.array(
         [gender_code[r.gender] if r.gender else -1 for r in reviewers], dtype=np.int64
     )
-
-    # Affinity: a(c, r) = sum_t w_t * level_r(t) / 3 / sum_t w_t, as a small dense
-    # reviewer x topic matrix; given scores override it pair by pair.
-    topics = sorted(
-        {t for c in cases for t in c.topics} | {t for r in reviewers for t in r.expertise}
-    )
-    topic_pos = {t: i for i, t in enumerate(topics)}
-    levels = np.zeros((n_r, len(topics)), dtype=np.float64)
-    for i, r in enumerate(reviewers):
-        for t, lvl in r.expertise.items():
-            levels[i, topic_pos[t]] = lvl
+    reviewer_senior = np.array([r.seniority == "senior" for r in reviewers], dtype=np.bool_)
     covers = {
-        t: levels[:, topic_pos[t]] >= policy.expertise.min_level
+        t: np.array(
+            [r.expertise.get(t, 0) >= policy.expertise.min_level for r in reviewers],
+            dtype=np.bool_,
+        )
         for t in sorted({t for c in cases for t in c.topics})
     }
-    given: dict[int, dict[int, float]] = {}
-    for a in problem.affinity:
-        given.setdefault(case_pos[a.case], {})[rev_pos[a.reviewer]] = a.score
-
-    conflict_list = conflicts(problem, policy)
-    blocked: dict[int, list[int]] = {}
+    panel_size = np.array(
+        [c.panel_size if c.panel_size is not None else policy.panel_size for c in cases],
+        dtype=np.int64,
+    )
+    rows = Rows(problem, policy, case_region, reviewer_region)
     by_reason: Counter[str] = Counter()
-    for cp in conflict_list:
-        blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
+    for cp in rows.conflicts:
         by_reason.update(cp.reasons)
 
-    language_of: dict[str, BoolArray] = {}
-    for lang in {c.language for c in cases if c.language}:
-        language_of[lang] = np.array([lang in r.languages for r in reviewers], dtype=np.bool_)
-
-    pair_case: list[IntArray] = []
     pair_rev: list[IntArray] = []
     pair_aff: list[FloatArray] = []
     starts = np.zeros(n_c + 1, dtype=np.int64)
-    excluded = 0
+    excluded = eligible = 0
     for ci, case in enumerate(cases):
-        ok = np.ones(n_r, dtype=np.bool_)
-        ok[blocked.get(ci, [])] = False
-        allowed = int(ok.sum())
-        if policy.panel.language and case.language:
-            ok &= language_of[case.language]
-        if policy.panel.own_region == "exclude":
-            ok &= reviewer_region != case_region[ci]
-        excluded += allowed - int(ok.sum())
-        idx = np.flatnonzero(ok).astype(np.int64)
-        total_w = sum(case.topics.values())
-        if total_w > 0 and len(topics):
-            w = np.zeros(len(topics))
-            for t, wt in case.topics.items():
-                w[topic_pos[t]] = wt
-            aff = levels[idx] @ w / (3.0 * total_w)
-        else:
-            aff = np.zeros(len(idx))
-        for j, score in given.get(ci, {}).items():
-            k = np.searchsorted(idx, j)
-            if k < len(idx) and idx[k] == j:
-                aff[k] = score
-        pair_case.append(np.full(len(idx), ci, dtype=np.int64))
+        idx, aff, dropped = rows.row(ci)
+        excluded += dropped
+        eligible += len(idx)
+        if candidates is not None and len(idx) > candidates:
+            groups = _group_keys(
+                policy,
+                reviewer_region,
+                reviewer_gender,
+                reviewer_senior,
+                covers,
+                tuple(case.topics),
+            )
+            keep = _candidates(idx, aff, candidates, int(panel_size[ci]), [g[idx] for g in groups])
+            idx, aff = idx[keep], aff[keep]
         pair_rev.append(idx)
-        pair_aff.append(aff.astype(np.float64))
+        pair_aff.append(aff)
         starts[ci + 1] = starts[ci] + len(idx)
 
     def cat(parts: list[npt.NDArray[np.generic]], dtype: type) -> npt.NDArray[np.generic]:
@@ -163,10 +278,7 @@ def build_instance(problem: Problem, policy: Policy) -> Instance:
     return Instance(
         case_ids=tuple(c.id for c in cases),
         reviewer_ids=tuple(r.id for r in reviewers),
-        panel_size=np.array(
-            [c.panel_size if c.panel_size is not None else policy.panel_size for c in cases],
-            dtype=np.int64,
-        ),
+        panel_size=panel_size,
         min_load=np.array(
             [r.min_load if r.min_load is not None else policy.load.min for r in reviewers],
             dtype=np.int64,
@@ -175,7 +287,7 @@ def build_instance(problem: Problem, policy: Policy) -> Instance:
             [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
             dtype=np.int64,
         ),
-        pair_case=cat(pair_case, np.int64),  # type: ignore[arg-type]
+        pair_case=np.repeat(np.arange(n_c, dtype=np.int64), np.diff(starts)),
         pair_reviewer=cat(pair_rev, np.int64),  # type: ignore[arg-type]
         pair_affinity=cat(pair_aff, np.float64),  # type: ignore[arg-type]
         pair_start=starts,
@@ -184,10 +296,12 @@ def build_instance(problem: Problem, policy: Policy) -> Instance:
         reviewer_region=reviewer_region,
         genders=genders,
         reviewer_gender=reviewer_gender,
-        reviewer_senior=np.array([r.seniority == "senior" for r in reviewers], dtype=np.bool_),
+        reviewer_senior=reviewer_senior,
         case_topics=tuple(tuple(c.topics) for c in cases),
         reviewer_covers=covers,
         conflicts_by_reason={r: by_reason[r] for r in REASONS if by_reason[r]},
-        conflicted_pairs=len(conflict_list),
+        conflicted_pairs=len(rows.conflicts),
         excluded_by_policy=excluded,
+        eligible_pairs=eligible,
+        rows=rows,
     )

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ._table import AffinityTable
+
 __all__ = [
     "MAX_COUNT",
     "MAX_SCORE",
@@ -171,7 +173,7 @@ def cross_reference_issues(
     reviewers: tuple[Reviewer, ...],
     conflicts: tuple[Conflict, ...] = (),
     relations: tuple[Relation, ...] = (),
-    affinity: tuple[Affinity, ...] = (),
+    affinity: Sequence[Affinity] | AffinityTable = (),
 ) -> list[Issue]:
     """Every cross-reference mistake among the parts of a problem.
 
@@ -190,19 +192,23 @@ def cross_reference_issues(
                 Issue("cases", i, "applicants", f"case {c.id!r} lists an applicant twice")
             )
     people = reviewer_ids | {p for c in cases for p in c.applicants}
-    for name, rows in (("conflicts", conflicts), ("affinity", affinity)):
-        pairs: set[tuple[str, str]] = set()
-        for i, row in enumerate(rows):
-            assert isinstance(row, Conflict | Affinity)
-            if row.case not in case_ids:
-                issues.append(Issue(name, i, "case", f"unknown case id {row.case!r}"))
-            if row.reviewer not in reviewer_ids:
-                issues.append(Issue(name, i, "reviewer", f"unknown reviewer id {row.reviewer!r}"))
-            if name == "affinity" and (row.case, row.reviewer) in pairs:
-                issues.append(
-                    Issue(name, i, "reviewer", f"pair ({row.case!r}, {row.reviewer!r}) given twice")
-                )
-            pairs.add((row.case, row.reviewer))
+    for i, row in enumerate(conflicts):
+        if row.case not in case_ids:
+            issues.append(Issue("conflicts", i, "case", f"unknown case id {row.case!r}"))
+        if row.reviewer not in reviewer_ids:
+            issues.append(
+                Issue("conflicts", i, "reviewer", f"unknown reviewer id {row.reviewer!r}")
+            )
+    table = affinity if isinstance(affinity, AffinityTable) else AffinityTable.from_rows(affinity)
+    for i, field, who in table.unknown(case_ids, reviewer_ids):
+        issues.append(Issue("affinity", i, field, f"unknown {field} id {who!r}"))
+    for i in table.duplicates():
+        given = table[i]
+        issues.append(
+            Issue(
+                "affinity", i, "reviewer", f"pair ({given.case!r}, {given.reviewer!r}) given twice"
+            )
+        )
     for i, rel in enumerate(relations):
         for end in ("a", "b"):
             who = getattr(rel, end)
@@ -240,8 +246,12 @@ class Problem(_Frozen):
     reviewers: tuple[Reviewer, ...]
     conflicts: tuple[Conflict, ...] = ()
     relations: tuple[Relation, ...] = ()
-    affinity: tuple[Affinity, ...] = Field(
-        (), description="Given scores; they override the computed affinity of their pairs."
+    affinity: AffinityTable = Field(
+        default_factory=lambda: AffinityTable.from_rows(()),
+        description=(
+            "Given scores; they override the computed affinity of their pairs. Accepts a "
+            "list of Affinity rows or an AffinityTable (arrays, for millions of pairs)."
+        ),
     )
 
     @model_validator(mode="after")
@@ -253,6 +263,9 @@ class Problem(_Frozen):
             shown = "; ".join(str(i) for i in issues[:5])
             more = f"; and {len(issues) - 5} more" if len(issues) > 5 else ""
             raise ValueError(shown + more)
+        # Index the table by the problem's own order: the solver reads it without lookups.
+        table = self.affinity.recode([c.id for c in self.cases], [r.id for r in self.reviewers])
+        object.__setattr__(self, "affinity", table)  # frozen: set once, while validating
         return self
 
     @classmethod
@@ -270,7 +283,9 @@ class Problem(_Frozen):
         """A problem from a dense ``cases x reviewers`` score matrix (no attributes).
 
         For bids and similarity matrices from conference systems. Every unmasked score
-        becomes an :class:`Affinity`; masked pairs become declared conflicts.
+        becomes a row of the problem's :class:`AffinityTable` (three arrays, not one
+        object per pair: a 5,000 x 3,000 matrix costs about 250 MB); masked pairs become
+        declared conflicts.
 
         Parameters
         ----------
@@ -328,12 +343,8 @@ class Problem(_Frozen):
             Reviewer(id=r, min_load=lo, max_load=hi)
             for r, lo, hi in zip(rids, lows, highs, strict=True)
         ]
-        # Scores are checked finite above; building the many small models unvalidated
-        # keeps large matrices fast (the Problem still validates every cross-reference).
-        affinity = [
-            Affinity.model_construct(case=cids[i], reviewer=rids[j], score=float(s[i, j]))
-            for i, j in zip(*np.nonzero(~mask), strict=True)
-        ]
+        rows, cols = np.nonzero(~mask)  # row-major: sorted by case, then reviewer
+        affinity = AffinityTable(cids, rids, rows, cols, s[rows, cols])
         conflict_rows = [
             Conflict(case=cids[i], reviewer=rids[j], reason="declared")
             for i, j in zip(*np.nonzero(mask), strict=True)

@@ -44,6 +44,8 @@ _STATUS = {
 def input_hash(problem: Problem, policy: Policy) -> str:
     """SHA-256 of the canonical JSON of a problem and a policy.
 
+    The given affinity enters as :meth:`AffinityTable.digest`, which ignores row order.
+
     Examples
     --------
     >>> import reviewassign as ra
@@ -52,7 +54,11 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     True
     """
     text = json.dumps(
-        {"problem": problem.model_dump(mode="json"), "policy": policy.model_dump(mode="json")},
+        {
+            "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+            "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
+            "policy": policy.model_dump(mode="json"),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
