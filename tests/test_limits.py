@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -38,15 +39,22 @@ def test_a_time_limited_bound_is_a_true_bound(
     assert ra.check(problem, policy, result.assignment) == []
 
 
-def test_simple_bound_when_the_backend_has_none() -> None:
+def test_lagrangian_bound_when_the_backend_has_none() -> None:
+    from reviewassign._bound import lagrangian_bound
     from reviewassign._instance import build_instance
-    from reviewassign._solve import _simple_bound
 
     problem = award_problem(30, 20, seed=1)
     policy = ra.load_policy(EXAMPLE / "policy.toml")
     optimum = ra.solve(problem, policy, workers=1).objective
     assert optimum is not None
-    assert _simple_bound(build_instance(problem, policy)) >= optimum - 1e-9
+    inst = build_instance(problem, policy)
+    rng = np.random.default_rng(0)
+    for prices in (None, rng.random(inst.n_reviewers), rng.random(inst.n_reviewers) * 0.1):
+        assert lagrangian_bound(inst, policy, prices) >= optimum - 1e-9
+    # Pruned to 3 candidates a case, the bound still covers every eligible pair.
+    pruned = build_instance(problem, policy, candidates=3)
+    assert pruned.pruned
+    assert lagrangian_bound(pruned, policy) == lagrangian_bound(inst, policy)
 
 
 def test_fairness_cut_short_says_so(example: tuple[ra.Problem, ra.Policy]) -> None:

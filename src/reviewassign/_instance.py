@@ -9,7 +9,7 @@ excluded). Every other rule is left to the solver backend.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +84,20 @@ class Instance:
         """Indices of the eligible pairs of case ``c``."""
         return range(int(self.pair_start[c]), int(self.pair_start[c + 1]))
 
+    def with_pairs(self, case: IntArray, reviewer: IntArray, affinity: FloatArray) -> Instance:
+        """The instance with more candidate pairs (eligible, and not candidates yet)."""
+        pair_case = np.concatenate([self.pair_case, case])
+        pair_reviewer = np.concatenate([self.pair_reviewer, reviewer])
+        order = np.lexsort((pair_reviewer, pair_case))
+        pair_case = pair_case[order]
+        return replace(
+            self,
+            pair_case=pair_case,
+            pair_reviewer=pair_reviewer[order],
+            pair_affinity=np.concatenate([self.pair_affinity, affinity])[order],
+            pair_start=np.searchsorted(pair_case, np.arange(self.n_cases + 1)).astype(np.int64),
+        )
+
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
     names = tuple(sorted(set(labels)))
@@ -121,10 +135,18 @@ class Rows:
                 self._levels[i, self._topic_pos[t]] = lvl
         # The given scores, grouped by case (the table is indexed in the problem's order).
         table = problem.affinity
-        order = np.lexsort((table.reviewer, table.case))
-        self._given_reviewer = table.reviewer[order].astype(np.int64)
-        self._given_score = table.score[order]
-        self._given_start = np.searchsorted(table.case[order], np.arange(len(cases) + 1))
+        keys = table.case.astype(np.int64) * max(1, len(reviewers)) + table.reviewer
+        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
+            order = np.argsort(keys, kind="stable")  # from_matrix tables are sorted already
+            self._given_reviewer = table.reviewer[order].astype(np.int64)
+            self._given_score = table.score[order]
+            given_case = table.case[order]
+        else:
+            self._given_reviewer = table.reviewer.astype(np.int64)
+            self._given_score = table.score
+            given_case = table.case
+        self._given_start = np.searchsorted(given_case, np.arange(len(cases) + 1))
+        del keys
 
         self.conflicts = conflicts(problem, policy)
         self._blocked: dict[int, list[int]] = {}
@@ -162,10 +184,11 @@ class Rows:
             aff = np.zeros(len(idx))
         lo, hi = int(self._given_start[c]), int(self._given_start[c + 1])
         if hi > lo:
-            given = self._given_reviewer[lo:hi]
-            k = np.minimum(np.searchsorted(idx, given), max(len(idx) - 1, 0))
-            hit = (idx[k] == given) if len(idx) else np.zeros(0, dtype=np.bool_)
-            aff[k[hit]] = self._given_score[lo:hi][hit]
+            where = np.full(self._n_reviewers, -1, dtype=np.int64)
+            where[idx] = np.arange(len(idx))
+            at = where[self._given_reviewer[lo:hi]]
+            hit = at >= 0  # given scores of ineligible pairs are never read
+            aff[at[hit]] = self._given_score[lo:hi][hit]
         return idx, aff.astype(np.float64), allowed - len(idx)
 
 
@@ -178,14 +201,26 @@ def _candidates(
     covering a topic...) that a panel rule reads, so that every rule the case could meet
     stays possible.
     """
-    order = np.lexsort((idx, -aff))  # best first; ties by reviewer order
-    chosen = np.zeros(len(idx), dtype=np.bool_)
-    chosen[order[:keep]] = True
+    chosen = _best(aff, np.ones(len(idx), dtype=np.bool_), keep)
     for key in groups:
-        ranked = key[order]
-        for value in np.unique(ranked[ranked >= 0]):
-            chosen[order[ranked == value][:seats]] = True
+        for value in np.unique(key[key >= 0]):
+            chosen |= _best(aff, key == value, seats)
     return np.flatnonzero(chosen).astype(np.int64)
+
+
+def _best(values: FloatArray, mask: BoolArray, n: int) -> BoolArray:
+    """The ``n`` largest values within ``mask``; ties go to the earliest positions."""
+    within = np.flatnonzero(mask)
+    if len(within) <= n:
+        return mask.copy()
+    vals = values[within]
+    threshold = np.partition(vals, len(vals) - n)[len(vals) - n]
+    above = within[vals > threshold]
+    ties = within[vals == threshold][: n - len(above)]
+    out = np.zeros(len(values), dtype=np.bool_)
+    out[above] = True
+    out[ties] = True
+    return out
 
 
 def _group_keys(

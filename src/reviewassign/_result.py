@@ -165,6 +165,9 @@ class Stats(BaseModel):
     cases: int = 0
     reviewers: int = 0
     eligible_pairs: int = 0
+    """Pairs neither conflicted nor excluded by a single-pair rule."""
+    candidate_pairs: int = 0
+    """Eligible pairs the solver held (fewer than ``eligible_pairs`` when pruned)."""
     conflicts: int = 0
     """Pairs excluded as conflicts of interest."""
     excluded_by_policy: int = 0

@@ -12,10 +12,9 @@ import json
 import math
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
+from ._bound import lagrangian_bound
 from ._check import check, evaluate
 from ._errors import ViolationsError
 from ._instance import Instance, build_instance
@@ -24,12 +23,21 @@ from ._policy import Policy
 from ._result import Assignment, Phase, Progress, Result, Stats, Status, relative_gap
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from . import _cpsat
+
 __all__ = ["input_hash", "solve"]
 
 Method = Literal["auto", "flow", "lp", "cpsat"]
 
 # Below this many eligible pairs plain CP-SAT proves optima fast and the LP is overhead.
 _LP_MIN_PAIRS = 5_000
+
+# candidates="auto": from this many cases x reviewers on, each case keeps its best
+# max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * panel size) eligible reviewers.
+_AUTO_PRUNE_PAIRS = 2_000_000
+_AUTO_CANDIDATES_MIN = 30
+_AUTO_CANDIDATES_PER_SEAT = 10
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 
@@ -66,14 +74,72 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _simple_bound(inst: Instance) -> float:
-    """Sum over cases of their best ``panel_size`` eligible affinities: ignores every other rule."""
-    total = 0.0
-    for c in range(inst.n_cases):
-        pairs = inst.case_pairs(c)
-        best = np.sort(inst.pair_affinity[pairs.start : pairs.stop])[::-1]
-        total += float(best[: int(inst.panel_size[c])].sum())
-    return total
+def _candidates(
+    candidates: int | Literal["auto"] | None, problem: Problem, policy: Policy
+) -> int | None:
+    if candidates is None:
+        return None
+    if candidates == "auto":
+        if (
+            len(problem.cases) * len(problem.reviewers) < _AUTO_PRUNE_PAIRS
+            or policy.objective.kind != "affinity"
+        ):
+            return None
+        sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
+        seats = max([policy.panel_size, *sizes])
+        return max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * seats)
+    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+        raise ValueError(
+            f"candidates must be a positive integer, 'auto' or None, got {candidates!r}"
+        )
+    return candidates
+
+
+def _backend(
+    inst: Instance,
+    problem: Problem,
+    policy: Policy,
+    method: Method,
+    start: float,
+    time_limit: float | None,
+    seed: int,
+    workers: int,
+    progress: Callable[[Progress], None] | None,
+) -> _cpsat.Outcome:
+    """Run the backend that fits: a min-cost flow, or CP-SAT (LP-guided when large)."""
+    from . import _cpsat
+
+    use_flow = _cpsat.flow_applicable(inst, policy)
+    if method == "flow" and not use_flow:
+        raise ValueError("method='flow': the policy has rules a flow network cannot express")
+    if method in ("cpsat", "lp"):
+        use_flow = False
+    if use_flow:
+        return _cpsat.solve_flow(inst, policy)
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
+    return _cpsat.solve_cpsat(
+        inst,
+        policy,
+        time_limit=left,
+        seed=seed,
+        workers=workers,
+        progress=progress,
+        use_lp=use_lp,
+    )
+
+
+def _phases(outcome: _cpsat.Outcome) -> list[Phase]:
+    return [
+        Phase(
+            name=(r.name if r.name.startswith("flow") else f"cpsat.{r.name}"),
+            seconds=r.seconds,
+            status=r.status,
+            objective=r.objective,
+            bound=r.bound,
+        )
+        for r in outcome.phases
+    ]
 
 
 def solve(
@@ -85,6 +151,7 @@ def solve(
     progress: Callable[[Progress], None] | None = None,
     workers: int = 1,
     method: Method = "auto",
+    candidates: int | Literal["auto"] | None = "auto",
 ) -> Result:
     """Assign every case a panel that meets every hard rule and maximises the objective.
 
@@ -110,6 +177,17 @@ def solve(
         pairs on, the LP relaxation leads CP-SAT (``"lp"``); else plain CP-SAT.
         ``"flow"`` fails with ``ValueError`` if the policy does not fit a flow; ``"lp"``
         and ``"cpsat"`` force those paths.
+    candidates
+        Prune each case to its best eligible reviewers. An integer ``K`` keeps each
+        case's ``K`` best, plus the best ``panel_size`` of every group a panel rule reads
+        (each region, gender, covering topic...); ``None`` keeps every eligible pair;
+        ``"auto"`` prunes from 2,000,000 cases x reviewers on, to
+        ``max(30, 10 * panel_size)``, under the affinity objective only. The bound stays
+        a bound over every eligible pair: the flow path prices the pruned pairs with its
+        node potentials and adds those that could improve the optimum until none can
+        (so ``OPTIMAL`` is the optimum of the whole problem); CP-SAT paths report a
+        Lagrangian bound over every eligible pair. If the candidates cannot meet the
+        rules, the solve is repeated with every eligible pair.
 
     Returns
     -------
@@ -142,39 +220,30 @@ def solve(
     if time_limit is not None and not 0 <= time_limit < math.inf:
         raise ValueError(f"time_limit must be non-negative, got {time_limit}")
     start = time.perf_counter()
+    keep = _candidates(candidates, problem, policy)
     t0 = time.perf_counter()
-    inst = build_instance(problem, policy)
+    inst = build_instance(problem, policy, candidates=keep)
     phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
+    outcome = _backend(inst, problem, policy, method, start, time_limit, seed, workers, progress)
+    notes = list(outcome.notes)
+    if inst.pruned and outcome.status in ("infeasible", "unknown"):
+        # The candidates may lack what the rules need: every eligible pair, then.
+        notes.append(
+            f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
+            f"({outcome.status}); solved again with all {inst.eligible_pairs} eligible pairs"
+        )
+        phases.extend(_phases(outcome))
+        t0 = time.perf_counter()
+        inst = build_instance(problem, policy)
+        phases.append(Phase(name="prepare", seconds=time.perf_counter() - t0, status="done"))
+        outcome = _backend(
+            inst, problem, policy, method, start, time_limit, seed, workers, progress
+        )
+        notes.extend(outcome.notes)
+    phases.extend(_phases(outcome))
+    if outcome.instance is not None:
+        inst = outcome.instance
 
-    use_flow = _cpsat.flow_applicable(inst, policy)
-    if method == "flow" and not use_flow:
-        raise ValueError("method='flow': the policy has rules a flow network cannot express")
-    if method in ("cpsat", "lp"):
-        use_flow = False
-    if use_flow:
-        outcome = _cpsat.solve_flow(inst, policy)
-    else:
-        left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-        use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
-        outcome = _cpsat.solve_cpsat(
-            inst,
-            policy,
-            time_limit=left,
-            seed=seed,
-            workers=workers,
-            progress=progress,
-            use_lp=use_lp,
-        )
-    phases.extend(
-        Phase(
-            name=("flow" if r.name == "flow" else f"cpsat.{r.name}"),
-            seconds=r.seconds,
-            status=r.status,
-            objective=r.objective,
-            bound=r.bound,
-        )
-        for r in outcome.phases
-    )
     status = _STATUS[outcome.status]
     assignment = Assignment.from_pairs(
         (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
@@ -190,13 +259,34 @@ def solve(
         metrics = evaluate(problem, assignment, policy)
         phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status="passed"))
         objective = metrics.objective
-        if status is Status.OPTIMAL:
+        if inst.pruned and not outcome.priced:
+            # The backend's status and bound speak of the candidates only.
+            t0 = time.perf_counter()
+            bound = max(objective, lagrangian_bound(inst, policy, outcome.prices))
+            seats = int(inst.panel_size.sum())
+            proven = bound - objective <= seats * _cpsat.RESOLUTION
+            status = Status.OPTIMAL if proven else Status.FEASIBLE
+            phases.append(
+                Phase(
+                    name="bound",
+                    seconds=time.perf_counter() - t0,
+                    status="optimal" if proven else "done",
+                    objective=objective,
+                    bound=bound,
+                )
+            )
+            notes.append(
+                f"pruning: {inst.n_pairs} of {inst.eligible_pairs} eligible pairs were "
+                "candidates; the bound is Lagrangian over every eligible pair"
+            )
+        elif status is Status.OPTIMAL:
             bound = objective
         else:
-            bound = _simple_bound(inst) if outcome.bound is None else outcome.bound
+            bound = lagrangian_bound(inst, policy) if outcome.bound is None else outcome.bound
             bound = max(bound, objective)
         gap = relative_gap(objective, bound)
 
+    digest = input_hash(problem, policy)
     stats = Stats(
         wall_time=time.perf_counter() - start,
         phases=tuple(phases),
@@ -205,16 +295,17 @@ def solve(
         time_limit=time_limit,
         library_version=__version__,
         ortools_version=_cpsat.ortools_version(),
-        input_hash=input_hash(problem, policy),
+        input_hash=digest,
         resolution=_cpsat.RESOLUTION,
         cases=inst.n_cases,
         reviewers=inst.n_reviewers,
-        eligible_pairs=inst.n_pairs,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
         conflicts=inst.conflicted_pairs,
         excluded_by_policy=inst.excluded_by_policy,
         worst_case=outcome.worst,
         worst_case_bound=outcome.worst_bound,
-        notes=outcome.notes,
+        notes=tuple(notes),
     )
     return Result(
         status=status,

@@ -218,22 +218,22 @@ class AffinityTable(Sequence["Affinity"]):
         return float(self._score[order[i]]) if i < len(keys) and keys[i] == key else None
 
     def digest(self) -> str:
-        """SHA-256 of the rows as (case id, reviewer id, score), whatever their order.
+        """SHA-256 of the vocabularies and the rows sorted by (case, reviewer) index.
 
-        Independent of the row order and of the vocabularies' order and unused ids.
+        Independent of the row order. (A problem's table uses the problem's own id order
+        as vocabularies, so equal problems give equal digests.)
         """
         h = hashlib.sha256()
-        ranked = []
-        for vocab, codes in ((self._case_ids, self._case), (self._reviewer_ids, self._reviewer)):
-            used = np.flatnonzero(np.bincount(codes, minlength=len(vocab)))
-            names = sorted((vocab[int(i)], int(i)) for i in used)
-            rank = np.zeros(len(vocab), dtype=np.int64)
-            rank[[i for _, i in names]] = np.arange(len(names))
-            h.update("\x1f".join(name for name, _ in names).encode("utf-8") + b"\x1e")
-            ranked.append(rank[codes])
-        order = np.lexsort((ranked[1], ranked[0]))
-        for column in (ranked[0][order], ranked[1][order], self._score[order]):
-            h.update(np.ascontiguousarray(column).tobytes())
+        for vocab in (self._case_ids, self._reviewer_ids):
+            h.update("\x1f".join(vocab).encode("utf-8") + b"\x1e")
+        keys = self._keys
+        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
+            order = np.argsort(keys, kind="stable")
+            columns = (self._case[order], self._reviewer[order], self._score[order])
+        else:
+            columns = (self._case, self._reviewer, self._score)
+        for column, dtype in zip(columns, (np.int64, np.int64, np.float64), strict=True):
+            h.update(np.ascontiguousarray(column, dtype=dtype).tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ Sequence

@@ -34,6 +34,8 @@ class Model:
     """Total scaled affinity minus the scaled load-spread term."""
     worst: cp_model.IntVar | None
     """The worst panel affinity (scaled), for the fairness objective; else None."""
+    load_rows: npt.NDArray[np.int64]
+    """Per reviewer, the index of its load-cap constraint (-1 if its pairs cannot exceed it)."""
 
 
 def _groups(keys: npt.NDArray[np.int64], pairs: range) -> Iterator[tuple[int, list[int]]]:
@@ -54,20 +56,24 @@ def _panel_size(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -
 
 def _loads(
     m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
-) -> list[cp_model.LinearExprT]:
-    """Each reviewer's load within [min_load, max_load]; returns the load expressions."""
+) -> tuple[list[cp_model.LinearExprT], npt.NDArray[np.int64]]:
+    """Each reviewer's load within [min_load, max_load].
+
+    Returns the load expressions and, per reviewer, the index of its cap's constraint.
+    """
     order = np.argsort(inst.pair_reviewer, kind="stable")
     starts = np.searchsorted(inst.pair_reviewer[order], np.arange(inst.n_reviewers + 1))
     loads: list[cp_model.LinearExprT] = []
+    rows = np.full(inst.n_reviewers, -1, dtype=np.int64)
     for r in range(inst.n_reviewers):
         load = LinearExpr.sum([x[int(p)] for p in order[starts[r] : starts[r + 1]]])
         lo, hi = int(inst.min_load[r]), int(inst.max_load[r])
         if lo > 0:
             m.add(load >= lo)
         if starts[r + 1] - starts[r] > hi:
-            m.add(load <= hi)
+            rows[r] = m.add(load <= hi).index
         loads.append(load)
-    return loads
+    return loads, rows
 
 
 def _max_per_group(
@@ -210,7 +216,7 @@ def build_model(inst: Instance, policy: Policy) -> Model:
     x = [m.new_bool_var("") for _ in range(inst.n_pairs)]
     panel = policy.panel
     _panel_size(m, inst, x)
-    loads = _loads(m, inst, x)
+    loads, load_rows = _loads(m, inst, x)
     if panel.max_per_region is not None:
         _max_per_group(m, inst, x, inst.reviewer_region, panel.max_per_region)
     implied_regions = (
@@ -234,4 +240,4 @@ def build_model(inst: Instance, policy: Policy) -> Model:
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
     worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
-    return Model(m, x, objective, worst)
+    return Model(m, x, objective, worst, load_rows)

@@ -95,6 +95,8 @@ class LpSolution:
     value: float
     x: npt.NDArray[np.float64]
     reduced_cost: npt.NDArray[np.float64]
+    dual: npt.NDArray[np.float64]
+    """One per constraint, in the model's order (for a maximisation, >= 0 on a binding cap)."""
     seconds: float
 
 
@@ -116,5 +118,6 @@ def solve_relaxation(built: Model, *, time_limit: float | None) -> LpSolution | 
         value=float(result.objective_value()),
         x=np.asarray(result.variable_values(variables), dtype=np.float64),
         reduced_cost=np.asarray(result.reduced_costs(variables), dtype=np.float64),
+        dual=np.asarray(result.dual_values(list(lp.linear_constraints())), dtype=np.float64),
         seconds=time.perf_counter() - start,
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from .._instance import Instance
+
 __all__ = ["Outcome", "PhaseRecord"]
 
 
@@ -35,6 +37,8 @@ class Outcome:
     pairs. ``bound`` is a proven upper bound of the objective, or None when the backend
     has none. Under the fairness objective, ``worst`` and ``worst_bound`` are the worst
     panel affinity reached and its proven bound; ``notes`` say what a time limit cut short.
+    ``instance``, when set, is the instance ``chosen`` indexes: the backend added
+    candidate pairs to the one it was given (pricing a pruned instance).
     """
 
     status: str
@@ -44,3 +48,8 @@ class Outcome:
     worst_bound: float | None = None
     phases: list[PhaseRecord] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+    instance: Instance | None = None
+    priced: bool = False
+    """The status and bound already hold over every eligible pair, pruned or not."""
+    prices: npt.NDArray[np.float64] | None = None
+    """Per reviewer, the LP dual of its load cap (float units, >= 0), when an LP ran."""

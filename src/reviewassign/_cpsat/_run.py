@@ -175,10 +175,13 @@ def _lp_guided(
     n = inst.n_pairs
     x, rc = lp.x[:n], lp.reduced_cost[:n]
     bound = (lp.value + slack) / SCALE
+    has_row = built.load_rows >= 0
+    prices = np.zeros(inst.n_reviewers)
+    prices[has_row] = np.maximum(lp.dual[built.load_rows[has_row]], 0.0) / SCALE
     phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.value / SCALE, bound))
     if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL):
         chosen = np.flatnonzero(x > 0.5).astype(np.int64)
-        return Outcome("optimal", chosen=chosen, bound=bound, phases=phases)
+        return Outcome("optimal", chosen=chosen, bound=bound, phases=phases, prices=prices)
 
     # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
     penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
@@ -195,7 +198,7 @@ def _lp_guided(
         restricted.proto.solution_hint.vars.extend(range(n))
         restricted.proto.solution_hint.values.extend(hint.astype(np.int64).tolist())
         status, solver, seconds = _run(
-            Model(restricted, built.x, built.objective, None),
+            Model(restricted, built.x, built.objective, None, built.load_rows),
             "restricted",
             search,
             time_limit=search.remaining(),
@@ -205,7 +208,7 @@ def _lp_guided(
             z = solver.objective_value
             chosen = _chosen(built, solver)
             if z >= lp.value - delta:
-                return Outcome("optimal", chosen=chosen, bound=bound, phases=phases)
+                return Outcome("optimal", chosen=chosen, bound=bound, phases=phases, prices=prices)
             # An incumbent below LP - delta: fixing at delta = LP - z is exact.
             delta = lp.value - z
             hint = np.zeros(n, dtype=np.bool_)
@@ -215,7 +218,9 @@ def _lp_guided(
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
         if status == "feasible":
-            return Outcome("feasible", chosen=_chosen(built, solver), bound=bound, phases=phases)
+            return Outcome(
+                "feasible", chosen=_chosen(built, solver), bound=bound, phases=phases, prices=prices
+            )
         return None  # no time left for anything better
     return None
 
