@@ -135,6 +135,7 @@ def test_pruned_bound_covers_the_optimum_of_every_pair(
     if full.status is not ra.Status.OPTIMAL or pruned.bound is None:
         return
     tol = seats(problem, policy) * 1e-6 + 1e-9
+    assert full.objective is not None
     assert pruned.objective is not None and pruned.objective <= full.objective + tol
     assert pruned.bound >= full.objective - tol
     assert ra.check(problem, policy, pruned.assignment) == []
