@@ -199,12 +199,27 @@ def _candidates(
 
     Its ``keep`` best reviewers, and the ``seats`` best of every group (region, gender,
     covering a topic...) that a panel rule reads, so that every rule the case could meet
-    stays possible.
+    stays possible. The best ``4 * keep`` usually hold ``seats`` of every group; only the
+    groups they do not are searched in full.
     """
-    chosen = _best(aff, np.ones(len(idx), dtype=np.bool_), keep)
+    n = len(aff)
+    head = np.flatnonzero(_best(aff, np.ones(n, dtype=np.bool_), min(n, 4 * keep)))
+    head = head[np.lexsort((head, -aff[head]))]  # best first, ties by position
+    chosen = np.zeros(n, dtype=np.bool_)
+    chosen[head[:keep]] = True
     for key in groups:
-        for value in np.unique(key[key >= 0]):
-            chosen |= _best(aff, key == value, seats)
+        keys = key[head]
+        order = np.argsort(keys, kind="stable")  # each group's members, best first
+        sorted_keys = keys[order]
+        first = np.searchsorted(sorted_keys, sorted_keys)  # where each one's group starts
+        rank = np.arange(len(order)) - first
+        take = (rank < seats) & (sorted_keys >= 0)
+        chosen[head[order[take]]] = True
+        present = key >= 0
+        total = np.bincount(key[present], minlength=1)
+        within = np.bincount(keys[keys >= 0], minlength=len(total))
+        for value in np.flatnonzero(within < np.minimum(seats, total)):
+            chosen |= _best(aff, key == value, seats)  # a group the best few miss
     return np.flatnonzero(chosen).astype(np.int64)
 
 
