@@ -144,21 +144,38 @@ def test_pruned_bound_covers_the_optimum_of_every_pair(
 
 
 def test_flow_pricing_adds_pairs_the_candidates_missed() -> None:
-    # Two candidates a case: C0 and C1 keep R0 and R1, C2 keeps R0 and R2. Their optimum
-    # gives C2 R2 (0.5); the pruned pair (C1, R3) frees R0 for C2: 0.99 + 0.94 + 1.0.
-    scores = np.array([[1.0, 0.99, 0.0, 0.1], [1.0, 0.95, 0.0, 0.94], [1.0, 0.4, 0.5, 0.0]])
+    # Two candidates a case (and each reviewer's two best cases): C0 and C1 keep R0 and
+    # R1, C2 keeps R0 and R2; R3's two best cases are C3 and C4, which R4 and R5 serve
+    # better. The candidates' optimum gives C2 R2 (0.5); the pruned pair (C1, R3) frees
+    # R0 for C2: 0.99 + 0.94 + 1.0, and C3, C4 keep R4, R5.
+    scores = np.zeros((5, 6))
+    scores[0, :2] = [1.0, 0.99]
+    scores[1, [0, 1, 3]] = [1.0, 0.95, 0.94]
+    scores[2, :3] = [1.0, 0.4, 0.5]
+    scores[3, [3, 4]] = [0.95, 1.0]
+    scores[4, [3, 5]] = [0.96, 1.0]
     problem = ra.Problem.from_matrix(scores, max_load=1, panel_size=1)
     result = solve(problem, ra.Policy(), candidates=2)
     assert result.status is ra.Status.OPTIMAL
-    assert result.objective == pytest.approx(0.99 + 0.94 + 1.0)
-    assert dict(result.assignment) == {"C0": ("R1",), "C1": ("R3",), "C2": ("R0",)}
+    assert result.objective == pytest.approx(0.99 + 0.94 + 1.0 + 1.0 + 1.0)
+    assert dict(result.assignment) == {
+        "C0": ("R1",),
+        "C1": ("R3",),
+        "C2": ("R0",),
+        "C3": ("R4",),
+        "C4": ("R5",),
+    }
     assert [p.name for p in result.stats.phases][:2] == ["prepare", "flow"]
     assert any(p.name.startswith("flow.priced") for p in result.stats.phases)
-    assert 6 < result.stats.candidate_pairs < 12 and result.stats.eligible_pairs == 12
+    assert result.stats.candidate_pairs < result.stats.eligible_pairs == 30
 
 
-def test_candidates_that_cannot_meet_the_rules_fall_back_to_every_pair() -> None:
-    # R2 must review (min_load 1) but is no case's best: one candidate a case leaves it out.
+def test_candidates_that_cannot_meet_the_rules_fall_back_to_every_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # R2 must review (min_load 1) but is no case's best: one candidate a case, and no
+    # reviewer-side candidates, leave it out.
+    monkeypatch.setattr("reviewassign._instance._REVIEWER_SIDE", 0)
     scores = np.array([[1.0, 0.5, 0.2], [0.4, 1.0, 0.1]])
     problem = ra.Problem.from_matrix(scores, panel_size=1, min_load=[0, 0, 1], max_load=1)
     for method in ("flow", "cpsat"):

@@ -264,13 +264,65 @@ def _group_keys(
     return keys
 
 
+_REVIEWER_SIDE = 2
+"""With candidates, each reviewer also keeps this many times its load cap of best cases."""
+
+
+class _ReviewerBest:
+    """Each reviewer's ``keep`` best cases by affinity, gathered one case row at a time.
+
+    Rows are buffered into dense blocks of ``_BLOCK`` cases; each full block is merged
+    into the running best (a partial sort down each reviewer's column). Memory: the block
+    and the best, ``(_BLOCK + keep) x reviewers`` values.
+    """
+
+    _BLOCK = 128
+
+    def __init__(self, n_reviewers: int, keep: int) -> None:
+        self._keep = keep
+        self._value = np.full((0, n_reviewers), -np.inf)
+        self._case = np.zeros((0, n_reviewers), dtype=np.int64)
+        self._rows: list[tuple[int, IntArray, FloatArray]] = []
+
+    def add(self, case: int, idx: IntArray, affinity: FloatArray) -> None:
+        self._rows.append((case, idx, affinity))
+        if len(self._rows) == self._BLOCK:
+            self._merge()
+
+    def _merge(self) -> None:
+        n_r = self._value.shape[1]
+        block = np.full((len(self._rows), n_r), -np.inf)
+        cases = np.zeros((len(self._rows), n_r), dtype=np.int64)
+        for i, (case, idx, affinity) in enumerate(self._rows):
+            block[i, idx] = affinity
+            cases[i, :] = case
+        self._rows = []
+        value = np.vstack([self._value, block])
+        case_of = np.vstack([self._case, cases])
+        if len(value) > self._keep:
+            # Ties resolved towards earlier cases: they come first in ``value``.
+            top = np.argsort(-value, axis=0, kind="stable")[: self._keep]
+            value = np.take_along_axis(value, top, axis=0)
+            case_of = np.take_along_axis(case_of, top, axis=0)
+        self._value, self._case = value, case_of
+
+    def pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """``(case, reviewer, affinity)`` of every reviewer's best eligible cases."""
+        if self._rows:
+            self._merge()
+        found = np.isfinite(self._value)
+        reviewer = np.broadcast_to(np.arange(self._value.shape[1]), self._value.shape)
+        return self._case[found], reviewer[found].astype(np.int64), self._value[found]
+
+
 def build_instance(problem: Problem, policy: Policy, *, candidates: int | None = None) -> Instance:
     """Index a problem under a policy: conflicts removed, affinities computed.
 
     With ``candidates``, each case keeps only its ``candidates`` best eligible reviewers
-    (plus, for each group a panel rule reads, the group's best ``panel_size``): memory
-    then grows with cases x candidates, not cases x reviewers. ``Instance.rows`` still
-    gives every eligible pair, for a bound over all of them.
+    (plus, for each group a panel rule reads, the group's best ``panel_size``), and each
+    reviewer its best ``2 * max_load`` cases: memory then grows with the candidates, not
+    cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
+    over all of them.
     """
     cases, reviewers = problem.cases, problem.reviewers
     n_c = len(cases)
@@ -299,15 +351,25 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
     for cp in rows.conflicts:
         by_reason.update(cp.reasons)
 
+    max_load = np.array(
+        [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
+        dtype=np.int64,
+    )
     pair_rev: list[IntArray] = []
     pair_aff: list[FloatArray] = []
-    starts = np.zeros(n_c + 1, dtype=np.int64)
     excluded = eligible = 0
+    # Reviewer side: every reviewer's best cases stay candidates too, so that reviewers
+    # whom no case ranks high still offer their capacity (Hall's condition, in practice).
+    side = None
+    if candidates is not None:
+        per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
+        side = _ReviewerBest(len(reviewers), per_reviewer)
     for ci, case in enumerate(cases):
         idx, aff, dropped = rows.row(ci)
         excluded += dropped
         eligible += len(idx)
-        if candidates is not None and len(idx) > candidates:
+        if side is not None and candidates is not None and len(idx) > candidates:
+            side.add(ci, idx, aff)
             groups = _group_keys(
                 policy,
                 reviewer_region,
@@ -320,10 +382,25 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
             idx, aff = idx[keep], aff[keep]
         pair_rev.append(idx)
         pair_aff.append(aff)
-        starts[ci + 1] = starts[ci] + len(idx)
 
-    def cat(parts: list[npt.NDArray[np.generic]], dtype: type) -> npt.NDArray[np.generic]:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    sizes = np.array([len(part) for part in pair_rev], dtype=np.int64)
+    pair_case = np.repeat(np.arange(n_c, dtype=np.int64), sizes)
+    pair_reviewer = np.concatenate([np.zeros(0, dtype=np.int64), *pair_rev])
+    pair_affinity = np.concatenate([np.zeros(0), *pair_aff])
+    if side is not None:
+        more_case, more_reviewer, more_affinity = side.pairs()
+        keys = pair_case * len(reviewers) + pair_reviewer
+        new = ~np.isin(more_case * len(reviewers) + more_reviewer, keys)
+        pair_case = np.concatenate([pair_case, more_case[new]])
+        pair_reviewer = np.concatenate([pair_reviewer, more_reviewer[new]])
+        pair_affinity = np.concatenate([pair_affinity, more_affinity[new]])
+        order = np.lexsort((pair_reviewer, pair_case))
+        pair_case, pair_reviewer, pair_affinity = (
+            pair_case[order],
+            pair_reviewer[order],
+            pair_affinity[order],
+        )
+    starts = np.searchsorted(pair_case, np.arange(n_c + 1)).astype(np.int64)
 
     return Instance(
         case_ids=tuple(c.id for c in cases),
@@ -333,13 +410,10 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
             [r.min_load if r.min_load is not None else policy.load.min for r in reviewers],
             dtype=np.int64,
         ),
-        max_load=np.array(
-            [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
-            dtype=np.int64,
-        ),
-        pair_case=np.repeat(np.arange(n_c, dtype=np.int64), np.diff(starts)),
-        pair_reviewer=cat(pair_rev, np.int64),  # type: ignore[arg-type]
-        pair_affinity=cat(pair_aff, np.float64),  # type: ignore[arg-type]
+        max_load=max_load,
+        pair_case=pair_case,
+        pair_reviewer=pair_reviewer,
+        pair_affinity=pair_affinity,
         pair_start=starts,
         regions=regions,
         case_region=case_region,

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from ._bound import lagrangian_bound
@@ -38,6 +39,9 @@ _LP_MIN_PAIRS = 5_000
 _AUTO_PRUNE_PAIRS = 2_000_000
 _AUTO_CANDIDATES_MIN = 30
 _AUTO_CANDIDATES_PER_SEAT = 10
+# Candidates that give no assignment are widened fourfold when there are more eligible
+# pairs than this, and dropped (every eligible pair) otherwise.
+_FULL_RETRY_PAIRS = 20_000_000
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 
@@ -227,19 +231,24 @@ def solve(
     outcome = _backend(inst, problem, policy, method, start, time_limit, seed, workers, progress)
     notes = list(outcome.notes)
     if inst.pruned and outcome.status in ("infeasible", "unknown"):
-        # The candidates may lack what the rules need: every eligible pair, then.
+        # The candidates may lack what the rules need: more of them, then every pair.
+        phases.extend(_phases(outcome))
+        wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
+        what = "all" if wider is None else f"{wider} candidates a case of"
         notes.append(
             f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
-            f"({outcome.status}); solved again with all {inst.eligible_pairs} eligible pairs"
+            f"({outcome.status}); solved again with {what} {inst.eligible_pairs} eligible pairs"
         )
-        phases.extend(_phases(outcome))
         t0 = time.perf_counter()
-        inst = build_instance(problem, policy)
+        inst = build_instance(problem, policy, candidates=wider)
         phases.append(Phase(name="prepare", seconds=time.perf_counter() - t0, status="done"))
         outcome = _backend(
             inst, problem, policy, method, start, time_limit, seed, workers, progress
         )
         notes.extend(outcome.notes)
+        if inst.pruned and outcome.status == "infeasible":
+            # Infeasible candidates do not make an infeasible problem.
+            outcome = replace(outcome, status="unknown")
     phases.extend(_phases(outcome))
     if outcome.instance is not None:
         inst = outcome.instance
@@ -262,7 +271,12 @@ def solve(
         if inst.pruned and not outcome.priced:
             # The backend's status and bound speak of the candidates only.
             t0 = time.perf_counter()
-            bound = max(objective, lagrangian_bound(inst, policy, outcome.prices))
+            # Any prices give a bound: the LP's (tight when the dropped rules are slack)
+            # and none (tight when they are not); the lower is kept.
+            bound = lagrangian_bound(inst, policy)
+            if outcome.prices is not None:
+                bound = min(bound, lagrangian_bound(inst, policy, outcome.prices))
+            bound = max(objective, bound)
             seats = int(inst.panel_size.sum())
             proven = bound - objective <= seats * _cpsat.RESOLUTION
             status = Status.OPTIMAL if proven else Status.FEASIBLE
