@@ -9,7 +9,7 @@ excluded). Every other rule is left to the solver backend.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,20 @@ class Instance:
     def case_pairs(self, c: int) -> range:
         """Indices of the eligible pairs of case ``c``."""
         return range(int(self.pair_start[c]), int(self.pair_start[c + 1]))
+
+    def restricted(self, pairs: IntArray) -> Instance:
+        """The instance in which only ``pairs`` (increasing pair indices) are eligible.
+
+        Pair ``k`` of the result is pair ``pairs[k]`` of this instance.
+        """
+        case = self.pair_case[pairs]
+        return replace(
+            self,
+            pair_case=case,
+            pair_reviewer=self.pair_reviewer[pairs],
+            pair_affinity=self.pair_affinity[pairs],
+            pair_start=np.searchsorted(case, np.arange(self.n_cases + 1)).astype(np.int64),
+        )
 
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
