@@ -98,6 +98,20 @@ class Instance:
             pair_start=np.searchsorted(pair_case, np.arange(self.n_cases + 1)).astype(np.int64),
         )
 
+    def restricted(self, pairs: IntArray) -> Instance:
+        """The instance in which only ``pairs`` (increasing pair indices) are eligible.
+
+        Pair ``k`` of the result is pair ``pairs[k]`` of this instance.
+        """
+        case = self.pair_case[pairs]
+        return replace(
+            self,
+            pair_case=case,
+            pair_reviewer=self.pair_reviewer[pairs],
+            pair_affinity=self.pair_affinity[pairs],
+            pair_start=np.searchsorted(case, np.arange(self.n_cases + 1)).astype(np.int64),
+        )
+
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
     names = tuple(sorted(set(labels)))

@@ -4,12 +4,16 @@ The same CP-SAT model, read back from its proto, becomes a MathOpt model: contin
 the LP relaxation (a bound, a starting point and reduced costs for the pipeline in
 ``_run``), or integer for a reference MIP solve in the benchmarks. Reading the proto
 keeps one model builder: each rule is written once, in ``_builders``.
+
+Large relaxations are solved by column generation: the LP over a few promising pairs,
+priced against every pair with its duals. Any duals give a Lagrangian bound of the full
+relaxation, so the bound stays sound even when the generation is cut short.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -19,10 +23,22 @@ from ortools.math_opt.python import mathopt
 from ortools.math_opt.python import model as mathopt_model
 
 from ._builders import Model
+from ._scale import SCALE
 
 __all__ = ["LpSolution", "mathopt_from", "solve_relaxation"]
 
 _INT64_BIG = 2**62  # CP-SAT writes unbounded sides as +-2**63 - 1
+
+# Column generation: the pairs of the first LP are the best of each constraint (by
+# objective coefficient); below this many pairs, every pair. A pair joins the LP when its
+# reduced cost is above -_PRICE_MARGIN (solver units); at most this many LPs.
+_ALL_COLUMNS_BELOW = 100_000
+_PER_CONSTRAINT = 10
+_PRICE_MARGIN = 0.05 * SCALE
+_MAX_LPS = 8
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def _bounds(domain: object) -> tuple[float, float]:
@@ -32,92 +48,204 @@ def _bounds(domain: object) -> tuple[float, float]:
     return (-np.inf if lo <= -_INT64_BIG else lo), (np.inf if hi >= _INT64_BIG else hi)
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A CP-SAT model's linear constraints as arrays (maximisation, solver units).
+
+    Nonzeros are sorted by constraint, then variable.
+    """
+
+    row: IntArray
+    col: IntArray
+    coeff: FloatArray
+    low: FloatArray
+    high: FloatArray
+    var_low: FloatArray
+    var_high: FloatArray
+    objective: FloatArray
+    offset: float
+
+    def reduced_costs(self, duals: FloatArray) -> FloatArray:
+        """``c - A^T y`` for every variable."""
+        weights = self.coeff * duals[self.row]
+        return self.objective - np.bincount(self.col, weights, minlength=len(self.objective))
+
+    def lagrangian(self, duals: FloatArray, reduced_cost: FloatArray) -> float:
+        """An upper bound of the relaxation from any duals (``reduced_cost`` of them).
+
+        For every ``x`` in the bounds, ``c x <= c x + sum_i y_i (side_i - a_i x)`` when
+        each ``y_i`` takes the side it points to (upper if positive, lower if negative),
+        and the right side is at most the value below.
+        """
+        high = np.where(np.isinf(self.high), 0.0, self.high)
+        low = np.where(np.isinf(self.low), 0.0, self.low)
+        y = np.where(
+            ((duals > 0) & np.isinf(self.high)) | ((duals < 0) & np.isinf(self.low)), 0.0, duals
+        )
+        sides = np.where(y > 0, y * high, y * low)
+        rc = reduced_cost
+        at = np.where(rc > 0, self.var_high, np.where(rc < 0, self.var_low, 0.0))
+        return float(self.offset + sides.sum() + np.sum(np.where(rc != 0, rc * at, 0.0)))
+
+
+def _rows(built: Model, *, booleans: int = 0) -> _Rows:
+    """The arrays of ``built``'s model; its first ``booleans`` variables are 0-1 (not read).
+
+    Raises ``ValueError`` if the model holds anything but linear constraints.
+    """
+    proto = built.model.proto
+    n_vars = len(proto.variables)
+    var_low = np.zeros(n_vars)
+    var_high = np.ones(n_vars)
+    for j in range(booleans, n_vars):
+        var_low[j], var_high[j] = _bounds(proto.variables[j].domain)
+    cols: list[IntArray] = []
+    coeffs: list[FloatArray] = []
+    low: list[float] = []
+    high: list[float] = []
+    for con in proto.constraints:
+        if not con.has_linear() or len(con.enforcement_literal):
+            raise ValueError("only linear constraints can be relaxed")
+        lin = con.linear
+        cols.append(np.asarray(lin.vars, dtype=np.int64))
+        coeffs.append(np.asarray(lin.coeffs, dtype=np.float64))
+        lo, hi = _bounds(lin.domain)
+        low.append(lo)
+        high.append(hi)
+    sizes = [len(c) for c in cols]
+    row = np.repeat(np.arange(len(cols), dtype=np.int64), sizes)
+    col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    coeff = np.concatenate(coeffs) if coeffs else np.zeros(0)
+    if np.any(col < 0):
+        raise ValueError("negated literals cannot be relaxed")
+    order = np.lexsort((col, row))
+    # CP-SAT stores a maximisation as the minimisation of the negated objective.
+    objective = np.zeros(n_vars)
+    objective[np.asarray(proto.objective.vars, dtype=np.int64)] = -np.asarray(
+        proto.objective.coeffs, dtype=np.float64
+    )
+    return _Rows(
+        row[order],
+        col[order],
+        coeff[order],
+        np.asarray(low),
+        np.asarray(high),
+        var_low,
+        var_high,
+        objective,
+        -float(proto.objective.offset),
+    )
+
+
+def _mathopt(rows: _Rows, columns: IntArray, *, integer: bool) -> mathopt_model.Model:
+    """The model on ``columns`` only (the other variables at 0) as a MathOpt model."""
+    position = np.full(len(rows.objective), -1, dtype=np.int64)
+    position[columns] = np.arange(len(columns))
+    out = model_pb2.ModelProto()
+    out.variables.ids.extend(range(len(columns)))
+    out.variables.lower_bounds.extend(rows.var_low[columns].tolist())
+    out.variables.upper_bounds.extend(rows.var_high[columns].tolist())
+    out.variables.integers.extend([integer] * len(columns))
+    out.linear_constraints.ids.extend(range(len(rows.low)))
+    out.linear_constraints.lower_bounds.extend(rows.low.tolist())
+    out.linear_constraints.upper_bounds.extend(rows.high.tolist())
+    kept = position[rows.col] >= 0
+    matrix = out.linear_constraint_matrix
+    matrix.row_ids.extend(rows.row[kept].tolist())
+    matrix.column_ids.extend(position[rows.col[kept]].tolist())
+    matrix.coefficients.extend(rows.coeff[kept].tolist())
+    values = rows.objective[columns]
+    nonzero = np.flatnonzero(values)
+    out.objective.maximize = True
+    out.objective.offset = rows.offset
+    out.objective.linear_coefficients.ids.extend(nonzero.tolist())
+    out.objective.linear_coefficients.values.extend(values[nonzero].tolist())
+    return mathopt_model.Model.from_model_proto(out)
+
+
 def mathopt_from(built: Model, *, integer: bool) -> mathopt_model.Model:
     """The CP-SAT model of ``built`` as a MathOpt model (maximisation, solver units).
 
     Raises ``ValueError`` if the model holds anything but linear constraints.
     """
-    proto = built.model.proto
-    out = model_pb2.ModelProto()
-    n_vars = len(proto.variables)
-    bounds = [_bounds(v.domain) for v in proto.variables]
-    out.variables.ids.extend(range(n_vars))
-    out.variables.lower_bounds.extend(lo for lo, _ in bounds)
-    out.variables.upper_bounds.extend(hi for _, hi in bounds)
-    out.variables.integers.extend([integer] * n_vars)
-    rows: list[int] = []
-    cols: list[int] = []
-    coeffs: list[int] = []
-    c_lows: list[float] = []
-    c_highs: list[float] = []
-    for i, con in enumerate(proto.constraints):
-        if not con.has_linear() or len(con.enforcement_literal):
-            raise ValueError("only linear constraints can be relaxed")
-        lin = con.linear
-        refs = list(lin.vars)
-        if any(r < 0 for r in refs):
-            raise ValueError("negated literals cannot be relaxed")
-        lo, hi = _bounds(lin.domain)
-        c_lows.append(lo)
-        c_highs.append(hi)
-        rows.extend([i] * len(refs))
-        cols.extend(refs)
-        coeffs.extend(lin.coeffs)
-    out.linear_constraints.ids.extend(range(len(c_lows)))
-    out.linear_constraints.lower_bounds.extend(c_lows)
-    out.linear_constraints.upper_bounds.extend(c_highs)
-    order = np.lexsort((np.asarray(cols), np.asarray(rows)))
-    matrix = out.linear_constraint_matrix
-    matrix.row_ids.extend(np.asarray(rows, dtype=np.int64)[order].tolist())
-    matrix.column_ids.extend(np.asarray(cols, dtype=np.int64)[order].tolist())
-    matrix.coefficients.extend(np.asarray(coeffs, dtype=np.float64)[order].tolist())
-    # CP-SAT stores a maximisation as the minimisation of the negated objective.
-    objective = proto.objective
-    ids = np.asarray(list(objective.vars), dtype=np.int64)
-    values = -np.asarray(list(objective.coeffs), dtype=np.float64)
-    by_id = np.argsort(ids)
-    out.objective.maximize = True
-    out.objective.offset = -float(objective.offset)
-    out.objective.linear_coefficients.ids.extend(ids[by_id].tolist())
-    out.objective.linear_coefficients.values.extend(values[by_id].tolist())
-    return mathopt_model.Model.from_model_proto(out)
+    rows = _rows(built)
+    return _mathopt(rows, np.arange(len(rows.objective), dtype=np.int64), integer=integer)
+
+
+def _first_columns(rows: _Rows, pairs: int, per_constraint: int) -> npt.NDArray[np.bool_]:
+    """The best ``per_constraint`` pairs of every constraint, and every other variable."""
+    keep = np.ones(len(rows.objective), dtype=np.bool_)
+    if pairs < _ALL_COLUMNS_BELOW:
+        return keep
+    keep[:pairs] = False
+    order = np.lexsort((-rows.objective[rows.col], rows.row))
+    row = rows.row[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    keep[rows.col[order][rank < per_constraint]] = True
+    return keep
 
 
 @dataclass(frozen=True, slots=True)
 class LpSolution:
-    """An optimal LP relaxation: value, point and reduced costs (solver units).
+    """The LP relaxation: bound, point and reduced costs (solver units).
 
-    For a maximisation, moving a variable from its value in ``x`` to the other end of
-    ``[0, 1]`` lowers the LP optimum by at least ``abs(reduced_cost)``: the basis of
-    reduced-cost fixing.
+    ``value`` is an upper bound of the relaxation: its optimum once the column generation
+    converged. For a maximisation, moving a variable from its value in ``x`` to the other
+    end of ``[0, 1]`` lowers every objective value below ``value`` by at least
+    ``abs(reduced_cost)``: the basis of reduced-cost fixing.
     """
 
     value: float
-    x: npt.NDArray[np.float64]
-    reduced_cost: npt.NDArray[np.float64]
-    dual: npt.NDArray[np.float64]
+    objective: float
+    """The objective of ``x`` (the LP optimum once ``value`` is)."""
+    x: FloatArray
+    reduced_cost: FloatArray
+    dual: FloatArray
     """One per constraint, in the model's order (for a maximisation, >= 0 on a binding cap)."""
     seconds: float
 
 
-def solve_relaxation(built: Model, *, time_limit: float | None) -> LpSolution | None:
-    """Solve the LP relaxation with HiGHS; None if it does not finish optimal in time."""
+def solve_relaxation(
+    built: Model, *, time_limit: float | None, pairs: int = 0
+) -> LpSolution | None:
+    """Solve the LP relaxation with HiGHS; None if no LP finishes optimal in time.
+
+    The first ``pairs`` variables are 0-1 pair variables: above ``_ALL_COLUMNS_BELOW``
+    of them, the relaxation is solved by column generation over them.
+    """
     start = time.perf_counter()
-    lp = mathopt_from(built, integer=False)
-    params = mathopt.SolveParameters()
-    if time_limit is not None:
-        left = time_limit - (time.perf_counter() - start)
-        if left <= 0:
-            return None
-        params.time_limit = timedelta(seconds=left)
-    result = mathopt.solve(lp, mathopt.SolverType.HIGHS, params=params)
-    if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+    rows = _rows(built, booleans=pairs)
+    keep = _first_columns(rows, pairs, _PER_CONSTRAINT)
+    best: LpSolution | None = None
+    per_constraint = _PER_CONSTRAINT
+    for _ in range(_MAX_LPS):
+        params = mathopt.SolveParameters()
+        if time_limit is not None:
+            left = time_limit - (time.perf_counter() - start)
+            if left <= 0:
+                break
+            params.time_limit = timedelta(seconds=left)
+        columns = np.flatnonzero(keep)
+        lp = _mathopt(rows, columns, integer=False)
+        result = mathopt.solve(lp, mathopt.SolverType.HIGHS, params=params)
+        reason = result.termination.reason
+        if reason == mathopt.TerminationReason.INFEASIBLE and not keep.all():
+            per_constraint *= 4  # too few pairs: widen (the full model is the last resort)
+            keep |= _first_columns(rows, pairs, per_constraint)
+            continue
+        if reason != mathopt.TerminationReason.OPTIMAL:
+            break
+        duals = np.asarray(result.dual_values(list(lp.linear_constraints())), dtype=np.float64)
+        rc = rows.reduced_costs(duals)
+        x = np.zeros(len(rows.objective))
+        x[columns] = result.variable_values(list(lp.variables()))
+        value = float(result.objective_value())
+        bound = max(value, rows.lagrangian(duals, rc))
+        if best is None or bound < best.value:
+            best = LpSolution(bound, value, x, rc, duals, 0.0)
+        if bound - value <= 1.0 + 1e-7 * abs(value):  # converged (up to the LP's tolerances)
+            break
+        keep |= rc > -_PRICE_MARGIN
+    if best is None:
         return None
-    variables = list(lp.variables())
-    return LpSolution(
-        value=float(result.objective_value()),
-        x=np.asarray(result.variable_values(variables), dtype=np.float64),
-        reduced_cost=np.asarray(result.reduced_costs(variables), dtype=np.float64),
-        dual=np.asarray(result.dual_values(list(lp.linear_constraints())), dtype=np.float64),
-        seconds=time.perf_counter() - start,
-    )
+    return replace(best, seconds=time.perf_counter() - start)

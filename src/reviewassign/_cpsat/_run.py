@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from .._instance import Instance
@@ -41,13 +42,22 @@ _INCUMBENT_SHARE = 0.2
 _DELTA_MIN = 1e-4
 _FIXING_ROUNDS = 4
 
+# The LP-guided incumbent: the panels the LP leaves fractional are re-solved over their
+# LP support and this many other pairs of least reduced cost each, within this share of
+# the time left.
+_REPAIR_PER_CASE = 10
+_REPAIR_SHARE = 0.5
+
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
-    def __init__(self, phase: str, progress: ProgressCallback, start: float) -> None:
+    def __init__(
+        self, phase: str, progress: ProgressCallback, start: float, bound: float | None
+    ) -> None:
         super().__init__()
         self._phase = phase
         self._progress = progress
         self._start = start
+        self._bound = bound
 
     def on_solution_callback(self) -> None:
         self._progress(
@@ -55,7 +65,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
                 phase=self._phase,
                 elapsed=time.perf_counter() - self._start,
                 objective=self.objective_value / SCALE,
-                bound=self.best_objective_bound / SCALE,
+                bound=self.best_objective_bound / SCALE if self._bound is None else self._bound,
             )
         )
 
@@ -108,8 +118,13 @@ def _run(
     *,
     time_limit: float | None,
     lb_search: bool = False,
+    bound: float | None = None,
 ) -> tuple[str, cp_model.CpSolver, float]:
-    """Solve; return the status, the solver, and the phase's seconds."""
+    """Solve; return the status, the solver, and the phase's seconds.
+
+    ``bound`` (float units), when given, is the bound progress reports show: that of a
+    restricted model is no bound of the full one.
+    """
     solver = cp_model.CpSolver()
     _parameters(
         solver,
@@ -120,7 +135,7 @@ def _run(
     )
     t0 = time.perf_counter()
     progress = search.progress
-    callback = None if progress is None else _Reporter(phase, progress, search.start)
+    callback = None if progress is None else _Reporter(phase, progress, search.start, bound)
     code = solver.solve(built.model, callback)
     status = _STATUS.get(code)
     if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
@@ -152,9 +167,93 @@ def _hint(built: Model, chosen: np.ndarray) -> None:
         built.model.add_hint(var, bool(value))
 
 
+@dataclass(frozen=True, slots=True)
+class _Sub:
+    """A solve of a restricted model, in the full instance's pairs."""
+
+    record: PhaseRecord
+    chosen: npt.NDArray[np.int64] | None
+    value: float | None  # solver units
+
+
+def _solve_restricted(
+    inst: Instance,
+    policy: Policy,
+    search: _Search,
+    *,
+    pairs: np.ndarray,
+    fixed_on: np.ndarray,
+    hint: np.ndarray,
+    phase: str,
+    time_limit: float | None,
+    bound: float,
+    slack: float,
+) -> _Sub:
+    """Solve with only ``pairs`` eligible, the pairs of the mask ``fixed_on`` assigned.
+
+    ``hint`` is a mask over all pairs; ``bound`` (float units) is what progress reports
+    show as the bound.
+    """
+    built = build_model(inst.restricted(pairs), policy)
+    built.model.maximize(built.objective)
+    variables = built.model.proto.variables
+    for k in np.flatnonzero(fixed_on[pairs]):
+        domain = variables[int(k)].domain  # pair k of the restricted model is variable k
+        domain[0] = domain[1] = 1
+    built.model.proto.solution_hint.vars.extend(range(len(pairs)))
+    built.model.proto.solution_hint.values.extend(hint[pairs].astype(np.int64).tolist())
+    status, solver, seconds = _run(built, phase, search, time_limit=time_limit, bound=bound)
+    record = _record(phase, status, solver, seconds, slack)
+    if status not in ("optimal", "feasible"):
+        return _Sub(record, None, None)
+    return _Sub(record, pairs[_chosen(built, solver)], solver.objective_value)
+
+
+def _repair(
+    inst: Instance,
+    policy: Policy,
+    search: _Search,
+    *,
+    x: np.ndarray,
+    penalty: np.ndarray,
+    bound: float,
+    slack: float,
+) -> _Sub:
+    """An incumbent near the LP point: keep its integral panels, re-solve the others.
+
+    The panels the LP leaves fractional may take their LP support and the
+    ``_REPAIR_PER_CASE`` pairs of least ``penalty`` among reviewers with seats left.
+    """
+    on = x > 1.0 - _INTEGRAL
+    split = np.zeros(inst.n_cases, dtype=np.bool_)
+    split[inst.pair_case[(x > _INTEGRAL) & ~on]] = True
+    kept = on & ~split[inst.pair_case]
+    load = np.bincount(inst.pair_reviewer[kept], minlength=inst.n_reviewers)
+    open_ = np.flatnonzero(split[inst.pair_case] & (load < inst.max_load)[inst.pair_reviewer])
+    open_ = open_[np.lexsort((penalty[open_], inst.pair_case[open_]))]
+    case = inst.pair_case[open_]
+    rank = np.arange(len(open_)) - np.searchsorted(case, case)
+    free = split[inst.pair_case] & (x > _INTEGRAL)
+    free[open_[rank < _REPAIR_PER_CASE]] = True
+    left = search.remaining()
+    return _solve_restricted(
+        inst,
+        policy,
+        search,
+        pairs=np.flatnonzero(kept | free),
+        fixed_on=kept,
+        hint=x > 0.5,
+        phase="repair",
+        time_limit=None if left is None else left * _REPAIR_SHARE,
+        bound=bound,
+        slack=slack,
+    )
+
+
 def _lp_guided(
     built: Model,
     inst: Instance,
+    policy: Policy,
     search: _Search,
     *,
     phases: list[PhaseRecord],
@@ -162,67 +261,92 @@ def _lp_guided(
 ) -> Outcome | None:
     """Solve through the LP relaxation; None when it cannot decide (the caller falls back).
 
-    1. Solve the LP relaxation (HiGHS). If its optimum is integral, it is the optimum.
-    2. Otherwise fix every pair whose reduced cost shows that flipping it would cost more
-       than ``delta``: any assignment that flips one is worth less than ``LP - delta``.
-       Solve the rest with CP-SAT, hinted with the rounded LP point. If the restricted
-       optimum ``z`` is at least ``LP - delta``, it is the optimum; if it is lower, ``z``
-       is an incumbent and one more restricted solve with ``delta = LP - z`` decides.
+    1. Solve the LP relaxation (HiGHS; by column generation on large instances). If its
+       optimum is integral, it is the optimum.
+    2. Otherwise keep the panels the LP decides and re-solve the others (CP-SAT): an
+       incumbent ``z0``, reported as soon as found.
+    3. Fix every pair whose reduced cost shows that flipping it would cost more than
+       ``delta`` (at most ``LP - z0``): any assignment that flips one is worth less than
+       ``LP - delta``. Solve the rest with CP-SAT, hinted with the incumbent (or the
+       rounded LP point). If the restricted optimum ``z`` is at least ``LP - delta``, it
+       is the optimum; if it is lower, ``z`` is an incumbent and one more restricted
+       solve with ``delta = LP - z`` decides.
+
+    Under a time limit, the best incumbent is returned with the LP bound.
     """
-    lp = solve_relaxation(built, time_limit=search.remaining())
+    lp = solve_relaxation(built, time_limit=search.remaining(), pairs=inst.n_pairs)
     if lp is None:
         return None
     n = inst.n_pairs
     x, rc = lp.x[:n], lp.reduced_cost[:n]
     bound = (lp.value + slack) / SCALE
+    # Load-cap duals as prices: a Lagrangian bound over pairs the instance pruned.
     has_row = built.load_rows >= 0
     prices = np.zeros(inst.n_reviewers)
     prices[has_row] = np.maximum(lp.dual[built.load_rows[has_row]], 0.0) / SCALE
-    phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.value / SCALE, bound))
-    if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL):
+    phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.objective / SCALE, bound))
+    margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
+    if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL) and lp.objective >= lp.value - margin:
         chosen = np.flatnonzero(x > 0.5).astype(np.int64)
         return Outcome("optimal", chosen=chosen, bound=bound, phases=phases, prices=prices)
 
     # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
     penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
-    margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
+    side = x > 0.5
     delta = max(_DELTA_MIN * abs(lp.value), 1.0)
-    hint = x > 0.5
+    best = _repair(inst, policy, search, x=x, penalty=penalty, bound=bound, slack=slack)
+    phases.append(best.record)
+    hint = side
+    if best.chosen is not None:
+        assert best.value is not None
+        hint = np.zeros(n, dtype=np.bool_)
+        hint[best.chosen] = True
+        # Fixing at LP - z0 is exact (the incumbent meets every fixing): a smaller model.
+        delta = max(min(delta, lp.value - best.value), 1.0)
+
+    def done(sub: _Sub) -> Outcome | None:
+        found = max((s for s in (sub, best) if s.chosen is not None), key=_value, default=None)
+        if found is None or found.chosen is None:
+            return None  # no time left for anything better
+        return Outcome("feasible", chosen=found.chosen, bound=bound, phases=phases, prices=prices)
+
     for _ in range(_FIXING_ROUNDS):
         fixed = penalty > delta + margin
-        restricted = built.model.clone()
-        variables = restricted.proto.variables
-        for j in np.flatnonzero(fixed):
-            domain = variables[int(j)].domain  # pair j is variable j: fix it in place
-            domain[0] = domain[1] = int(hint[j])
-        restricted.proto.solution_hint.vars.extend(range(n))
-        restricted.proto.solution_hint.values.extend(hint.astype(np.int64).tolist())
-        status, solver, seconds = _run(
-            Model(restricted, built.x, built.objective, None, built.load_rows),
-            "restricted",
+        sub = _solve_restricted(
+            inst,
+            policy,
             search,
+            pairs=np.flatnonzero(~fixed | side),
+            fixed_on=fixed & side,
+            hint=hint,
+            phase="restricted",
             time_limit=search.remaining(),
+            bound=bound,
+            slack=slack,
         )
-        phases.append(_record("restricted", status, solver, seconds, slack))
-        if status == "optimal":
-            z = solver.objective_value
-            chosen = _chosen(built, solver)
-            if z >= lp.value - delta:
-                return Outcome("optimal", chosen=chosen, bound=bound, phases=phases, prices=prices)
+        phases.append(sub.record)
+        if sub.record.status == "optimal":
+            assert sub.chosen is not None and sub.value is not None
+            if sub.value >= lp.value - delta:
+                return Outcome(
+                    "optimal", chosen=sub.chosen, bound=bound, phases=phases, prices=prices
+                )
             # An incumbent below LP - delta: fixing at delta = LP - z is exact.
-            delta = lp.value - z
+            best = max(sub, best, key=_value)
+            assert best.value is not None and best.chosen is not None
+            delta = lp.value - best.value
             hint = np.zeros(n, dtype=np.bool_)
-            hint[chosen] = True
+            hint[best.chosen] = True
             continue
-        if status == "infeasible":
+        if sub.record.status == "infeasible":
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
-        if status == "feasible":
-            return Outcome(
-                "feasible", chosen=_chosen(built, solver), bound=bound, phases=phases, prices=prices
-            )
-        return None  # no time left for anything better
-    return None
+        return done(sub)
+    return done(best)
+
+
+def _value(sub: _Sub) -> float:
+    return -np.inf if sub.value is None else sub.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +466,7 @@ def solve_cpsat(
 
     built.model.maximize(built.objective)
     if use_lp and built.worst is None:
-        guided = _lp_guided(built, inst, search, phases=phases, slack=total_slack)
+        guided = _lp_guided(built, inst, policy, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
     status, solver, seconds = _run(built, "total", search, time_limit=search.remaining())
