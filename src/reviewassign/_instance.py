@@ -282,6 +282,55 @@ _REVIEWER_SIDE = 2
 """With candidates, each reviewer also keeps this many times its load cap of best cases."""
 
 
+class _Greedy:
+    """A greedy assignment over every eligible pair, case by case, kept as candidates.
+
+    Each case takes its best reviewers with seats left, at most ``max_per_region`` from
+    a region, and saving its last seats for the regions and genders it still needs
+    (``min_regions``, ``min_genders``). When it completes, the candidates hold a whole
+    assignment: capacity stays reachable even where many cases want the same few
+    reviewers (pruning by affinity alone then leaves no feasible assignment).
+    """
+
+    def __init__(
+        self, policy: Policy, max_load: IntArray, region: IntArray, gender: IntArray
+    ) -> None:
+        panel = policy.panel
+        self._left = max_load.copy()
+        self._cap = panel.max_per_region
+        self._needs = [(region, panel.min_regions), (gender, panel.min_genders)]
+
+    def pick(self, idx: IntArray, aff: FloatArray, seats: int) -> IntArray:
+        """Positions in ``idx`` of the case's greedy panel (possibly short of ``seats``)."""
+        open_ = np.flatnonzero(self._left[idx] > 0)
+        order = open_[np.lexsort((open_, -aff[open_]))][: max(64, 16 * seats)]
+        chosen: list[int] = []
+        for i in order.tolist():
+            if len(chosen) == seats:
+                break
+            r = int(idx[i])
+            if not self._fits(idx, chosen, r, seats):
+                continue
+            chosen.append(i)
+        for i in chosen:
+            self._left[idx[i]] -= 1
+        return np.array(sorted(chosen), dtype=np.int64)
+
+    def _fits(self, idx: IntArray, chosen: list[int], r: int, seats: int) -> bool:
+        region = self._needs[0][0]
+        taken = [int(idx[i]) for i in chosen]
+        if self._cap is not None and sum(region[t] == region[r] for t in taken) >= self._cap:
+            return False
+        left_after = seats - len(taken) - 1
+        for key, minimum in self._needs:
+            have = {int(key[t]) for t in taken if key[t] >= 0}
+            if key[r] >= 0:
+                have.add(int(key[r]))
+            if minimum - len(have) > left_after:
+                return False  # the seats left could no longer bring the keys it needs
+        return True
+
+
 class _ReviewerBest:
     """Each reviewer's ``keep`` best cases by affinity, gathered one case row at a time.
 
@@ -374,8 +423,9 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
     excluded = eligible = 0
     # Reviewer side: every reviewer's best cases stay candidates too, so that reviewers
     # whom no case ranks high still offer their capacity (Hall's condition, in practice).
-    side = None
+    side = greedy = None
     if candidates is not None:
+        greedy = _Greedy(policy, max_load, reviewer_region, reviewer_gender)
         per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
         side = _ReviewerBest(len(reviewers), per_reviewer)
     for ci, case in enumerate(cases):
@@ -393,6 +443,8 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
                 tuple(case.topics),
             )
             keep = _candidates(idx, aff, candidates, int(panel_size[ci]), [g[idx] for g in groups])
+            assert greedy is not None
+            keep = np.union1d(keep, greedy.pick(idx, aff, int(panel_size[ci])))
             idx, aff = idx[keep], aff[keep]
         pair_rev.append(idx)
         pair_aff.append(aff)
