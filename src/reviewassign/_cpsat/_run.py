@@ -41,6 +41,7 @@ _INTEGRAL = 1e-6
 _INCUMBENT_SHARE = 0.2
 _DELTA_MIN = 1e-4
 _FIXING_ROUNDS = 4
+_RESTRICTED_CUT_LEVEL = 0
 
 # The LP-guided incumbent: the panels the LP leaves fractional are re-solved over their
 # LP support and this many other pairs of least reduced cost each, within this share of
@@ -77,6 +78,7 @@ def _parameters(
     workers: int,
     time_limit: float | None,
     lb_search: bool = False,
+    cuts: bool = True,
 ) -> None:
     p = solver.parameters
     p.num_workers = workers
@@ -90,6 +92,10 @@ def _parameters(
         # award, 30 s unproven -> 8.8 s on 120 x 80, one worker). It finds no solution
         # before its proof, though: under a time limit, an incumbent is found first.
         p.use_objective_lb_search = True
+    if not cuts:
+        # Restricted models (a few thousand free pairs next to an LP solution) prove
+        # faster without CP-SAT's cut generation: 2.3 s -> 1.1 s on the 300 x 150 award.
+        p.cut_level = _RESTRICTED_CUT_LEVEL
     if time_limit is not None:
         p.max_time_in_seconds = max(0.0, time_limit)
 
@@ -119,6 +125,7 @@ def _run(
     time_limit: float | None,
     lb_search: bool = False,
     bound: float | None = None,
+    cuts: bool = True,
 ) -> tuple[str, cp_model.CpSolver, float]:
     """Solve; return the status, the solver, and the phase's seconds.
 
@@ -132,6 +139,7 @@ def _run(
         workers=search.workers,
         time_limit=time_limit,
         lb_search=lb_search,
+        cuts=cuts,
     )
     t0 = time.perf_counter()
     progress = search.progress
@@ -202,7 +210,9 @@ def _solve_restricted(
         domain[0] = domain[1] = 1
     built.model.proto.solution_hint.vars.extend(range(len(pairs)))
     built.model.proto.solution_hint.values.extend(hint[pairs].astype(np.int64).tolist())
-    status, solver, seconds = _run(built, phase, search, time_limit=time_limit, bound=bound)
+    status, solver, seconds = _run(
+        built, phase, search, time_limit=time_limit, bound=bound, cuts=False
+    )
     record = _record(phase, status, solver, seconds, slack)
     if status not in ("optimal", "feasible"):
         return _Sub(record, None, None)
