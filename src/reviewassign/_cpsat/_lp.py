@@ -37,6 +37,7 @@ _ALL_COLUMNS_BELOW = 100_000
 _PER_CONSTRAINT = 10
 _PRICE_MARGIN = 0.05 * SCALE
 _MAX_LPS = 8
+_CONVERGED = 1e-5  # relative distance of the Lagrangian bound to the LP that ends generation
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -299,7 +300,9 @@ def solve_relaxation(
         bound = max(value, rows.lagrangian(duals, rc))
         if best is None or bound < best.value:
             best = LpSolution(bound, value, x, rc, duals, 0.0)
-        if bound - value <= 1.0 + 1e-7 * abs(value):  # converged (up to the LP's tolerances)
+        if bound - value <= 1.0 + _CONVERGED * abs(value):
+            # Close enough: the bound is the Lagrangian one, sound at any duals, and
+            # reduced-cost fixing against it stays exact.
             break
         keep |= rc > -_PRICE_MARGIN
     if best is None:
