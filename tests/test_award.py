@@ -74,3 +74,52 @@ def test_lp_guided_and_plain_cpsat_agree(seed: int, variant: str) -> None:
     assert guided.objective == pytest.approx(plain.objective, abs=1e-4)
     assert ra.check(problem, policy, guided.assignment) == []
     assert any(p.name == "cpsat.lp" for p in guided.stats.phases)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("variant", ["award", "exclude"])
+def test_column_generated_lp_gives_the_same_optimum(
+    seed: int, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Column generation runs from 100,000 pairs on; here it starts from 2 pairs per
+    # constraint on 60 x 40 (infeasible at first: widened), and must end at the optimum.
+    from reviewassign._cpsat import _lp
+
+    monkeypatch.setattr(_lp, "_ALL_COLUMNS_BELOW", 0)
+    monkeypatch.setattr(_lp, "_PER_CONSTRAINT", 2)
+    calls: list[int] = []
+    solve_proto = _lp._solve_proto
+
+    def counted(model: object, n_vars: int, *args: object) -> object:
+        calls.append(n_vars)
+        return solve_proto(model, n_vars, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_lp, "_solve_proto", counted)
+    policy = ra.load_policy(AWARD_POLICY)
+    if variant == "exclude":
+        policy = policy.model_copy(
+            update={"panel": policy.panel.model_copy(update={"own_region": "exclude"})}
+        )
+    problem = award_problem(60, 40, seed=seed)
+    guided = ra.solve(problem, policy, method="lp", workers=1, seed=0, time_limit=120)
+    plain = ra.solve(problem, policy, method="cpsat", workers=1, seed=0, time_limit=120)
+    assert len(calls) >= 2 and calls[0] < guided.stats.eligible_pairs  # it generated
+    assert guided.status is plain.status is ra.Status.OPTIMAL
+    assert guided.objective == pytest.approx(plain.objective, abs=1e-4)
+    assert guided.bound is not None and guided.bound >= plain.objective - 1e-4
+    assert ra.check(problem, policy, guided.assignment) == []
+
+
+def test_pruned_award_reports_a_bound_over_every_pair() -> None:
+    # CP-SAT path with candidates: the Lagrangian bound covers the pairs left out.
+    policy = ra.load_policy(AWARD_POLICY)
+    problem = award_problem(60, 40, seed=4)
+    full = ra.solve(problem, policy, workers=1, seed=0, time_limit=120, candidates=None)
+    pruned = ra.solve(problem, policy, workers=1, seed=0, time_limit=120, candidates=6)
+    assert full.status is ra.Status.OPTIMAL and full.objective is not None
+    assert pruned.stats.candidate_pairs < pruned.stats.eligible_pairs == full.stats.eligible_pairs
+    assert pruned.objective is not None and pruned.bound is not None
+    assert pruned.objective <= full.objective + 1e-6 <= pruned.bound + 2e-6
+    assert any(p.name == "bound" for p in pruned.stats.phases)
+    assert any("Lagrangian" in n for n in pruned.stats.notes)
+    assert ra.check(problem, policy, pruned.assignment) == []
