@@ -88,6 +88,7 @@ def test_no_solution_exit_code(tmp_path: Path) -> None:
         ["solve", "{problem}", "--policy", "{bad_policy}"],
         ["solve", "{problem}", "--out", "{tmp}/result.txt"],
         ["solve", "{problem}", "--time-limit", "soon"],
+        ["solve", "{problem}", "--candidates", "0"],
         ["check", "{problem}", "{tmp}/missing.csv"],
         ["frobnicate"],
     ],
@@ -190,3 +191,15 @@ def test_check_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "Broken pipe" not in proc.stderr
     assert proc.returncode == 1
+
+
+def test_candidates_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    problem = _write_problem(tmp_path / "p")
+    results = []
+    for value in ("2", "all", "auto"):
+        out = tmp_path / f"result-{value}.json"
+        assert main(["solve", str(problem), "--candidates", value, "--out", str(out)]) == 0
+        results.append(json.loads(out.read_text()))
+    assert len({r["objective"] for r in results}) == 1
+    assert results[0]["stats"]["candidate_pairs"] <= results[1]["stats"]["candidate_pairs"]
+    assert results[1]["stats"]["candidate_pairs"] == results[1]["stats"]["eligible_pairs"]

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
@@ -145,6 +145,7 @@ def _solve_and_report(
         time_limit=args.time_limit,
         seed=args.seed,
         workers=args.workers,
+        candidates=args.candidates,
         progress=ProgressPrinter(sys.stderr),
     )
     # Save before printing anything more, so that a closed terminal pipe loses no result.
@@ -212,6 +213,18 @@ _seed = _int_between(-(2**31), 2**31 - 1)  # CP-SAT's random_seed is a 32-bit in
 _workers = _int_between(1, 256)
 
 
+def _candidates(text: str) -> int | Literal["auto"] | None:
+    """``--candidates``: a positive integer, ``auto`` or ``all``."""
+    if text in ("auto", "all"):
+        return "auto" if text == "auto" else None
+    try:
+        return _int_between(1, 1_000_000)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, 'auto' or 'all': {text!r}"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewassign",
@@ -236,6 +249,16 @@ def _parser() -> argparse.ArgumentParser:
             type=_workers,
             default=1,
             help="CP-SAT workers (default 1)",
+        )
+        p.add_argument(
+            "--candidates",
+            metavar="K",
+            type=_candidates,
+            default="auto",
+            help=(
+                "keep each case's K best reviewers as candidates; 'all' keeps every pair "
+                "(default auto: prune from 2,000,000 cases x reviewers on)"
+            ),
         )
 
     p = sub.add_parser("solve", help="solve a problem under a policy")
