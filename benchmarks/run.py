@@ -211,7 +211,9 @@ def benchmarks(suite: Suite) -> list[Bench]:
             10_000,
             "region+gender",
             Target(gap=0.01, seconds=300.0, memory_mb=12 * 1024),
-            600.0,
+            # The first incumbent comes after the LP (about 2 minutes) within 0.02 %; the
+            # proof would take far longer. 240 s leaves room for the final bound.
+            240.0,
         ),
         *(_real(key) for key in ALL),
         Bench(
