@@ -494,10 +494,10 @@ def highs_reference(problem: ra.Problem, policy: ra.Policy, time_limit: float) -
     from reviewassign._cpsat._builders import build_model
     from reviewassign._cpsat._lp import mathopt_from
     from reviewassign._instance import build_instance
-    from reviewassign._solve import _candidates
+    from reviewassign._solve import _candidate_count
 
     # The model the library solves: on huge instances, that of the same candidates.
-    inst = build_instance(problem, policy, candidates=_candidates("auto", problem, policy))
+    inst = build_instance(problem, policy, candidates=_candidate_count("auto", problem, policy))
     built = build_model(inst, policy)
     spent = 0.0
 

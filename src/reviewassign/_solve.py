@@ -78,9 +78,10 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _candidates(
+def _candidate_count(
     candidates: int | Literal["auto"] | None, problem: Problem, policy: Policy
 ) -> int | None:
+    """Candidates a case under ``solve(..., candidates=...)``; None: every eligible pair."""
     if candidates is None:
         return None
     if candidates == "auto":
@@ -224,7 +225,7 @@ def solve(
     if time_limit is not None and not 0 <= time_limit < math.inf:
         raise ValueError(f"time_limit must be non-negative, got {time_limit}")
     start = time.perf_counter()
-    keep = _candidates(candidates, problem, policy)
+    keep = _candidate_count(candidates, problem, policy)
     t0 = time.perf_counter()
     inst = build_instance(problem, policy, candidates=keep)
     phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
