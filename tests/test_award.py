@@ -115,8 +115,12 @@ def test_pruned_award_reports_a_bound_over_every_pair() -> None:
     policy = ra.load_policy(AWARD_POLICY)
     problem = award_problem(60, 40, seed=4)
     full = ra.solve(problem, policy, workers=1, seed=0, time_limit=120, candidates=None)
-    pruned = ra.solve(problem, policy, workers=1, seed=0, time_limit=120, candidates=6)
+    events: list[ra.Progress] = []
+    pruned = ra.solve(
+        problem, policy, workers=1, seed=0, time_limit=120, candidates=6, progress=events.append
+    )
     assert full.status is ra.Status.OPTIMAL and full.objective is not None
+    assert events and all(e.bound >= full.objective - 1e-6 for e in events)
     assert pruned.stats.candidate_pairs < pruned.stats.eligible_pairs == full.stats.eligible_pairs
     assert pruned.objective is not None and pruned.bound is not None
     assert pruned.objective <= full.objective + 1e-6 <= pruned.bound + 2e-6

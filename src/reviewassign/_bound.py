@@ -19,39 +19,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ._instance import Instance
+from ._instance import Instance, best_panel
 from ._policy import Policy
 
 __all__ = ["lagrangian_bound"]
-
-
-def _best_panel(
-    values: npt.NDArray[np.float64],
-    groups: npt.NDArray[np.int64] | None,
-    seats: int,
-    cap: int | None,
-) -> float:
-    """The largest sum of ``seats`` values, at most ``cap`` per group (greedy is exact)."""
-    if cap is None or groups is None:
-        if len(values) > seats:
-            values = np.partition(values, len(values) - seats)[len(values) - seats :]
-        return float(values.sum())
-    # The best few usually suffice; look at every value only if they do not.
-    for look in (8 * seats, len(values)):
-        head = np.argpartition(-values, look)[:look] if look < len(values) else None
-        order = np.arange(len(values)) if head is None else head
-        order = order[np.argsort(-values[order], kind="stable")]
-        taken: dict[int, int] = {}
-        total, picked = 0.0, 0
-        for i in order.tolist():
-            g = int(groups[i])
-            if taken.get(g, 0) < cap:
-                taken[g] = taken.get(g, 0) + 1
-                total += float(values[i])
-                picked += 1
-                if picked == seats:
-                    return total
-    return total  # fewer than ``seats`` can be picked: the case has no feasible panel
 
 
 def lagrangian_bound(
@@ -70,12 +41,15 @@ def lagrangian_bound(
     >>> round(lagrangian_bound(inst, ra.Policy(), prices=np.array([0.8, 0.0])), 6)  # optimum
     1.9
     """
+    if prices is None and inst.best_panels is not None:
+        total = float(inst.best_panels.sum())  # gathered while the rows were read
+        return total + 1e-9 * (1.0 + abs(total))
     v = np.zeros(inst.n_reviewers) if prices is None else np.maximum(prices, 0.0)
     cap = policy.panel.max_per_region
     total = float(np.dot(inst.max_load.astype(np.float64), v))
     for c in range(inst.n_cases):
         idx, affinity, _ = inst.rows.row(c)
         groups = inst.reviewer_region[idx] if cap is not None else None
-        total += _best_panel(affinity - v[idx], groups, int(inst.panel_size[c]), cap)
+        total += best_panel(affinity - v[idx], groups, int(inst.panel_size[c]), cap)
     # Float sums of many terms: widen by far more than their rounding error.
     return total + 1e-9 * (1.0 + abs(total))

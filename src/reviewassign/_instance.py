@@ -18,7 +18,7 @@ from ._conflicts import REASONS, conflicts
 from ._model import Problem
 from ._policy import Policy
 
-__all__ = ["Instance", "Rows", "build_instance"]
+__all__ = ["Instance", "Rows", "best_panel", "build_instance"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -59,6 +59,8 @@ class Instance:
     """Every eligible pair; ``n_pairs`` counts those kept as candidates."""
     rows: Rows
     """Every eligible pair of a case, on demand (for bounds over pruned pairs)."""
+    best_panels: FloatArray | None = None
+    """When pruned: per case, its best panel over every eligible pair (region cap kept)."""
 
     @property
     def pruned(self) -> bool:
@@ -111,6 +113,35 @@ class Instance:
             pair_affinity=self.pair_affinity[pairs],
             pair_start=np.searchsorted(case, np.arange(self.n_cases + 1)).astype(np.int64),
         )
+
+
+def best_panel(
+    values: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64] | None,
+    seats: int,
+    cap: int | None,
+) -> float:
+    """The largest sum of ``seats`` values, at most ``cap`` per group (greedy is exact)."""
+    if cap is None or groups is None:
+        if len(values) > seats:
+            values = np.partition(values, len(values) - seats)[len(values) - seats :]
+        return float(values.sum())
+    # The best few usually suffice; look at every value only if they do not.
+    for look in (8 * seats, len(values)):
+        head = np.argpartition(-values, look)[:look] if look < len(values) else None
+        order = np.arange(len(values)) if head is None else head
+        order = order[np.argsort(-values[order], kind="stable")]
+        taken: dict[int, int] = {}
+        total, picked = 0.0, 0
+        for i in order.tolist():
+            g = int(groups[i])
+            if taken.get(g, 0) < cap:
+                taken[g] = taken.get(g, 0) + 1
+                total += float(values[i])
+                picked += 1
+                if picked == seats:
+                    return total
+    return total  # fewer than ``seats`` can be picked: the case has no feasible panel
 
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -428,10 +459,15 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
         greedy = _Greedy(policy, max_load, reviewer_region, reviewer_gender)
         per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
         side = _ReviewerBest(len(reviewers), per_reviewer)
+    best_panels = None if candidates is None else np.zeros(n_c)
+    cap = policy.panel.max_per_region
     for ci, case in enumerate(cases):
         idx, aff, dropped = rows.row(ci)
         excluded += dropped
         eligible += len(idx)
+        if best_panels is not None:
+            groups_of = reviewer_region[idx] if cap is not None else None
+            best_panels[ci] = best_panel(aff, groups_of, int(panel_size[ci]), cap)
         if side is not None and candidates is not None and len(idx) > candidates:
             side.add(ci, idx, aff)
             groups = _group_keys(
@@ -494,4 +530,5 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
         excluded_by_policy=excluded,
         eligible_pairs=eligible,
         rows=rows,
+        best_panels=best_panels,
     )

@@ -134,6 +134,20 @@ def _backend(
     )
 
 
+def _over_every_pair(
+    progress: Callable[[Progress], None], bound: float
+) -> Callable[[Progress], None]:
+    """Progress whose bound holds over every eligible pair, not only the candidates."""
+
+    def report(event: Progress) -> None:
+        if event.phase == "worst_case":  # the fairness objective is never pruned
+            progress(event)
+        else:
+            progress(replace(event, bound=max(event.objective, bound)))
+
+    return report
+
+
 def _phases(outcome: _cpsat.Outcome) -> list[Phase]:
     return [
         Phase(
@@ -229,6 +243,8 @@ def solve(
     t0 = time.perf_counter()
     inst = build_instance(problem, policy, candidates=keep)
     phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
+    if inst.pruned and progress is not None:
+        progress = _over_every_pair(progress, lagrangian_bound(inst, policy))
     outcome = _backend(inst, problem, policy, method, start, time_limit, seed, workers, progress)
     notes = list(outcome.notes)
     if inst.pruned and outcome.status in ("infeasible", "unknown"):
