@@ -29,6 +29,7 @@ from ._errors import (
     ReviewAssignError,
     ViolationsError,
 )
+from ._explain import Explanation, Reason, explain
 from ._io import load_assignment, load_policy, load_problem, save_problem, save_result
 from ._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
 from ._policy import (
@@ -53,6 +54,7 @@ __all__ = [
     "ConflictPair",
     "ConflictPolicy",
     "ExpertisePolicy",
+    "Explanation",
     "InfeasibleError",
     "InputError",
     "LoadPolicy",
@@ -64,6 +66,7 @@ __all__ = [
     "Policy",
     "Problem",
     "Progress",
+    "Reason",
     "Relation",
     "Result",
     "ReviewAssignError",
@@ -76,6 +79,7 @@ __all__ = [
     "check",
     "conflicts",
     "evaluate",
+    "explain",
     "load_assignment",
     "load_policy",
     "load_problem",

@@ -16,6 +16,7 @@ from typing import Literal, TextIO
 
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
+from ._explain import explain
 from ._io import load_assignment, load_policy, load_problem, save_result
 from ._model import Problem
 from ._policy import Policy
@@ -154,6 +155,8 @@ def _solve_and_report(
     summary(result, sys.stderr)
     if out is not None and result.ok:
         print(f"wrote      {out}", file=sys.stderr)
+    if result.status is Status.INFEASIBLE:
+        print(explain(problem, policy), file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
 
 
@@ -167,6 +170,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         raise InputError("the bundled example is not installed", path=folder)
     print(f"Solving the bundled example {folder.name} under its award policy", file=sys.stderr)
     return _solve_and_report(load_problem(folder), load_policy(folder / "policy.toml"), args)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    why = explain(problem, policy)
+    print(why)
+    if why.infeasible:
+        return EXIT_INFEASIBLE
+    status = solve(problem, policy, time_limit=args.time_limit).status
+    if status is Status.INFEASIBLE:
+        print(
+            "yet the policy cannot be met: an interplay of rules that the necessary checks "
+            "do not see (finding its minimal core is not built yet)"
+        )
+    elif status is Status.NO_SOLUTION:
+        print(f"no assignment was found within {args.time_limit:g} s: feasibility is undecided")
+    else:
+        print("the policy can be met: solve finds an assignment")
+    return _EXIT_BY_STATUS[status]
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -274,6 +296,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--policy", metavar="FILE")
     p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser("explain", help="say why a policy cannot be met (exit 3), if it cannot")
+    p.add_argument("problem", metavar="PROBLEM")
+    p.add_argument("--policy", metavar="FILE")
+    p.add_argument(
+        "--time-limit",
+        metavar="S",
+        type=_non_negative_float,
+        default=60.0,
+        help="seconds for the solve that confirms feasibility when every check passes (60)",
+    )
+    p.set_defaults(run=_cmd_explain)
 
     p = sub.add_parser("demo", help="solve the bundled example award and print a summary")
     solve_options(p)

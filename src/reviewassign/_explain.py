@@ -1,0 +1,304 @@
+"""``explain``: why a policy cannot be met, in the secretariat's terms.
+
+Each check below is a necessary condition of feasibility, read off the eligible pairs
+(conflicts and single-pair rules already applied): when one fails, no assignment can
+exist, and the reason names the rule, the cases and the reviewers involved. The checks
+are cheap (no solver): seats against capacity, each case's eligible reviewers against
+each panel rule, and the reviewers who read a language or cover a topic against the
+seats that need them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._instance import Instance, build_instance
+from ._model import Problem
+from ._policy import Policy
+
+__all__ = ["Explanation", "Reason", "explain"]
+
+_SHOWN = 8  # ids listed in a message before "and N more"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One rule that cannot hold, with the ids involved.
+
+    ``rule`` is the policy key (e.g. ``"panel.min_genders"``, ``"load.max"``); ``message``
+    says why in the secretariat's terms.
+    """
+
+    rule: str
+    message: str
+    cases: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What the necessary checks found: reasons the policy cannot be met, or none."""
+
+    reasons: tuple[Reason, ...]
+
+    @property
+    def infeasible(self) -> bool:
+        """Whether a check proved that no assignment meets the policy."""
+        return bool(self.reasons)
+
+    def __str__(self) -> str:
+        if not self.reasons:
+            return "no necessary check fails: seats, capacity and every panel rule can be met"
+        n = len(self.reasons)
+        lines = [f"the policy cannot be met ({n} reason{'' if n == 1 else 's'}):"]
+        lines.extend(f"- {r}" for r in self.reasons)
+        return "\n".join(lines)
+
+
+def _ids(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_SHOWN])
+    return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
+
+
+def _by(labels: tuple[str, ...], codes: np.ndarray, reviewers: list[str]) -> str:
+    """``R1, R2 from Africa; R3 from Europe`` for the reviewers and their group codes."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for code, who in zip(codes.tolist(), reviewers, strict=True):
+        groups[labels[code] if code >= 0 else "undisclosed"].append(who)
+    return "; ".join(f"{_ids(ids)} ({name or 'no region'})" for name, ids in sorted(groups.items()))
+
+
+def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
+    seats, cap = int(inst.panel_size.sum()), int(inst.max_load.sum())
+    reasons = []
+    if seats > cap:
+        reasons.append(
+            Reason(
+                "load.max",
+                f"{inst.n_cases} cases need {seats} seats but the {inst.n_reviewers} reviewers "
+                f"offer at most {cap} (their maximum loads)",
+            )
+        )
+    if int(inst.min_load.sum()) > seats:
+        reasons.append(
+            Reason(
+                "load.min",
+                f"the reviewers' minimum loads add up to {int(inst.min_load.sum())} but there "
+                f"are only {seats} seats",
+            )
+        )
+    crossed = [problem.reviewers[r].id for r in np.flatnonzero(inst.min_load > inst.max_load)]
+    if crossed:
+        reasons.append(
+            Reason(
+                "load.min",
+                f"reviewers {_ids(crossed)} have a minimum load above their maximum load",
+                reviewers=tuple(crossed),
+            )
+        )
+    return reasons
+
+
+def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Each case's eligible reviewers against each panel rule, one case at a time."""
+    panel = policy.panel
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    for c, case in enumerate(problem.cases):
+        k = int(inst.panel_size[c])
+        pairs = inst.case_pairs(c)
+        revs = inst.pair_reviewer[pairs.start : pairs.stop]
+        names = [rid[r] for r in revs]
+        region = inst.reviewer_region[revs]
+        gender = inst.reviewer_gender[revs]
+        where = []
+        if panel.language and case.language:
+            where.append(f"read {case.language}")
+        if panel.own_region == "exclude":
+            where.append(f"are not from {case.region or 'its region'}")
+        who = f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})"
+
+        def add(rule: str, message: str, involved: list[str], case_id: str = case.id) -> None:
+            reasons.append(Reason(rule, message, (case_id,), tuple(involved)))
+
+        if len(revs) < k:
+            rule = "panel.language" if where and case.language else "panel_size"
+            add(
+                rule,
+                f"case {case.id} needs {k} reviewers; it has {len(revs)} {who}: "
+                f"{_ids(names) or 'none'}",
+                names,
+            )
+            continue
+        if panel.max_per_region is not None:
+            m = panel.max_per_region
+            counts = np.bincount(region, minlength=len(inst.regions))
+            most = int(np.minimum(counts, m).sum())
+            if most < k:
+                add(
+                    "panel.max_per_region",
+                    f"case {case.id} needs {k} reviewers, at most {m} "
+                    f"from one region; its {who} allow only {most}: "
+                    f"{_by(inst.regions, region, names)}",
+                    names,
+                )
+        if panel.min_regions > 0 and len(set(region.tolist())) < panel.min_regions:
+            add(
+                "panel.min_regions",
+                f"case {case.id} needs reviewers from {panel.min_regions} "
+                f"distinct regions; its {who} come from only {len(set(region.tolist()))}: "
+                f"{_by(inst.regions, region, names)}",
+                names,
+            )
+        if panel.own_region == "at_least_one" and not np.any(region == inst.case_region[c]):
+            add(
+                "panel.own_region",
+                f"case {case.id} needs a reviewer from its own region "
+                f"({case.region or 'no region'}); none of its {who} is",
+                names,
+            )
+        if panel.max_per_gender is not None:
+            m = panel.max_per_gender
+            disclosed = gender[gender >= 0]
+            counts = np.bincount(disclosed, minlength=len(inst.genders))
+            most = int(np.minimum(counts, m).sum()) + int(np.sum(gender < 0))
+            if most < k:
+                add(
+                    "panel.max_per_gender",
+                    f"case {case.id} needs {k} reviewers, at most {m} "
+                    f"of one gender; its {who} allow only {most}: "
+                    f"{_by(inst.genders, gender, names)}",
+                    names,
+                )
+        present = len(set(gender[gender >= 0].tolist()))
+        if panel.min_genders > 0 and present < panel.min_genders:
+            add(
+                "panel.min_genders",
+                f"case {case.id} needs {panel.min_genders} distinct "
+                f"genders; its {who} show only {present}: {_by(inst.genders, gender, names)}",
+                names,
+            )
+        seniors = [n for n, s in zip(names, inst.reviewer_senior[revs], strict=True) if s]
+        if len(seniors) < panel.min_senior:
+            add(
+                "panel.min_senior",
+                f"case {case.id} needs {panel.min_senior} senior "
+                f"reviewers; its {who} include {len(seniors)}: {_ids(seniors) or 'none'}",
+                seniors,
+            )
+        topics = inst.case_topics[c]
+        if policy.expertise.coverage != "none" and topics:
+            level = policy.expertise.min_level
+            uncovered = [t for t in topics if not inst.reviewer_covers[t][revs].any()]
+            if policy.expertise.coverage == "all" and uncovered:
+                add(
+                    "expertise.coverage",
+                    f"case {case.id} needs topic(s) {', '.join(uncovered)} "
+                    f"covered at level {level} or more; none of its {who} covers them",
+                    [],
+                )
+            elif policy.expertise.coverage == "any" and len(uncovered) == len(topics):
+                add(
+                    "expertise.coverage",
+                    f"case {case.id} needs one of its topics covered at "
+                    f"level {level} or more; none of its {who} covers any",
+                    [],
+                )
+    return reasons
+
+
+def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Readers of a language and experts of a topic against the seats that need them."""
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    if policy.panel.language:
+        need: dict[str, list[int]] = defaultdict(list)
+        for c, case in enumerate(problem.cases):
+            if case.language:
+                need[case.language].append(c)
+        for lang, cases in sorted(need.items()):
+            readers = [i for i, r in enumerate(problem.reviewers) if lang in r.languages]
+            seats = int(inst.panel_size[cases].sum())
+            cap = int(inst.max_load[readers].sum())
+            if seats > cap:
+                reasons.append(
+                    Reason(
+                        "panel.language",
+                        f"{len(cases)} cases in {lang} need {seats} seats of reviewers who read "
+                        f"{lang}; the {len(readers)} who do "
+                        f"({_ids([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
+                        tuple(problem.cases[c].id for c in cases),
+                        tuple(rid[i] for i in readers),
+                    )
+                )
+    if policy.panel.min_senior > 0:
+        seniors = np.flatnonzero(inst.reviewer_senior)
+        need = policy.panel.min_senior * inst.n_cases
+        cap = int(inst.max_load[seniors].sum())
+        if need > cap:
+            reasons.append(
+                Reason(
+                    "panel.min_senior",
+                    f"{inst.n_cases} cases need {policy.panel.min_senior} senior reviewers "
+                    f"each, {need} senior seats; the {len(seniors)} senior reviewers offer at "
+                    f"most {cap}",
+                    reviewers=tuple(rid[i] for i in seniors),
+                )
+            )
+    if policy.expertise.coverage == "all":
+        level = policy.expertise.min_level
+        need_t: dict[str, list[int]] = defaultdict(list)
+        for c, topics in enumerate(inst.case_topics):
+            for t in topics:
+                need_t[t].append(c)
+        for topic, cases in sorted(need_t.items()):
+            experts = np.flatnonzero(inst.reviewer_covers[topic])
+            cap = int(inst.max_load[experts].sum())
+            if len(cases) > cap:
+                reasons.append(
+                    Reason(
+                        "expertise.coverage",
+                        f"topic {topic} is needed by {len(cases)} cases but only {len(experts)} "
+                        f"reviewers cover it at level {level} or more "
+                        f"({_ids([rid[i] for i in experts]) or 'none'}), with {cap} seats between "
+                        "them",
+                        tuple(problem.cases[c].id for c in cases),
+                        tuple(rid[i] for i in experts),
+                    )
+                )
+    return reasons
+
+
+def explain(problem: Problem, policy: Policy | None = None) -> Explanation:
+    """Why ``policy`` cannot be met on ``problem``: every necessary check that fails.
+
+    Each reason proves infeasibility on its own. An empty explanation means that every
+    check passed; the policy may still be infeasible through an interplay of rules that
+    these checks do not see (``solve`` then says ``INFEASIBLE``).
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", language="es")],
+    ...     reviewers=[ra.Reviewer(id="R1", languages=("es",), gender="f"),
+    ...                ra.Reviewer(id="R2", languages=("en",), gender="m")],
+    ... )
+    >>> why = explain(problem, ra.Policy(panel_size=2))
+    >>> why.infeasible, why.reasons[0].rule, why.reasons[0].reviewers
+    (True, 'panel.language', ('R1',))
+    >>> print(why.reasons[0].message)
+    case C1 needs 2 reviewers; it has 1 eligible reviewers (no conflict; read es): R1
+    """
+    policy = Policy.coerce(policy)
+    inst = build_instance(problem, policy)
+    reasons = _capacity(inst, problem)
+    reasons += _case_rules(inst, problem, policy)
+    reasons += _shared_experts(inst, problem, policy)
+    return Explanation(tuple(reasons))
