@@ -239,15 +239,15 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
                 )
     if policy.panel.min_senior > 0:
         seniors = np.flatnonzero(inst.reviewer_senior)
-        need = policy.panel.min_senior * inst.n_cases
+        senior_seats = policy.panel.min_senior * inst.n_cases
         cap = int(inst.max_load[seniors].sum())
-        if need > cap:
+        if senior_seats > cap:
             reasons.append(
                 Reason(
                     "panel.min_senior",
                     f"{inst.n_cases} cases need {policy.panel.min_senior} senior reviewers "
-                    f"each, {need} senior seats; the {len(seniors)} senior reviewers offer at "
-                    f"most {cap}",
+                    f"each, {senior_seats} senior seats; the {len(seniors)} senior reviewers "
+                    f"offer at most {cap}",
                     reviewers=tuple(rid[i] for i in seniors),
                 )
             )
