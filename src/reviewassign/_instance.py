@@ -97,7 +97,7 @@ class Instance:
             pair_case=pair_case,
             pair_reviewer=pair_reviewer[order],
             pair_affinity=np.concatenate([self.pair_affinity, affinity])[order],
-            pair_start=np.searchsorted(pair_case, np.arange(self.n_cases + 1)).astype(np.int64),
+            pair_start=_starts(pair_case, self.n_cases),
         )
 
     def restricted(self, pairs: IntArray) -> Instance:
@@ -111,7 +111,7 @@ class Instance:
             pair_case=case,
             pair_reviewer=self.pair_reviewer[pairs],
             pair_affinity=self.pair_affinity[pairs],
-            pair_start=np.searchsorted(case, np.arange(self.n_cases + 1)).astype(np.int64),
+            pair_start=_starts(case, self.n_cases),
         )
 
 
@@ -142,6 +142,11 @@ def best_panel(
                 if picked == seats:
                     return total
     return total  # fewer than ``seats`` can be picked: the case has no feasible panel
+
+
+def _starts(pair_case: IntArray, n_cases: int) -> IntArray:
+    """``pair_start`` of pairs sorted by case: case ``c``'s are ``start[c]:start[c + 1]``."""
+    return np.searchsorted(pair_case, np.arange(n_cases + 1)).astype(np.int64)
 
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -179,19 +184,9 @@ class Rows:
             for t, lvl in r.expertise.items():
                 self._levels[i, self._topic_pos[t]] = lvl
         # The given scores, grouped by case (the table is indexed in the problem's order).
-        table = problem.affinity
-        keys = table.case.astype(np.int64) * max(1, len(reviewers)) + table.reviewer
-        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
-            order = np.argsort(keys, kind="stable")  # from_matrix tables are sorted already
-            self._given_reviewer = table.reviewer[order].astype(np.int64)
-            self._given_score = table.score[order]
-            given_case = table.case[order]
-        else:
-            self._given_reviewer = table.reviewer.astype(np.int64)
-            self._given_score = table.score
-            given_case = table.case
+        given_case, given_reviewer, self._given_score = problem.affinity.by_pair()
+        self._given_reviewer = given_reviewer.astype(np.int64)
         self._given_start = np.searchsorted(given_case, np.arange(len(cases) + 1))
-        del keys
 
         self.conflicts = conflicts(problem, policy)
         self._blocked: dict[int, list[int]] = {}
@@ -502,7 +497,7 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
             pair_reviewer[order],
             pair_affinity[order],
         )
-    starts = np.searchsorted(pair_case, np.arange(n_c + 1)).astype(np.int64)
+    starts = _starts(pair_case, n_c)
 
     return Instance(
         case_ids=tuple(c.id for c in cases),

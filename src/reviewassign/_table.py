@@ -201,8 +201,25 @@ class AffinityTable(Sequence["Affinity"]):
         return keys
 
     @cached_property
+    def _order(self) -> IntArray | None:
+        """Rows by (case, reviewer) index, stable; None when they already are in that order."""
+        keys = self._keys
+        if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+            return None  # e.g. every table of Problem.from_matrix
+        return np.argsort(keys, kind="stable")
+
+    def by_pair(
+        self,
+    ) -> tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.integer[Any]], FloatArray]:
+        """The case, reviewer and score columns sorted by (case, reviewer) index."""
+        order = self._order
+        if order is None:
+            return self._case, self._reviewer, self._score
+        return self._case[order], self._reviewer[order], self._score[order]
+
+    @cached_property
     def _lookup(self) -> tuple[IntArray, IntArray, Mapping[str, int], Mapping[str, int]]:
-        order = np.argsort(self._keys, kind="stable")
+        order = np.arange(len(self._keys)) if self._order is None else self._order
         case_pos = {c: i for i, c in enumerate(self._case_ids)}
         reviewer_pos = {r: i for i, r in enumerate(self._reviewer_ids)}
         return self._keys[order], order, case_pos, reviewer_pos
@@ -226,13 +243,7 @@ class AffinityTable(Sequence["Affinity"]):
         h = hashlib.sha256()
         for vocab in (self._case_ids, self._reviewer_ids):
             h.update("\x1f".join(vocab).encode("utf-8") + b"\x1e")
-        keys = self._keys
-        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
-            order = np.argsort(keys, kind="stable")
-            columns = (self._case[order], self._reviewer[order], self._score[order])
-        else:
-            columns = (self._case, self._reviewer, self._score)
-        for column, dtype in zip(columns, (np.int64, np.int64, np.float64), strict=True):
+        for column, dtype in zip(self.by_pair(), (np.int64, np.int64, np.float64), strict=True):
             h.update(np.ascontiguousarray(column, dtype=dtype).tobytes())
         return h.hexdigest()
 
