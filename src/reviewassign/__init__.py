@@ -30,7 +30,15 @@ from ._errors import (
     ViolationsError,
 )
 from ._explain import Explanation, Reason, explain
-from ._io import load_assignment, load_policy, load_problem, save_problem, save_result
+from ._io import (
+    load_assignment,
+    load_events,
+    load_locked,
+    load_policy,
+    load_problem,
+    save_problem,
+    save_result,
+)
 from ._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
 from ._policy import (
     ConflictPolicy,
@@ -40,6 +48,7 @@ from ._policy import (
     PanelPolicy,
     Policy,
 )
+from ._repair import Event, Repair, repair
 from ._result import Assignment, Phase, Progress, Result, Stats, Status
 from ._solve import solve
 from ._table import AffinityTable
@@ -53,6 +62,7 @@ __all__ = [
     "Conflict",
     "ConflictPair",
     "ConflictPolicy",
+    "Event",
     "ExpertisePolicy",
     "Explanation",
     "InfeasibleError",
@@ -68,6 +78,7 @@ __all__ = [
     "Progress",
     "Reason",
     "Relation",
+    "Repair",
     "Result",
     "ReviewAssignError",
     "Reviewer",
@@ -81,8 +92,11 @@ __all__ = [
     "evaluate",
     "explain",
     "load_assignment",
+    "load_events",
+    "load_locked",
     "load_policy",
     "load_problem",
+    "repair",
     "save_problem",
     "save_result",
     "solve",

@@ -44,11 +44,14 @@ from ._model import (
     cross_reference_issues,
 )
 from ._policy import Policy
+from ._repair import Event
 from ._result import Assignment, Result
 
 __all__ = [
     "csv_text",
     "load_assignment",
+    "load_events",
+    "load_locked",
     "load_policy",
     "load_problem",
     "save_problem",
@@ -260,6 +263,12 @@ class _Pair(BaseModel):
 
 _PAIRS = _Table(
     "assignment", _Pair, {"case": _TEXT, "reviewer": _TEXT}, frozenset({"case", "reviewer"})
+)
+_EVENTS = _Table(
+    "events.csv",
+    Event,
+    {"event": _TEXT, "case": _TEXT, "reviewer": _TEXT, "value": _INTEGER},
+    frozenset({"event"}),
 )
 
 
@@ -718,6 +727,81 @@ def load_assignment(path: PathLike) -> Assignment:
     if suffix == ".json":
         return _read_json_assignment(where)
     raise InputError("an assignment file ends in .csv or .json", path=where)
+
+
+# ------------------------------------------------------------------- repair inputs
+
+
+def read_events(path: PathLike) -> tuple[list[Event], list[int]]:
+    """The events of an ``events.csv`` file and the line on which each starts."""
+    return _read_table(Path(path), _EVENTS)
+
+
+def load_events(path: PathLike) -> list[Event]:
+    r"""Read the events of a repair from a CSV file with the columns ``event,case,reviewer,value``.
+
+    ``event`` is ``decline``, ``withdraw``, ``conflict``, ``add_case``, ``withdraw_case``
+    or ``load``; the cells an event does not use stay empty (see :class:`Event`). Only
+    the ``event`` column is required; a column that no event uses may be left out.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row and the field: an unknown event, a cell the event needs
+        left empty, a cell it does not use filled in, a value that is not a count.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> file = Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = file.write_text("event,case,reviewer,value\ndecline,C1,R2,\nload,,R3,2\n")
+    >>> [str(e) for e in load_events(file)]
+    ['decline C1 R2', 'load R3 2']
+    >>> _ = file.write_text("event,case,reviewer,value\nwithdraw,C1,,\n")
+    >>> load_events(file)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reviewassign._errors.InputError: ...events.csv, row 2, field 'reviewer': reviewer is ...
+    """
+    return read_events(path)[0]
+
+
+def read_locked(path: PathLike) -> tuple[list[tuple[str, str]], list[int | None]]:
+    """The pairs of a locked-pairs file and, for CSV, the line on which each starts."""
+    where = Path(path)
+    if where.suffix.lower() == ".csv":
+        pairs, lines = _read_table(where, _PAIRS)
+        out: list[tuple[str, str]] = []
+        rows: list[int | None] = []
+        seen: set[tuple[str, str]] = set()
+        for pair, line in zip(pairs, lines, strict=True):
+            if (pair.case, pair.reviewer) not in seen:  # a pair locked twice is locked
+                seen.add((pair.case, pair.reviewer))
+                out.append((pair.case, pair.reviewer))
+                rows.append(line)
+        return out, rows
+    locked = list(load_assignment(where).pairs())
+    return locked, [None] * len(locked)
+
+
+def load_locked(path: PathLike) -> list[tuple[str, str]]:
+    r"""Read locked ``(case, reviewer)`` pairs: a ``case,reviewer`` CSV file, or JSON.
+
+    The file has the forms of :func:`load_assignment`: a CSV file with the columns
+    ``case`` and ``reviewer``, or a JSON mapping of case ids to reviewer ids (or a
+    result file). A pair listed twice in CSV is locked once.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> file = Path(tempfile.mkdtemp()) / "locked.csv"
+    >>> _ = file.write_text("case,reviewer\nC2,R1\nC1,R4\n")
+    >>> load_locked(file)
+    [('C2', 'R1'), ('C1', 'R4')]
+    """
+    return read_locked(path)[0]
 
 
 # ------------------------------------------------------------------------ writing

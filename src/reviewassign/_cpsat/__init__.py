@@ -7,6 +7,7 @@ solves those exactly, ``solve_cpsat`` everything else.
 from __future__ import annotations
 
 from ._flow import flow_applicable, solve_flow
+from ._least_change import solve_least_change
 from ._outcome import Outcome, PhaseRecord
 from ._run import ProgressCallback, solve_cpsat
 from ._scale import RESOLUTION, SCALE
@@ -21,6 +22,7 @@ __all__ = [
     "ortools_version",
     "solve_cpsat",
     "solve_flow",
+    "solve_least_change",
 ]
 
 

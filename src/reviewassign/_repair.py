@@ -1,0 +1,639 @@
+"""``repair``: after declines, withdrawals and new cases, the fewest changes that fix it.
+
+The pipeline: the events are applied to the problem (:func:`apply_events`) -> the
+updated problem is indexed (every eligible pair) -> the least-change CP-SAT re-solve
+(``_cpsat._least_change``): the locked pairs fixed, the fewest changed pairs first, then
+the policy's objective among the assignments with that few -> the independent ``check``
+-> a :class:`Repair` with the diff and a full :class:`~reviewassign.Result`.
+
+What each event does to the problem, stated once here:
+
+- ``decline`` (case, reviewer) and ``conflict`` (case, reviewer): a declared conflict on
+  the pair, with reason ``"declined"`` or ``"declared"``.
+- ``withdraw`` (reviewer): the reviewer's ``min_load`` and ``max_load`` become 0. The
+  reviewer stays in the problem, so that the relation graph (and every conflict it
+  makes) is unchanged; under ``objective.load_spread`` the withdrawn reviewer counts
+  with load 0, as every idle reviewer does.
+- ``add_case`` (case): the case, already in the problem, needs a panel; it must have
+  none in the current assignment.
+- ``withdraw_case`` (case): the case, its declared conflicts and given affinities leave
+  the problem, and its pairs the assignment. Relations that named only its applicants
+  leave too; a conflict they made between another case and a reviewer (under
+  ``relation_distance`` 2 or more) is kept as a declared conflict.
+- ``load`` (reviewer, value): the reviewer's ``max_load`` becomes ``value``, and its
+  ``min_load`` at most ``value``.
+
+Events apply in their order. Every current pair whose case stays counts: pairs that are
+no longer eligible (a declined pair, a withdrawn reviewer's) are removed, and the others
+move only if the rules require it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ._check import check, evaluate
+from ._conflicts import conflicts
+from ._errors import InputError, ViolationsError
+from ._instance import Instance, build_instance
+from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
+from ._policy import Policy
+from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
+from ._solve import input_hash
+from ._table import AffinityTable
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from . import _cpsat
+
+__all__ = ["Event", "EventKind", "Repair", "apply_events", "repair", "repair_issues"]
+
+EventKind = Literal["decline", "withdraw", "conflict", "add_case", "withdraw_case", "load"]
+
+_NEEDS: dict[str, frozenset[str]] = {
+    "decline": frozenset({"case", "reviewer"}),
+    "withdraw": frozenset({"reviewer"}),
+    "conflict": frozenset({"case", "reviewer"}),
+    "add_case": frozenset({"case"}),
+    "withdraw_case": frozenset({"case"}),
+    "load": frozenset({"reviewer", "value"}),
+}
+"""The fields each kind of event uses; it must leave the others empty."""
+
+_SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
+
+_STATUS = {
+    "optimal": Status.OPTIMAL,
+    "feasible": Status.FEASIBLE,
+    "infeasible": Status.INFEASIBLE,
+    "unknown": Status.NO_SOLUTION,
+}
+
+Pair = tuple[str, str]
+
+
+class Event(BaseModel):
+    """One change to a problem after it was solved: a row of ``events.csv``.
+
+    ``kind`` (the ``event`` column of the file) is one of ``decline`` (the reviewer drops
+    that case), ``withdraw`` (the reviewer drops out), ``conflict`` (a new conflict on
+    that pair), ``add_case`` (the case, now in the problem, needs a panel),
+    ``withdraw_case`` and ``load`` (the reviewer's maximum load becomes ``value``). Each
+    kind takes exactly the fields it uses. A constructor per kind spells them out.
+
+    Examples
+    --------
+    >>> Event.decline("C1", "R2")
+    Event(kind='decline', case='C1', reviewer='R2', value=None)
+    >>> str(Event.load("R2", 3))
+    'load R2 3'
+    >>> Event(kind="withdraw", case="C1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Event
+      Value error, reviewer is required by a 'withdraw' event ...
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, populate_by_name=True
+    )
+
+    kind: EventKind = Field(alias="event")
+    case: Id | None = None
+    reviewer: Id | None = None
+    value: Count | None = Field(None, description="The new maximum load of a 'load' event.")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Event:
+        needs = _NEEDS[self.kind]
+        fields = ("case", "reviewer", "value")
+        for name in fields:
+            if name in needs and getattr(self, name) is None:
+                raise ValueError(f"{name} is required by a {self.kind!r} event")
+        for name in fields:
+            if name not in needs and getattr(self, name) is not None:
+                raise ValueError(f"{name} must be empty in a {self.kind!r} event")
+        return self
+
+    @classmethod
+    def decline(cls, case: str, reviewer: str) -> Event:
+        """The reviewer declines the case."""
+        return cls(kind="decline", case=case, reviewer=reviewer)
+
+    @classmethod
+    def withdraw(cls, reviewer: str) -> Event:
+        """The reviewer drops out."""
+        return cls(kind="withdraw", reviewer=reviewer)
+
+    @classmethod
+    def conflict(cls, case: str, reviewer: str) -> Event:
+        """A new conflict of interest on the pair."""
+        return cls(kind="conflict", case=case, reviewer=reviewer)
+
+    @classmethod
+    def add_case(cls, case: str) -> Event:
+        """The case, now in the problem, needs a panel."""
+        return cls(kind="add_case", case=case)
+
+    @classmethod
+    def withdraw_case(cls, case: str) -> Event:
+        """The case leaves the problem."""
+        return cls(kind="withdraw_case", case=case)
+
+    @classmethod
+    def load(cls, reviewer: str, value: int) -> Event:
+        """The reviewer's maximum load becomes ``value``."""
+        return cls(kind="load", reviewer=reviewer, value=value)
+
+    def __repr__(self) -> str:
+        return (
+            f"Event(kind={self.kind!r}, case={self.case!r}, reviewer={self.reviewer!r}, "
+            f"value={self.value!r})"
+        )
+
+    def __str__(self) -> str:
+        parts = [self.kind, self.case, self.reviewer, self.value]
+        return " ".join(str(p) for p in parts if p is not None)
+
+
+# ------------------------------------------------------------------------ validation
+
+
+def repair_issues(
+    problem: Problem,
+    current: Mapping[str, Sequence[str]],
+    events: Sequence[Event],
+    locked: Iterable[Pair] = (),
+) -> list[Issue]:
+    """Every mistake in a repair's input, as :class:`Issue` rows.
+
+    Collections are ``"current"`` (index: the pair's position in sorted order),
+    ``"events"`` and ``"locked"``. Checked: ids the problem does not know; events on a
+    case that an earlier event withdrew; ``add_case`` of a case that has a panel; a case
+    of the problem without a panel and without an ``add_case`` event; locked pairs that
+    an event removes (a decline or conflict of the pair, a withdrawal of its reviewer or
+    case, a load below the reviewer's locked pairs).
+    """
+    issues: list[Issue] = []
+    case_ids = {c.id for c in problem.cases}
+    reviewer_ids = {r.id for r in problem.reviewers}
+    pairs = list(Assignment(current).pairs())
+    for i, (c, r) in enumerate(pairs):
+        if c not in case_ids:
+            issues.append(Issue("current", i, "case", f"unknown case id {c!r}"))
+        if r not in reviewer_ids:
+            issues.append(Issue("current", i, "reviewer", f"unknown reviewer id {r!r}"))
+
+    withdrawn_case: dict[str, int] = {}
+    withdrawn_reviewer: dict[str, int] = {}
+    removed_pair: dict[Pair, int] = {}
+    final_load: dict[str, tuple[int, int]] = {}
+    added: set[str] = set()
+    panels = {c for c, _ in pairs}
+    for i, e in enumerate(events):
+        if e.case is not None:
+            if e.case not in case_ids:
+                issues.append(Issue("events", i, "case", f"unknown case id {e.case!r}"))
+            elif e.case in withdrawn_case:
+                message = f"case {e.case!r} was withdrawn by events[{withdrawn_case[e.case]}]"
+                issues.append(Issue("events", i, "case", message))
+        if e.reviewer is not None and e.reviewer not in reviewer_ids:
+            issues.append(Issue("events", i, "reviewer", f"unknown reviewer id {e.reviewer!r}"))
+        if e.kind == "add_case" and e.case in panels:
+            message = f"case {e.case!r} has a panel in the current assignment already"
+            issues.append(Issue("events", i, "case", message))
+        if e.kind == "add_case" and e.case is not None:
+            added.add(e.case)
+        if e.kind == "withdraw_case" and e.case is not None:
+            withdrawn_case.setdefault(e.case, i)
+        if e.kind == "withdraw" and e.reviewer is not None:
+            withdrawn_reviewer.setdefault(e.reviewer, i)
+        if e.kind in ("decline", "conflict") and e.case is not None and e.reviewer is not None:
+            removed_pair.setdefault((e.case, e.reviewer), i)
+        if e.kind == "load" and e.reviewer is not None and e.value is not None:
+            final_load[e.reviewer] = (e.value, i)
+    for k, c in enumerate(sorted(case_ids - panels - added - set(withdrawn_case))):
+        if k == 3:
+            break  # enough to see the point
+        message = f"case {c!r} has no panel in the current assignment and no add_case event"
+        issues.append(Issue("current", len(pairs), "case", message))
+
+    locked_by_reviewer: dict[str, int] = {}
+    for j, (c, r) in enumerate(locked):
+        if c not in case_ids:
+            issues.append(Issue("locked", j, "case", f"unknown case id {c!r}"))
+        if r not in reviewer_ids:
+            issues.append(Issue("locked", j, "reviewer", f"unknown reviewer id {r!r}"))
+        locked_by_reviewer[r] = locked_by_reviewer.get(r, 0) + 1
+        contradiction = None
+        if (c, r) in removed_pair:
+            i = removed_pair[(c, r)]
+            contradiction = (i, "reviewer", f"a {events[i].kind} of the locked pair ({c}, {r})")
+        elif r in withdrawn_reviewer:
+            i = withdrawn_reviewer[r]
+            contradiction = (
+                i,
+                "reviewer",
+                f"withdraws {r!r}, who holds the locked pair ({c}, {r})",
+            )
+        elif c in withdrawn_case:
+            i = withdrawn_case[c]
+            what = f"withdraws {c!r}, which holds the locked pair ({c}, {r})"
+            contradiction = (i, "case", what)
+        if contradiction is not None:
+            i, field, what = contradiction
+            issues.append(Issue("events", i, field, what + f" (locked[{j}])"))
+    for r, (value, i) in final_load.items():
+        if locked_by_reviewer.get(r, 0) > value:
+            message = (
+                f"load {value} for {r!r} is below the {locked_by_reviewer[r]} locked pairs of {r!r}"
+            )
+            issues.append(Issue("events", i, "value", message))
+    return issues
+
+
+# --------------------------------------------------------------------- the new problem
+
+
+def _without_cases(table: AffinityTable, gone: set[str]) -> AffinityTable:
+    """The table without the rows of the cases ``gone``."""
+    keep = [c for c in table.case_ids if c not in gone]
+    pos = {c: i for i, c in enumerate(keep)}
+    remap = np.array([pos.get(c, -1) for c in table.case_ids], dtype=np.int64)
+    codes = remap[table.case] if len(table) else np.zeros(0, dtype=np.int64)
+    rows = codes >= 0
+    return AffinityTable(
+        keep, table.reviewer_ids, codes[rows], table.reviewer[rows], table.score[rows]
+    )
+
+
+def apply_events(
+    problem: Problem, events: Sequence[Event], policy: Policy | None = None
+) -> Problem:
+    """The problem after the events, in their order (see the module's notes).
+
+    ``policy`` is needed only for a ``load`` event below the policy's ``load.min`` and
+    for the relation conflicts a ``withdraw_case`` keeps; ``None`` is ``Policy()``.
+    Ids are not checked here (:func:`repair_issues` does): an unknown id raises
+    ``KeyError``.
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> p = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
+    >>> q = apply_events(p, [ra.Event.decline("C1", "R1"), ra.Event.load("R1", 2)])
+    >>> q.conflicts[0].reason, q.reviewer("R1").max_load
+    ('declined', 2)
+    """
+    policy = Policy.coerce(policy)
+    reviewers = {r.id: r for r in problem.reviewers}
+    declared = list(problem.conflicts)
+    known = {(c.case, c.reviewer) for c in declared}
+    gone: set[str] = set()
+
+    def update(reviewer_id: str, **changes: int) -> None:
+        data = reviewers[reviewer_id].model_dump()
+        data.update(changes)
+        reviewers[reviewer_id] = Reviewer.model_validate(data)
+
+    for e in events:
+        if e.kind in ("decline", "conflict"):
+            assert e.case is not None and e.reviewer is not None
+            problem.case(e.case), problem.reviewer(e.reviewer)  # KeyError if unknown
+            if (e.case, e.reviewer) not in known:
+                reason = "declined" if e.kind == "decline" else "declared"
+                declared.append(Conflict(case=e.case, reviewer=e.reviewer, reason=reason))
+                known.add((e.case, e.reviewer))
+        elif e.kind == "withdraw":
+            assert e.reviewer is not None
+            update(e.reviewer, min_load=0, max_load=0)
+        elif e.kind == "load":
+            assert e.reviewer is not None and e.value is not None
+            who = reviewers[e.reviewer]
+            low = policy.load.min if who.min_load is None else who.min_load
+            update(e.reviewer, min_load=min(low, e.value), max_load=e.value)
+        elif e.kind == "withdraw_case":
+            assert e.case is not None
+            problem.case(e.case)
+            gone.add(e.case)
+        else:  # add_case: the case is in the problem already
+            assert e.case is not None
+            problem.case(e.case)
+
+    cases = tuple(c for c in problem.cases if c.id not in gone)
+    people = set(reviewers) | {p for c in cases for p in c.applicants}
+    relations = tuple(r for r in problem.relations if r.a in people and r.b in people)
+    if len(relations) < len(problem.relations) and policy.conflicts.relation_distance >= 2:
+        # Paths through the withdrawn applicants made conflicts of other cases: keep them.
+        before = {
+            (cp.case, cp.reviewer)
+            for cp in conflicts(problem, policy)
+            if "relation" in cp.reasons and cp.case not in gone
+        }
+        trimmed = problem.model_copy(update={"relations": relations})
+        after = {
+            (cp.case, cp.reviewer) for cp in conflicts(trimmed, policy) if "relation" in cp.reasons
+        }
+        for c, r in sorted(before - after - known):
+            declared.append(Conflict(case=c, reviewer=r, reason="relation via a withdrawn case"))
+    return Problem(
+        cases=cases,
+        reviewers=tuple(reviewers[r.id] for r in problem.reviewers),
+        conflicts=tuple(c for c in declared if c.case not in gone),
+        relations=relations,
+        affinity=_without_cases(problem.affinity, gone) if gone else problem.affinity,
+    )
+
+
+# ------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """The outcome of :func:`repair`: the repaired assignment and how it differs.
+
+    ``added`` and ``removed`` are the sorted ``(case, reviewer)`` pairs that the repaired
+    assignment has and the current one has not, and the other way round (the pairs of a
+    withdrawn case, of a declined pair and of a withdrawn reviewer are among ``removed``);
+    ``changes`` counts both. ``problem`` is the problem after the events: check the
+    assignment against it. ``result`` is a full :class:`~reviewassign.Result` of the
+    repaired assignment (stats, metrics, bound; the bound is over the assignments with
+    ``changes`` changes or fewer). Unless ``status`` is OPTIMAL or FEASIBLE, the
+    assignment is empty and so are ``added`` and ``removed``.
+    """
+
+    status: Status
+    assignment: Assignment
+    added: tuple[Pair, ...]
+    removed: tuple[Pair, ...]
+    objective: float | None
+    problem: Problem
+    current: Assignment
+    result: Result
+
+    @property
+    def changes(self) -> int:
+        """Changed pairs: ``len(added) + len(removed)``."""
+        return len(self.added) + len(self.removed)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the repair holds an assignment (OPTIMAL or FEASIBLE)."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def by_case(self) -> dict[str, dict[str, list[str]]]:
+        """Per changed case, sorted: ``{"added": [reviewers], "removed": [reviewers]}``."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for key, pairs in (("added", self.added), ("removed", self.removed)):
+            for c, r in pairs:
+                out.setdefault(c, {"added": [], "removed": []})[key].append(r)
+        return {c: {k: sorted(v) for k, v in out[c].items()} for c in sorted(out)}
+
+    def by_reviewer(self) -> dict[str, dict[str, list[str]]]:
+        """Per changed reviewer, sorted: ``{"added": [cases], "removed": [cases]}``."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for key, pairs in (("added", self.added), ("removed", self.removed)):
+            for c, r in pairs:
+                out.setdefault(r, {"added": [], "removed": []})[key].append(c)
+        return {r: {k: sorted(v) for k, v in out[r].items()} for r in sorted(out)}
+
+    def __str__(self) -> str:
+        if not self.ok:
+            return f"no repair: {self.status.value}"
+        lines = []
+        for case, diff in self.by_case().items():
+            moves = [f"-{r}" for r in diff["removed"]] + [f"+{r}" for r in diff["added"]]
+            lines.append(f"{case}: {' '.join(moves)}")
+        objective = "" if self.objective is None else f"; objective {self.objective:.6f}"
+        lines.append(
+            f"{self.changes} change(s): {len(self.removed)} removed, {len(self.added)} added"
+            f"{objective} ({self.status.value})"
+        )
+        return "\n".join(lines)
+
+
+def _pair_index(inst: Instance, pairs: Sequence[Pair]) -> np.ndarray:
+    """Per pair, its index among the instance's pairs, or -1 if it is not eligible."""
+    if not pairs:
+        return np.zeros(0, dtype=np.int64)
+    case_pos = {c: i for i, c in enumerate(inst.case_ids)}
+    rev_pos = {r: i for i, r in enumerate(inst.reviewer_ids)}
+    n_r = max(1, inst.n_reviewers)
+    keys = inst.pair_case * n_r + inst.pair_reviewer  # ascending: pairs sort by case, reviewer
+    wanted = np.array([case_pos[c] * n_r + rev_pos[r] for c, r in pairs], dtype=np.int64)
+    at = np.searchsorted(keys, wanted)
+    found = (at < len(keys)) & (keys[np.minimum(at, max(0, len(keys) - 1))] == wanted)
+    return np.where(found, at, -1).astype(np.int64)
+
+
+def _phases(outcome: _cpsat.Outcome) -> list[Phase]:
+    return [
+        Phase(
+            name=f"cpsat.{r.name}",
+            seconds=r.seconds,
+            status=r.status,
+            objective=r.objective,
+            bound=r.bound,
+        )
+        for r in outcome.phases
+    ]
+
+
+def repair(
+    problem: Problem,
+    policy: Policy | None,
+    current: Mapping[str, Sequence[str]],
+    events: Sequence[Event],
+    *,
+    locked: Iterable[Pair] = (),
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int = 1,
+) -> Repair:
+    """Repair an assignment after events with the fewest changed pairs.
+
+    The events are applied to the problem (:func:`apply_events`); then, among the
+    assignments that meet every hard rule of the policy on the updated problem and keep
+    every locked pair, the repair has the fewest changed pairs (a pair of ``current``
+    dropped, or a pair added) and, among those, the best objective of the policy (under
+    the fairness objective: the best worst panel, then the best total).
+
+    Parameters
+    ----------
+    problem
+        The problem the current assignment was made for; a case of an ``add_case``
+        event is in it already.
+    policy
+        The rules and the objective; ``None`` is the neutral ``Policy()``.
+    current
+        The current assignment: case id -> reviewer ids (an :class:`Assignment`, the
+        ``assignment`` of a result, or :func:`load_assignment`'s).
+    events
+        The :class:`Event` rows, applied in order.
+    locked
+        ``(case, reviewer)`` pairs that must be in the repaired assignment (typically
+        reviews already under way). A locked pair not in ``current`` is added.
+    time_limit
+        Seconds for the whole repair, shared by its solver runs; when reached, the best
+        repair found is returned with status FEASIBLE (NO_SOLUTION if none was found).
+    seed, workers
+        CP-SAT's random seed and search workers, as for :func:`solve`.
+
+    Returns
+    -------
+    Repair
+        Status, repaired assignment, the diff, the updated problem and a full
+        :class:`Result`. Every repaired assignment has passed :func:`check` against the
+        updated problem. Infeasible after the events: status INFEASIBLE, no exception.
+
+    Raises
+    ------
+    InputError
+        An id the problem does not know, or a locked pair that an event removes or that
+        is not eligible (a conflict of interest, or a single-pair rule excludes it),
+        named as ``events[i]``, ``locked[j]`` or ``current[k]`` with the field.
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", topics={"t1": 1}), ra.Case(id="C2", topics={"t2": 1})],
+    ...     reviewers=[ra.Reviewer(id="R1", expertise={"t1": 3}),
+    ...                ra.Reviewer(id="R2", expertise={"t2": 3}),
+    ...                ra.Reviewer(id="R3", expertise={"t1": 2, "t2": 1})],
+    ... )
+    >>> policy = ra.Policy(panel_size=1, load={"max": 1})
+    >>> result = ra.solve(problem, policy)
+    >>> dict(result.assignment)
+    {'C1': ('R1',), 'C2': ('R2',)}
+    >>> fixed = ra.repair(problem, policy, result.assignment, [ra.Event.decline("C1", "R1")])
+    >>> print(fixed)
+    C1: -R1 +R3
+    2 change(s): 1 removed, 1 added; objective 1.666667 (optimal)
+    >>> fixed.added, fixed.removed
+    ((('C1', 'R3'),), (('C1', 'R1'),))
+    >>> ra.check(fixed.problem, policy, fixed.assignment)
+    []
+    """
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+    policy = Policy.coerce(policy)
+    if not _SEED_MIN <= seed <= _SEED_MAX:
+        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if time_limit is not None and not 0 <= time_limit < math.inf:
+        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
+    start = time.perf_counter()
+    events = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
+    locked = [(str(c), str(r)) for c, r in locked]
+    current = Assignment(current)
+    issues = repair_issues(problem, current, events, locked)
+    if issues:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise InputError(
+            first.message + more, field=f"{first.collection}[{first.index}].{first.field}"
+        )
+
+    t0 = time.perf_counter()
+    updated = apply_events(problem, events, policy)
+    inst = build_instance(updated, policy)
+    cases = set(inst.case_ids)
+    before = [(c, r) for c, r in current.pairs()]
+    kept = [(c, r) for c, r in before if c in cases]
+    at = _pair_index(inst, kept)
+    lock_at = _pair_index(inst, locked)
+    for j in np.flatnonzero(lock_at < 0).tolist():
+        c, r = locked[j]
+        why = {(cp.case, cp.reviewer): cp.details for cp in inst.rows.conflicts}.get((c, r))
+        reason = (
+            "; ".join(why) if why else "a single-pair rule of the policy (language, own region)"
+        )
+        raise InputError(
+            f"the locked pair ({c}, {r}) is not eligible after the events: {reason}",
+            field=f"locked[{j}]",
+        )
+    phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
+    outcome = _cpsat.solve_least_change(
+        inst,
+        policy,
+        current=np.unique(at[at >= 0]),
+        locked=np.unique(lock_at),
+        time_limit=None
+        if time_limit is None
+        else max(0.0, time_limit - (time.perf_counter() - start)),
+        seed=seed,
+        workers=workers,
+    )
+    phases.extend(_phases(outcome))
+    status = _STATUS[outcome.status]
+    assignment = Assignment.from_pairs(
+        (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
+        for p in outcome.chosen
+    )
+    objective = bound = gap = None
+    metrics = None
+    added: tuple[Pair, ...] = ()
+    removed: tuple[Pair, ...] = ()
+    if status in (Status.OPTIMAL, Status.FEASIBLE):
+        t0 = time.perf_counter()
+        violations = check(updated, policy, assignment)
+        if violations:  # pragma: no cover - a bug in the model, never the user's input
+            raise ViolationsError(violations)
+        metrics = evaluate(updated, assignment, policy)
+        phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status="passed"))
+        objective = metrics.objective
+        bound = objective if status is Status.OPTIMAL else outcome.bound
+        bound = None if bound is None else max(bound, objective)
+        gap = None if bound is None else relative_gap(objective, bound)
+        new, old = set(assignment.pairs()), set(before)
+        added, removed = tuple(sorted(new - old)), tuple(sorted(old - new))
+
+    stats = Stats(
+        wall_time=time.perf_counter() - start,
+        phases=tuple(phases),
+        seed=seed,
+        workers=workers,
+        time_limit=time_limit,
+        library_version=__version__,
+        ortools_version=_cpsat.ortools_version(),
+        input_hash=input_hash(updated, policy),
+        resolution=_cpsat.RESOLUTION,
+        cases=inst.n_cases,
+        reviewers=inst.n_reviewers,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
+        conflicts=inst.conflicted_pairs,
+        excluded_by_policy=inst.excluded_by_policy,
+        worst_case=outcome.worst,
+        worst_case_bound=outcome.worst_bound,
+        notes=outcome.notes,
+    )
+    result = Result(
+        status=status,
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        stats=stats,
+        metrics=metrics,
+        conflicts_avoided=dict(inst.conflicts_by_reason),
+    )
+    return Repair(
+        status=status,
+        assignment=assignment,
+        added=added,
+        removed=removed,
+        objective=objective,
+        problem=updated,
+        current=current,
+        result=result,
+    )
