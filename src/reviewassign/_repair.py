@@ -562,17 +562,26 @@ def repair(
             field=f"locked[{j}]",
         )
     phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
-    outcome = _cpsat.solve_least_change(
-        inst,
-        policy,
-        current=np.unique(at[at >= 0]),
-        locked=np.unique(lock_at),
-        time_limit=None
-        if time_limit is None
-        else max(0.0, time_limit - (time.perf_counter() - start)),
-        seed=seed,
-        workers=workers,
-    )
+    if int(inst.max_load.sum()) < int(inst.panel_size.sum()):
+        # Fewer reviews than seats: no solver needed (and a large one is slow to see it).
+        outcome = _cpsat.Outcome(
+            "infeasible",
+            notes=(
+                f"capacity: the reviewers' maximum loads sum to {int(inst.max_load.sum())}, "
+                f"below the {int(inst.panel_size.sum())} seats of the panels",
+            ),
+        )
+    else:
+        left = None if time_limit is None else max(0.0, start + time_limit - time.perf_counter())
+        outcome = _cpsat.solve_least_change(
+            inst,
+            policy,
+            current=np.unique(at[at >= 0]),
+            locked=np.unique(lock_at),
+            time_limit=left,
+            seed=seed,
+            workers=workers,
+        )
     phases.extend(_phases(outcome))
     status = _STATUS[outcome.status]
     assignment = Assignment.from_pairs(

@@ -9,9 +9,10 @@ assignment; then, with the changes capped at that minimum, the policy's objectiv
 worst panel, then the total), each hinted with the run before it.
 
 A repair after a few events touches a few cases: the runs go first to the model of the
-current pairs and every pair of those cases, a few thousand pairs where the whole model
-may hold half a million. A counting bound (``fewest_changes_bound``) tells when that
-answer is exact; only when it is not does the whole model run.
+current pairs and every pair of those cases (then also of the reviewers with seats to
+spare), a few thousand pairs where the whole model may hold half a million. A counting
+bound (``fewest_changes_bound``) tells when that answer is exact; only when it is not
+does the whole model run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ._outcome import Outcome, PhaseRecord
 from ._run import _chosen, _record, _run, _Search
 from ._scale import SCALE
 
-__all__ = ["fewest_changes_bound", "solve_least_change"]
+__all__ = ["Bound", "fewest_changes_bound", "solve_least_change"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -39,8 +40,8 @@ BoolArray = npt.NDArray[np.bool_]
 # objective the worst-case run then takes this share of what is left after it.
 _CHANGES_SHARE = 0.5
 _WORST_SHARE = 0.5
-# The share of the time limit the neighbourhood may use before the whole model.
-_NEIGHBOURHOOD_SHARE = 0.5
+# The share of the time left each neighbourhood may use before the whole model.
+_NEIGHBOURHOOD_SHARE = 0.4
 
 
 def _set_hint(built: Model, chosen: IntArray) -> None:
@@ -53,28 +54,71 @@ def _set_hint(built: Model, chosen: IntArray) -> None:
     hint.values.extend(on.tolist())
 
 
-def fewest_changes_bound(inst: Instance, current: IntArray) -> tuple[int, BoolArray]:
-    """A lower bound of the changes over the instance's pairs, and the cases it touches.
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A lower bound of the changes and what an assignment that meets it must look like.
 
-    With ``K_c`` current pairs kept by case ``c`` of ``n_c`` seats, ``D_c`` of them
-    dropped, its panel adds ``n_c - K_c + D_c`` pairs, so the changes are
-    ``sum_c (n_c - K_c) + 2 * sum_c D_c``. The drops are at least the seats over each
-    reviewer's cap (``E``) and at least the pairs over each panel's size (``S``): the
-    bound is ``sum_c (n_c - K_c) + 2 * max(E, S)``. An assignment that meets it drops
-    only pairs of over-capped reviewers or over-full panels, so it adds pairs only to the
-    *touched* cases: those short of seats, over-full, or holding an over-capped
-    reviewer's pair.
+    With ``K_c`` current pairs kept by case ``c`` of ``n_c`` seats and ``D`` current
+    pairs dropped in all, the panels add ``sum_c (n_c - K_c) + D`` pairs, so the changes
+    are ``sum_c (n_c - K_c) + 2 D``. ``D`` is at least each of: the seats over the
+    reviewers' caps (``over_cap``); the pairs over the panels' sizes (``over_full``);
+    and the seats the short cases lack (``H``) less an upper bound ``M`` of those that
+    reviewers with seats to spare can fill without a drop (``unfilled``): each other
+    filling takes a seat some drop freed.
     """
+
+    value: int
+    drops: int
+    """The fewest drops ``D`` the bound counts."""
+    over_cap: int
+    over_full: int
+    touched: BoolArray
+    """Cases short of seats, over-full, or holding an over-capped reviewer's pair."""
+    spare: BoolArray
+    """Reviewers with seats to spare."""
+
+    def within(self, *, spare_reviewers: bool) -> bool:
+        """Whether every assignment that meets the bound lies in the neighbourhood.
+
+        The neighbourhood holds the current pairs and every pair of a touched case (and
+        with ``spare_reviewers``, of a reviewer with seats to spare). When the drops are
+        those the caps or the panel sizes force, they are pairs of touched cases, so
+        every added pair is a touched case's. With a single drop forced otherwise, the
+        only chain is: a short case takes some reviewer, who leaves a case, which takes
+        a reviewer with a seat to spare.
+        """
+        if self.drops in (self.over_cap, self.over_full):
+            return True
+        return spare_reviewers and self.drops <= 1
+
+
+def fewest_changes_bound(inst: Instance, current: IntArray) -> Bound:
+    """A lower bound of the changes over the instance's pairs (see :class:`Bound`)."""
     case_kept = np.bincount(inst.pair_case[current], minlength=inst.n_cases)
     reviewer_kept = np.bincount(inst.pair_reviewer[current], minlength=inst.n_reviewers)
     over_cap = np.maximum(reviewer_kept - inst.max_load, 0)
     over_full = np.maximum(case_kept - inst.panel_size, 0)
-    bound = int((inst.panel_size - case_kept).sum()) + 2 * max(
-        int(over_cap.sum()), int(over_full.sum())
+    short = np.maximum(inst.panel_size - case_kept, 0)
+    spare = np.maximum(inst.max_load - reviewer_kept, 0)
+    is_current = np.zeros(inst.n_pairs, dtype=np.bool_)
+    is_current[current] = True
+    open_ = (short[inst.pair_case] > 0) & ~is_current
+    reachable = np.bincount(
+        inst.pair_case[open_], weights=spare[inst.pair_reviewer[open_]], minlength=inst.n_cases
     )
+    fillable = min(int(np.minimum(short, reachable).sum()), int(spare.sum()))
+    unfilled = int(short.sum()) - fillable
+    drops = max(int(over_cap.sum()), int(over_full.sum()), unfilled)
     touched = case_kept != inst.panel_size
     touched[inst.pair_case[current[over_cap[inst.pair_reviewer[current]] > 0]]] = True
-    return bound, touched
+    return Bound(
+        value=int((inst.panel_size - case_kept).sum()) + 2 * drops,
+        drops=drops,
+        over_cap=int(over_cap.sum()),
+        over_full=int(over_full.sum()),
+        touched=touched,
+        spare=spare > 0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +167,7 @@ def _levels(
     is_current[current] = True
     coeffs = np.where(is_current, -1, 1).astype(np.int64)
     changes = cp_model.LinearExpr.weighted_sum(built.x, coeffs.tolist()) + len(current)
-    lower, _ = fewest_changes_bound(inst, current)
+    lower = fewest_changes_bound(inst, current).value
     built.model.add(changes >= lower)  # valid, and lets the first run stop when it is met
     if cap is not None:
         built.model.add(changes <= cap)
@@ -210,12 +254,12 @@ def solve_least_change(
 ) -> Outcome:
     """The assignment nearest ``current`` that meets every rule, best under the policy.
 
-    First the *neighbourhood*: the model of the current pairs and every eligible pair of
-    the cases ``fewest_changes_bound`` touches (and of the locked pairs' cases). If its
-    fewest changes meet that bound, they are the fewest of the whole model, and every
-    assignment with that few lies in the neighbourhood: its answer is exact at every
-    level. Otherwise the whole model is solved, hinted with the neighbourhood's repair
-    and its changes capped at that repair's.
+    First two *neighbourhoods*: the model of the current pairs and every eligible pair
+    of the cases ``fewest_changes_bound`` touches (and of the locked pairs' cases); then
+    that and every pair of the reviewers with seats to spare. When a neighbourhood's
+    fewest changes meet the bound and :meth:`Bound.within` holds, every assignment with
+    that few changes lies in it: its answer is exact at every level. Otherwise the
+    whole model is solved, hinted with the best repair found and its changes capped.
 
     Parameters
     ----------
@@ -233,31 +277,41 @@ def solve_least_change(
     Returns
     -------
     Outcome
-        ``"optimal"`` only when every level is proven. Phases are prefixed
-        ``neighbourhood.`` or ``full.``; the ``changes`` phase's objective is the fewest
-        changes over the model's pairs.
+        ``"optimal"`` only when every level is proven. Phases are prefixed ``near.``,
+        ``wider.`` or ``full.``; a ``changes`` phase's objective is the fewest changes
+        over the model's pairs.
     """
     search = _Search(seed, workers, None, time.perf_counter(), time_limit)
-    lower, touched = fewest_changes_bound(inst, current)
+    bound = fewest_changes_bound(inst, current)
+    touched = bound.touched.copy()
     touched[inst.pair_case[locked]] = True
-    near = np.union1d(np.union1d(current, locked), np.flatnonzero(touched[inst.pair_case]))
-    position = np.full(inst.n_pairs, -1, dtype=np.int64)
-    position[near] = np.arange(len(near))
-    sub = _levels(
-        inst.restricted(near),
-        policy,
-        search,
-        current=position[current],
-        locked=position[locked],
-        hint=position[current],
-        cap=None,
-        deadline_share=_NEIGHBOURHOOD_SHARE,
-    )
-    phases = _renamed(sub.outcome.phases, "neighbourhood.")
-    if sub.fewest is not None and sub.fewest <= lower:
-        return replace(sub.outcome, chosen=near[sub.outcome.chosen], phases=phases)
+    base = np.union1d(np.union1d(current, locked), np.flatnonzero(touched[inst.pair_case]))
+    wider = np.union1d(base, np.flatnonzero(bound.spare[inst.pair_reviewer]))
+    phases: list[PhaseRecord] = []
+    best: tuple[_Levels, IntArray] | None = None
+    for name, near, spare_reviewers in (("near", base, False), ("wider", wider, True)):
+        if best is not None and len(near) == len(best[1]):
+            continue  # no wider than the last
+        position = np.full(inst.n_pairs, -1, dtype=np.int64)
+        position[near] = np.arange(len(near))
+        sub = _levels(
+            inst.restricted(near),
+            policy,
+            search,
+            current=position[current],
+            locked=position[locked],
+            hint=position[current] if best is None else position[best[1][best[0].outcome.chosen]],
+            cap=None if best is None else best[0].fewest,
+            deadline_share=_NEIGHBOURHOOD_SHARE,
+        )
+        phases += _renamed(sub.outcome.phases, f"{name}.")
+        if sub.fewest is None:
+            continue
+        best = (sub, near)
+        if sub.fewest <= bound.value and bound.within(spare_reviewers=spare_reviewers):
+            return replace(sub.outcome, chosen=near[sub.outcome.chosen], phases=phases)
 
-    hint = current if sub.fewest is None else near[sub.outcome.chosen]
+    hint = current if best is None else best[1][best[0].outcome.chosen]
     full = _levels(
         inst,
         policy,
@@ -265,22 +319,23 @@ def solve_least_change(
         current=current,
         locked=locked,
         hint=hint,
-        cap=sub.fewest,
+        cap=None if best is None else best[0].fewest,
         deadline_share=1.0,
     )
     phases += _renamed(full.outcome.phases, "full.")
     notes = list(full.outcome.notes)
     if full.fewest is None:
-        if sub.fewest is not None:
-            # No time left to better the neighbourhood's repair on the whole model.
+        if best is not None:
+            # No time left to better a neighbourhood's repair on the whole model.
             notes.append(
-                "repair: the fewest changes were searched in the neighbourhood of the "
-                "changed cases only; the time limit ended the search over every pair"
+                "repair: the fewest changes were searched among the pairs of the changed "
+                "cases and of reviewers with seats to spare; the time limit ended the "
+                "search over every pair"
             )
             return replace(
-                sub.outcome,
+                best[0].outcome,
                 status="feasible",
-                chosen=near[sub.outcome.chosen],
+                chosen=best[1][best[0].outcome.chosen],
                 phases=phases,
                 notes=tuple(notes),
             )
