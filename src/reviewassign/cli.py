@@ -1,7 +1,7 @@
 """The ``reviewassign`` command line: a thin layer over the Python API.
 
-Exit codes: 0 done (``check``: valid), 1 ``check`` found violations, 2 bad input or usage,
-3 infeasible, 4 time limit reached with no solution.
+Exit codes: 0 done (``check``: valid; ``repair``: repaired), 1 ``check`` found
+violations, 2 bad input or usage, 3 infeasible, 4 time limit reached with no solution.
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from typing import Literal, TextIO
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
 from ._explain import explain
-from ._io import load_assignment, load_policy, load_problem, save_result
-from ._model import Problem
+from ._io import (
+    load_assignment,
+    load_policy,
+    load_problem,
+    read_events,
+    read_locked,
+    save_result,
+)
+from ._model import Issue, Problem
 from ._policy import Policy
+from ._repair import repair, repair_issues
 from ._result import Progress, Result, Status
 from ._solve import solve
 from ._version import __version__
@@ -130,16 +138,20 @@ def _policy_of(path: str | None) -> Policy:
     return Policy() if path is None else load_policy(path)
 
 
+def _check_out(out: str | None) -> None:
+    if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
+        raise InputError("--out must end in .json or .csv", path=out)
+    if out is not None and Path(out).is_dir():
+        raise InputError("--out names a folder; give a file ending in .json or .csv", path=out)
+
+
 def _solve_and_report(
     problem: Problem,
     policy: Policy,
     args: argparse.Namespace,
 ) -> int:
     out = args.out
-    if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
-        raise InputError("--out must end in .json or .csv", path=out)
-    if out is not None and Path(out).is_dir():
-        raise InputError("--out names a folder; give a file ending in .json or .csv", path=out)
+    _check_out(out)
     result = solve(
         problem,
         policy,
@@ -204,6 +216,59 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{v.rule}: {v.message}")
     print(f"{len(violations)} violation(s)", file=sys.stderr)
     return EXIT_VIOLATIONS
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    current = load_assignment(args.current)
+    events, event_rows = read_events(args.events)
+    locked, locked_rows = ([], []) if args.locked is None else read_locked(args.locked)
+    _check_out(args.out)
+    rows: dict[str, tuple[str, list[int] | list[int | None]]] = {
+        "events": (args.events, event_rows),
+        "locked": (args.locked, locked_rows),
+    }
+
+    def located(issue: Issue) -> InputError:
+        """The issue in the file it came from: row and column where there are rows."""
+        if issue.collection in rows:
+            path, lines = rows[issue.collection]
+            return InputError(issue.message, path=path, row=lines[issue.index], field=issue.field)
+        return InputError(issue.message, path=args.current, field=issue.field)
+
+    issues = repair_issues(problem, current, events, locked)
+    if issues:
+        raise located(issues[0])
+    try:
+        fixed = repair(
+            problem,
+            policy,
+            current,
+            events,
+            locked=locked,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            workers=args.workers,
+        )
+    except InputError as exc:
+        if exc.field is not None and exc.field.startswith("locked["):
+            index = int(exc.field[len("locked[") : exc.field.index("]")])
+            raise located(Issue("locked", index, "reviewer", exc.message)) from None
+        raise
+    if args.out is not None and fixed.ok:
+        save_result(fixed.result, args.out)
+    print(fixed)
+    s = fixed.result.stats
+    print(f"status     {fixed.status.value}", file=sys.stderr)
+    for note in s.notes:
+        print(f"note       {note}", file=sys.stderr)
+    phases = ", ".join(f"{p.name} {p.seconds:.2f} s" for p in s.phases)
+    print(f"time       {s.wall_time:.2f} s  ({phases})", file=sys.stderr)
+    if args.out is not None and fixed.ok:
+        print(f"wrote      {args.out}", file=sys.stderr)
+    if fixed.status is Status.INFEASIBLE:
+        print(explain(fixed.problem, policy), file=sys.stderr)
+    return _EXIT_BY_STATUS[fixed.status]
 
 
 def _non_negative_float(text: str) -> float:
@@ -308,6 +373,26 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds for the solve that confirms feasibility when every check passes (60)",
     )
     p.set_defaults(run=_cmd_explain)
+
+    p = sub.add_parser(
+        "repair", help="repair an assignment after events with the fewest changed pairs"
+    )
+    p.add_argument("problem", metavar="PROBLEM", help="a folder of CSV files or a .json file")
+    p.add_argument(
+        "current", metavar="CURRENT", help="the current assignment: a result .json or a .csv"
+    )
+    p.add_argument("events", metavar="EVENTS", help="events.csv: event,case,reviewer,value")
+    p.add_argument("--locked", metavar="FILE", help="pairs that must stay: case,reviewer .csv")
+    p.add_argument("--policy", metavar="FILE", help="a .toml or .json policy (default: neutral)")
+    p.add_argument(
+        "--out", metavar="FILE", help="write the repaired result: .json (full) or .csv (pairs)"
+    )
+    p.add_argument("--time-limit", metavar="S", type=_non_negative_float, help="seconds")
+    p.add_argument("--seed", metavar="N", type=_seed, default=0, help="solver seed (default 0)")
+    p.add_argument(
+        "--workers", metavar="N", type=_workers, default=1, help="CP-SAT workers (default 1)"
+    )
+    p.set_defaults(run=_cmd_repair)
 
     p = sub.add_parser("demo", help="solve the bundled example award and print a summary")
     solve_options(p)
