@@ -452,7 +452,7 @@ def test_load_events_and_locked(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------ properties
 
-PROPERTIES = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
