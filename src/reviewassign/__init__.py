@@ -20,6 +20,7 @@ Examples
 []
 """
 
+from ._alternates import Alternate
 from ._check import Metrics, Violation, check, evaluate
 from ._conflicts import ConflictPair, conflicts
 from ._errors import (
@@ -48,6 +49,7 @@ from ._version import __version__
 __all__ = [
     "Affinity",
     "AffinityTable",
+    "Alternate",
     "Assignment",
     "Case",
     "Conflict",
