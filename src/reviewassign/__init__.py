@@ -20,6 +20,7 @@ Examples
 []
 """
 
+from ._alternates import Alternate
 from ._check import Metrics, Violation, check, evaluate
 from ._conflicts import ConflictPair, conflicts
 from ._errors import (
@@ -57,6 +58,7 @@ from ._version import __version__
 __all__ = [
     "Affinity",
     "AffinityTable",
+    "Alternate",
     "Assignment",
     "Case",
     "Conflict",

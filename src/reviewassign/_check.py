@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from ._model import Case, Problem, Reviewer
 from ._policy import Policy
 
-__all__ = ["RULES", "Metrics", "Violation", "check", "evaluate"]
+__all__ = ["RULES", "Metrics", "Violation", "check", "evaluate", "pair_affinity"]
 
 RULES: tuple[str, ...] = (
     "assignment.unknown_case",
@@ -634,6 +634,12 @@ def _affinity(case: Case, reviewer: Reviewer) -> float:
     return weighted / total_weight
 
 
+def pair_affinity(problem: Problem, case: Case, reviewer: Reviewer) -> float:
+    """The affinity of a pair as the objective counts it: the given score, else computed."""
+    score = problem.affinity.get(case.id, reviewer.id)
+    return _affinity(case, reviewer) if score is None else score
+
+
 def _shares(counts: Mapping[str, int]) -> dict[str, float]:
     total = sum(counts.values())
     return {k: (n / total if total else 0.0) for k, n in counts.items()}
@@ -682,8 +688,6 @@ def evaluate(
     (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
     """
     policy = Policy.coerce(policy)
-    given = problem.affinity.get  # a sorted lookup: the table may hold millions of pairs
-
     read = _read_panels(problem, assignment)
     panels = read.panels
     unknown = [f"case {c}" for c in read.unknown_cases]
@@ -696,10 +700,7 @@ def evaluate(
     # Affinity, panel by panel.
     case_affinity: dict[str, float] = {}
     for case in problem.cases:
-        case_affinity[case.id] = math.fsum(
-            _affinity(case, r) if (score := given(case.id, r.id)) is None else score
-            for r in panels[case.id]
-        )
+        case_affinity[case.id] = math.fsum(pair_affinity(problem, case, r) for r in panels[case.id])
     total_affinity = math.fsum(case_affinity.values())
     worst: float | None = None
     worst_cases: tuple[str, ...] = ()

@@ -13,7 +13,10 @@ from pydantic import BaseModel, ConfigDict
 from ._errors import InfeasibleError, NoSolutionError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._alternates import Alternate
     from ._check import Metrics
+    from ._model import Problem
+    from ._policy import Policy
 
 __all__ = ["Assignment", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
 
@@ -200,6 +203,9 @@ class Result:
     metrics: Metrics | None = None
     conflicts_avoided: Mapping[str, int] = field(default_factory=dict)
     """Conflicted pairs by reason (a pair with several reasons counts under each)."""
+    _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
+    """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
+    serialised), so that :meth:`alternates` needs no arguments."""
 
     @property
     def ok(self) -> bool:
@@ -213,6 +219,82 @@ class Result:
         if self.status is Status.NO_SOLUTION:
             raise NoSolutionError("the time limit was reached before any assignment was found")
         return self
+
+    def alternates(
+        self,
+        case: str,
+        k: int = 5,
+        *,
+        member: str | None = None,
+        problem: Problem | None = None,
+        policy: Policy | None = None,
+    ) -> tuple[Alternate, ...]:
+        """The best ``k`` reviewers who could take a panel member's seat, every rule still met.
+
+        For a reviewer who declines: each alternate is a swap (``replaces`` leaves the
+        panel of ``case``, ``reviewer`` joins it) after which the whole assignment passes
+        :func:`reviewassign.check`, except that a ``load.min`` violation of the reviewer
+        who leaves is ignored (they are leaving that panel). Swaps are ranked by
+        ``delta``, the change of :attr:`objective` (affinity gained, less
+        ``load_spread`` times the change of the load spread), then by reviewer id; see
+        :class:`reviewassign.Alternate`.
+
+        Parameters
+        ----------
+        case
+            The case whose panel loses a member.
+        k
+            At most this many alternates, in total.
+        member
+            The reviewer whose seat is to be filled; ``None`` considers every seat of
+            the panel.
+        problem, policy
+            Default to those the result was solved from. A result built by hand (or read
+            from a file) has none: pass both.
+
+        Returns
+        -------
+        tuple of Alternate
+            Best first; fewer than ``k`` (or none) when fewer swaps meet every rule.
+
+        Raises
+        ------
+        ValueError
+            If the result holds no assignment, ``member`` is not on the panel, ``k`` is
+            not a positive integer, or the problem or policy is unknown.
+        KeyError
+            If ``case`` is not a case of the problem.
+
+        Examples
+        --------
+        >>> import reviewassign as ra
+        >>> problem = ra.Problem(
+        ...     cases=[ra.Case(id="C1", topics={"t": 1})],
+        ...     reviewers=[ra.Reviewer(id=f"R{i}", expertise={"t": 1 + i % 3}) for i in range(4)],
+        ... )
+        >>> result = ra.solve(problem, ra.Policy(panel_size=2))
+        >>> result.assignment["C1"]
+        ('R1', 'R2')
+        >>> [(a.reviewer, a.replaces, round(a.delta, 3)) for a in result.alternates("C1")]
+        [('R0', 'R1', -0.333), ('R3', 'R1', -0.333), ('R0', 'R2', -0.667), ('R3', 'R2', -0.667)]
+        """
+        from ._alternates import alternates  # local: _alternates imports this module
+
+        if problem is None and self._source is not None:
+            problem = self._source[0]
+        if policy is None and self._source is not None:
+            policy = self._source[1]
+        if problem is None or policy is None:
+            raise ValueError(
+                "this result does not know its problem and policy (it was not returned by "
+                "solve): pass problem= and policy="
+            )
+        if not self.ok:
+            raise ValueError(
+                f"the result holds no assignment (status {self.status.name}): there is no "
+                "panel to find alternates for"
+            )
+        return alternates(problem, policy, self.assignment, case, k, member=member)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary: status, objective, bound, gap, assignment, stats, metrics."""

@@ -347,4 +347,5 @@ def solve(
         stats=stats,
         metrics=metrics,
         conflicts_avoided=dict(inst.conflicts_by_reason),
+        _source=(problem, policy),
     )

@@ -1,0 +1,268 @@
+"""Alternates: the feasible swaps of a panel member, ranked, against a brute force."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+
+import reviewassign as ra
+from reviewassign._result import Assignment, Result, Stats, Status
+from strategies import flow_policies, policies, problems
+
+Panels = Mapping[str, Sequence[str]]
+
+
+def brute_force(
+    problem: ra.Problem, policy: ra.Policy, assignment: Panels, case: str, member: str | None
+) -> list[tuple[str, str, float]]:
+    """Every (candidate, seat, delta) swap whose assignment passes check, best first.
+
+    Every reviewer of the problem is tried in every seat; ``check`` alone decides, the
+    leaving member's ``load.min`` aside; delta is the change of ``evaluate``'s objective.
+    """
+    panel = list(assignment.get(case, ()))
+    seats = panel if member is None else [member]
+    before = ra.evaluate(problem, assignment, policy).objective
+    found = []
+    for seat in seats:
+        for r in problem.reviewers:
+            if r.id in panel:
+                continue
+            swapped = {c: list(p) for c, p in assignment.items()}
+            swapped[case] = [r.id if x == seat else x for x in panel]
+            violations = ra.check(problem, policy, swapped)
+            if all(v.rule == "load.min" and v.reviewer == seat for v in violations):
+                delta = ra.evaluate(problem, swapped, policy).objective - before
+                found.append((r.id, seat, delta))
+    found.sort(key=lambda s: (-round(s[2], 9), s[0], s[1]))
+    return found
+
+
+def by_hand(assignment: Panels) -> Result:
+    """A result built by hand: it knows no problem or policy."""
+    return Result(
+        status=Status.FEASIBLE,
+        assignment=Assignment(assignment),
+        objective=None,
+        bound=None,
+        gap=None,
+        stats=Stats(wall_time=0.0),
+    )
+
+
+def assert_matches(
+    got: Sequence[ra.Alternate], expected: list[tuple[str, str, float]], k: int
+) -> None:
+    assert [(a.reviewer, a.replaces) for a in got] == [(r, s) for r, s, _ in expected[:k]]
+    for a, (_, _, delta) in zip(got, expected, strict=False):
+        assert a.delta == pytest.approx(delta, abs=1e-9)
+
+
+# A small award: case C1 (Africa, institution U1) has the panel R1, R2, R3.
+REVIEWERS = [
+    # id, region, gender, level in t, extra
+    ("R1", "Asia", "female", 3, {}),
+    ("R2", "Europe", "male", 3, {}),
+    ("R3", "Arab States", "female", 2, {}),
+    ("R4", "Latin America", "male", 3, {"max_load": 1}),  # full: holds C2's seat
+    ("R5", "Asia", "male", 3, {}),  # R1's region: can take R1's seat only
+    ("R6", "Europe", "female", 3, {"institution": "U1"}),  # conflict: same institution
+    ("R7", "Africa", "female", 1, {}),  # the case's own region
+    ("R8", "Latin America", "male", 3, {"languages": ("fr",)}),  # no English
+    ("R9", "Latin America", "female", 3, {}),  # declared conflict
+    ("R10", "Europe", "male", 1, {}),
+    ("R11", "Latin America", "female", 2, {}),
+]
+AWARD = ra.Problem(
+    cases=[
+        ra.Case(id="C1", region="Africa", institution=("U1",), topics={"t": 1}, language="en"),
+        ra.Case(id="C2", region="Asia", language="en", panel_size=1),
+    ],
+    reviewers=[
+        ra.Reviewer(
+            id=rid,
+            region=region,
+            gender=gender,
+            expertise={"t": level},
+            **{"languages": ("en",), **extra},
+        )
+        for rid, region, gender, level, extra in REVIEWERS
+    ],
+    conflicts=[ra.Conflict(case="C1", reviewer="R9", reason="former student")],
+)
+POLICY = ra.Policy(
+    panel_size=3,
+    load={"max": 2},
+    panel={"max_per_region": 1, "max_per_gender": 2},
+)
+PANELS = {"C1": ["R1", "R2", "R3"], "C2": ["R4"]}
+
+
+def test_the_award_assignment_is_valid() -> None:
+    assert ra.check(AWARD, POLICY, PANELS) == []
+
+
+def test_alternates_are_exactly_the_feasible_swaps_best_first() -> None:
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=POLICY)
+    expected = brute_force(AWARD, POLICY, PANELS, "C1", None)
+    assert_matches(got, expected, 100)
+    # R11 (Latin America, female) fits R1's and R3's seats, not R2's (three women).
+    assert {(a.reviewer, a.replaces) for a in got} == {
+        ("R5", "R1"),
+        ("R7", "R1"),
+        ("R11", "R1"),
+        ("R7", "R3"),
+        ("R11", "R3"),
+        ("R10", "R2"),
+    }
+
+
+def test_the_fields_of_an_alternate() -> None:
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=POLICY)
+    # R11 for R3 ties with R5 for R1 (both delta 0): ids break the tie, as strings.
+    assert [(a.reviewer, a.replaces, a.delta) for a in got[:2]] == [
+        ("R11", "R3", 0.0),
+        ("R5", "R1", 0.0),
+    ]
+    best = got[1]
+    assert best.affinity == 1.0
+    assert best.delta == 0.0
+    assert (best.load, best.max_load) == (1, 2)
+    assert str(best) == "R5 for R1: affinity 1.000, delta +0.000, load 1/2"
+    deltas = [round(a.delta, 9) for a in got]  # equal swaps may differ in the last bit
+    assert deltas == sorted(deltas, reverse=True)
+
+
+def test_conflicted_full_and_ineligible_reviewers_never_appear() -> None:
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=POLICY)
+    names = {a.reviewer for a in got}
+    assert "R6" not in names  # same institution
+    assert "R9" not in names  # declared conflict
+    assert "R4" not in names  # at max load
+    assert "R8" not in names  # does not read the case's language
+
+
+def test_region_and_gender_caps_hold() -> None:
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=POLICY)
+    region = {r.id: r.region for r in AWARD.reviewers}
+    gender = {r.id: r.gender for r in AWARD.reviewers}
+    assert [a.replaces for a in got if a.reviewer == "R5"] == ["R1"]  # Asia, like R1
+    for a in got:
+        panel = [a.reviewer if x == a.replaces else x for x in PANELS["C1"]]
+        assert len({region[x] for x in panel}) == 3
+        assert max(sum(gender[x] == g for x in panel) for g in ("female", "male")) <= 2
+
+
+def test_own_region_excluded() -> None:
+    policy = POLICY.model_copy(
+        update={"panel": POLICY.panel.model_copy(update={"own_region": "exclude"})}
+    )
+    assert ra.check(AWARD, policy, PANELS) == []
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=policy)
+    assert "R7" not in {a.reviewer for a in got}
+    assert_matches(got, brute_force(AWARD, policy, PANELS, "C1", None), 100)
+
+
+def test_one_seat() -> None:
+    got = by_hand(PANELS).alternates("C1", 100, member="R3", problem=AWARD, policy=POLICY)
+    assert [(a.reviewer, a.replaces) for a in got] == [("R11", "R3"), ("R7", "R3")]
+    assert_matches(got, brute_force(AWARD, POLICY, PANELS, "C1", "R3"), 100)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_k_limits_the_total(k: int) -> None:
+    got = by_hand(PANELS).alternates("C1", k, problem=AWARD, policy=POLICY)
+    assert len(got) == min(k, 6)
+    assert_matches(got, brute_force(AWARD, POLICY, PANELS, "C1", None), k)
+
+
+def test_the_leaving_members_floor_is_ignored() -> None:
+    data = AWARD.model_dump()
+    data["reviewers"][0]["min_load"] = 1  # R1 must review one case: C1's seat
+    problem = ra.Problem.model_validate(data)
+    assert ra.check(problem, POLICY, PANELS) == []
+    got = by_hand(PANELS).alternates("C1", 100, member="R1", problem=problem, policy=POLICY)
+    assert {a.reviewer for a in got} == {"R5", "R7", "R11"}
+
+
+def test_load_spread_enters_delta() -> None:
+    policy = POLICY.model_copy(update={"objective": ra.ObjectivePolicy(load_spread=0.5)})
+    got = by_hand(PANELS).alternates("C1", 100, problem=AWARD, policy=policy)
+    expected = brute_force(AWARD, policy, PANELS, "C1", None)
+    assert_matches(got, expected, 100)
+    # Idle reviewers remain (R6, R8...), so the spread stays 0 - 1 whatever moves.
+    assert {round(a.delta - (a.affinity - 1.0), 9) for a in got if a.replaces == "R1"} == {0.0}
+
+
+def test_deterministic_and_independent_of_the_problems_order() -> None:
+    shuffled = AWARD.model_copy(update={"reviewers": tuple(reversed(AWARD.reviewers))})
+    result = by_hand(PANELS)
+    first = result.alternates("C1", 4, problem=AWARD, policy=POLICY)
+    assert result.alternates("C1", 4, problem=AWARD, policy=POLICY) == first
+    assert result.alternates("C1", 4, problem=shuffled, policy=POLICY) == first
+
+
+def test_a_violation_elsewhere_leaves_no_alternate() -> None:
+    panels = {"C1": ["R1", "R2", "R3"], "C2": ["R6", "R4"]}  # C2 has one seat
+    assert by_hand(panels).alternates("C1", problem=AWARD, policy=POLICY) == ()
+    assert brute_force(AWARD, POLICY, panels, "C1", None) == []
+
+
+def test_a_solved_result_remembers_its_problem_and_policy() -> None:
+    policy = ra.Policy(panel_size=2, panel={"max_per_region": 1}, load={"max": 2})
+    result = ra.solve(AWARD, policy)
+    assert result.ok
+    got = result.alternates("C1", 3)
+    assert got == result.alternates("C1", 3, problem=AWARD, policy=policy)
+    assert_matches(got, brute_force(AWARD, policy, result.assignment, "C1", None), 3)
+    # The source is neither compared, nor shown, nor written.
+    assert replace(result, _source=None) == result
+    assert "_source" not in repr(result)
+    assert "_source" not in result.to_json()
+
+
+def test_errors() -> None:
+    result = by_hand(PANELS)
+    with pytest.raises(ValueError, match=r"problem= and policy="):
+        result.alternates("C1")
+    with pytest.raises(ValueError, match=r"problem= and policy="):
+        result.alternates("C1", problem=AWARD)
+    with pytest.raises(KeyError, match=r"case 'C9' is not in the problem"):
+        result.alternates("C9", problem=AWARD, policy=POLICY)
+    with pytest.raises(ValueError, match=r"reviewer 'R4' is not on the panel of case C1"):
+        result.alternates("C1", member="R4", problem=AWARD, policy=POLICY)
+    for k in (0, -1, True):
+        with pytest.raises(ValueError, match=r"k must be a positive integer"):
+            result.alternates("C1", k, problem=AWARD, policy=POLICY)
+    empty = replace(result, status=Status.INFEASIBLE, assignment=Assignment())
+    with pytest.raises(ValueError, match=r"holds no assignment \(status INFEASIBLE\)"):
+        empty.alternates("C1", problem=AWARD, policy=POLICY)
+
+
+@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_cases=8, max_reviewers=10), st.one_of(policies(), flow_policies()), st.data())
+def test_alternates_are_the_top_k_of_the_brute_force(
+    problem: ra.Problem, policy: ra.Policy, data: st.DataObject
+) -> None:
+    result = ra.solve(problem, policy, seed=0)
+    if not result.ok:  # no panel to replace anyone on
+        event("no assignment")
+        return
+    case = data.draw(st.sampled_from([c.id for c in problem.cases]), label="case")
+    panel = result.assignment.get(case, ())
+    member = data.draw(st.sampled_from([None, *panel]), label="member")
+    k = data.draw(st.integers(1, 6), label="k")
+    got = result.alternates(case, k, member=member)
+    expected = brute_force(problem, policy, result.assignment, case, member)
+    note(f"got {got}; expected {expected}")
+    for a in got:
+        swapped = {c: list(p) for c, p in result.assignment.items()}
+        swapped[case] = [a.reviewer if x == a.replaces else x for x in panel]
+        violations = ra.check(problem, policy, swapped)
+        assert all(v.rule == "load.min" and v.reviewer == a.replaces for v in violations)
+    assert_matches(got, expected, k)
+    event(f"alternates: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")
