@@ -108,7 +108,9 @@ def test_conflicts_are_applied_first() -> None:
 def test_a_feasible_policy_has_no_reason() -> None:
     problem = ra.Problem(cases=[ra.Case(id="C1")], reviewers=reviewers(3))
     why = ra.explain(problem, ra.Policy(panel_size=2))
-    assert not why.infeasible and "no necessary check fails" in str(why)
+    assert not why.infeasible and why.status == "feasible" and "can be met" in str(why)
+    checks_only = ra.explain(problem, ra.Policy(panel_size=2), core=False)
+    assert checks_only.status == "unchecked" and "no necessary check fails" in str(checks_only)
 
 
 def test_cli_explain_and_solve_print_the_reasons(

@@ -30,7 +30,7 @@ from ._errors import (
     ReviewAssignError,
     ViolationsError,
 )
-from ._explain import Explanation, Reason, explain
+from ._explain import Explanation, Reason, Relaxation, explain
 from ._io import (
     load_assignment,
     load_events,
@@ -48,6 +48,7 @@ from ._policy import (
     ObjectivePolicy,
     PanelPolicy,
     Policy,
+    RelaxPolicy,
 )
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Phase, Progress, Result, Stats, Status
@@ -80,6 +81,8 @@ __all__ = [
     "Progress",
     "Reason",
     "Relation",
+    "RelaxPolicy",
+    "Relaxation",
     "Repair",
     "Result",
     "ReviewAssignError",

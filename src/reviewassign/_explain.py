@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
+from ._core import Relaxation, find_core
 from ._instance import Instance, build_instance
 from ._model import Problem
 from ._policy import Policy
 
-__all__ = ["Explanation", "Reason", "explain"]
+__all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
 _SHOWN = 8  # ids listed in a message before "and N more"
 
@@ -43,21 +45,55 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """What the necessary checks found: reasons the policy cannot be met, or none."""
+    """Why a policy cannot be met: failing checks, a minimal core, ranked relaxations.
+
+    ``reasons`` are the necessary checks that fail, each a proof on its own. ``core`` is
+    an irreducible set of rule instances that cannot hold together (with every panel's
+    size and the conflicts of interest): dropping any one of them leaves rules that some
+    assignment meets. ``relaxations`` say, for each member of the core, what breaking it
+    by the least amount would take, best first, each verified by a solve.
+    """
 
     reasons: tuple[Reason, ...]
+    core: tuple[Reason, ...] = ()
+    relaxations: tuple[Relaxation, ...] = ()
+    status: Literal["infeasible", "feasible", "unknown", "unchecked"] = "unchecked"
+    """``"infeasible"``: proven by a check or a core; ``"feasible"``: an assignment exists;
+    ``"unknown"``: the time ran out; ``"unchecked"``: only the checks ran and all passed."""
+    notes: tuple[str, ...] = ()
 
     @property
     def infeasible(self) -> bool:
-        """Whether a check proved that no assignment meets the policy."""
-        return bool(self.reasons)
+        """Whether no assignment meets the policy (a check failed or a core was found)."""
+        return self.status == "infeasible"
 
     def __str__(self) -> str:
-        if not self.reasons:
-            return "no necessary check fails: seats, capacity and every panel rule can be met"
-        n = len(self.reasons)
-        lines = [f"the policy cannot be met ({n} reason{'' if n == 1 else 's'}):"]
-        lines.extend(f"- {r}" for r in self.reasons)
+        lines = []
+        if self.reasons:
+            n = len(self.reasons)
+            lines.append(f"the policy cannot be met ({n} reason{'' if n == 1 else 's'}):")
+            lines.extend(f"- {r}" for r in self.reasons)
+        elif self.status == "feasible":
+            lines.append("the policy can be met: an assignment meets every rule")
+        elif self.status == "unknown":
+            lines.append("every necessary check passes; the time ran out before a core was found")
+        elif self.status == "unchecked":
+            lines.append(
+                "no necessary check fails: seats, capacity and every panel rule can be met"
+            )
+        if self.core:
+            n = len(self.core)
+            lines.append(
+                f"these {n} rules cannot hold together (with panel sizes and conflicts of "
+                "interest); dropping any one of them leaves rules that can:"
+            )
+            lines.extend(f"- {r}" for r in self.core)
+        elif self.status == "infeasible" and not self.reasons:
+            lines.append("panel sizes and conflicts of interest alone cannot be met")
+        if self.relaxations:
+            lines.append("relaxations, best first:")
+            lines.extend(f"- {r}" for r in self.relaxations)
+        lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
 
@@ -275,12 +311,35 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     return reasons
 
 
-def explain(problem: Problem, policy: Policy | None = None) -> Explanation:
-    """Why ``policy`` cannot be met on ``problem``: every necessary check that fails.
+def explain(
+    problem: Problem,
+    policy: Policy | None = None,
+    *,
+    core: bool | Literal["auto"] = "auto",
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+) -> Explanation:
+    """Why ``policy`` cannot be met on ``problem``.
 
-    Each reason proves infeasibility on its own. An empty explanation means that every
-    check passed; the policy may still be infeasible through an interplay of rules that
-    these checks do not see (``solve`` then says ``INFEASIBLE``).
+    Parameters
+    ----------
+    problem, policy
+        As for :func:`reviewassign.solve`.
+    core
+        Whether to search for a minimal conflicting core with CP-SAT (one assumption
+        literal per rule instance, shrunk by deletion to an irreducible set) and to rank
+        relaxations of its members. ``"auto"``: only when every necessary check passes
+        (a failing check already names the rule and the ids). ``False``: checks only.
+    time_limit
+        Seconds for the core and the relaxations (``None``: no limit).
+    seed
+        CP-SAT's random seed.
+
+    Returns
+    -------
+    Explanation
+        The failing checks (each proves infeasibility on its own), the core, the
+        relaxations and the status.
 
     Examples
     --------
@@ -295,10 +354,39 @@ def explain(problem: Problem, policy: Policy | None = None) -> Explanation:
     (True, 'panel.language', ('R1',))
     >>> print(why.reasons[0].message)
     case C1 needs 2 reviewers; it has 1 eligible reviewers (no conflict; read es): R1
+
+    Two cases, one reviewer from Africa, a cap of one review each and a rule that each
+    panel has a reviewer from Africa: every check passes, the core names the three
+    rules, and raising the load is the verified way out.
+
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", region="Africa"), ra.Case(id="C2", region="Africa")],
+    ...     reviewers=[ra.Reviewer(id="R1", region="Africa", max_load=1),
+    ...                ra.Reviewer(id="R2", region="Europe and North America")],
+    ... )
+    >>> why = explain(problem, ra.Policy(panel_size=1, panel={"own_region": "at_least_one"}))
+    >>> for reason in why.core:
+    ...     print(reason)
+    load.max: reviewer R1 takes at most 1 review
+    panel.own_region: case C1 needs a reviewer from its own region (Africa)
+    panel.own_region: case C2 needs a reviewer from its own region (Africa)
+    >>> print(why.relaxations[0])
+    load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
     """
     policy = Policy.coerce(policy)
     inst = build_instance(problem, policy)
     reasons = _capacity(inst, problem)
     reasons += _case_rules(inst, problem, policy)
     reasons += _shared_experts(inst, problem, policy)
-    return Explanation(tuple(reasons))
+    if core is False or (core == "auto" and reasons):
+        return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
+    found = find_core(problem, policy, time_limit=time_limit, seed=seed)
+    members = tuple(
+        Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
+    )
+    status: Literal["infeasible", "feasible", "unknown"]
+    if reasons or found.status == "infeasible":
+        status = "infeasible"
+    else:
+        status = "feasible" if found.status == "feasible" else "unknown"
+    return Explanation(tuple(reasons), members, found.relaxations, status, found.notes)

@@ -12,12 +12,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "RELAXABLE",
     "ConflictPolicy",
     "ExpertisePolicy",
     "LoadPolicy",
     "ObjectivePolicy",
     "PanelPolicy",
     "Policy",
+    "RelaxPolicy",
 ]
 
 from ._model import MAX_COUNT, MAX_SCORE
@@ -116,6 +118,57 @@ class ObjectivePolicy(_Section):
     )
 
 
+RELAXABLE: tuple[str, ...] = (
+    "load.min",
+    "load.max",
+    "panel.max_per_region",
+    "panel.min_regions",
+    "panel.own_region",
+    "panel.max_per_gender",
+    "panel.min_genders",
+    "panel.min_senior",
+    "panel.language",
+    "expertise.coverage",
+)
+"""The rules ``solve(..., relax="minimal")`` may break; panel sizes and conflicts never."""
+
+
+class RelaxPolicy(_Section):
+    """What ``solve(..., relax="minimal")`` may break, and at what price.
+
+    Examples
+    --------
+    >>> RelaxPolicy(priority={"panel.min_genders": 5}).priority
+    {'panel.min_genders': 5}
+    >>> RelaxPolicy(keep=("panel.sise",))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for RelaxPolicy
+    ...
+    """
+
+    priority: dict[str, Annotated[int, Field(ge=1, le=MAX_COUNT)]] = Field(
+        default_factory=dict,
+        description=(
+            "Weight of breaking one instance of a rule (a rule on one case, topic or "
+            "reviewer); rules not listed weigh 1."
+        ),
+    )
+    keep: tuple[str, ...] = Field(
+        ("load.max",),
+        description="Rules never broken, even under relax (default: reviewers' maximum loads).",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> RelaxPolicy:
+        unknown = sorted((set(self.priority) | set(self.keep)) - set(RELAXABLE))
+        if unknown:
+            raise ValueError(
+                f"unknown rule(s) {', '.join(unknown)}; the rules are {', '.join(RELAXABLE)}"
+            )
+        return self
+
+
 class Policy(BaseModel):
     """An assignment policy. ``Policy()`` is the neutral default.
 
@@ -145,6 +198,7 @@ class Policy(BaseModel):
     panel: PanelPolicy = PanelPolicy()
     expertise: ExpertisePolicy = ExpertisePolicy()
     objective: ObjectivePolicy = ObjectivePolicy()
+    relax: RelaxPolicy = RelaxPolicy()
 
     @classmethod
     def coerce(cls, policy: Policy | None) -> Policy:

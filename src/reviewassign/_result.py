@@ -14,7 +14,7 @@ from ._errors import InfeasibleError, NoSolutionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._alternates import Alternate
-    from ._check import Metrics
+    from ._check import Metrics, Violation
     from ._model import Problem
     from ._policy import Policy
 
@@ -203,6 +203,9 @@ class Result:
     metrics: Metrics | None = None
     conflicts_avoided: Mapping[str, int] = field(default_factory=dict)
     """Conflicted pairs by reason (a pair with several reasons counts under each)."""
+    broken: tuple[Violation, ...] = ()
+    """Under ``solve(..., relax="minimal")``: the rules the assignment breaks, as
+    :func:`reviewassign.check` reports them. Empty otherwise."""
     _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
     """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
     serialised), so that :meth:`alternates` needs no arguments."""
@@ -307,6 +310,7 @@ class Result:
             "stats": self.stats.model_dump(mode="json"),
             "metrics": None if self.metrics is None else self.metrics.model_dump(mode="json"),
             "conflicts_avoided": dict(self.conflicts_avoided),
+            "broken": [v.model_dump(mode="json") for v in self.broken],
         }
 
     def to_json(self, *, indent: int | None = 1) -> str:

@@ -171,6 +171,7 @@ def solve(
     workers: int = 1,
     method: Method = "auto",
     candidates: int | Literal["auto"] | None = "auto",
+    relax: Literal["none", "minimal"] = "none",
 ) -> Result:
     """Assign every case a panel that meets every hard rule and maximises the objective.
 
@@ -207,6 +208,16 @@ def solve(
         (so ``OPTIMAL`` is the optimum of the whole problem); CP-SAT paths report a
         Lagrangian bound over every eligible pair. If the candidates cannot meet the
         rules, the solve is repeated with every eligible pair.
+    relax
+        ``"minimal"``: when the policy cannot be met in full, return the best assignment
+        that breaks the fewest rule instances (one rule on one case, topic or reviewer),
+        weighted by ``policy.relax.priority``; rules in ``policy.relax.keep`` (default:
+        reviewers' maximum loads), panel sizes and conflicts of interest are never
+        broken. The broken rules are listed in ``Result.broken``, as
+        :func:`reviewassign.check` reports them. Three CP-SAT steps share the time
+        limit (least breach, fewest broken, best objective); under a time limit the
+        count may not be proven the least (status ``FEASIBLE`` and a note say so).
+        Always over every eligible pair, with one worker.
 
     Returns
     -------
@@ -238,6 +249,18 @@ def solve(
         raise ValueError(f"workers must be at least 1, got {workers}")
     if time_limit is not None and not 0 <= time_limit < math.inf:
         raise ValueError(f"time_limit must be non-negative, got {time_limit}")
+    if relax not in ("none", "minimal"):
+        raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
+    if relax == "minimal":
+        from ._relax import solve_relaxed
+
+        return solve_relaxed(
+            problem,
+            policy,
+            time_limit=time_limit,
+            seed=seed,
+            input_hash=input_hash(problem, policy),
+        )
     start = time.perf_counter()
     keep = _candidate_count(candidates, problem, policy)
     t0 = time.perf_counter()

@@ -89,6 +89,8 @@ def summary(result: Result, out: TextIO) -> None:
         )
     for note in s.notes:
         print(f"note       {note}", file=out)
+    for v in result.broken:
+        print(f"broken     {v}", file=out)
     phases = ", ".join(f"{p.name} {p.seconds:.2f} s" for p in s.phases)
     print(f"time       {s.wall_time:.2f} s  ({phases})", file=out)
     avoided = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.conflicts_avoided.items())
@@ -160,6 +162,7 @@ def _solve_and_report(
         workers=args.workers,
         candidates=args.candidates,
         progress=ProgressPrinter(sys.stderr),
+        relax=getattr(args, "relax", "none"),
     )
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
@@ -186,21 +189,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     problem, policy = load_problem(args.problem), _policy_of(args.policy)
-    why = explain(problem, policy)
+    why = explain(problem, policy, time_limit=args.time_limit, seed=args.seed)
     print(why)
     if why.infeasible:
         return EXIT_INFEASIBLE
-    status = solve(problem, policy, time_limit=args.time_limit).status
-    if status is Status.INFEASIBLE:
-        print(
-            "yet the policy cannot be met: an interplay of rules that the necessary checks "
-            "do not see (finding its minimal core is not built yet)"
-        )
-    elif status is Status.NO_SOLUTION:
-        print(f"no assignment was found within {args.time_limit:g} s: feasibility is undecided")
-    else:
-        print("the policy can be met: solve finds an assignment")
-    return _EXIT_BY_STATUS[status]
+    return 0 if why.status == "feasible" else EXIT_NO_SOLUTION
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -352,6 +345,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("problem", metavar="PROBLEM", help="a folder of CSV files or a .json file")
     p.add_argument("--policy", metavar="FILE", help="a .toml or .json policy (default: neutral)")
     solve_options(p)
+    p.add_argument(
+        "--relax",
+        choices=("none", "minimal"),
+        default="none",
+        help="minimal: break the fewest rules when the policy cannot be met in full",
+    )
     p.set_defaults(run=_cmd_solve)
 
     p = sub.add_parser("check", help="check an assignment against every hard rule")
@@ -370,8 +369,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         type=_non_negative_float,
         default=60.0,
-        help="seconds for the solve that confirms feasibility when every check passes (60)",
+        help="seconds for the core search when every check passes (default 60)",
     )
+    p.add_argument("--seed", metavar="N", type=_seed, default=0, help="solver seed (default 0)")
     p.set_defaults(run=_cmd_explain)
 
     p = sub.add_parser(

@@ -1,0 +1,256 @@
+"""The minimal conflicting core of a policy and the relaxations that would lift it.
+
+Built on the soft model of ``_cpsat._soft``: each rule instance (a rule on one case, one
+topic of a case, or one reviewer) may be broken by a slack. The core is an irreducible
+set of rule instances that no assignment meets together; each relaxation breaks one of
+them by the least amount with every other rule instance held, and is verified twice: by
+the solve that finds it, and by :func:`check`, which must report exactly the relaxed
+rule and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._check import Violation, check, evaluate
+from ._instance import Instance
+from ._model import Problem
+from ._policy import Policy
+from ._result import Assignment
+
+if TYPE_CHECKING:
+    from ._cpsat._soft import RuleInstance
+
+__all__ = ["CoreReport", "Relaxation", "find_core", "rule_text"]
+
+# Seconds each relaxation may search for its least breach; past it, the breach found
+# (verified, perhaps not the least) is reported.
+_RELAX_LIMIT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    """One way to lift a conflicting core, verified by a solve.
+
+    ``change`` says what to allow, in the secretariat's terms (e.g. ``"allow 2 reviewers
+    from one region on case C0019"``). ``restores`` tells whether the problem becomes
+    feasible with this one change and every other rule kept; ``objective`` is then the
+    best objective found under it, and ``violations`` what :func:`check` reports of that
+    assignment against the unchanged policy: the relaxed rule alone.
+    """
+
+    rule: str
+    change: str
+    cases: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    restores: bool | None = False
+    """True: verified; False: proven not enough alone; None: undecided within the time."""
+    objective: float | None = None
+    violations: tuple[Violation, ...] = ()
+    amount: int = 0
+    """By how much the rule is relaxed (seats, reviews, regions...); 0 for a policy step."""
+
+    def __str__(self) -> str:
+        if self.restores is None:
+            return f"{self.rule}: {self.change} (undecided within the time limit)"
+        if not self.restores:
+            return f"{self.rule}: {self.change} (not enough alone: other rules still conflict)"
+        value = "" if self.objective is None else f", objective {self.objective:.3f}"
+        return f"{self.rule}: {self.change} (verified by a solve{value})"
+
+
+@dataclass(frozen=True, slots=True)
+class CoreReport:
+    """What the core search found."""
+
+    status: str
+    """``"infeasible"`` (a core was found), ``"feasible"`` or ``"unknown"`` (time ran out)."""
+    core: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]
+    """Per core member: rule, statement, cases, reviewers."""
+    relaxations: tuple[Relaxation, ...]
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def rule_text(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) -> str:
+    """The rule instance as a statement: what it requires of its case or reviewer."""
+    if rule.reviewer >= 0:
+        who = inst.reviewer_ids[rule.reviewer]
+        if rule.rule == "load.max":
+            return f"reviewer {who} takes at most {_plural(rule.limit, 'review')}"
+        return f"reviewer {who} takes at least {_plural(rule.limit, 'review')}"
+    case = problem.cases[rule.case]
+    cid = case.id
+    pairs = inst.case_pairs(rule.case)
+    revs = inst.pair_reviewer[pairs.start : pairs.stop]
+    n_regions = len(set(inst.reviewer_region[revs].tolist()))
+    genders = {g for g in inst.reviewer_gender[revs].tolist() if g >= 0}
+    seen = (
+        f"(its {_plural(len(revs), 'eligible reviewer')} come from {_plural(n_regions, 'region')})"
+    )
+    match rule.rule:
+        case "panel.max_per_region":
+            return f"case {cid} has at most {rule.limit} reviewer(s) from one region {seen}"
+        case "panel.min_regions":
+            return f"case {cid} needs reviewers from at least {rule.limit} regions {seen}"
+        case "panel.own_region" if rule.at_most:
+            return f"case {cid} takes no reviewer from its own region ({case.region or 'none'})"
+        case "panel.own_region":
+            return f"case {cid} needs a reviewer from its own region ({case.region or 'none'})"
+        case "panel.max_per_gender":
+            return f"case {cid} has at most {rule.limit} reviewer(s) of one gender"
+        case "panel.min_genders":
+            return (
+                f"case {cid} needs at least {rule.limit} genders (its eligible reviewers "
+                f"disclose {len(genders)})"
+            )
+        case "panel.min_senior":
+            return f"case {cid} needs {_plural(rule.limit, 'senior reviewer')}"
+        case "panel.language":
+            return f"every reviewer of case {cid} reads {case.language}"
+        case "expertise.coverage" if rule.topic:
+            return (
+                f"case {cid} needs topic {rule.topic} covered at level "
+                f"{policy.expertise.min_level} or more"
+            )
+        case _:
+            return f"case {cid} needs one of its topics covered"
+
+
+def _change(rule: RuleInstance, inst: Instance, problem: Problem, slack: int) -> str:
+    """What relaxing the rule instance by ``slack`` means, as an instruction."""
+    if rule.reviewer >= 0:
+        who = inst.reviewer_ids[rule.reviewer]
+        if rule.rule == "load.max":
+            return f"raise {who}'s maximum load from {rule.limit} to {rule.limit + slack}"
+        return f"lower {who}'s minimum load from {rule.limit} to {rule.limit - slack}"
+    case = problem.cases[rule.case]
+    cid = case.id
+    match rule.rule:
+        case "panel.max_per_region":
+            return f"allow {rule.limit + slack} reviewers from one region on case {cid}"
+        case "panel.min_regions":
+            return f"accept {_plural(rule.limit - slack, 'region')} on case {cid}"
+        case "panel.own_region" if rule.at_most:
+            return (
+                f"allow {_plural(slack, 'reviewer')} from the case's own region "
+                f"({case.region}) on case {cid}"
+            )
+        case "panel.own_region":
+            return f"accept no reviewer from its own region ({case.region}) on case {cid}"
+        case "panel.max_per_gender":
+            return f"allow {rule.limit + slack} reviewers of one gender on case {cid}"
+        case "panel.min_genders":
+            return f"accept {_plural(rule.limit - slack, 'gender')} on case {cid}"
+        case "panel.min_senior":
+            return f"accept {_plural(rule.limit - slack, 'senior reviewer')} on case {cid}"
+        case "panel.language":
+            return (
+                f"allow {_plural(slack, 'reviewer')} who do(es) not read {case.language} "
+                f"on case {cid}"
+            )
+        case "expertise.coverage" if rule.topic:
+            return f"leave topic {rule.topic} uncovered on case {cid}"
+        case _:
+            return f"leave case {cid}'s topics uncovered"
+
+
+def _matches(v: Violation, rule: str, case: str | None, reviewer: str | None) -> bool:
+    if v.rule != rule:
+        return False
+    return (v.case == case) if case is not None else (v.reviewer == reviewer)
+
+
+def find_core(
+    problem: Problem,
+    policy: Policy,
+    *,
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+    relaxations: bool = True,
+) -> CoreReport:
+    """An irreducible conflicting core of ``policy`` on ``problem`` and its relaxations.
+
+    Each relaxation is found by a solve with every other rule instance held; its
+    assignment is checked against the unchanged policy, and :func:`check` must report
+    the relaxed rule instance and nothing else.
+    """
+    from ._cpsat._soft import SoftSolver, build_soft, soft_instance
+
+    start = time.perf_counter()
+    inst = soft_instance(problem, policy)
+    sm = build_soft(inst, problem, policy)
+    solver = SoftSolver(sm, seed=seed, time_limit=time_limit)
+    status, members = solver.core()
+    notes: list[str] = []
+    core = []
+    for i in members:
+        r = sm.rules[i]
+        cases = () if r.case < 0 else (inst.case_ids[r.case],)
+        reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
+        core.append((r.rule, rule_text(r, inst, problem, policy), cases, reviewers))
+    found: list[Relaxation] = []
+    if status == "unknown":
+        notes.append("the time ran out before the core was irreducible")
+    if relaxations and status == "infeasible":
+        for i in members:
+            if solver.remaining() == 0.0:
+                notes.append("the time ran out before every relaxation was tried")
+                break
+            r = sm.rules[i]
+            case = None if r.case < 0 else inst.case_ids[r.case]
+            reviewer = None if r.reviewer < 0 else inst.reviewer_ids[r.reviewer]
+            run = solver.relax(i, _RELAX_LIMIT)
+            if run.status not in ("optimal", "feasible"):
+                found.append(
+                    Relaxation(
+                        r.rule,
+                        f"drop: {rule_text(r, inst, problem, policy)}",
+                        (case,) if case else (),
+                        (reviewer,) if reviewer else (),
+                        False if run.status == "infeasible" else None,
+                    )
+                )
+                continue
+            slack = dict(zip(run.broken, run.slack, strict=True)).get(i, 0)
+            assignment = Assignment.from_pairs(
+                (
+                    inst.case_ids[int(inst.pair_case[p])],
+                    inst.reviewer_ids[int(inst.pair_reviewer[p])],
+                )
+                for p in run.chosen
+            )
+            violations = tuple(check(problem, policy, assignment))
+            objective = evaluate(problem, assignment, policy).objective
+            if not all(_matches(v, r.rule, case, reviewer) for v in violations):
+                raise AssertionError(  # pragma: no cover - a bug in the soft model
+                    f"relaxing {r.rule} broke other rules: {violations}"
+                )
+            found.append(
+                Relaxation(
+                    r.rule,
+                    _change(r, inst, problem, slack),
+                    (case,) if case else (),
+                    (reviewer,) if reviewer else (),
+                    True,
+                    objective,
+                    violations,
+                    slack,
+                )
+            )
+    found.sort(
+        key=lambda x: (
+            {True: 0, None: 1, False: 2}[x.restores],
+            x.amount,
+            -(x.objective or 0.0),
+            x.rule,
+            x.change,
+        )
+    )
+    return CoreReport(status, tuple(core), tuple(found), time.perf_counter() - start, tuple(notes))

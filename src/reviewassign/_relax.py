@@ -1,0 +1,218 @@
+"""``solve(..., relax="minimal")``: the best assignment that breaks the fewest rules.
+
+The soft model (``_cpsat._soft``) gives every rule instance a slack. Three CP-SAT steps
+share the time limit: the least weighted breach (how many seats, reviews or regions the
+rules are broken by, whose LP bound is strong), then from there the fewest weighted
+broken rule instances, then the policy's objective with that count capped. The broken
+rules listed in the result are what :func:`check` reports of the returned assignment,
+not what the model believes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ._check import Violation, check, evaluate
+from ._errors import ViolationsError
+from ._model import Problem
+from ._policy import RELAXABLE, Policy
+from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
+from ._version import __version__
+
+__all__ = ["solve_relaxed"]
+
+
+def _kept_only(policy: Policy) -> Policy:
+    """``policy`` with every relaxable rule off except those it keeps hard."""
+    keep = set(policy.relax.keep)
+    panel, default = policy.panel, Policy().panel
+    updates = {
+        "max_per_region": panel.max_per_region if "panel.max_per_region" in keep else None,
+        "min_regions": panel.min_regions if "panel.min_regions" in keep else 0,
+        "own_region": panel.own_region if "panel.own_region" in keep else "any",
+        "max_per_gender": panel.max_per_gender if "panel.max_per_gender" in keep else None,
+        "min_genders": panel.min_genders if "panel.min_genders" in keep else 0,
+        "min_senior": panel.min_senior if "panel.min_senior" in keep else 0,
+        "language": panel.language if "panel.language" in keep else False,
+    }
+    load = policy.load.model_copy(
+        update={
+            "min": policy.load.min if "load.min" in keep else 0,
+            "max": policy.load.max,
+        }
+    )
+    coverage = policy.expertise.coverage if "expertise.coverage" in keep else "none"
+    return Policy.coerce(
+        policy.model_copy(
+            update={
+                "panel": default.model_copy(update=updates),
+                "load": load,
+                "expertise": policy.expertise.model_copy(update={"coverage": coverage}),
+                "objective": policy.objective.model_copy(update={"kind": "affinity"}),
+            }
+        )
+    )
+
+
+def _without(policy: Policy, rule: str) -> Policy:
+    """``policy`` with one relaxable rule turned off."""
+    panel: dict[str, dict[str, object]] = {
+        "panel.max_per_region": {"max_per_region": None},
+        "panel.min_regions": {"min_regions": 0},
+        "panel.own_region": {"own_region": "any"},
+        "panel.max_per_gender": {"max_per_gender": None},
+        "panel.min_genders": {"min_genders": 0},
+        "panel.min_senior": {"min_senior": 0},
+        "panel.language": {"language": False},
+    }
+    if rule in panel:
+        return policy.model_copy(update={"panel": policy.panel.model_copy(update=panel[rule])})
+    if rule == "expertise.coverage":
+        return policy.model_copy(
+            update={"expertise": policy.expertise.model_copy(update={"coverage": "none"})}
+        )
+    if rule == "load.min":
+        return policy.model_copy(update={"load": policy.load.model_copy(update={"min": 0})})
+    return policy  # load.max: no start drops it
+
+
+def _start(
+    problem: Problem,
+    policy: Policy,
+    *,
+    sm_rules: set[str],
+    time_limit: float | None,
+    seed: int,
+) -> Assignment | None:
+    """A good first assignment: the best of the policy with one rule off at a time.
+
+    Each such solve meets every other rule, so its assignment breaks one rule only; the
+    one that breaks the fewest instances (weighted) starts the search. Falls back to the
+    policy with every relaxable rule off but those kept hard.
+    """
+    from ._solve import solve
+
+    candidates = [r for r in RELAXABLE if r in sm_rules and r not in policy.relax.keep]
+    share = None if time_limit is None else time_limit / (3 * max(1, len(candidates)))
+    best: tuple[int, Assignment] | None = None
+    for rule in candidates:
+        if rule == "load.max":
+            continue
+        result = solve(problem, _without(policy, rule), time_limit=share, seed=seed)
+        if not result.ok:
+            continue
+        weight = policy.relax.priority.get(rule, 1)
+        broken = {
+            (v.rule, v.case, v.reviewer if v.case is None else None)
+            for v in check(problem, policy, result.assignment)
+        }
+        cost = weight * len(broken)
+        if best is None or cost < best[0]:
+            best = (cost, result.assignment)
+    if best is not None:
+        return best[1]
+    flat = solve(problem, _kept_only(policy), time_limit=share, seed=seed, candidates=None)
+    return flat.assignment if flat.ok else None
+
+
+def solve_relaxed(
+    problem: Problem,
+    policy: Policy,
+    *,
+    time_limit: float | None,
+    seed: int,
+    input_hash: str,
+) -> Result:
+    """Solve with every rule soft but those ``policy.relax.keep``; see the module doc."""
+    from . import _cpsat
+    from ._cpsat._soft import SoftSolver, build_soft, soft_instance
+
+    start = time.perf_counter()
+    inst = soft_instance(problem, policy)
+    hard = frozenset(policy.relax.keep)
+    sm = build_soft(inst, problem, policy, hard)
+    weights = [policy.relax.priority.get(r.rule, 1) for r in sm.rules]
+    phases = [Phase(name="prepare", seconds=time.perf_counter() - start, status="done")]
+    t0 = time.perf_counter()
+    first = _start(
+        problem, policy, sm_rules={r.rule for r in sm.rules}, time_limit=time_limit, seed=seed
+    )
+    hint = None
+    if first is not None:
+        position = {
+            (inst.case_ids[int(c)], inst.reviewer_ids[int(r)]): p
+            for p, (c, r) in enumerate(zip(inst.pair_case, inst.pair_reviewer, strict=True))
+        }
+        hint = np.array([position[pair] for pair in first.pairs()], dtype=np.int64)
+    phases.append(
+        Phase(name="start", seconds=time.perf_counter() - t0, status="done" if first else "none")
+    )
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
+    run, proven = SoftSolver(sm, seed=seed, time_limit=left).minimal(weights, hint)
+    phases.append(Phase(name="relax", seconds=run.seconds, status=run.status))
+
+    notes = []
+    objective = bound = gap = None
+    metrics = None
+    broken: tuple[Violation, ...] = ()
+    assignment = Assignment()
+    if run.status in ("optimal", "feasible"):
+        assignment = Assignment.from_pairs(
+            (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
+            for p in run.chosen
+        )
+        violations = check(problem, policy, assignment)
+        wrong = [v for v in violations if v.rule not in RELAXABLE or v.rule in hard]
+        if wrong:  # pragma: no cover - a bug in the soft model, never the user's input
+            raise ViolationsError(wrong)
+        broken = tuple(violations)
+        metrics = evaluate(problem, assignment, policy)
+        objective = metrics.objective
+        bound = objective if run.bound is None else max(objective, run.bound)
+        gap = relative_gap(objective, bound)
+        instances = {(v.rule, v.case or "", v.reviewer if v.case is None else "") for v in broken}
+        notes.append(
+            f"relax=minimal: {len(instances)} rule instance(s) broken"
+            + ("" if proven else " (not proven the fewest within the time limit)")
+            + "; the bound is that of the objective with that many broken"
+        )
+        status = Status.OPTIMAL if proven and run.status == "optimal" else Status.FEASIBLE
+    else:
+        status = Status.INFEASIBLE if run.status == "infeasible" else Status.NO_SOLUTION
+        if status is Status.INFEASIBLE:
+            notes.append(
+                "relax=minimal: even with every rule but panel sizes, conflicts and "
+                f"{', '.join(sorted(hard)) or 'nothing else'} relaxed, no assignment exists"
+            )
+    stats = Stats(
+        wall_time=time.perf_counter() - start,
+        phases=tuple(phases),
+        seed=seed,
+        workers=1,
+        time_limit=time_limit,
+        library_version=__version__,
+        ortools_version=_cpsat.ortools_version(),
+        input_hash=input_hash,
+        resolution=_cpsat.RESOLUTION,
+        cases=inst.n_cases,
+        reviewers=inst.n_reviewers,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
+        conflicts=inst.conflicted_pairs,
+        excluded_by_policy=0,
+        notes=tuple(notes),
+    )
+    return Result(
+        status=status,
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        stats=stats,
+        metrics=metrics,
+        conflicts_avoided=dict(inst.conflicts_by_reason),
+        broken=broken,
+        _source=(problem, policy),
+    )
