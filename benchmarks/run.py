@@ -105,10 +105,14 @@ class Target:
     memory_mb: float | None = None
     enforced: bool = True
     readme: bool = False
+    infeasible: bool = False
+    """The row's policy cannot be met: ``explain`` must prove it."""
 
     def text(self) -> str:
         parts = ["README optimum, proven" if self.readme else ""]
-        if not self.readme:
+        if self.infeasible:
+            parts = ["proven infeasible"]
+        elif not self.readme:
             parts = ["proven optimal" if self.gap == 0 else f"gap <= {100 * self.gap:g} %"]
         if self.seconds is not None:
             parts.append(f"<= {self.seconds:g} s")
@@ -142,6 +146,8 @@ class Bench:
     """Key in :data:`benchmarks.datasets.ALL` for real-data rows."""
     repair: bool = False
     """Time ``ra.repair`` after one decline, on the assignment a solve (untimed) made."""
+    explain: bool = False
+    """Time ``ra.explain`` (an infeasible policy) instead of a solve."""
 
     @property
     def instance(self) -> str:
@@ -209,6 +215,16 @@ def benchmarks(suite: Suite) -> list[Bench]:
         _award(1000, 500, "award+exclude", half_percent),
         _award(1000, 500, "neutral", optimal),
         Bench(
+            "award-300x150/award+seniors/explain",
+            "award",
+            "award+seniors",
+            # The necessary checks name the rule and the ids without a solver.
+            Target(seconds=1.0, infeasible=True),
+            60.0,
+            (300, 150),
+            explain=True,
+        ),
+        Bench(
             "award-1000x500/award/repair-decline",
             "award",
             "award",
@@ -263,6 +279,9 @@ def policy_named(name: str) -> ra.Policy:
         )
     if name == "neutral":
         return ra.Policy()
+    if name == "award+seniors":
+        # Infeasible: two senior reviewers on every panel, more senior seats than seniors.
+        return ra.Policy.model_validate({**data, "panel": {**data["panel"], "min_senior": 2}})
     if name == "region+gender":
         # Issue 3's 10,000 x 10,000 target: 3 per case, at most 6 per reviewer, one seat
         # per region and both disclosed genders on every panel.
@@ -643,7 +662,27 @@ def _measure_repair(bench: Bench, row: Row, limit: float | None) -> None:
         row.note += "; " + " ".join(stats.notes)
 
 
+def _measure_explain(bench: Bench, row: Row, limit: float | None) -> None:
+    """Time ``ra.explain`` on an infeasible policy; the reasons go in the note."""
+    problem, policy, _, row.note = _make_problem(bench)
+    t0 = time.perf_counter()
+    why = ra.explain(problem, policy, time_limit=limit, seed=0)
+    row.total_s = row.solve_s = time.perf_counter() - t0
+    row.time_to_target_s = row.total_s if why.infeasible else None
+    row.peak_mb = _peak_mb()
+    row.cases, row.reviewers = len(problem.cases), len(problem.reviewers)
+    row.method = "explain"
+    row.status = "infeasible" if why.infeasible else why.status
+    shown = why.reasons[0] if why.reasons else (why.core[0] if why.core else None)
+    row.note += f"; explain: {len(why.reasons)} failing check(s), core of {len(why.core)}" + (
+        f"; first: {shown}" if shown is not None else ""
+    )
+
+
 def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
+    if bench.explain:
+        _measure_explain(bench, row, limit)
+        return
     if bench.repair:
         _measure_repair(bench, row, limit)
         return
@@ -742,7 +781,10 @@ def judge(row: Row, target: Target) -> Row:
     short: list[str] = []  # misses the target: fails when enforced
     if row.status == "error":
         wrong.append("the row crashed: " + row.reason)
-    elif row.status == "infeasible":  # every benchmark instance is feasible by construction
+    elif target.infeasible:
+        if row.status != "infeasible":
+            wrong.append(f"not proven infeasible (status {row.status})")
+    elif row.status == "infeasible":  # every other benchmark instance is feasible
         wrong.append("reported infeasible")
     elif row.status != "optimal" and row.status != "feasible":
         short.append(f"no assignment (status {row.status})")
@@ -807,7 +849,8 @@ def _speed_failures(row: Row, target: Target) -> list[str]:
 
 
 def _speed(row: Row, target: Target) -> bool:
-    return row.status in ("optimal", "feasible") and not _speed_failures(row, target)
+    done = ("infeasible",) if target.infeasible else ("optimal", "feasible")
+    return row.status in done and not _speed_failures(row, target)
 
 
 def _speed_miss(row: Row, target: Target) -> str:

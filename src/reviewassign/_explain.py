@@ -316,6 +316,7 @@ def explain(
     policy: Policy | None = None,
     *,
     core: bool | Literal["auto"] = "auto",
+    relaxations: bool = True,
     time_limit: float | None = 60.0,
     seed: int = 0,
 ) -> Explanation:
@@ -330,6 +331,8 @@ def explain(
         literal per rule instance, shrunk by deletion to an irreducible set) and to rank
         relaxations of its members. ``"auto"``: only when every necessary check passes
         (a failing check already names the rule and the ids). ``False``: checks only.
+    relaxations
+        Whether to rank relaxations of the core's members (one solve each, at most 5 s).
     time_limit
         Seconds for the core and the relaxations (``None``: no limit).
     seed
@@ -380,7 +383,7 @@ def explain(
     reasons += _shared_experts(inst, problem, policy)
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
-    found = find_core(problem, policy, time_limit=time_limit, seed=seed)
+    found = find_core(problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations)
     members = tuple(
         Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
     )
