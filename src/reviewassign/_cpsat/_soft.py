@@ -34,17 +34,18 @@ from .._instance import Instance, build_instance
 from .._model import Problem
 from .._policy import Policy
 from ._builders import LinearExpr, _affinity_objective, _groups, _load_spread, _worst_case
-from ._run import _parameters
+from ._run import _STATUS, _parameters
 from ._scale import SCALE
 
-__all__ = ["RuleInstance", "SoftModel", "build_soft", "soft_instance"]
-
-_STATUS = {
-    cp_model.OPTIMAL: "optimal",
-    cp_model.FEASIBLE: "feasible",
-    cp_model.INFEASIBLE: "infeasible",
-    cp_model.UNKNOWN: "unknown",
-}
+__all__ = [
+    "RuleInstance",
+    "SoftModel",
+    "SoftRun",
+    "SoftSolver",
+    "build_soft",
+    "soft_instance",
+    "soft_policy",
+]
 
 
 @dataclass(frozen=True, slots=True)
