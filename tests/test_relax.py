@@ -10,6 +10,7 @@ the solver's answer.
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from reviewassign.cli import main
 from strategies import policies, problems
 
 AFRICA, EUROPE = "Africa", "Europe and North America"
+EXAMPLES = int(os.environ.get("REVIEWASSIGN_RELAX_EXAMPLES", "60"))
 
 
 def _count(problem: ra.Problem, policy: ra.Policy, broken: list[ra.Violation]) -> int:
@@ -113,38 +115,36 @@ def test_cli_relax(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert '"broken": [' in (tmp_path / "r.json").read_text()
 
 
-def _brute_force(problem: ra.Problem, policy: ra.Policy) -> tuple[int, float] | None:
-    """Least count of broken rule instances, and the best objective at that count."""
+def _brute_force(problem: ra.Problem, policy: ra.Policy) -> tuple[int, float, float] | None:
+    """Least count of broken rule instances, then the best (worst case, objective) under
+    the fairness objective or the best objective otherwise: (count, worst, objective)."""
     blocked = {(c.case, c.reviewer) for c in ra.conflicts(problem, policy)}
     per_case = []
     for case in problem.cases:
         size = case.panel_size or policy.panel_size
         ok = [r.id for r in problem.reviewers if (case.id, r.id) not in blocked]
         per_case.append([(case.id, panel) for panel in itertools.combinations(ok, size)])
-    best: tuple[int, float] | None = None
+    found: list[tuple[int, float, float]] = []
     for choice in itertools.product(*per_case):
         assignment = ra.Assignment(dict(choice))
         violations = ra.check(problem, policy, assignment)
         if any(v.rule in ("load.max", "panel_size") or "conflict" in v.rule for v in violations):
             continue
-        key = (
-            _count(problem, policy, violations),
-            -ra.evaluate(problem, assignment, policy).objective,
-        )
-        if best is None or key < (best[0], -best[1]):
-            best = (key[0], -key[1])
-    return best
+        m = ra.evaluate(problem, assignment, policy)
+        assert m.worst_case is not None
+        found.append((_count(problem, policy, violations), m.worst_case, m.objective))
+    if not found:
+        return None
+    least = min(count for count, _, _ in found)
+    found = [f for f in found if f[0] == least]
+    if policy.objective.kind == "fairness":
+        top = max(worst for _, worst, _ in found)
+        found = [f for f in found if f[1] >= top - 1e-9]
+    return max(found, key=lambda f: f[2])
 
 
-@pytest.mark.xfail(
-    reason=(
-        "a counterexample was found on a CI run (session 3) and not yet analysed: "
-        "relax=minimal's count or objective differs from brute force on some instance"
-    ),
-    strict=False,
-)
 @settings(
-    max_examples=60,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -163,4 +163,7 @@ def test_fewest_broken_then_best_objective_against_brute_force(data: st.DataObje
     assert tuple(broken) == result.broken
     assert not [v for v in broken if v.rule in ("load.max", "panel_size") or "conflict" in v.rule]
     assert _count(problem, policy, broken) == expected[0]
-    assert result.objective == pytest.approx(expected[1], abs=1e-4)
+    if policy.objective.kind == "fairness":
+        assert result.metrics is not None
+        assert result.metrics.worst_case == pytest.approx(expected[1], abs=1e-4)
+    assert result.objective == pytest.approx(expected[2], abs=1e-4)
