@@ -167,3 +167,13 @@ def test_fewest_broken_then_best_objective_against_brute_force(data: st.DataObje
         assert result.metrics is not None
         assert result.metrics.worst_case == pytest.approx(expected[1], abs=1e-4)
     assert result.objective == pytest.approx(expected[2], abs=1e-4)
+
+
+def test_relaxable_rules_are_rules_check_reports() -> None:
+    # Relax compares check's violations with these names: they must not drift apart.
+    from reviewassign._check import RULES
+    from reviewassign._policy import RELAXABLE
+
+    assert set(RELAXABLE) <= set(RULES)
+    assert not {"panel_size", "assignment.duplicate"} & set(RELAXABLE)
+    assert not [rule for rule in RELAXABLE if rule.startswith("conflicts.")]

@@ -18,7 +18,6 @@ from ._check import Violation, check, evaluate
 from ._instance import Instance
 from ._model import Problem
 from ._policy import Policy
-from ._result import Assignment
 
 if TYPE_CHECKING:
     from ._cpsat._soft import RuleInstance
@@ -219,13 +218,7 @@ def find_core(
                 )
                 continue
             slack = dict(zip(run.broken, run.slack, strict=True)).get(i, 0)
-            assignment = Assignment.from_pairs(
-                (
-                    inst.case_ids[int(inst.pair_case[p])],
-                    inst.reviewer_ids[int(inst.pair_reviewer[p])],
-                )
-                for p in run.chosen
-            )
+            assignment = inst.assignment(run.chosen)
             violations = tuple(check(problem, policy, assignment))
             objective = evaluate(problem, assignment, policy).objective
             if not all(_matches(v, r.rule, case, reviewer) for v in violations):

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from ._conflicts import REASONS, conflicts
 from ._model import Problem
 from ._policy import Policy
+from ._result import Assignment
 
 __all__ = ["Instance", "Rows", "best_panel", "build_instance"]
 
@@ -98,6 +99,13 @@ class Instance:
             pair_reviewer=pair_reviewer[order],
             pair_affinity=np.concatenate([self.pair_affinity, affinity])[order],
             pair_start=_starts(pair_case, self.n_cases),
+        )
+
+    def assignment(self, pairs: IntArray) -> Assignment:
+        """The assignment made of the pairs with these indices."""
+        return Assignment.from_pairs(
+            (self.case_ids[int(self.pair_case[p])], self.reviewer_ids[int(self.pair_reviewer[p])])
+            for p in pairs
         )
 
     def restricted(self, pairs: IntArray) -> Instance:

@@ -14,12 +14,11 @@ import time
 
 import numpy as np
 
-from ._check import Violation, check, evaluate
-from ._errors import ViolationsError
+from ._check import Violation, check
+from ._finish import checked, finish
 from ._model import Problem
 from ._policy import RELAXABLE, Policy
-from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
-from ._version import __version__
+from ._result import Assignment, Phase, Result, Status
 
 __all__ = ["solve_relaxed"]
 
@@ -123,10 +122,8 @@ def solve_relaxed(
     *,
     time_limit: float | None,
     seed: int,
-    input_hash: str,
 ) -> Result:
     """Solve with every rule soft but those ``policy.relax.keep``; see the module doc."""
-    from . import _cpsat
     from ._cpsat._soft import SoftSolver, build_soft, soft_instance
 
     start = time.perf_counter()
@@ -154,24 +151,14 @@ def solve_relaxed(
     phases.append(Phase(name="relax", seconds=run.seconds, status=run.status))
 
     notes = []
-    objective = bound = gap = None
+    bound = None
     metrics = None
     broken: tuple[Violation, ...] = ()
-    assignment = Assignment()
+    assignment = inst.assignment(run.chosen)
     if run.status in ("optimal", "feasible"):
-        assignment = Assignment.from_pairs(
-            (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
-            for p in run.chosen
-        )
-        violations = check(problem, policy, assignment)
-        wrong = [v for v in violations if v.rule not in RELAXABLE or v.rule in hard]
-        if wrong:  # pragma: no cover - a bug in the soft model, never the user's input
-            raise ViolationsError(wrong)
-        broken = tuple(violations)
-        metrics = evaluate(problem, assignment, policy)
-        objective = metrics.objective
-        bound = objective if run.bound is None else max(objective, run.bound)
-        gap = relative_gap(objective, bound)
+        allowed = [rule for rule in RELAXABLE if rule not in hard]
+        metrics, broken = checked(problem, policy, assignment, phases, allow=allowed)
+        bound = run.bound
         instances = {(v.rule, v.case or "", v.reviewer if v.case is None else "") for v in broken}
         notes.append(
             f"relax=minimal: {len(instances)} rule instance(s) broken"
@@ -186,33 +173,19 @@ def solve_relaxed(
                 "relax=minimal: even with every rule but panel sizes, conflicts and "
                 f"{', '.join(sorted(hard)) or 'nothing else'} relaxed, no assignment exists"
             )
-    stats = Stats(
-        wall_time=time.perf_counter() - start,
-        phases=tuple(phases),
+    return finish(
+        problem,
+        policy,
+        inst,
+        status=status,
+        assignment=assignment,
+        metrics=metrics,
+        bound=bound,
+        start=start,
+        phases=phases,
         seed=seed,
         workers=1,
         time_limit=time_limit,
-        library_version=__version__,
-        ortools_version=_cpsat.ortools_version(),
-        input_hash=input_hash,
-        resolution=_cpsat.RESOLUTION,
-        cases=inst.n_cases,
-        reviewers=inst.n_reviewers,
-        eligible_pairs=inst.eligible_pairs,
-        candidate_pairs=inst.n_pairs,
-        conflicts=inst.conflicted_pairs,
-        excluded_by_policy=0,
-        notes=tuple(notes),
-    )
-    return Result(
-        status=status,
-        assignment=assignment,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        stats=stats,
-        metrics=metrics,
-        conflicts_avoided=dict(inst.conflicts_by_reason),
+        notes=notes,
         broken=broken,
-        _source=(problem, policy),
     )

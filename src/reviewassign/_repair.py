@@ -39,19 +39,17 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._check import check, evaluate
 from ._conflicts import conflicts
-from ._errors import InputError, ViolationsError
+from ._errors import InputError
+from ._finish import STATUS, checked, finish, phases_of
 from ._instance import Instance, build_instance
 from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
 from ._policy import Policy
-from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
-from ._solve import input_hash
+from ._result import Assignment, Phase, Result, Status
 from ._table import AffinityTable
-from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import _cpsat
+    pass
 
 __all__ = ["Event", "EventKind", "Repair", "apply_events", "repair", "repair_issues"]
 
@@ -68,13 +66,6 @@ _NEEDS: dict[str, frozenset[str]] = {
 """The fields each kind of event uses; it must leave the others empty."""
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
-
-_STATUS = {
-    "optimal": Status.OPTIMAL,
-    "feasible": Status.FEASIBLE,
-    "infeasible": Status.INFEASIBLE,
-    "unknown": Status.NO_SOLUTION,
-}
 
 Pair = tuple[str, str]
 
@@ -433,19 +424,6 @@ def _pair_index(inst: Instance, pairs: Sequence[Pair]) -> np.ndarray:
     return np.where(found, at, -1).astype(np.int64)
 
 
-def _phases(outcome: _cpsat.Outcome) -> list[Phase]:
-    return [
-        Phase(
-            name=f"cpsat.{r.name}",
-            seconds=r.seconds,
-            status=r.status,
-            objective=r.objective,
-            bound=r.bound,
-        )
-        for r in outcome.phases
-    ]
-
-
 def repair(
     problem: Problem,
     policy: Policy | None,
@@ -582,66 +560,41 @@ def repair(
             seed=seed,
             workers=workers,
         )
-    phases.extend(_phases(outcome))
-    status = _STATUS[outcome.status]
-    assignment = Assignment.from_pairs(
-        (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
-        for p in outcome.chosen
-    )
-    objective = bound = gap = None
+    phases.extend(phases_of(outcome))
+    status = STATUS[outcome.status]
+    assignment = inst.assignment(outcome.chosen)
+    bound = None
     metrics = None
     added: tuple[Pair, ...] = ()
     removed: tuple[Pair, ...] = ()
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        t0 = time.perf_counter()
-        violations = check(updated, policy, assignment)
-        if violations:  # pragma: no cover - a bug in the model, never the user's input
-            raise ViolationsError(violations)
-        metrics = evaluate(updated, assignment, policy)
-        phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status="passed"))
-        objective = metrics.objective
-        bound = objective if status is Status.OPTIMAL else outcome.bound
-        bound = None if bound is None else max(bound, objective)
-        gap = None if bound is None else relative_gap(objective, bound)
+        metrics, _ = checked(updated, policy, assignment, phases)
+        bound = metrics.objective if status is Status.OPTIMAL else outcome.bound
         new, old = set(assignment.pairs()), set(before)
         added, removed = tuple(sorted(new - old)), tuple(sorted(old - new))
-
-    stats = Stats(
-        wall_time=time.perf_counter() - start,
-        phases=tuple(phases),
+    result = finish(
+        updated,
+        policy,
+        inst,
+        status=status,
+        assignment=assignment,
+        metrics=metrics,
+        bound=bound,
+        start=start,
+        phases=phases,
         seed=seed,
         workers=workers,
         time_limit=time_limit,
-        library_version=__version__,
-        ortools_version=_cpsat.ortools_version(),
-        input_hash=input_hash(updated, policy),
-        resolution=_cpsat.RESOLUTION,
-        cases=inst.n_cases,
-        reviewers=inst.n_reviewers,
-        eligible_pairs=inst.eligible_pairs,
-        candidate_pairs=inst.n_pairs,
-        conflicts=inst.conflicted_pairs,
-        excluded_by_policy=inst.excluded_by_policy,
-        worst_case=outcome.worst,
-        worst_case_bound=outcome.worst_bound,
         notes=outcome.notes,
-    )
-    result = Result(
-        status=status,
-        assignment=assignment,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        stats=stats,
-        metrics=metrics,
-        conflicts_avoided=dict(inst.conflicts_by_reason),
+        worst=outcome.worst,
+        worst_bound=outcome.worst_bound,
     )
     return Repair(
         status=status,
         assignment=assignment,
         added=added,
         removed=removed,
-        objective=objective,
+        objective=result.objective,
         problem=updated,
         current=current,
         result=result,

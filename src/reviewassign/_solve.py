@@ -7,8 +7,6 @@ independent ``check`` -> metrics, objective, bound and stats -> ``Result``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -16,13 +14,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from ._bound import lagrangian_bound
-from ._check import check, evaluate
-from ._errors import ViolationsError
+from ._finish import STATUS, checked, finish, input_hash, phases_of
 from ._instance import Instance, build_instance
 from ._model import Problem
 from ._policy import Policy
-from ._result import Assignment, Phase, Progress, Result, Stats, Status, relative_gap
-from ._version import __version__
+from ._result import Phase, Progress, Result, Status
 
 if TYPE_CHECKING:
     from . import _cpsat
@@ -44,38 +40,6 @@ _AUTO_CANDIDATES_PER_SEAT = 10
 _FULL_RETRY_PAIRS = 20_000_000
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
-
-_STATUS = {
-    "optimal": Status.OPTIMAL,
-    "feasible": Status.FEASIBLE,
-    "infeasible": Status.INFEASIBLE,
-    "unknown": Status.NO_SOLUTION,
-}
-
-
-def input_hash(problem: Problem, policy: Policy) -> str:
-    """SHA-256 of the canonical JSON of a problem and a policy.
-
-    The given affinity enters as :meth:`AffinityTable.digest`, which ignores row order.
-
-    Examples
-    --------
-    >>> import reviewassign as ra
-    >>> p = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
-    >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
-    True
-    """
-    text = json.dumps(
-        {
-            "problem": problem.model_dump(mode="json", exclude={"affinity"}),
-            "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
-            "policy": policy.model_dump(mode="json"),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _candidate_count(
@@ -146,19 +110,6 @@ def _over_every_pair(
             progress(replace(event, bound=max(event.objective, bound)))
 
     return report
-
-
-def _phases(outcome: _cpsat.Outcome) -> list[Phase]:
-    return [
-        Phase(
-            name=(r.name if r.name.startswith("flow") else f"cpsat.{r.name}"),
-            seconds=r.seconds,
-            status=r.status,
-            objective=r.objective,
-            bound=r.bound,
-        )
-        for r in outcome.phases
-    ]
 
 
 def solve(
@@ -259,7 +210,6 @@ def solve(
             policy,
             time_limit=time_limit,
             seed=seed,
-            input_hash=input_hash(problem, policy),
         )
     start = time.perf_counter()
     keep = _candidate_count(candidates, problem, policy)
@@ -272,7 +222,7 @@ def solve(
     notes = list(outcome.notes)
     if inst.pruned and outcome.status in ("infeasible", "unknown"):
         # The candidates may lack what the rules need: more of them, then every pair.
-        phases.extend(_phases(outcome))
+        phases.extend(phases_of(outcome))
         wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
         what = "all" if wider is None else f"{wider} candidates a case of"
         notes.append(
@@ -289,24 +239,16 @@ def solve(
         if inst.pruned and outcome.status == "infeasible":
             # Infeasible candidates do not make an infeasible problem.
             outcome = replace(outcome, status="unknown")
-    phases.extend(_phases(outcome))
+    phases.extend(phases_of(outcome))
     if outcome.instance is not None:
         inst = outcome.instance
 
-    status = _STATUS[outcome.status]
-    assignment = Assignment.from_pairs(
-        (inst.case_ids[int(inst.pair_case[p])], inst.reviewer_ids[int(inst.pair_reviewer[p])])
-        for p in outcome.chosen
-    )
-    objective = bound = gap = None
+    status = STATUS[outcome.status]
+    assignment = inst.assignment(outcome.chosen)
+    bound = None
     metrics = None
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        t0 = time.perf_counter()
-        violations = check(problem, policy, assignment)
-        if violations:  # pragma: no cover - a bug in a backend, never the user's input
-            raise ViolationsError(violations)
-        metrics = evaluate(problem, assignment, policy)
-        phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status="passed"))
+        metrics, _ = checked(problem, policy, assignment, phases)
         objective = metrics.objective
         if inst.pruned and not outcome.priced:
             # The backend's status and bound speak of the candidates only.
@@ -337,38 +279,20 @@ def solve(
             bound = objective
         else:
             bound = lagrangian_bound(inst, policy) if outcome.bound is None else outcome.bound
-            bound = max(bound, objective)
-        gap = relative_gap(objective, bound)
-
-    digest = input_hash(problem, policy)
-    stats = Stats(
-        wall_time=time.perf_counter() - start,
-        phases=tuple(phases),
+    return finish(
+        problem,
+        policy,
+        inst,
+        status=status,
+        assignment=assignment,
+        metrics=metrics,
+        bound=bound,
+        start=start,
+        phases=phases,
         seed=seed,
         workers=workers,
         time_limit=time_limit,
-        library_version=__version__,
-        ortools_version=_cpsat.ortools_version(),
-        input_hash=digest,
-        resolution=_cpsat.RESOLUTION,
-        cases=inst.n_cases,
-        reviewers=inst.n_reviewers,
-        eligible_pairs=inst.eligible_pairs,
-        candidate_pairs=inst.n_pairs,
-        conflicts=inst.conflicted_pairs,
-        excluded_by_policy=inst.excluded_by_policy,
-        worst_case=outcome.worst,
-        worst_case_bound=outcome.worst_bound,
-        notes=tuple(notes),
-    )
-    return Result(
-        status=status,
-        assignment=assignment,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        stats=stats,
-        metrics=metrics,
-        conflicts_avoided=dict(inst.conflicts_by_reason),
-        _source=(problem, policy),
+        notes=notes,
+        worst=outcome.worst,
+        worst_bound=outcome.worst_bound,
     )

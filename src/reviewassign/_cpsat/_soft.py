@@ -163,12 +163,7 @@ def build_soft(
         revs = inst.pair_reviewer[pairs.start : pairs.stop]
         region, gender = inst.reviewer_region[revs], inst.reviewer_gender[revs]
         if panel.max_per_region is not None:
-            groups = [g for _, g in _groups(region, pairs)]
-            b.soft(
-                RuleInstance("panel.max_per_region", c, limit=panel.max_per_region),
-                [b.seats(g) for g in groups],
-                size,
-            )
+            _max_per_group(b, c, region, panel.max_per_region, "panel.max_per_region")
         if panel.min_regions > 1:
             _min_distinct(b, c, region, panel.min_regions, "panel.min_regions")
         own = region == inst.case_region[c]
@@ -183,12 +178,7 @@ def build_soft(
                 RuleInstance("panel.own_region", c, limit=0), [b.seats(b.case_seats(c, own))], size
             )
         if panel.max_per_gender is not None:
-            groups = [g for _, g in _groups(gender, pairs)]
-            b.soft(
-                RuleInstance("panel.max_per_gender", c, limit=panel.max_per_gender),
-                [b.seats(g) for g in groups],
-                size,
-            )
+            _max_per_group(b, c, gender, panel.max_per_gender, "panel.max_per_gender")
         if panel.min_genders > 0:
             _min_distinct(b, c, gender, panel.min_genders, "panel.min_genders")
         if panel.min_senior > 0:
@@ -217,6 +207,13 @@ def build_soft(
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
     worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
     return SoftModel(inst, m, x, objective, worst, b.rules, b.slack, b.holds)
+
+
+def _max_per_group(b: _Builder, c: int, keys: np.ndarray, cap: int, rule: str) -> None:
+    """At most ``cap`` seats share one key (negative keys: no group), give or take the slack."""
+    pairs = b.inst.case_pairs(c)
+    groups = [b.seats(group) for _, group in _groups(keys, pairs)]
+    b.soft(RuleInstance(rule, c, limit=cap), groups, int(b.inst.panel_size[c]))
 
 
 def _min_distinct(b: _Builder, c: int, keys: np.ndarray, minimum: int, rule: str) -> None:

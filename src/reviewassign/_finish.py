@@ -1,0 +1,158 @@
+"""From solver output to a :class:`Result`: shared by ``solve``, ``repair`` and relax.
+
+Every path ends the same way: the chosen pairs become an assignment, the independent
+checker re-checks it, :func:`evaluate` gives its objective, and the stats record the
+instance, the phases and the reproducibility fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+from ._check import Metrics, Violation, check, evaluate
+from ._errors import ViolationsError
+from ._instance import Instance
+from ._model import Problem
+from ._policy import Policy
+from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
+from ._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._cpsat import Outcome
+
+__all__ = ["STATUS", "checked", "finish", "input_hash", "phases_of"]
+
+STATUS = {
+    "optimal": Status.OPTIMAL,
+    "feasible": Status.FEASIBLE,
+    "infeasible": Status.INFEASIBLE,
+    "unknown": Status.NO_SOLUTION,
+}
+"""A backend's status word as a :class:`Status`."""
+
+
+def input_hash(problem: Problem, policy: Policy) -> str:
+    """SHA-256 of the canonical JSON of a problem and a policy.
+
+    The given affinity enters as :meth:`AffinityTable.digest`, which ignores row order.
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> p = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
+    >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
+    True
+    """
+    text = json.dumps(
+        {
+            "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+            "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
+            "policy": policy.model_dump(mode="json"),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def phases_of(outcome: Outcome) -> list[Phase]:
+    """A backend's phases as :class:`Phase` records (CP-SAT phases prefixed ``cpsat.``)."""
+    return [
+        Phase(
+            name=(r.name if r.name.startswith("flow") else f"cpsat.{r.name}"),
+            seconds=r.seconds,
+            status=r.status,
+            objective=r.objective,
+            bound=r.bound,
+        )
+        for r in outcome.phases
+    ]
+
+
+def checked(
+    problem: Problem,
+    policy: Policy,
+    assignment: Assignment,
+    phases: list[Phase],
+    *,
+    allow: Collection[str] = (),
+) -> tuple[Metrics, tuple[Violation, ...]]:
+    """Re-check ``assignment`` and evaluate it; a ``check`` phase is appended.
+
+    Violations of a rule in ``allow`` are returned; any other violation is a bug in the
+    backend (never the user's input) and raises :class:`ViolationsError`.
+    """
+    t0 = time.perf_counter()
+    violations = check(problem, policy, assignment)
+    wrong = [v for v in violations if v.rule not in allow]
+    if wrong:  # pragma: no cover - a bug in a backend, never the user's input
+        raise ViolationsError(wrong)
+    metrics = evaluate(problem, assignment, policy)
+    status = "passed" if not violations else f"{len(violations)} allowed violation(s)"
+    phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status=status))
+    return metrics, tuple(violations)
+
+
+def finish(
+    problem: Problem,
+    policy: Policy,
+    inst: Instance,
+    *,
+    status: Status,
+    assignment: Assignment,
+    metrics: Metrics | None,
+    bound: float | None,
+    start: float,
+    phases: Sequence[Phase],
+    seed: int,
+    workers: int,
+    time_limit: float | None,
+    notes: Sequence[str] = (),
+    worst: float | None = None,
+    worst_bound: float | None = None,
+    broken: tuple[Violation, ...] = (),
+) -> Result:
+    """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats."""
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+    objective = None if metrics is None else metrics.objective
+    if objective is not None and bound is not None:
+        bound = max(bound, objective)
+    gap = None if objective is None or bound is None else relative_gap(objective, bound)
+    stats = Stats(
+        wall_time=time.perf_counter() - start,
+        phases=tuple(phases),
+        seed=seed,
+        workers=workers,
+        time_limit=time_limit,
+        library_version=__version__,
+        ortools_version=_cpsat.ortools_version(),
+        input_hash=input_hash(problem, policy),
+        resolution=_cpsat.RESOLUTION,
+        cases=inst.n_cases,
+        reviewers=inst.n_reviewers,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
+        conflicts=inst.conflicted_pairs,
+        excluded_by_policy=inst.excluded_by_policy,
+        worst_case=worst,
+        worst_case_bound=worst_bound,
+        notes=tuple(notes),
+    )
+    return Result(
+        status=status,
+        assignment=assignment,
+        objective=objective,
+        bound=None if objective is None else bound,
+        gap=gap,
+        stats=stats,
+        metrics=metrics,
+        conflicts_avoided=dict(inst.conflicts_by_reason),
+        broken=broken,
+        _source=(problem, policy),
+    )
