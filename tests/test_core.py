@@ -126,6 +126,26 @@ def test_core_is_infeasible_irreducible_and_names_the_rule(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_shrinking_every_rule_instance_gives_an_irreducible_core(family: str) -> None:
+    # CP-SAT's first core is often irreducible already on small instances: shrink from
+    # every rule instance, so that the deletion itself is what the test checks.
+    problem, policy = FAMILIES[family]()
+    # Plain reviewers at two reviews each: rule instances that no core needs.
+    reviewers = [
+        r if r.id.startswith("S") else r.model_copy(update={"max_load": 2})
+        for r in problem.reviewers
+    ]
+    problem = ra.Problem(cases=problem.cases, reviewers=reviewers)
+    inst = soft_instance(problem, policy)
+    sm = build_soft(inst, problem, policy)
+    status, core = SoftSolver(sm, seed=0, time_limit=30).shrink(range(len(sm.rules)))
+    assert status == "infeasible" and len(core) < len(sm.rules)
+    assert _held(problem, policy, core) is None
+    for k in range(len(core)):
+        assert _held(problem, policy, core[:k] + core[k + 1 :]) is not None, sm.rules[core[k]]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_relaxations_restore_feasibility(family: str) -> None:
     problem, policy = FAMILIES[family]()
     why = ra.explain(problem, policy, core=True)

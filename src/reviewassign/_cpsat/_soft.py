@@ -316,10 +316,9 @@ class SoftSolver:
 
         Returns ``("infeasible", core)``, ``("feasible", [])``, or ``("unknown", core so
         far)`` when the time ran out. CP-SAT's sufficient assumptions are shrunk by
-        deletion: each member is dropped in turn; if the rest still cannot hold, it stays
-        dropped, else it is necessary. Dropping any member of the result leaves rules that
-        some assignment meets. An empty core means that panel sizes and conflicts alone
-        cannot be met.
+        :meth:`shrink`. Dropping any member of the result leaves rules that some
+        assignment meets. An empty core means that panel sizes and conflicts alone cannot
+        be met.
         """
         sm, m = self.sm, self.sm.model
         every = range(len(sm.holds))
@@ -337,6 +336,17 @@ class SoftSolver:
             core = sorted(position[v] for v in solver.sufficient_assumptions_for_infeasibility())
         else:  # no core within the time: shrink every instance
             core = list(every)
+        return self.shrink(core)
+
+    def shrink(self, members: Sequence[int]) -> tuple[str, list[int]]:
+        """Shrink rule instances that cannot hold together to an irreducible subset.
+
+        Deletion: each member is dropped in turn; if the rest still cannot hold, it stays
+        dropped, else it is necessary. Returns ``("infeasible", core)``, or ``("unknown",
+        core so far)`` when the time ran out.
+        """
+        self.sm.model.clear_objective()  # type: ignore[no-untyped-call]
+        core = sorted(members)
         necessary: list[int] = []
         while core:
             candidate, rest = core[0], core[1:]
