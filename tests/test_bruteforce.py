@@ -123,6 +123,7 @@ RULES = (
     "panel.min_genders",
     "panel.min_senior",
     "expertise.coverage",
+    "expertise.min_panel_affinity",
 )
 """Rules a policy may turn on (beyond same_institution, relation_distance and language)."""
 
@@ -145,10 +146,15 @@ def policies(draw: st.DrawFn) -> ra.Policy:
         "panel": {"language": draw(st.booleans())},
         "expertise": {"min_level": draw(st.integers(1, 3))},
         "objective": {
-            "kind": draw(st.sampled_from(("affinity", "fairness"))),
+            "kind": draw(st.sampled_from(("affinity", "fairness", "leximin"))),
             "load_spread": draw(st.sampled_from((0.0, 0.5))),
         },
     }
+    if draw(st.integers(1, 4)) == 1:  # an explicit order of levels instead of a kind
+        levels = ("coverage", "worst_case", "leximin", "affinity", "load_spread")
+        order = draw(st.permutations(levels))
+        rules["objective"]["kind"] = "affinity"
+        rules["objective"]["priorities"] = order[: draw(st.integers(1, 3))]
     panel = rules["panel"]
     if "panel.max_per_region" in on:
         panel["max_per_region"] = draw(st.integers(1, 2))
@@ -164,6 +170,8 @@ def policies(draw: st.DrawFn) -> ra.Policy:
         panel["min_senior"] = draw(st.integers(1, 2))
     if "expertise.coverage" in on:
         rules["expertise"]["coverage"] = draw(st.sampled_from(("any", "all")))
+    if "expertise.min_panel_affinity" in on:
+        rules["expertise"]["min_panel_affinity"] = draw(st.sampled_from((0.25, 0.5, 1.0)))
     return ra.Policy(**rules)
 
 
@@ -176,6 +184,27 @@ class Best:
     objective: float
     worst_case: float
     assignment: dict[str, tuple[str, ...]]
+    levels: dict[str, Any]
+
+
+def _level(name: str, m: ra.Metrics) -> Any:
+    """An assignment's figure at one level of the objective, larger is better."""
+    if name == "leximin":
+        return m.profile()
+    figures = {
+        "coverage": m.covered_topics,
+        "worst_case": m.worst_case,
+        "affinity": m.total_affinity,
+        "load_spread": -m.load_spread,
+        "objective": m.objective,
+    }
+    return figures[name]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple):
+        return all(abs(x - y) <= 1e-6 for x, y in zip(a, b, strict=True))
+    return bool(abs(a - b) <= 1e-6)
 
 
 def _panels_of(problem: ra.Problem, policy: ra.Policy, case: ra.Case) -> list[tuple[str, ...]]:
@@ -192,25 +221,25 @@ def _panels_of(problem: ra.Problem, policy: ra.Policy, case: ra.Case) -> list[tu
 def brute_force(problem: ra.Problem, policy: ra.Policy) -> Best | None:
     """The best valid assignment by enumeration, or ``None`` if there is none.
 
-    "affinity" maximises the objective; "fairness" maximises (worst case, objective)
-    lexicographically.
+    Each level of the policy's objective (``ObjectivePolicy.levels``) is maximised in
+    turn: "fairness" is (worst case, objective), "leximin" (sorted profile, objective).
     """
     per_case = [_panels_of(problem, policy, c) for c in problem.cases]
     ids = [c.id for c in problem.cases]
-    valid: list[tuple[float, float, dict[str, tuple[str, ...]]]] = []
+    valid: list[tuple[ra.Metrics, dict[str, tuple[str, ...]]]] = []
     for panels in itertools.product(*per_case):
         assignment = dict(zip(ids, panels, strict=True))
         if ra.check(problem, policy, assignment) == []:
-            m = ra.evaluate(problem, assignment, policy)
-            assert m.worst_case is not None
-            valid.append((m.objective, m.worst_case, assignment))
+            valid.append((ra.evaluate(problem, assignment, policy), assignment))
     if not valid:
         return None
-    if policy.objective.kind == "fairness":
-        top = max(w for _, w, _ in valid)
-        valid = [v for v in valid if v[1] >= top - 1e-9]
-    objective, worst, assignment = max(valid, key=lambda v: v[0])
-    return Best(objective, worst, assignment)
+    for name in policy.objective.levels:
+        top = max(_level(name, m) for m, _ in valid)
+        valid = [(m, a) for m, a in valid if _same(_level(name, m), top)]
+    m, assignment = valid[0]
+    assert m.worst_case is not None
+    levels = {name: _level(name, m) for name in policy.objective.levels}
+    return Best(m.objective, m.worst_case, assignment, levels)
 
 
 def _describe(problem: ra.Problem, policy: ra.Policy, result: ra.Result, best: Best | None) -> str:
@@ -236,8 +265,11 @@ def assert_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: s
     assert result.status is ra.Status.OPTIMAL, why
     assert ra.check(problem, policy, result.assignment) == [], why
     assert result.objective == pytest.approx(best.objective, abs=1e-5), why
+    assert result.metrics is not None
+    for name, figure in best.levels.items():
+        assert _same(_level(name, result.metrics), figure), f"level {name}: {why}"
+    assert [level.name for level in result.levels] == list(policy.objective.levels), why
     if policy.objective.kind == "fairness":
-        assert result.metrics is not None
         assert result.metrics.worst_case == pytest.approx(best.worst_case, abs=1e-5), why
         assert result.stats.worst_case == pytest.approx(best.worst_case, abs=1e-5), why
 

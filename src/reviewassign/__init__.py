@@ -51,7 +51,7 @@ from ._policy import (
     RelaxPolicy,
 )
 from ._repair import Event, Repair, repair
-from ._result import Assignment, Phase, Progress, Result, Stats, Status
+from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
 from ._solve import solve
 from ._table import AffinityTable
 from ._version import __version__
@@ -70,6 +70,7 @@ __all__ = [
     "Explanation",
     "InfeasibleError",
     "InputError",
+    "Level",
     "LoadPolicy",
     "Metrics",
     "NoSolutionError",

@@ -57,6 +57,7 @@ RULES: tuple[str, ...] = (
     "panel.min_senior",
     "panel.language",
     "expertise.coverage",
+    "expertise.min_panel_affinity",
 )
 """Every rule :func:`check` knows, in the order its violations are listed."""
 
@@ -230,6 +231,7 @@ def check(
         found.extend(_check_conflicts(case, panel, policy, declared, relations))
         found.extend(_check_composition(case, panel, policy))
         found.extend(_check_coverage(case, panel, policy))
+        found.extend(_check_panel_affinity(problem, case, panel, policy))
     found.extend(_check_loads(problem, panels, policy))
     return sorted(found, key=_sort_key)
 
@@ -519,6 +521,32 @@ def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterat
         )
 
 
+def _check_panel_affinity(
+    problem: Problem, case: Case, panel: list[Reviewer], policy: Policy
+) -> Iterator[Violation]:
+    floor = policy.expertise.min_panel_affinity
+    if floor <= 0 or not panel:
+        # An empty panel is reported by panel_size; a floor on it adds nothing.
+        return
+    value = math.fsum(pair_affinity(problem, case, r) for r in panel)
+    # The solver rounds each pair to 1e-6: a panel it accepts is at most half a unit a
+    # seat, plus half a unit for the floor, below the floor.
+    if value < floor - _RESOLUTION * (len(panel) + 1):
+        yield Violation(
+            rule="expertise.min_panel_affinity",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"the panel of case {case.id} has affinity {value:.6g}; the policy requires "
+                f"at least {floor:g}"
+            ),
+        )
+
+
+_RESOLUTION = 1e-6
+"""The solvers' resolution of affinities (SPEC: 1e-4 or finer)."""
+
+
 # --------------------------------------------------------------------------------------
 # evaluate
 
@@ -569,11 +597,27 @@ class Metrics(BaseModel):
 
     coverage_rate: float
     """Covered (case, topic) pairs over all (case, topic) pairs (1.0 if there are none)."""
+    covered_topics: int
+    """Covered (case, topic) pairs: a panel member's level in the topic is at least the
+    policy's ``expertise.min_level``."""
     fully_covered_cases: int
     """Cases with every topic covered (a case without topics counts as covered)."""
 
     senior_seats: int
     """Seats held by reviewers of seniority ``"senior"``."""
+
+    def profile(self) -> tuple[float, ...]:
+        """Every case's panel affinity, lowest first: what leximin maximises, in order.
+
+        Examples
+        --------
+        >>> from reviewassign._model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1", topics={"t": 1}), Case(id="C2")],
+        ...                   reviewers=[Reviewer(id="R1", expertise={"t": 3})])
+        >>> evaluate(problem, {"C1": ["R1"], "C2": ["R1"]}).profile()
+        (0.0, 1.0)
+        """
+        return tuple(sorted(self.case_affinity.values()))
 
     def summary(self) -> str:
         """Summarise the figures in a few plain lines, for a secretariat.
@@ -768,6 +812,7 @@ def evaluate(
         mean_load=len(seated) / len(loads) if loads else 0.0,
         idle_reviewers=sum(1 for n in loads.values() if n == 0),
         coverage_rate=covered_pairs / topic_pairs if topic_pairs else 1.0,
+        covered_topics=covered_pairs,
         fully_covered_cases=fully_covered,
         senior_seats=sum(1 for r in seated if r.seniority == "senior"),
     )

@@ -118,6 +118,11 @@ def rule_text(rule: RuleInstance, inst: Instance, problem: Problem, policy: Poli
                 f"case {cid} needs topic {rule.topic} covered at level "
                 f"{policy.expertise.min_level} or more"
             )
+        case "expertise.min_panel_affinity":
+            return (
+                f"case {cid} needs a panel affinity of at least "
+                f"{policy.expertise.min_panel_affinity:g}"
+            )
         case _:
             return f"case {cid} needs one of its topics covered"
 
@@ -156,6 +161,11 @@ def _change(rule: RuleInstance, inst: Instance, problem: Problem, slack: int) ->
             )
         case "expertise.coverage" if rule.topic:
             return f"leave topic {rule.topic} uncovered on case {cid}"
+        case "expertise.min_panel_affinity":
+            from ._cpsat import SCALE
+
+            lower = (rule.limit - slack) / SCALE
+            return f"accept a panel affinity of {lower:.6g} on case {cid}"
         case _:
             return f"leave case {cid}'s topics uncovered"
 

@@ -246,6 +246,19 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                     f"level {level} or more; none of its {who} covers any",
                     [],
                 )
+        floor = policy.expertise.min_panel_affinity
+        if floor > 0:
+            values = inst.pair_affinity[pairs.start : pairs.stop]
+            best = np.sort(values)[::-1][:k]
+            # The solver's resolution: a panel within it of the floor is accepted.
+            if float(best.sum()) < floor - 1e-6 * (k + 1):
+                top = [names[int(i)] for i in np.argsort(-values, kind="stable")[:k]]
+                add(
+                    "expertise.min_panel_affinity",
+                    f"case {case.id} needs a panel affinity of at least {floor:g}; the best "
+                    f"{k} of its {who} reach only {float(best.sum()):.4g} ({_ids(top)})",
+                    top,
+                )
     return reasons
 
 

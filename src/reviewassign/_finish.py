@@ -18,13 +18,13 @@ from ._errors import ViolationsError
 from ._instance import Instance
 from ._model import Problem
 from ._policy import Policy
-from ._result import Assignment, Phase, Result, Stats, Status, relative_gap
+from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._cpsat import Outcome
+    from ._cpsat import LevelRecord, Outcome
 
-__all__ = ["STATUS", "checked", "finish", "input_hash", "phases_of"]
+__all__ = ["STATUS", "checked", "finish", "input_hash", "level_value", "phases_of"]
 
 STATUS = {
     "optimal": Status.OPTIMAL,
@@ -116,8 +116,13 @@ def finish(
     worst: float | None = None,
     worst_bound: float | None = None,
     broken: tuple[Violation, ...] = (),
+    levels: Sequence[LevelRecord] = (),
 ) -> Result:
-    """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats."""
+    """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats.
+
+    ``levels`` are the backend's records of the levels before the policy objective; each
+    becomes a :class:`Level` whose value is read from ``metrics``.
+    """
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
     objective = None if metrics is None else metrics.objective
@@ -154,5 +159,36 @@ def finish(
         metrics=metrics,
         conflicts_avoided=dict(inst.conflicts_by_reason),
         broken=broken,
+        levels=(
+            *(
+                Level(
+                    name=r.name,
+                    value=None if metrics is None else level_value(r.name, metrics),
+                    bound=r.bound,
+                    status=r.status,
+                    detail=r.detail,
+                )
+                for r in levels
+            ),
+            Level(
+                name="objective",
+                value=objective,
+                bound=None if objective is None else bound,
+                status=status.value,
+            ),
+        ),
         _source=(problem, policy),
     )
+
+
+def level_value(name: str, metrics: Metrics) -> float | None:
+    """What an assignment reaches at one level of the objective, from its metrics."""
+    values: dict[str, float | None] = {
+        "coverage": float(metrics.covered_topics),
+        "worst_case": metrics.worst_case,
+        "leximin": metrics.worst_case,
+        "affinity": metrics.total_affinity,
+        "load_spread": float(metrics.load_spread),
+        "objective": metrics.objective,
+    }
+    return values[name]

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "LEVELS",
     "RELAXABLE",
     "ConflictPolicy",
     "ExpertisePolicy",
@@ -97,16 +98,70 @@ class ExpertisePolicy(_Section):
         "none",
         description='"all": every case topic is covered; "any": at least one is; "none": no rule.',
     )
+    min_panel_affinity: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
+        0.0,
+        description=(
+            "Every panel's affinity (the sum of its pairs' affinities) at least this, at the "
+            "solver's resolution (1e-6 a seat); 0: no rule."
+        ),
+    )
+
+
+LEVELS: tuple[str, ...] = (
+    "coverage",
+    "worst_case",
+    "leximin",
+    "affinity",
+    "load_spread",
+    "objective",
+)
+"""The objectives ``objective.priorities`` may order, each maximised in turn.
+
+``coverage``: covered (case, topic) pairs (a topic is covered by a seat whose level is
+at least ``expertise.min_level``); ``worst_case``: the lowest panel affinity;
+``leximin``: the lowest panel affinity, then the next lowest, and so on (see
+``ObjectivePolicy``); ``affinity``: the total affinity; ``load_spread``: the largest load
+minus the smallest, minimised; ``objective``: the policy objective (total affinity minus
+``load_spread`` times the spread), always the last level.
+"""
+
+Level = Literal["coverage", "worst_case", "leximin", "affinity", "load_spread", "objective"]
 
 
 class ObjectivePolicy(_Section):
-    """What the solve maximises."""
+    """What the solve maximises, level by level.
 
-    kind: Literal["affinity", "fairness"] = Field(
+    ``kind`` names the usual orders: ``"affinity"`` is the policy objective alone,
+    ``"fairness"`` the worst panel first, ``"leximin"`` the worst panel, then the next
+    worst, and so on. ``priorities`` spells out any order of :data:`LEVELS` instead; each
+    level is maximised while the levels before it keep what they reached.
+
+    Leximin is computed in rounds: the lowest panel affinity ``t`` of the cases not yet
+    fixed is maximised; then the number of those cases that can reach ``t +
+    leximin_tolerance`` together is maximised; the others are fixed at ``t`` and the next
+    round starts with the lifted ones. Panels within ``leximin_tolerance`` of each other
+    count as equal, and the rounds stop at ``leximin_time_limit``: the cases left keep
+    the last round's floor.
+
+    Examples
+    --------
+    >>> ObjectivePolicy(kind="fairness").levels
+    ('worst_case', 'objective')
+    >>> ObjectivePolicy(priorities=("coverage", "leximin", "affinity", "load_spread")).levels
+    ('coverage', 'leximin', 'affinity', 'load_spread', 'objective')
+    >>> ObjectivePolicy(kind="leximin", priorities=("coverage",))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for ObjectivePolicy
+    ...
+    """
+
+    kind: Literal["affinity", "fairness", "leximin"] = Field(
         "affinity",
         description=(
             '"affinity": the total affinity; "fairness": the worst case\'s panel affinity '
-            "first, then the total."
+            'first, then the total; "leximin": the worst case, then the next worst, and so '
+            "on, then the total."
         ),
     )
     load_spread: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
@@ -116,6 +171,52 @@ class ObjectivePolicy(_Section):
             "subtracted from the objective."
         ),
     )
+    priorities: tuple[Level, ...] = Field(
+        (),
+        description=(
+            "Objectives maximised in this order, each keeping what the ones before reached "
+            "(e.g. coverage, leximin, affinity, load_spread); the policy objective closes "
+            "the list. Empty: the order that kind names."
+        ),
+    )
+    leximin_tolerance: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
+        0.01,
+        description="Leximin: panel affinities closer than this count as equal.",
+    )
+    leximin_time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None,
+        description=(
+            "Leximin: seconds for its rounds; None: 60 % of the solve's time limit (no "
+            "limit without one)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_order(self) -> ObjectivePolicy:
+        if self.priorities and self.kind != "affinity":
+            raise ValueError(
+                f"objective.priorities replaces objective.kind ({self.kind!r}): list "
+                '"worst_case" or "leximin" among the priorities instead'
+            )
+        if len(set(self.priorities)) < len(self.priorities):
+            raise ValueError("objective.priorities lists a level twice")
+        if "objective" in self.priorities[:-1]:
+            raise ValueError('"objective" can only be the last of objective.priorities')
+        return self
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """The levels maximised in turn, ending with the policy objective."""
+        if self.priorities:
+            if self.priorities[-1] == "objective":
+                return self.priorities
+            return (*self.priorities, "objective")
+        first: dict[str, tuple[Level, ...]] = {
+            "affinity": (),
+            "fairness": ("worst_case",),
+            "leximin": ("leximin",),
+        }
+        return (*first[self.kind], "objective")
 
 
 RELAXABLE: tuple[str, ...] = (
@@ -129,6 +230,7 @@ RELAXABLE: tuple[str, ...] = (
     "panel.min_senior",
     "panel.language",
     "expertise.coverage",
+    "expertise.min_panel_affinity",
 )
 """The rules ``solve(..., relax="minimal")`` may break; panel sizes and conflicts never."""
 

@@ -43,13 +43,18 @@ def _kept_only(policy: Policy) -> Policy:
         }
     )
     coverage = policy.expertise.coverage if "expertise.coverage" in keep else "none"
+    floor = policy.expertise.min_panel_affinity if "expertise.min_panel_affinity" in keep else 0.0
     return Policy.coerce(
         policy.model_copy(
             update={
                 "panel": default.model_copy(update=updates),
                 "load": load,
-                "expertise": policy.expertise.model_copy(update={"coverage": coverage}),
-                "objective": policy.objective.model_copy(update={"kind": "affinity"}),
+                "expertise": policy.expertise.model_copy(
+                    update={"coverage": coverage, "min_panel_affinity": floor}
+                ),
+                "objective": policy.objective.model_copy(
+                    update={"kind": "affinity", "priorities": ()}
+                ),
             }
         )
     )
@@ -71,6 +76,10 @@ def _without(policy: Policy, rule: str) -> Policy:
     if rule == "expertise.coverage":
         return policy.model_copy(
             update={"expertise": policy.expertise.model_copy(update={"coverage": "none"})}
+        )
+    if rule == "expertise.min_panel_affinity":
+        return policy.model_copy(
+            update={"expertise": policy.expertise.model_copy(update={"min_panel_affinity": 0.0})}
         )
     if rule == "load.min":
         return policy.model_copy(update={"load": policy.load.model_copy(update={"min": 0})})

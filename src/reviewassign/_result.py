@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._model import Problem
     from ._policy import Policy
 
-__all__ = ["Assignment", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
+__all__ = ["Assignment", "Level", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
 
 
 class Status(enum.Enum):
@@ -150,6 +150,26 @@ class Phase(BaseModel):
     bound: float | None = None
 
 
+class Level(BaseModel):
+    """One level of the objective (see ``ObjectivePolicy.levels``).
+
+    What the returned assignment reaches there, the solver's proven bound, and how that
+    level's solve ended.
+    ``value`` is computed from the assignment: affinities for ``worst_case``, ``leximin``
+    (its worst panel; ``Metrics.profile()`` gives the rest), ``affinity`` and
+    ``objective``; covered (case, topic) pairs for ``coverage``; the load spread for
+    ``load_spread``, which is minimised, so its ``bound`` is a lower bound.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    value: float | None
+    bound: float | None
+    status: str
+    detail: str = ""
+
+
 class Stats(BaseModel):
     """How a result was obtained: enough to reproduce it and to judge its cost."""
 
@@ -206,6 +226,8 @@ class Result:
     broken: tuple[Violation, ...] = ()
     """Under ``solve(..., relax="minimal")``: the rules the assignment breaks, as
     :func:`reviewassign.check` reports them. Empty otherwise."""
+    levels: tuple[Level, ...] = ()
+    """Each level of the objective in the order solved, the policy objective last."""
     _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
     """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
     serialised), so that :meth:`alternates` needs no arguments."""
@@ -311,6 +333,7 @@ class Result:
             "metrics": None if self.metrics is None else self.metrics.model_dump(mode="json"),
             "conflicts_avoided": dict(self.conflicts_avoided),
             "broken": [v.model_dump(mode="json") for v in self.broken],
+            "levels": [level.model_dump(mode="json") for level in self.levels],
         }
 
     def to_json(self, *, indent: int | None = 1) -> str:

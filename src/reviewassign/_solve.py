@@ -49,10 +49,9 @@ def _candidate_count(
     if candidates is None:
         return None
     if candidates == "auto":
-        if (
-            len(problem.cases) * len(problem.reviewers) < _AUTO_PRUNE_PAIRS
-            or policy.objective.kind != "affinity"
-        ):
+        if len(problem.cases) * len(
+            problem.reviewers
+        ) < _AUTO_PRUNE_PAIRS or policy.objective.levels != ("objective",):
             return None
         sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
         seats = max([policy.panel_size, *sizes])
@@ -295,4 +294,5 @@ def solve(
         notes=notes,
         worst=outcome.worst,
         worst_bound=outcome.worst_bound,
+        levels=outcome.levels,
     )

@@ -81,12 +81,12 @@ def summary(result: Result, out: TextIO) -> None:
             f"   gap {100 * result.gap:.4f} %",
             file=out,
         )
-    if s.worst_case is not None or s.worst_case_bound is not None:
-        reached = "none" if s.worst_case is None else f"{s.worst_case:.6f}"
-        bound = "none" if s.worst_case_bound is None else f"{s.worst_case_bound:.6f}"
-        print(
-            f"worst case {reached} (bound {bound}; the fairness objective's first level)", file=out
-        )
+    if len(result.levels) > 1:  # a lexicographic objective: what each level reached
+        for i, level in enumerate(result.levels, 1):
+            reached = "none" if level.value is None else f"{level.value:.6g}"
+            bound = "" if level.bound is None else f", bound {level.bound:.6g}"
+            detail = f"; {level.detail}" if level.detail else ""
+            print(f"level {i}    {level.name}: {reached} ({level.status}{bound}){detail}", file=out)
     for note in s.notes:
         print(f"note       {note}", file=out)
     for v in result.broken:

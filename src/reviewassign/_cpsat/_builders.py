@@ -18,7 +18,7 @@ from .._instance import Instance
 from .._policy import Policy
 from ._scale import to_int, to_ints
 
-__all__ = ["Model", "build_model"]
+__all__ = ["Model", "build_model", "floor_units", "panel_value"]
 
 LinearExpr = cp_model.LinearExpr
 
@@ -36,6 +36,8 @@ class Model:
     """The worst panel affinity (scaled), for the fairness objective; else None."""
     load_rows: npt.NDArray[np.int64]
     """Per reviewer, the index of its load-cap constraint (-1 if its pairs cannot exceed it)."""
+    loads: list[cp_model.LinearExprT]
+    """Per reviewer, its load."""
 
 
 def _groups(keys: npt.NDArray[np.int64], pairs: range) -> Iterator[tuple[int, list[int]]]:
@@ -172,6 +174,35 @@ def _coverage(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], mod
             _at_least_one_of(m, x, [pairs.start + int(i) for i in np.flatnonzero(mask)])
 
 
+def _min_panel_affinity(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], floor: float
+) -> None:
+    """Every panel's affinity at least ``floor``, at the solver's resolution.
+
+    Each pair's affinity is rounded to a whole solver unit, so a panel of ``k`` seats
+    that meets the floor in real numbers may fall up to ``k / 2`` units short (three
+    thirds sum to 999,999): the floor is lowered by that much (see ``floor_units``).
+    """
+    coeffs = to_ints(inst.pair_affinity)
+    for c in range(inst.n_cases):
+        pairs = inst.case_pairs(c)
+        m.add(panel_value(x, coeffs, pairs) >= floor_units(floor, int(inst.panel_size[c])))
+
+
+def floor_units(floor: float, seats: int) -> int:
+    """A panel floor in solver units, lowered by the rounding of ``seats`` pairs."""
+    return to_int(floor) - seats // 2
+
+
+def panel_value(
+    x: list[cp_model.IntVar], coeffs: npt.NDArray[np.int64], pairs: range
+) -> cp_model.LinearExpr:
+    """The scaled affinity of the panel over ``pairs``."""
+    return LinearExpr.weighted_sum(
+        [x[p] for p in pairs], [int(v) for v in coeffs[pairs.start : pairs.stop]]
+    )
+
+
 def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.LinearExpr:
     """Total affinity of the assignment, scaled."""
     coeffs = to_ints(inst.pair_affinity)
@@ -200,13 +231,7 @@ def _worst_case(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -
     hi = max(0, k * int(coeffs.max(initial=0)))
     worst = m.new_int_var(lo, hi, "worst_case")
     for c in range(inst.n_cases):
-        pairs = inst.case_pairs(c)
-        m.add(
-            worst
-            <= LinearExpr.weighted_sum(
-                [x[p] for p in pairs], [int(v) for v in coeffs[pairs.start : pairs.stop]]
-            )
-        )
+        m.add(worst <= panel_value(x, coeffs, inst.case_pairs(c)))
     return worst
 
 
@@ -236,8 +261,10 @@ def build_model(inst: Instance, policy: Policy) -> Model:
         _min_senior(m, inst, x, panel.min_senior)
     if policy.expertise.coverage != "none":
         _coverage(m, inst, x, policy.expertise.coverage)
+    if policy.expertise.min_panel_affinity > 0:
+        _min_panel_affinity(m, inst, x, policy.expertise.min_panel_affinity)
     objective = _affinity_objective(inst, x)
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
-    worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
-    return Model(m, x, objective, worst, load_rows)
+    worst = _worst_case(m, inst, x) if "worst_case" in policy.objective.levels else None
+    return Model(m, x, objective, worst, load_rows, loads)

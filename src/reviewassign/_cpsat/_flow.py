@@ -37,8 +37,9 @@ def flow_applicable(inst: Instance, policy: Policy) -> bool:
     """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network."""
     panel = policy.panel
     if not (
-        policy.objective.kind == "affinity"
+        policy.objective.levels == ("objective",)
         and policy.objective.load_spread == 0
+        and policy.expertise.min_panel_affinity == 0
         and panel.own_region in ("any", "exclude")
         and panel.max_per_gender is None
         and panel.min_genders == 0

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from .._instance import Instance
 
-__all__ = ["Outcome", "PhaseRecord"]
+__all__ = ["LevelRecord", "Outcome", "PhaseRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,21 @@ class PhaseRecord:
     status: str
     objective: float | None = None
     bound: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRecord:
+    """One level of a lexicographic objective: what it reached and its proven bound.
+
+    ``value`` and ``bound`` are in the level's units (affinity, topics, loads); for
+    ``load_spread``, which is minimised, ``bound`` is a lower bound.
+    """
+
+    name: str
+    status: str
+    value: float | None = None
+    bound: float | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +68,5 @@ class Outcome:
     """The status and bound already hold over every eligible pair, pruned or not."""
     prices: npt.NDArray[np.float64] | None = None
     """Per reviewer, the LP dual of its load cap (float units, >= 0), when an LP ran."""
+    levels: tuple[LevelRecord, ...] = ()
+    """The levels before the policy objective (see ``ObjectivePolicy.levels``)."""

@@ -52,21 +52,29 @@ _REPAIR_SHARE = 0.5
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
     def __init__(
-        self, phase: str, progress: ProgressCallback, start: float, bound: float | None
+        self,
+        phase: str,
+        progress: ProgressCallback,
+        start: float,
+        bound: float | None,
+        unit: float = SCALE,
     ) -> None:
         super().__init__()
         self._phase = phase
         self._progress = progress
         self._start = start
         self._bound = bound
+        self._unit = unit
 
     def on_solution_callback(self) -> None:
         self._progress(
             Progress(
                 phase=self._phase,
                 elapsed=time.perf_counter() - self._start,
-                objective=self.objective_value / SCALE,
-                bound=self.best_objective_bound / SCALE if self._bound is None else self._bound,
+                objective=self.objective_value / self._unit,
+                bound=(
+                    self.best_objective_bound / self._unit if self._bound is None else self._bound
+                ),
             )
         )
 
@@ -126,11 +134,13 @@ def _run(
     lb_search: bool = False,
     bound: float | None = None,
     cuts: bool = True,
+    unit: float = SCALE,
 ) -> tuple[str, cp_model.CpSolver, float]:
     """Solve; return the status, the solver, and the phase's seconds.
 
     ``bound`` (float units), when given, is the bound progress reports show: that of a
-    restricted model is no bound of the full one.
+    restricted model is no bound of the full one. ``unit``: solver units per reported
+    unit (1 for counts).
     """
     solver = cp_model.CpSolver()
     _parameters(
@@ -143,7 +153,7 @@ def _run(
     )
     t0 = time.perf_counter()
     progress = search.progress
-    callback = None if progress is None else _Reporter(phase, progress, search.start, bound)
+    callback = None if progress is None else _Reporter(phase, progress, search.start, bound, unit)
     code = solver.solve(built.model, callback)
     status = _STATUS.get(code)
     if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
@@ -359,59 +369,6 @@ def _value(sub: _Sub) -> float:
     return -np.inf if sub.value is None else sub.value
 
 
-@dataclass(frozen=True, slots=True)
-class _MaxMin:
-    status: str
-    value: int | None  # solver units
-    bound: float  # solver units
-    chosen: np.ndarray | None
-    seconds: float
-
-
-def _max_min(built: Model, search: _Search, *, time_limit: float | None) -> _MaxMin:
-    """The worst-case phase of the fairness objective.
-
-    Without a time limit: the objective lower-bound search, which proves fastest. With
-    one: first the default search for an incumbent (a fifth of the time), then the
-    lower-bound search hinted with it; if that does not finish, the incumbent stays.
-    """
-    t0 = time.perf_counter()
-
-    def run(limit: float | None, lb_search: bool) -> tuple[str, cp_model.CpSolver]:
-        status, solver, _ = _run(built, "worst_case", search, time_limit=limit, lb_search=lb_search)
-        return status, solver
-
-    def done(status: str, solver: cp_model.CpSolver, bound: float | None = None) -> _MaxMin:
-        found = status in ("optimal", "feasible")
-        return _MaxMin(
-            status,
-            round(solver.objective_value) if found else None,
-            solver.best_objective_bound if bound is None else bound,
-            _chosen(built, solver) if found else None,
-            time.perf_counter() - t0,
-        )
-
-    if time_limit is None:
-        return done(*run(None, lb_search=True))
-    status, solver = run(time_limit * _INCUMBENT_SHARE, lb_search=False)
-    if status in ("optimal", "infeasible"):
-        return done(status, solver)
-    first = done(status, solver)
-    if first.chosen is not None:
-        _hint(built, first.chosen)
-    status, solver = run(time_limit - (time.perf_counter() - t0), lb_search=True)
-    built.model.clear_hints()  # type: ignore[no-untyped-call]  # ortools leaves it unannotated
-    if status in ("optimal", "infeasible") or first.chosen is None:
-        return done(status, solver)
-    return _MaxMin(
-        "feasible",
-        first.value,
-        min(first.bound, solver.best_objective_bound),
-        first.chosen,
-        time.perf_counter() - t0,
-    )
-
-
 def solve_cpsat(
     inst: Instance,
     policy: Policy,
@@ -422,60 +379,37 @@ def solve_cpsat(
     progress: ProgressCallback | None = None,
     use_lp: bool = False,
 ) -> Outcome:
-    """Build and solve the CP-SAT model; two phases under the fairness objective.
+    """Build and solve the CP-SAT model: each level of the objective, then the total.
 
-    With ``use_lp`` (affinity objective only), the LP relaxation leads: see ``_lp_guided``.
+    With ``use_lp`` (the policy objective alone), the LP relaxation leads: see
+    ``_lp_guided``. Levels before it (worst case, leximin, priorities) run in ``_levels``.
     """
     start = time.perf_counter()
     built = build_model(inst, policy)
     phases = [PhaseRecord("build", time.perf_counter() - start, "done")]
-    # Rounding each affinity to the solver's resolution moves a panel's value by at most
-    # half a unit per seat, and the objective by half a unit per seat and per unit of
-    # spread: bounds are widened by that much to stay true bounds of the float values.
-    panel_slack = 0.5 * int(inst.panel_size.max(initial=0))
+    # Rounding each affinity to the solver's resolution moves the objective by half a
+    # unit per seat and per unit of spread: bounds are widened by that much to stay true
+    # bounds of the float values.
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
     notes: list[str] = []
     search = _Search(seed, workers, progress, start, time_limit)
 
-    worst = worst_bound = None
-    first_chosen = None
-    first_optimal = True
-    if built.worst is not None:
-        built.model.maximize(built.worst)
-        left = search.remaining()
-        share = None if left is None else left * _FAIRNESS_FIRST_SHARE
-        phase = _max_min(built, search, time_limit=share)
-        status = phase.status
-        worst_bound = (phase.bound + 2 * panel_slack) / SCALE
-        if phase.value is not None:
-            worst = phase.value / SCALE
-            worst_bound = worst if status == "optimal" else max(worst, worst_bound)
-        phases.append(PhaseRecord("worst_case", phase.seconds, status, worst, worst_bound))
-        if status == "infeasible":
-            return Outcome(status, phases=phases)
-        first_optimal = status == "optimal"
-        if status == "unknown":
-            notes.append(
-                "fairness: no assignment was found for the worst case within its share of "
-                "the time limit; the assignment maximises the total only"
-            )
-        else:
-            assert phase.value is not None and phase.chosen is not None
-            first_chosen = phase.chosen
-            # Panels equal in real numbers may differ by up to half a unit per seat once
-            # each affinity is rounded; keep every panel that ties with the worst case at
-            # full precision, so the second phase does not lose a better total to rounding.
-            floor = phase.value - int(2 * panel_slack)
-            built.model.add(built.worst >= floor)
-            _hint(built, first_chosen)
-            if not first_optimal:
-                notes.append(
-                    "fairness: the worst case is not proven optimal within the time limit "
-                    "(see worst_case and worst_case_bound)"
-                )
+    levels = None
+    if len(policy.objective.levels) > 1:
+        from ._levels import run_levels
+
+        levels = run_levels(built, inst, policy, search, phases)
+        notes.extend(levels.notes)
+        if levels.infeasible:
+            return Outcome("infeasible", phases=phases, levels=tuple(levels.records))
+    first_chosen = None if levels is None else levels.chosen
+    first_optimal = levels is None or levels.proven
+    worst = None if levels is None else levels.worst
+    worst_bound = None if levels is None else levels.worst_bound
+    records = () if levels is None else tuple(levels.records)
 
     built.model.maximize(built.objective)
-    if use_lp and built.worst is None:
+    if use_lp and levels is None:
         guided = _lp_guided(built, inst, policy, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
@@ -484,9 +418,9 @@ def solve_cpsat(
     phases.append(record)
     if status in ("infeasible", "unknown"):
         if first_chosen is not None:
-            # The second phase ran out of time before it found a solution (it cannot be
-            # infeasible: the first phase's panels meet the added constraint). Keep those.
-            notes.append("fairness: the total was not improved within the time limit")
+            # The last phase ran out of time before it found a solution (it cannot be
+            # infeasible: the levels' panels meet every hold). Keep those.
+            notes.append("levels: the total was not improved within the time limit")
             return Outcome(
                 "feasible",
                 chosen=first_chosen,
@@ -494,8 +428,11 @@ def solve_cpsat(
                 worst_bound=worst_bound,
                 phases=phases,
                 notes=tuple(notes),
+                levels=records,
             )
-        return Outcome(status, phases=phases, worst_bound=worst_bound, notes=tuple(notes))
+        return Outcome(
+            status, phases=phases, worst_bound=worst_bound, notes=tuple(notes), levels=records
+        )
     return Outcome(
         "optimal" if status == "optimal" and first_optimal else "feasible",
         chosen=_chosen(built, solver),
@@ -504,4 +441,5 @@ def solve_cpsat(
         worst_bound=worst_bound,
         phases=phases,
         notes=tuple(notes),
+        levels=records,
     )

@@ -33,9 +33,17 @@ from ortools.sat.python import cp_model
 from .._instance import Instance, build_instance
 from .._model import Problem
 from .._policy import Policy
-from ._builders import LinearExpr, _affinity_objective, _groups, _load_spread, _worst_case
+from ._builders import (
+    LinearExpr,
+    _affinity_objective,
+    _groups,
+    _load_spread,
+    _worst_case,
+    floor_units,
+    panel_value,
+)
 from ._run import _STATUS, _parameters
-from ._scale import SCALE
+from ._scale import SCALE, to_int, to_ints
 
 __all__ = [
     "RuleInstance",
@@ -153,6 +161,8 @@ def build_soft(
             b.soft(RuleInstance("load.min", reviewer=r, limit=lo, at_most=False), [load], lo)
         loads.append(load)
 
+    coeffs = to_ints(inst.pair_affinity)
+    floor = to_int(policy.expertise.min_panel_affinity)
     speaks = {
         lang: np.array([lang in r.languages for r in problem.reviewers], dtype=np.bool_)
         for lang in {c.language for c in problem.cases if c.language}
@@ -201,11 +211,18 @@ def build_soft(
             mask = np.logical_or.reduce([inst.reviewer_covers[t][revs] for t in topics])
             rule = RuleInstance("expertise.coverage", c, limit=1, at_most=False)
             b.soft(rule, [b.seats(b.case_seats(c, mask))], 1)
+        if floor > 0:
+            need = floor_units(policy.expertise.min_panel_affinity, size)
+            rule = RuleInstance("expertise.min_panel_affinity", c, limit=need, at_most=False)
+            lowest = min(0, int(coeffs.min(initial=0))) * size
+            b.soft(rule, [panel_value(x, coeffs, pairs)], need - lowest)
 
     objective = _affinity_objective(inst, x)
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
-    worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
+    # Relax mode keeps the first fairness level of the policy: the worst panel.
+    fair = {"worst_case", "leximin"} & set(policy.objective.levels)
+    worst = _worst_case(m, inst, x) if fair else None
     return SoftModel(inst, m, x, objective, worst, b.rules, b.slack, b.holds)
 
 
