@@ -289,6 +289,17 @@ RULE_CASES = [
         good={"C1": ["R2"]},  # one topic covered is enough
         note="any",
     ),
+    RuleCase(
+        "expertise.min_panel_affinity",
+        _p(
+            [Case(id="C1", topics={"t1": 1}, panel_size=3)],
+            [Reviewer(id=f"R{j}", expertise={"t1": 1}) for j in range(3)] + [Reviewer(id="R4")],
+        ),
+        Policy(expertise={"min_panel_affinity": 1.0}),
+        bad={"C1": ["R0", "R1", "R4"]},  # 1/3 + 1/3 + 0
+        expected=[("C1", None)],
+        good={"C1": ["R0", "R1", "R2"]},  # three thirds: the floor exactly
+    ),
 ]
 
 

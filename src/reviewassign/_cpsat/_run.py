@@ -347,7 +347,9 @@ def _lp_guided(
         phases.append(sub.record)
         if sub.record.status == "optimal":
             assert sub.chosen is not None and sub.value is not None
-            if sub.value >= lp.value - delta:
+            # Every assignment that flips a fixed pair is worth less than LP - delta -
+            # margin; the margin also absorbs the float rounding of delta = LP - z.
+            if sub.value >= lp.value - delta - margin:
                 return Outcome(
                     "optimal", chosen=sub.chosen, bound=bound, phases=phases, prices=prices
                 )
