@@ -18,6 +18,10 @@ Three uses, all over every eligible pair:
 Language and own-region exclusion act on single pairs in the hard model; here they are
 rule instances too (a seat that does not read the case's language counts against the
 case's language rule), so that they can appear in a core and be relaxed.
+
+The rules over the whole assignment (``integrity.forbid_cycles``,
+``load.max_weak_matches``, the ``representation`` bands) stay hard here, like panel sizes
+and conflicts: they are never relaxed and never a member of a core.
 """
 
 from __future__ import annotations
@@ -33,7 +37,16 @@ from ortools.sat.python import cp_model
 from .._instance import Instance, build_instance
 from .._model import Problem
 from .._policy import Policy
-from ._builders import LinearExpr, _affinity_objective, _groups, _load_spread, _worst_case
+from ._builders import (
+    LinearExpr,
+    _affinity_objective,
+    _forbid_cycles,
+    _groups,
+    _load_spread,
+    _representation,
+    _weak_matches,
+    _worst_case,
+)
 from ._run import _STATUS, _parameters
 from ._scale import SCALE
 
@@ -202,9 +215,17 @@ def build_soft(
             rule = RuleInstance("expertise.coverage", c, limit=1, at_most=False)
             b.soft(rule, [b.seats(b.case_seats(c, mask))], 1)
 
+    # Rules over the whole assignment stay hard here (never relaxed, never in a core).
+    if policy.integrity.forbid_cycles:
+        _forbid_cycles(m, inst, x, policy.integrity.forbid_cycles)
+    if policy.load.max_weak_matches is not None:
+        _weak_matches(m, inst, x, policy.load.max_weak_matches, policy.load.weak_match_below)
+    outside = _representation(m, inst, x, policy.representation)
     objective = _affinity_objective(inst, x)
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
+    if outside is not None:
+        objective = objective - outside
     worst = _worst_case(m, inst, x) if policy.objective.kind == "fairness" else None
     return SoftModel(inst, m, x, objective, worst, b.rules, b.slack, b.holds)
 
