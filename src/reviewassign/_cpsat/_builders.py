@@ -258,7 +258,7 @@ def _forbid_cycles(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
                 else:
                     y = m.new_bool_var("")
                     for p in pairs:
-                        m.add_implication(x[p], y)
+                        m.add(y >= x[p])  # linear, so the LP path (_lp) can read it
                     edge[a, b] = y
             ys.append(edge[a, b])
         m.add(LinearExpr.sum(ys) <= len(cycle) - 1)
