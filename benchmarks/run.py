@@ -59,7 +59,8 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-AWARD_POLICY_FILE = REPO / "examples" / "pioneer_award" / "policy.toml"
+EXAMPLE_DIR = REPO / "examples" / "pioneer_award"
+AWARD_POLICY_FILE = EXAMPLE_DIR / "policy.toml"
 DEFAULT_OUT = REPO / "benchmarks" / "results"
 
 SEED = 2026
@@ -136,7 +137,7 @@ class Bench:
     """One benchmark row: an instance, a policy, a time limit and a target."""
 
     name: str
-    kind: Literal["award", "matrix", "cvpr2018"]
+    kind: Literal["award", "matrix", "cvpr2018", "example"]
     policy: str
     target: Target
     time_limit: float | None
@@ -148,6 +149,9 @@ class Bench:
     """Time ``ra.repair`` after one decline, on the assignment a solve (untimed) made."""
     explain: bool = False
     """Time ``ra.explain`` (an infeasible policy) instead of a solve."""
+    price: str | None = None
+    """The policy without this rule (``"cycles"``, ``"bands"``) is solved too (untimed):
+    its objective, the price of the rule, and the review cycles of its optimum."""
 
     @property
     def instance(self) -> str:
@@ -155,6 +159,8 @@ class Bench:
             return f"award {self.size[0]}x{self.size[1]}"
         if self.kind == "cvpr2018":
             return "CVPR 2018 shape"
+        if self.kind == "example":
+            return "pioneer_award example"
         return _DATASET_NAMES.get(self.dataset or "", self.dataset or "?")
 
 
@@ -195,6 +201,29 @@ def _real(key: str) -> Bench:
     return Bench(f"real/{key}", "matrix", "max-sum", target, 60.0, dataset=key)
 
 
+def _cycles(k: int) -> Bench:
+    # Each participant of the malicious-bidding set authored a paper: the reviewers are
+    # its applicants, and the plain optimum has review cycles among them.
+    name = f"integrity/malicious_honest/forbid_cycles={k}"
+    policy = f"max-sum+forbid_cycles={k}"
+    return Bench(
+        name,
+        "matrix",
+        policy,
+        Target(seconds=5.0),
+        60.0,
+        dataset="malicious_honest",
+        price="cycles",
+    )
+
+
+def _bands(tolerance: float) -> Bench:
+    policy = f"award+bands={tolerance:g}"
+    return Bench(
+        f"representation/example/{policy}", "example", policy, Target(), 60.0, price="bands"
+    )
+
+
 def benchmarks(suite: Suite) -> list[Bench]:
     """The rows of a suite, in the order they run."""
     optimal = Target()
@@ -204,6 +233,7 @@ def benchmarks(suite: Suite) -> list[Bench]:
             _award(120, 80, "neutral", optimal),
             _award(300, 150, "award", Target(seconds=2.0, min_ratio=3.0, enforced=False), 60.0),
             *(_real(key) for key in _CI_DATASETS),
+            _cycles(2),
         ]
     half_percent = Target(gap=0.005, seconds=30.0)
     return [
@@ -244,6 +274,10 @@ def benchmarks(suite: Suite) -> list[Bench]:
             240.0,
         ),
         *(_real(key) for key in ALL),
+        _cycles(2),
+        _cycles(3),
+        _bands(0.05),
+        _bands(0.01),
         Bench(
             "cvpr2018-shape/max-sum",
             "cvpr2018",
@@ -279,6 +313,16 @@ def policy_named(name: str) -> ra.Policy:
         )
     if name == "neutral":
         return ra.Policy()
+    if name.startswith("award+bands="):
+        # Each region's and each disclosed gender's share of all seats within this of its
+        # share of the reviewer pool.
+        tolerance = float(name.partition("=")[2])
+        return ra.Policy.model_validate(
+            {
+                **data,
+                "representation": {"region_tolerance": tolerance, "gender_tolerance": tolerance},
+            }
+        )
     if name == "award+seniors":
         # Infeasible: two senior reviewers on every panel, more senior seats than seniors.
         return ra.Policy.model_validate({**data, "panel": {**data["panel"], "min_senior": 2}})
@@ -435,6 +479,10 @@ class Row:
     reference_s: float | None = None
     reference_time_limit: float | None = None
     readme_optimum: float | None = None
+    plain_objective: float | None = None
+    """Rows with ``Bench.price``: the optimum without the priced rule."""
+    price: float | None = None
+    """``plain_objective - objective``: what the rule costs."""
     ratio: float | None = None
     """Reference time / our solve time (a lower bound when the reference did not finish)."""
     ratio_text: str = "-"
@@ -475,8 +523,69 @@ def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance |
         problem = award_problem(*bench.size, seed=SEED)
         note = f"synthetic award, seed {SEED}: attributes and affinities are seeded"
         return problem, policy_named(bench.policy), None, note
+    if bench.kind == "example":
+        note = f"the bundled example {EXAMPLE_DIR.name}, its award policy"
+        return ra.load_problem(EXAMPLE_DIR), policy_named(bench.policy), None, note
     matrix = cvpr2018_shape() if bench.kind == "cvpr2018" else ALL[bench.dataset or ""]()
+    if bench.policy.startswith("max-sum+forbid_cycles="):
+        k = int(bench.policy.partition("=")[2])
+        policy = matrix.policy().model_copy(
+            update={"integrity": ra.IntegrityPolicy(forbid_cycles=k)}
+        )
+        note = matrix.note + "; each author is an applicant of their paper"
+        return authors_as_applicants(matrix.problem()), policy, matrix, note
     return matrix.problem(), matrix.policy(), matrix, matrix.note
+
+
+def authors_as_applicants(problem: ra.Problem) -> ra.Problem:
+    """The problem with each declared conflict's reviewer an applicant of its case.
+
+    In the malicious-bidding set the declared conflicts are exactly the authorships.
+    """
+    authors: dict[str, list[str]] = {}
+    for conflict in problem.conflicts:
+        authors.setdefault(conflict.case, []).append(conflict.reviewer)
+    cases = [
+        c.model_copy(update={"applicants": tuple(authors.get(c.id, ()))}) for c in problem.cases
+    ]
+    return ra.Problem(
+        cases=cases,
+        reviewers=problem.reviewers,
+        conflicts=problem.conflicts,
+        relations=problem.relations,
+        affinity=problem.affinity,
+    )
+
+
+def _without_rule(policy: ra.Policy, rule: str) -> ra.Policy:
+    """``policy`` without the rule a row prices (``Bench.price``)."""
+    if rule == "cycles":
+        return policy.model_copy(update={"integrity": ra.IntegrityPolicy()})
+    return policy.model_copy(update={"representation": ra.RepresentationPolicy()})
+
+
+def _measure_price(bench: Bench, row: Row, problem: ra.Problem, policy: ra.Policy) -> None:
+    """Solve without the row's rule (untimed): the price and what the rule forbids there."""
+    assert bench.price is not None
+    plain = ra.solve(problem, _without_rule(policy, bench.price), seed=0, workers=1)
+    if plain.objective is None or plain.metrics is None:
+        row.note += f"; without the rule: {plain.status.value}"
+        return
+    row.plain_objective = plain.objective
+    if row.objective is not None:
+        row.price = plain.objective - row.objective
+    broken = [v for v in ra.check(problem, policy, plain.assignment)]
+    cycles = plain.metrics.review_cycles
+    row.note += (
+        f"; without the rule: {plain.status.value}, objective {plain.objective:.4f}, "
+        f"{cycles['2']} review cycle(s) of length 2 and {cycles['3']} of length 3, "
+        f"{len(broken)} violation(s) of this policy"
+    )
+    if row.price is not None:
+        row.note += (
+            f"; price of the rule {row.price:.4f} "
+            f"({100 * row.price / max(abs(plain.objective), 1e-9):.2f} %)"
+        )
 
 
 def _flow_on_instance(problem: ra.Problem, policy: ra.Policy) -> FlowReference:
@@ -719,7 +828,9 @@ def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float)
     if stats.notes:
         row.note += "; " + " ".join(stats.notes)
 
-    if matrix is not None:
+    if bench.price is not None:
+        _measure_price(bench, row, problem, policy)
+    if matrix is not None and bench.policy == "max-sum":
         row.readme_optimum = matrix.reference_max_sum
         flow = bare_min_cost_flow(
             matrix.scores, matrix.conflicts, matrix.panel_size, matrix.max_load

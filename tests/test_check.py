@@ -300,6 +300,54 @@ RULE_CASES = [
         expected=[("C1", None)],
         good={"C1": ["R0", "R1", "R2"]},  # three thirds: the floor exactly
     ),
+    RuleCase(
+        "load.max_weak_matches",
+        _p(
+            [Case(id="C1", topics={"t": 1}), Case(id="C2", topics={"t": 1})],
+            [Reviewer(id="R1", expertise={"t": 1}), Reviewer(id="R2", expertise={"t": 3})],
+        ),
+        Policy(panel_size=1, load={"max_weak_matches": 1, "weak_match_below": 0.5}),
+        bad={"C1": ["R1"], "C2": ["R1"]},  # two pairs of affinity 1/3 for R1
+        expected=[(None, "R1")],
+        good={"C1": ["R1"], "C2": ["R2"]},
+    ),
+    RuleCase(
+        "representation.region_tolerance",
+        _p(
+            [Case(id="C1"), Case(id="C2")],
+            [Reviewer(id="R1", region="A"), Reviewer(id="R2", region="B")],
+        ),
+        Policy(panel_size=1, representation={"region_tolerance": 0.2}),
+        bad={"C1": ["R1"], "C2": ["R1"]},  # A 100 % and B 0 % of the seats, pool 50 % each
+        expected=[(None, None), (None, None)],
+        good={"C1": ["R1"], "C2": ["R2"]},
+    ),
+    RuleCase(
+        "representation.gender_tolerance",
+        _p(
+            [Case(id="C1"), Case(id="C2")],
+            [
+                Reviewer(id="R1", gender="f"),
+                Reviewer(id="R2", gender="m"),
+                Reviewer(id="R3"),
+            ],
+        ),
+        Policy(panel_size=1, representation={"gender_tolerance": 0.2}),
+        bad={"C1": ["R1"], "C2": ["R3"]},  # m holds 0 % of the seats, a third of the pool
+        expected=[(None, None)],
+        good={"C1": ["R1"], "C2": ["R2"]},  # undisclosed 0 %: unconstrained
+    ),
+    RuleCase(
+        "integrity.forbid_cycles",
+        _p(
+            [Case(id="C1", applicants=("R1",)), Case(id="C2", applicants=("R2",))],
+            [Reviewer(id="R1"), Reviewer(id="R2"), Reviewer(id="R3")],
+        ),
+        Policy(panel_size=1, integrity={"forbid_cycles": 2}),
+        bad={"C1": ["R2"], "C2": ["R1"]},
+        expected=[("C2", "R1")],
+        good={"C1": ["R3"], "C2": ["R1"]},
+    ),
 ]
 
 
@@ -564,7 +612,7 @@ def test_check_does_not_import_other_reviewassign_modules() -> None:
     local = [line for line in imports if line.startswith("from .")]
     assert sorted(local) == [
         "from ._model import Case, Problem, Reviewer",
-        "from ._policy import Policy",
+        "from ._policy import SHARE_EPS, WEAK_EPS, Policy",  # the margins are policy semantics
     ]
 
 

@@ -44,11 +44,13 @@ from ._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
 from ._policy import (
     ConflictPolicy,
     ExpertisePolicy,
+    IntegrityPolicy,
     LoadPolicy,
     ObjectivePolicy,
     PanelPolicy,
     Policy,
     RelaxPolicy,
+    RepresentationPolicy,
 )
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
@@ -70,6 +72,7 @@ __all__ = [
     "Explanation",
     "InfeasibleError",
     "InputError",
+    "IntegrityPolicy",
     "Level",
     "LoadPolicy",
     "Metrics",
@@ -85,6 +88,7 @@ __all__ = [
     "RelaxPolicy",
     "Relaxation",
     "Repair",
+    "RepresentationPolicy",
     "Result",
     "ReviewAssignError",
     "Reviewer",

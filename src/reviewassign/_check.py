@@ -33,7 +33,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
 from ._model import Case, Problem, Reviewer
-from ._policy import Policy
+from ._policy import SHARE_EPS, WEAK_EPS, Policy
 
 __all__ = ["RULES", "Metrics", "Violation", "check", "evaluate", "pair_affinity"]
 
@@ -44,6 +44,7 @@ RULES: tuple[str, ...] = (
     "panel_size",
     "load.min",
     "load.max",
+    "load.max_weak_matches",
     "conflicts.declared",
     "conflicts.same_institution",
     "conflicts.same_country",
@@ -58,6 +59,9 @@ RULES: tuple[str, ...] = (
     "panel.language",
     "expertise.coverage",
     "expertise.min_panel_affinity",
+    "representation.region_tolerance",
+    "representation.gender_tolerance",
+    "integrity.forbid_cycles",
 )
 """Every rule :func:`check` knows, in the order its violations are listed."""
 
@@ -233,6 +237,10 @@ def check(
         found.extend(_check_coverage(case, panel, policy))
         found.extend(_check_panel_affinity(problem, case, panel, policy))
     found.extend(_check_loads(problem, panels, policy))
+    found.extend(_check_weak_matches(problem, panels, policy))
+    if policy.representation.weight == 0:  # with a weight the bands are soft, not rules
+        found.extend(_check_representation(problem, panels, policy))
+    found.extend(_check_cycles(problem, panels, policy))
     return sorted(found, key=_sort_key)
 
 
@@ -521,6 +529,175 @@ def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterat
         )
 
 
+def _check_weak_matches(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    most, below = policy.load.max_weak_matches, policy.load.weak_match_below
+    if most is None:
+        return
+    weak: dict[str, list[str]] = {}
+    for case in problem.cases:
+        for r in panels[case.id]:
+            # WEAK_EPS: an affinity equal to the threshold is not weak, however it rounds.
+            if pair_affinity(problem, case, r) < below - WEAK_EPS:
+                weak.setdefault(r.id, []).append(case.id)
+    for reviewer in problem.reviewers:
+        cases = weak.get(reviewer.id, [])
+        if len(cases) > most:
+            yield Violation(
+                rule="load.max_weak_matches",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(len(cases), 'case')} of affinity "
+                    f"below {below:g} ({', '.join(cases)}); at most {most} allowed "
+                    "(load.max_weak_matches)"
+                ),
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Band:
+    """One region's or disclosed gender's seats against its band over all seats."""
+
+    rule: str
+    label: str
+    seats: int
+    total: int
+    target: float
+    from_pool: bool
+    tolerance: float
+
+    @property
+    def share(self) -> float:
+        return self.seats / self.total if self.total else 0.0
+
+    @property
+    def inside(self) -> bool:
+        # SHARE_EPS: a share on the edge of the band is inside, however the floats round.
+        return abs(self.share - self.target) <= self.tolerance + SHARE_EPS
+
+    @property
+    def outside_seats(self) -> int:
+        """Seats to move for the share to enter the band (0 inside)."""
+        top = math.floor(self.total * (self.target + self.tolerance + SHARE_EPS))
+        bottom = math.ceil(self.total * (self.target - self.tolerance - SHARE_EPS))
+        return max(0, self.seats - top) + max(0, bottom - self.seats)
+
+
+def _bands(problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy) -> list[_Band]:
+    """Every band of ``policy.representation`` that is on (none without seats)."""
+    rep = policy.representation
+    seated = [r for panel in panels.values() for r in panel]
+    n = len(problem.reviewers)
+    if not seated or not n:
+        return []
+    bands: list[_Band] = []
+    for rule, tolerance, targets, label_of in (
+        ("representation.region_tolerance", rep.region_tolerance, rep.region_targets, "region"),
+        ("representation.gender_tolerance", rep.gender_tolerance, rep.gender_targets, "gender"),
+    ):
+        if tolerance >= 1:
+            continue
+        pool = Counter(getattr(r, label_of) for r in problem.reviewers)
+        seats = Counter(getattr(r, label_of) for r in seated)
+        labels = set(pool) | set(targets)
+        if label_of == "gender":
+            labels.discard("")  # undisclosed seats are unconstrained
+        for label in sorted(labels):
+            target = targets.get(label)
+            bands.append(
+                _Band(
+                    rule,
+                    label,
+                    seats[label],
+                    len(seated),
+                    pool[label] / n if target is None else target,
+                    target is None,
+                    tolerance,
+                )
+            )
+    return bands
+
+
+def _check_representation(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    for band in _bands(problem, panels, policy):
+        if band.inside:
+            continue
+        what = (
+            f"region {_region_name(band.label)}"
+            if band.rule.endswith("region_tolerance")
+            else f"gender {band.label}"
+        )
+        whose = "its share of the reviewer pool" if band.from_pool else "its target"
+        low = max(0.0, band.target - band.tolerance)
+        high = min(1.0, band.target + band.tolerance)
+        yield Violation(
+            rule=band.rule,
+            case=None,
+            reviewer=None,
+            message=(
+                f"{what} holds {band.seats} of {band.total} seats ({band.share:.1%}); "
+                f"{whose} is {band.target:.1%}, so between {low:.1%} and {high:.1%} "
+                f"({band.rule} = {band.tolerance:g})"
+            ),
+        )
+
+
+def _review_cycles(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], longest: int
+) -> list[list[tuple[str, str, list[str]]]]:
+    """Review cycles of length ``longest`` or less among reviewer-applicants.
+
+    Each cycle is a list of edges ``(A, B, cases)``: ``A`` reviews ``cases``, of which
+    ``B`` is an applicant; it starts at its smallest reviewer id.
+    """
+    reviewers = {r.id for r in problem.reviewers}
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for case in problem.cases:
+        for person in case.applicants:
+            if person not in reviewers:
+                continue
+            for r in panels[case.id]:
+                if r.id == person:
+                    continue  # reviewing one's own case is conflicts.applicant, no cycle
+                if not graph.has_edge(r.id, person):
+                    graph.add_edge(r.id, person, cases=[])
+                graph.edges[r.id, person]["cases"].append(case.id)
+    found = []
+    for cycle in nx.simple_cycles(graph, length_bound=longest):
+        start = cycle.index(min(cycle))
+        people = cycle[start:] + cycle[:start]
+        found.append(
+            [
+                (a, b, sorted(graph.edges[a, b]["cases"]))
+                for a, b in zip(people, people[1:] + people[:1], strict=True)
+            ]
+        )
+    return sorted(found)
+
+
+def _check_cycles(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    k = policy.integrity.forbid_cycles
+    if not k:
+        return
+    for cycle in _review_cycles(problem, panels, k):
+        steps = [f"{a} reviews {' and '.join(cases)} (applicant {b})" for a, b, cases in cycle]
+        said = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " while " + steps[-1]
+        yield Violation(
+            rule="integrity.forbid_cycles",
+            case=cycle[0][2][0],
+            reviewer=cycle[0][0],
+            message=(
+                f"{said}: a review cycle of length {len(cycle)} (integrity.forbid_cycles = {k})"
+            ),
+        )
+
+
 def _check_panel_affinity(
     problem: Problem, case: Case, panel: list[Reviewer], policy: Policy
 ) -> Iterator[Violation]:
@@ -564,7 +741,8 @@ class Metrics(BaseModel):
     total_affinity: float
     """Sum of the affinities of every assigned pair."""
     objective: float
-    """``total_affinity`` minus the policy's ``objective.load_spread`` times ``load_spread``."""
+    """``total_affinity`` minus the policy's ``objective.load_spread`` times ``load_spread``,
+    minus ``representation.weight`` times ``representation_outside``."""
     case_affinity: dict[str, float]
     """Case id -> its panel affinity (sum of its pairs' affinities), every case."""
     worst_case: float | None
@@ -605,6 +783,16 @@ class Metrics(BaseModel):
 
     senior_seats: int
     """Seats held by reviewers of seniority ``"senior"``."""
+
+    review_cycles: dict[str, int] = {"2": 0, "3": 0}
+    """Review cycles among reviewer-applicants by length, ``"2"`` and ``"3"``: ``A``
+    reviews a case of applicant ``B`` while ``B`` reviews one of ``A`` (length 2), and so
+    on round three reviewers (see ``integrity.forbid_cycles``). Each cycle of people counts
+    once, however many cases its edges hold."""
+    representation_outside: int = 0
+    """Seats outside the bands of ``representation`` (0 when they are off): for each
+    region or disclosed gender, the seats by which it exceeds or falls short of its band.
+    ``objective`` loses ``representation.weight`` per seat."""
 
     def profile(self) -> tuple[float, ...]:
         """Every case's panel affinity, lowest first: what leximin maximises, in order.
@@ -666,6 +854,14 @@ class Metrics(BaseModel):
                 f"{self.fully_covered_cases} of {cases} cases fully covered",
                 f"senior seats: {self.senior_seats} of {self.seats}",
             ]
+            + (
+                [
+                    f"review cycles among reviewer-applicants: {self.review_cycles['2']} of "
+                    f"length 2, {self.review_cycles['3']} of length 3"
+                ]
+                if any(self.review_cycles.values())
+                else []
+            )
         )
 
 
@@ -702,8 +898,9 @@ def evaluate(
         Case id -> reviewer ids. A case missing from the mapping has an empty panel; a
         reviewer listed twice on a panel counts once.
     policy
-        Supplies only ``expertise.min_level`` (what covering a topic means) and
-        ``objective.load_spread`` (for ``objective``); ``None`` means ``Policy()``.
+        Supplies only ``expertise.min_level`` (what covering a topic means),
+        ``objective.load_spread`` and ``representation`` (for ``objective`` and
+        ``representation_outside``); ``None`` means ``Policy()``.
 
     Returns
     -------
@@ -791,9 +988,13 @@ def evaluate(
         fully_covered += len(covered) == len(case.topics)
 
     load_spread = max(load_values) - min(load_values)
+    outside = sum(band.outside_seats for band in _bands(problem, panels, policy))
+    lengths = Counter(len(cycle) for cycle in _review_cycles(problem, panels, 3))
     return Metrics(
         total_affinity=total_affinity,
-        objective=total_affinity - policy.objective.load_spread * load_spread,
+        objective=total_affinity
+        - policy.objective.load_spread * load_spread
+        - policy.representation.weight * outside,
         case_affinity=case_affinity,
         worst_case=worst,
         worst_cases=worst_cases,
@@ -815,4 +1016,6 @@ def evaluate(
         covered_topics=covered_pairs,
         fully_covered_cases=fully_covered,
         senior_seats=sum(1 for r in seated if r.seniority == "senior"),
+        review_cycles={str(n): lengths[n] for n in (2, 3)},
+        representation_outside=outside,
     )

@@ -17,13 +17,16 @@ from typing import Literal
 import numpy as np
 
 from ._core import Relaxation, find_core
-from ._instance import Instance, build_instance
+from ._instance import Instance, build_instance, seat_bands
 from ._model import Problem
 from ._policy import Policy
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
 _SHOWN = 8  # ids listed in a message before "and N more"
+
+
+_HELD_HARD = "held hard:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,13 @@ class Explanation:
             )
             lines.extend(f"- {r}" for r in self.core)
         elif self.status == "infeasible" and not self.reasons:
-            lines.append("panel sizes and conflicts of interest alone cannot be met")
+            if any(n.startswith(_HELD_HARD) for n in self.notes):
+                lines.append(
+                    "panel sizes, conflicts of interest and the rules held hard (see the "
+                    "note) cannot be met together"
+                )
+            else:
+                lines.append("panel sizes and conflicts of interest alone cannot be met")
         if self.relaxations:
             lines.append("relaxations, best first:")
             lines.extend(f"- {r}" for r in self.relaxations)
@@ -324,6 +333,73 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     return reasons
 
 
+def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Hard ``representation`` bands against what the label's reviewers can hold.
+
+    A band needs at least ``lo`` seats of its label: its reviewers offer at most, each, the
+    lesser of their maximum load and their eligible pairs. It allows at most ``hi``: their
+    minimum loads must fit, and the other reviewers must be able to take the rest.
+    """
+    if policy.representation.weight > 0:
+        return []  # soft bands cannot make a policy infeasible
+    rid = [r.id for r in problem.reviewers]
+    seats = int(inst.panel_size.sum())
+    offer = np.minimum(inst.max_load, np.bincount(inst.pair_reviewer, minlength=inst.n_reviewers))
+    reasons = []
+    for band in seat_bands(inst, policy.representation):
+        mine = band.key == band.code if band.code >= 0 else np.zeros(inst.n_reviewers, bool)
+        who = [rid[i] for i in np.flatnonzero(mine)]
+        kind = "region" if band.rule.endswith("region_tolerance") else "gender"
+        name = f"{kind} {band.label or 'no region'}"
+        held = int(offer[mine].sum())
+        if held < band.lo:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} needs at least {band.lo} of the {seats} seats ({band.rule}); "
+                    f"its {len(who)} reviewers ({_ids(who) or 'none'}) can hold at most "
+                    f"{held} (their maximum loads and eligible pairs)",
+                    reviewers=tuple(who),
+                )
+            )
+        forced = int(inst.min_load[mine].sum())
+        if forced > band.hi:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} may hold at most {band.hi} of the {seats} seats ({band.rule}); "
+                    f"the minimum loads of its reviewers ({_ids(who)}) add up to {forced}",
+                    reviewers=tuple(who),
+                )
+            )
+        others = int(offer[~mine].sum())
+        if others < seats - band.hi:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} may hold at most {band.hi} of the {seats} seats ({band.rule}); "
+                    f"the other reviewers can hold at most {others} of the other "
+                    f"{seats - band.hi} (their maximum loads and eligible pairs)",
+                )
+            )
+    return reasons
+
+
+def _whole_rules_on(policy: Policy) -> list[str]:
+    """The rules over the whole assignment that are on (hard in the core's soft model)."""
+    rep = policy.representation
+    on = []
+    if policy.integrity.forbid_cycles:
+        on.append("integrity.forbid_cycles")
+    if policy.load.max_weak_matches is not None:
+        on.append("load.max_weak_matches")
+    if rep.weight == 0 and rep.region_on:
+        on.append("representation.region_tolerance")
+    if rep.weight == 0 and rep.gender_on:
+        on.append("representation.gender_tolerance")
+    return on
+
+
 def explain(
     problem: Problem,
     policy: Policy | None = None,
@@ -394,6 +470,7 @@ def explain(
     reasons = _capacity(inst, problem)
     reasons += _case_rules(inst, problem, policy)
     reasons += _shared_experts(inst, problem, policy)
+    reasons += _representation(inst, problem, policy)
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
     found = find_core(problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations)
@@ -405,4 +482,11 @@ def explain(
         status = "infeasible"
     else:
         status = "feasible" if found.status == "feasible" else "unknown"
-    return Explanation(tuple(reasons), members, found.relaxations, status, found.notes)
+    notes = found.notes
+    whole = _whole_rules_on(policy)
+    if whole:
+        notes += (
+            f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
+            "panel sizes and conflicts of interest: never in the core, never relaxed)",
+        )
+    return Explanation(tuple(reasons), members, found.relaxations, status, notes)

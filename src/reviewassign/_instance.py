@@ -8,18 +8,20 @@ excluded). Every other rule is left to the solver backend.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from ._conflicts import REASONS, conflicts
 from ._model import Problem
-from ._policy import Policy
+from ._policy import SHARE_EPS, Policy, RepresentationPolicy
 from ._result import Assignment
 
-__all__ = ["Instance", "Rows", "best_panel", "build_instance"]
+__all__ = ["Instance", "Rows", "SeatBand", "best_panel", "build_instance", "seat_bands"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -62,6 +64,10 @@ class Instance:
     """Every eligible pair of a case, on demand (for bounds over pruned pairs)."""
     best_panels: FloatArray | None = None
     """When pruned: per case, its best panel over every eligible pair (region cap kept)."""
+    applicant_case: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    applicant_reviewer: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Reviewer-applicants: reviewer ``applicant_reviewer[i]`` is an applicant of case
+    ``applicant_case[i]`` (for ``integrity.forbid_cycles``)."""
 
     @property
     def pruned(self) -> bool:
@@ -121,6 +127,52 @@ class Instance:
             pair_affinity=self.pair_affinity[pairs],
             pair_start=_starts(case, self.n_cases),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SeatBand:
+    """A ``representation`` band as seat bounds: ``lo <= seats of the label <= hi``."""
+
+    rule: str
+    """``"representation.region_tolerance"`` or ``"representation.gender_tolerance"``."""
+    label: str
+    key: IntArray
+    """Per reviewer, its region or gender code (``reviewer_region`` or ``reviewer_gender``)."""
+    code: int
+    """The label's code in ``key``; -1 for a target label that no reviewer has."""
+    lo: int
+    hi: int
+
+
+def seat_bands(inst: Instance, rep: RepresentationPolicy) -> Iterator[SeatBand]:
+    """Every band of ``rep`` that is on, as seat bounds over all seats.
+
+    A band ``[p - t, p + t]`` of shares (``p`` the label's target, else its share of the
+    reviewer pool) becomes ``ceil(S (p - t - eps))`` to ``floor(S (p + t + eps))`` seats,
+    ``S`` the seats of every panel, clamped to ``[0, S]``. ``eps`` (``SHARE_EPS``) is the
+    margin ``check`` gives shares: the two agree on a share at the edge of a band, which
+    float rounding of ``S (p + t)`` (e.g. ``3 * (1/3)``) would otherwise put on either side.
+    """
+    seats = int(inst.panel_size.sum())
+    n = inst.n_reviewers
+    groups = (
+        ("region", inst.reviewer_region, inst.regions, rep.region_tolerance, rep.region_targets),
+        ("gender", inst.reviewer_gender, inst.genders, rep.gender_tolerance, rep.gender_targets),
+    )
+    for name, key, labels, tolerance, targets in groups:
+        if tolerance >= 1:
+            continue
+        counts = np.bincount(key[key >= 0], minlength=len(labels))
+        code = {label: i for i, label in enumerate(labels)}
+        banded = [label for i, label in enumerate(labels) if counts[i] > 0 or label in targets]
+        banded += [label for label in targets if label not in code]
+        for label in banded:
+            i = code.get(label, -1)
+            pool = float(counts[i]) / n if i >= 0 and n else 0.0
+            p = targets.get(label, pool)
+            lo = max(0, math.ceil(seats * (p - tolerance - SHARE_EPS)))
+            hi = min(seats, math.floor(seats * (p + tolerance + SHARE_EPS)))
+            yield SeatBand(f"representation.{name}_tolerance", label, key, i, lo, hi)
 
 
 def best_panel(
@@ -534,4 +586,18 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
         eligible_pairs=eligible,
         rows=rows,
         best_panels=best_panels,
+        **_reviewer_applicants(problem),
     )
+
+
+def _reviewer_applicants(problem: Problem) -> dict[str, IntArray]:
+    """The (case, reviewer) index pairs where the reviewer is an applicant of the case."""
+    rev_pos = {r.id: i for i, r in enumerate(problem.reviewers)}
+    found = [
+        (c, rev_pos[person])
+        for c, case in enumerate(problem.cases)
+        for person in case.applicants
+        if person in rev_pos
+    ]
+    arr = np.array(found, dtype=np.int64).reshape(-1, 2)
+    return {"applicant_case": arr[:, 0].copy(), "applicant_reviewer": arr[:, 1].copy()}

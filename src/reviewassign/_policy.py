@@ -16,11 +16,13 @@ __all__ = [
     "RELAXABLE",
     "ConflictPolicy",
     "ExpertisePolicy",
+    "IntegrityPolicy",
     "LoadPolicy",
     "ObjectivePolicy",
     "PanelPolicy",
     "Policy",
     "RelaxPolicy",
+    "RepresentationPolicy",
 ]
 
 from ._model import MAX_COUNT, MAX_SCORE
@@ -32,11 +34,38 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+WEAK_EPS = 1e-9
+"""A pair is weak when its affinity is below ``load.weak_match_below`` by more than this.
+
+Affinities are floats computed in two ways (the model's and ``check``'s); the margin makes
+both agree on a pair whose affinity equals the threshold (it is not weak)."""
+
+
 class LoadPolicy(_Section):
-    """Reviews per reviewer; a reviewer's own ``min_load`` and ``max_load`` override these."""
+    """Reviews per reviewer; a reviewer's own ``min_load`` and ``max_load`` override these.
+
+    Reviewer-side fairness: with ``max_weak_matches = N``, no reviewer gets more than
+    ``N`` cases whose pair affinity is below ``weak_match_below`` (by more than
+    :data:`WEAK_EPS`, so a pair at the threshold is not weak).
+
+    Examples
+    --------
+    >>> LoadPolicy(max_weak_matches=1, weak_match_below=0.5).max_weak_matches
+    1
+    """
 
     min: NonNegative = Field(0, description="Fewest reviews per reviewer.")
     max: NonNegative = Field(6, description="Most reviews per reviewer.")
+    max_weak_matches: NonNegative | None = Field(
+        None,
+        description=(
+            "Most cases per reviewer whose pair affinity is below weak_match_below "
+            "(None: no limit)."
+        ),
+    )
+    weak_match_below: Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE, allow_inf_nan=False)] = (
+        Field(0.0, description="A pair is a weak match when its affinity is below this.")
+    )
 
     @model_validator(mode="after")
     def _in_order(self) -> LoadPolicy:
@@ -219,6 +248,140 @@ class ObjectivePolicy(_Section):
         return (*first[self.kind], "objective")
 
 
+MAX_CYCLE = 8
+"""The longest review cycle ``integrity.forbid_cycles`` may forbid."""
+
+
+class IntegrityPolicy(_Section):
+    """Collusion among reviewer-applicants (reviewers who are also applicants of a case).
+
+    The *review graph* of an assignment has an edge ``A -> B`` when reviewer ``A`` reviews
+    a case of which ``B`` is an applicant, and ``B`` is a reviewer too. With
+    ``forbid_cycles = k`` (``k >= 2``) no cycle ``A1 -> A2 -> ... -> Aj -> A1`` of length
+    ``j <= k`` may occur: with 2, no two reviewer-applicants review each other's cases.
+    ``1`` is refused: a reviewer never reviews their own case.
+
+    Examples
+    --------
+    >>> IntegrityPolicy(forbid_cycles=2).forbid_cycles
+    2
+    >>> IntegrityPolicy(forbid_cycles=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for IntegrityPolicy
+    ...
+    """
+
+    forbid_cycles: Annotated[int, Field(ge=0, le=MAX_CYCLE)] = Field(
+        0,
+        description=(
+            "0 off; 2: no two reviewer-applicants review each other's cases; k: no review "
+            f"cycle of length k or less (at most {MAX_CYCLE})."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _not_one(self) -> IntegrityPolicy:
+        if self.forbid_cycles == 1:
+            raise ValueError(
+                "integrity.forbid_cycles = 1 means nothing (a reviewer never reviews their own "
+                "case): use 0 (off), 2 (no two reviewers review each other's cases) or more"
+            )
+        return self
+
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+SHARE_EPS = 1e-9
+"""Shares are compared with this margin (a band ``[p - t, p + t]`` admits ``p + t + 1e-9``)."""
+
+
+class RepresentationPolicy(_Section):
+    """Regions and genders across the whole assignment, against the reviewer pool.
+
+    The *share* of a region is its seats over all seats; its *pool share* is its
+    reviewers over all reviewers (``Metrics.region_shares`` and
+    ``Metrics.region_pool_shares``). With ``region_tolerance = t < 1`` every region of the
+    reviewer pool must hold a share within ``t`` of its pool share, or of its target in
+    ``region_targets`` when it is listed there (a listed region with no reviewer too). The
+    same for each disclosed gender (``gender_tolerance``, ``gender_targets``,
+    ``Metrics.gender_shares``): shares are of all seats, undisclosed ones included, and
+    undisclosed seats themselves are unconstrained. ``1.0`` turns a band off.
+
+    With ``weight = 0`` the bands are hard rules. With ``weight > 0`` they are soft:
+    the objective loses ``weight`` per seat outside a band (for a region holding ``k`` of
+    ``S`` seats, ``max(0, k - floor(S (p + t))) + max(0, ceil(S (p - t)) - k)`` seats).
+
+    Examples
+    --------
+    >>> RepresentationPolicy(region_tolerance=0.05).region_tolerance
+    0.05
+    >>> RepresentationPolicy(region_tolerance=0.1, region_targets={"Africa": 0.7, "Asia": 0.5})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for RepresentationPolicy
+      Value error, representation.region_targets add up to 1.2; at most 1 ...
+    """
+
+    region_tolerance: Share = Field(
+        1.0,
+        description=(
+            "Each region's share of all seats within this of its share of the reviewer pool "
+            "(or of its target); 1.0 = off."
+        ),
+    )
+    gender_tolerance: Share = Field(
+        1.0, description="The same for each disclosed gender; 1.0 = off."
+    )
+    region_targets: dict[str, Share] = Field(
+        default_factory=dict,
+        description="Target shares replacing the pool share of the listed regions.",
+    )
+    gender_targets: dict[str, Share] = Field(
+        default_factory=dict,
+        description="Target shares replacing the pool share of the listed disclosed genders.",
+    )
+    weight: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
+        0.0,
+        description=(
+            "0: the bands are hard; > 0: soft, this much subtracted from the objective per "
+            "seat outside a band."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _targets(self) -> RepresentationPolicy:
+        for name, targets, tolerance in (
+            ("region", self.region_targets, self.region_tolerance),
+            ("gender", self.gender_targets, self.gender_tolerance),
+        ):
+            total = sum(targets.values())
+            if total > 1 + SHARE_EPS:
+                raise ValueError(f"representation.{name}_targets add up to {total:g}; at most 1")
+            if targets and tolerance >= 1:
+                raise ValueError(
+                    f"representation.{name}_targets need representation.{name}_tolerance "
+                    "below 1 (1.0 turns the band off)"
+                )
+        if "" in self.gender_targets:
+            raise ValueError(
+                "representation.gender_targets: an undisclosed gender has no band; "
+                "name a disclosed gender"
+            )
+        return self
+
+    @property
+    def region_on(self) -> bool:
+        """Whether the region bands are on."""
+        return self.region_tolerance < 1
+
+    @property
+    def gender_on(self) -> bool:
+        """Whether the gender bands are on."""
+        return self.gender_tolerance < 1
+
+
 RELAXABLE: tuple[str, ...] = (
     "load.min",
     "load.max",
@@ -301,6 +464,8 @@ class Policy(BaseModel):
     expertise: ExpertisePolicy = ExpertisePolicy()
     objective: ObjectivePolicy = ObjectivePolicy()
     relax: RelaxPolicy = RelaxPolicy()
+    integrity: IntegrityPolicy = IntegrityPolicy()
+    representation: RepresentationPolicy = RepresentationPolicy()
 
     @classmethod
     def coerce(cls, policy: Policy | None) -> Policy:

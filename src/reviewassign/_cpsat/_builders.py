@@ -7,18 +7,23 @@ SPEC.md; the objective builders return their share of the objective.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from .._instance import Instance
-from .._policy import Policy
+from .._instance import Instance, seat_bands
+from .._policy import WEAK_EPS, Policy, RepresentationPolicy
 from ._scale import to_int, to_ints
 
-__all__ = ["Model", "build_model", "floor_units", "panel_value"]
+__all__ = ["MAX_CYCLE_CUTS", "Model", "build_model", "floor_units", "panel_value"]
+
+MAX_CYCLE_CUTS = 200_000
+"""The most potential review cycles ``integrity.forbid_cycles`` enumerates into the model."""
 
 LinearExpr = cp_model.LinearExpr
 
@@ -235,6 +240,101 @@ def _worst_case(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -
     return worst
 
 
+def _forbid_cycles(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], k: int) -> int:
+    """No review cycle of length ``k`` or less among reviewer-applicants.
+
+    The *potential* review graph has an edge ``A -> B`` for every eligible pair (case,
+    ``A``) of a case with applicant ``B`` (a reviewer). A Boolean ``y[A, B]`` is implied
+    by each such pair (``y >= x``; it need only be pushed up: every cut below caps it).
+    Every simple cycle of length ``j <= k`` of that graph gets ``sum y <= j - 1``. An edge
+    with a single pair uses that pair's ``x`` itself. The cycles are enumerated once
+    (networkx, ``length_bound=k``); more than :data:`MAX_CYCLE_CUTS` is an error naming
+    the policy key rather than a model too large to build. Returns the number of cuts.
+    """
+    if not len(inst.applicant_case):
+        return 0
+    applicants: dict[int, list[int]] = {}
+    for c, r in zip(inst.applicant_case.tolist(), inst.applicant_reviewer.tolist(), strict=True):
+        applicants.setdefault(c, []).append(r)
+    pairs_of: dict[tuple[int, int], list[int]] = {}
+    for c, of in applicants.items():
+        for p in inst.case_pairs(c):
+            a = int(inst.pair_reviewer[p])
+            for b in of:
+                if b != a:  # never eligible anyway: a reviewer is no applicant of their case
+                    pairs_of.setdefault((a, b), []).append(p)
+    graph: nx.DiGraph[int] = nx.DiGraph()
+    graph.add_edges_from(pairs_of)
+    cycles = list(itertools.islice(nx.simple_cycles(graph, length_bound=k), MAX_CYCLE_CUTS + 1))
+    if len(cycles) > MAX_CYCLE_CUTS:
+        raise ValueError(
+            f"integrity.forbid_cycles = {k}: the reviewer-applicants' potential review graph "
+            f"has more than {MAX_CYCLE_CUTS:,} cycles of length {k} or less; lower "
+            "integrity.forbid_cycles"
+        )
+    edge: dict[tuple[int, int], cp_model.IntVar] = {}
+    for cycle in cycles:
+        ys = []
+        for a, b in itertools.pairwise([*cycle, cycle[0]]):
+            if (a, b) not in edge:
+                pairs = pairs_of[a, b]
+                if len(pairs) == 1:
+                    edge[a, b] = x[pairs[0]]
+                else:
+                    y = m.new_bool_var("")
+                    for p in pairs:
+                        m.add(y >= x[p])  # linear, so the LP path (_lp) can read it
+                    edge[a, b] = y
+            ys.append(edge[a, b])
+        m.add(LinearExpr.sum(ys) <= len(cycle) - 1)
+    return len(cycles)
+
+
+def _representation(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], rep: RepresentationPolicy
+) -> cp_model.LinearExpr | None:
+    """Each region's and disclosed gender's seats within its band (see ``seat_bands``).
+
+    Hard when ``rep.weight`` is 0; else returns ``weight * seats outside the bands``,
+    scaled, to subtract from the objective.
+    """
+    outside: list[cp_model.LinearExprT] = []
+    seats_total = int(inst.panel_size.sum())
+    for band in seat_bands(inst, rep):
+        lo, hi = band.lo, band.hi
+        pairs = np.zeros(0, dtype=np.int64)
+        if band.code >= 0:  # -1 (a target no reviewer has) must not match undisclosed genders
+            pairs = np.flatnonzero(band.key[inst.pair_reviewer] == band.code)
+        seats = LinearExpr.sum([x[int(p)] for p in pairs])
+        if rep.weight == 0:
+            if lo > 0:
+                m.add(seats >= lo)
+            if hi < len(pairs):
+                m.add(seats <= hi)
+            continue
+        excess = m.new_int_var(0, seats_total, "")
+        m.add(excess >= seats - hi)
+        m.add(excess >= lo - seats)
+        outside.append(excess)
+    if rep.weight == 0 or not outside:
+        return None
+    return to_int(rep.weight) * LinearExpr.sum(outside)
+
+
+def _weak_matches(
+    m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], most: int, below: float
+) -> None:
+    """Each reviewer has at most ``most`` pairs of affinity below ``below`` (``WEAK_EPS``)."""
+    weak = np.flatnonzero(inst.pair_affinity < below - WEAK_EPS)
+    reviewers = inst.pair_reviewer[weak]
+    order = np.argsort(reviewers, kind="stable")
+    starts = np.searchsorted(reviewers[order], np.arange(inst.n_reviewers + 1))
+    for r in range(inst.n_reviewers):
+        mine = weak[order[starts[r] : starts[r + 1]]]
+        if len(mine) > most:
+            m.add(LinearExpr.sum([x[int(p)] for p in mine]) <= most)
+
+
 def build_model(inst: Instance, policy: Policy) -> Model:
     """Build the CP-SAT model of every hard rule and the objective of ``policy``."""
     m = cp_model.CpModel()
@@ -263,8 +363,15 @@ def build_model(inst: Instance, policy: Policy) -> Model:
         _coverage(m, inst, x, policy.expertise.coverage)
     if policy.expertise.min_panel_affinity > 0:
         _min_panel_affinity(m, inst, x, policy.expertise.min_panel_affinity)
+    if policy.integrity.forbid_cycles:
+        _forbid_cycles(m, inst, x, policy.integrity.forbid_cycles)
+    if policy.load.max_weak_matches is not None:
+        _weak_matches(m, inst, x, policy.load.max_weak_matches, policy.load.weak_match_below)
+    outside = _representation(m, inst, x, policy.representation)
     objective = _affinity_objective(inst, x)
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
+    if outside is not None:
+        objective = objective - outside
     worst = _worst_case(m, inst, x) if "worst_case" in policy.objective.levels else None
     return Model(m, x, objective, worst, load_rows, loads)

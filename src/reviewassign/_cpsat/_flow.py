@@ -45,6 +45,10 @@ def flow_applicable(inst: Instance, policy: Policy) -> bool:
         and panel.min_genders == 0
         and panel.min_senior == 0
         and policy.expertise.coverage == "none"
+        and not policy.integrity.forbid_cycles
+        and policy.load.max_weak_matches is None
+        and not policy.representation.region_on
+        and not policy.representation.gender_on
     ):
         return False
     if panel.min_regions <= 1:

@@ -18,6 +18,10 @@ Three uses, all over every eligible pair:
 Language and own-region exclusion act on single pairs in the hard model; here they are
 rule instances too (a seat that does not read the case's language counts against the
 case's language rule), so that they can appear in a core and be relaxed.
+
+The rules over the whole assignment (``integrity.forbid_cycles``,
+``load.max_weak_matches``, the ``representation`` bands) stay hard here, like panel sizes
+and conflicts: they are never relaxed and never a member of a core.
 """
 
 from __future__ import annotations
@@ -36,8 +40,11 @@ from .._policy import Policy
 from ._builders import (
     LinearExpr,
     _affinity_objective,
+    _forbid_cycles,
     _groups,
     _load_spread,
+    _representation,
+    _weak_matches,
     _worst_case,
     floor_units,
     panel_value,
@@ -217,9 +224,17 @@ def build_soft(
             lowest = min(0, int(coeffs.min(initial=0))) * size
             b.soft(rule, [panel_value(x, coeffs, pairs)], need - lowest)
 
+    # Rules over the whole assignment stay hard here (never relaxed, never in a core).
+    if policy.integrity.forbid_cycles:
+        _forbid_cycles(m, inst, x, policy.integrity.forbid_cycles)
+    if policy.load.max_weak_matches is not None:
+        _weak_matches(m, inst, x, policy.load.max_weak_matches, policy.load.weak_match_below)
+    outside = _representation(m, inst, x, policy.representation)
     objective = _affinity_objective(inst, x)
     if policy.objective.load_spread > 0:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
+    if outside is not None:
+        objective = objective - outside
     # Relax mode keeps the first fairness level of the policy: the worst panel.
     fair = {"worst_case", "leximin"} & set(policy.objective.levels)
     worst = _worst_case(m, inst, x) if fair else None
