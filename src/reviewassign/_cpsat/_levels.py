@@ -77,6 +77,13 @@ class _Session:
         """The value a variable added after the last solve takes in its solution."""
         self.extra[var.index] = value
 
+    def value(self, var: cp_model.IntVar) -> int:
+        """The variable's value in the last solution (or as remembered since)."""
+        assert self.values is not None
+        if var.index < len(self.values):
+            return self.values[var.index]
+        return self.extra[var.index]
+
     def x(self) -> npt.NDArray[np.bool_]:
         assert self.values is not None
         return np.asarray(self.values[: len(self.built.x)], dtype=np.int64) > 0
@@ -327,6 +334,7 @@ def _leximin(
         return lits
 
     rest_count = inst.n_cases  # how many panels the next floor applies to
+    lifted: list[Any] = []  # per case, the last round's "at the floor + step or more"
     steps: list[tuple[float, int]] = []  # (floor, panels at it)
     t0 = time.perf_counter()
     first_bound: float | None = None
@@ -342,11 +350,24 @@ def _leximin(
             if session.values is not None:
                 session.remember(t, int(panels().min()))
         else:
+            # The lowest of the best rest_count panels: the panels the last round lifted
+            # (at least rest_count of them, still free to change) all reach t.
+            assert session.values is not None
             now = panels()
-            start = int(np.sort(now)[::-1][rest_count - 1])
-            session.remember(t, start)
-            m.add(LinearExpr.sum(at_least(t, now >= start)) >= rest_count)
+            on = np.array([session.value(z) for z in lifted], dtype=np.bool_)
+            session.remember(t, int(now[on].min()))
+            for c, z in enumerate(lifted):
+                m.add(value_of[c] >= t).only_enforce_if(z)
         solved = session.maximise(t, "leximin", time_limit=left(), prove=True)
+        session.phases.append(
+            PhaseRecord(
+                "leximin.round",
+                solved.seconds,
+                solved.status,
+                None if solved.value is None else solved.value / SCALE,
+                None if solved.bound is None else (solved.bound + panel_slack) / SCALE,
+            )
+        )
         if solved.status == "infeasible":
             out.infeasible = True
             session.phases.append(PhaseRecord("leximin", solved.seconds, "infeasible"))
@@ -365,6 +386,15 @@ def _leximin(
         lifted = at_least(floor + step, panels() >= floor + step)
         count = LinearExpr.sum(lifted)
         solved = session.maximise(count, "leximin.lift", time_limit=left(), unit=1.0)
+        session.phases.append(
+            PhaseRecord(
+                "leximin.lift",
+                solved.seconds,
+                solved.status,
+                solved.value,
+                solved.bound,
+            )
+        )
         if solved.status != "optimal":  # without a solution, the hint's count stands
             status = "feasible"
         up = int(np.count_nonzero(panels() >= floor + step))
