@@ -32,6 +32,7 @@ __all__ = ["Levels", "run_levels"]
 # Under a time limit, the share of a max-min solve spent finding an incumbent before the
 # proving (objective lower-bound) search.
 _INCUMBENT_SHARE = 0.2
+_INCUMBENT_MAX = 10.0
 # Leximin: the share of the solve's time limit its rounds may use, when the policy sets
 # no budget of its own.
 _LEXIMIN_SHARE = 0.6
@@ -84,6 +85,14 @@ class _Session:
             return self.values[var.index]
         return self.extra[var.index]
 
+    def set(self, var: cp_model.IntVar, value: int) -> None:
+        """Change the variable's value in the solution to hint (it must stay feasible)."""
+        assert self.values is not None
+        if var.index < len(self.values):
+            self.values[var.index] = value
+        else:
+            self.extra[var.index] = value
+
     def x(self) -> npt.NDArray[np.bool_]:
         assert self.values is not None
         return np.asarray(self.values[: len(self.built.x)], dtype=np.int64) > 0
@@ -106,22 +115,33 @@ class _Session:
         time_limit: float | None,
         prove: bool = False,
         unit: float = SCALE,
+        start: int | None = None,
     ) -> _Solved:
         """Maximise ``expr``; with ``prove``, by the lower-bound search (max-min objectives).
 
-        Under a time limit, a proving search first spends a fifth of it on an incumbent.
+        ``start`` is the value of ``expr`` in the hinted solution, when there is one. The
+        lower-bound search finds no solution before its proof: under a time limit, and
+        without a hinted solution to fall back on, a default search first looks for an
+        incumbent (a fifth of the time, at most ``_INCUMBENT_MAX`` seconds).
         """
         m = self.built.model
         m.maximize(expr)
         t0 = time.perf_counter()
         if prove and time_limit is not None:
-            self.hint()
-            status, solver, _ = _run(
-                self.built, phase, self.search, time_limit=time_limit * _INCUMBENT_SHARE, unit=unit
-            )
-            if status in ("optimal", "infeasible"):
-                return self._keep(status, solver, t0)
-            first = self._keep(status, solver, t0)
+            if start is None:
+                self.hint()
+                status, solver, _ = _run(
+                    self.built,
+                    phase,
+                    self.search,
+                    time_limit=min(time_limit * _INCUMBENT_SHARE, _INCUMBENT_MAX),
+                    unit=unit,
+                )
+                if status in ("optimal", "infeasible"):
+                    return self._keep(status, solver, t0)
+                first = self._keep(status, solver, t0)
+            else:
+                first = _Solved("feasible", start, None, 0.0)
             left = time_limit - (time.perf_counter() - t0)
             self.hint()
             status, solver, _ = _run(
@@ -133,8 +153,9 @@ class _Session:
             if status in ("optimal", "infeasible") or first.value is None or better:
                 return self._keep(status, solver, t0)
             # The proof did not finish: the incumbent stays, with the tighter bound.
-            assert first.bound is not None
-            bound = min(first.bound, solver.best_objective_bound)
+            bound = solver.best_objective_bound
+            if first.bound is not None:
+                bound = min(first.bound, bound)
             return _Solved("feasible", first.value, bound, time.perf_counter() - t0)
         self.hint()
         status, solver, _ = _run(
@@ -170,7 +191,7 @@ def run_levels(
         if name == "leximin":
             ok = _leximin(session, inst, policy, out, panel_slack)
         elif name == "worst_case":
-            ok = _worst_case(session, out, panel_slack)
+            ok = _worst_case(session, inst, out, panel_slack)
         else:
             ok = _plain(session, inst, name, out)
         if not ok:
@@ -181,12 +202,24 @@ def run_levels(
     return out
 
 
-def _worst_case(session: _Session, out: Levels, panel_slack: int) -> bool:
+def _panels(session: _Session, inst: Instance) -> npt.NDArray[np.int64]:
+    """Each case's panel affinity in the last solution (solver units)."""
+    coeffs = to_ints(inst.pair_affinity)
+    x = session.x()
+    values = np.bincount(inst.pair_case[x], weights=coeffs[x], minlength=inst.n_cases)
+    return np.rint(values).astype(np.int64)
+
+
+def _worst_case(session: _Session, inst: Instance, out: Levels, panel_slack: int) -> bool:
     """Maximise the worst panel, then keep every panel that ties with it at full precision."""
     built = session.built
     assert built.worst is not None
+    start = None
+    if session.values is not None:  # the last level's solution, at its worst panel
+        start = int(_panels(session, inst).min(initial=0))
+        session.set(built.worst, start)
     solved = session.maximise(
-        built.worst, "worst_case", time_limit=session.limit(_LEVEL_SHARE), prove=True
+        built.worst, "worst_case", time_limit=session.limit(_LEVEL_SHARE), prove=True, start=start
     )
     bound = None if solved.bound is None else (solved.bound + panel_slack) / SCALE
     value = None if solved.value is None else solved.value / SCALE
@@ -319,9 +352,7 @@ def _leximin(
         return None if deadline is None else max(0.0, deadline - time.perf_counter())
 
     def panels() -> npt.NDArray[np.int64]:
-        x = session.x()
-        values = np.bincount(inst.pair_case[x], weights=coeffs[x], minlength=inst.n_cases)
-        return np.rint(values).astype(np.int64)
+        return _panels(session, inst)
 
     def at_least(threshold: cp_model.LinearExprT, hint: npt.NDArray[np.bool_]) -> list[Any]:
         """Per case, a literal that implies its panel is at ``threshold`` or more."""
@@ -344,21 +375,24 @@ def _leximin(
             status = "feasible"
             break
         t = m.new_int_var(lo, hi, "")
+        start = None
         if rest_count == inst.n_cases:
             for c in range(inst.n_cases):
                 m.add(t <= value_of[c])
             if session.values is not None:
-                session.remember(t, int(panels().min()))
+                start = int(panels().min())
+                session.remember(t, start)
         else:
             # The lowest of the best rest_count panels: the panels the last round lifted
             # (at least rest_count of them, still free to change) all reach t.
             assert session.values is not None
             now = panels()
             on = np.array([session.value(z) for z in lifted], dtype=np.bool_)
-            session.remember(t, int(now[on].min()))
+            start = int(now[on].min())
+            session.remember(t, start)
             for c, z in enumerate(lifted):
                 m.add(value_of[c] >= t).only_enforce_if(z)
-        solved = session.maximise(t, "leximin", time_limit=left(), prove=True)
+        solved = session.maximise(t, "leximin", time_limit=left(), prove=True, start=start)
         session.phases.append(
             PhaseRecord(
                 "leximin.round",

@@ -29,16 +29,9 @@ _STATUS = {
     cp_model.UNKNOWN: "unknown",
 }
 
-# Share of the time limit the first (max-min) phase of the fairness objective may use.
-_FAIRNESS_FIRST_SHARE = 0.6
-
 # The LP-guided path: a value within this of 0 or 1 counts as integral; the first fixing
 # threshold, relative to the LP optimum; how many restricted solves before falling back.
 _INTEGRAL = 1e-6
-
-# Under a time limit, the share of the max-min phase spent finding an incumbent before the
-# proving (lower-bound) search.
-_INCUMBENT_SHARE = 0.2
 _DELTA_MIN = 1e-4
 _FIXING_ROUNDS = 4
 _RESTRICTED_CUT_LEVEL = 0
