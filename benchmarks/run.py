@@ -1164,6 +1164,7 @@ _HEADER = (
     "objective",
     "bound",
     "gap",
+    "price",
     "solve s",
     "total s",
     "peak MB",
@@ -1175,6 +1176,14 @@ _HEADER = (
     "time target met",
     "check",
 )
+
+
+def _price(row: Row) -> str:
+    """The objective a priced rule costs against the plain optimum, and its share."""
+    if row.price is None or row.plain_objective is None:
+        return "-"
+    share = 100 * row.price / max(abs(row.plain_objective), 1e-9)
+    return f"{row.price:.3f} ({share:.2f} %)"
 
 
 def _cells(row: Row) -> list[str]:
@@ -1198,6 +1207,7 @@ def _cells(row: Row) -> list[str]:
         _num(row.objective),
         _num(row.bound),
         _pct(row.gap),
+        _price(row),
         _num(row.solve_s, 2),
         _num(row.total_s, 2),
         _num(row.peak_mb, 0),
@@ -1224,7 +1234,9 @@ def render_markdown(rows: Sequence[Row], machine: dict[str, Any]) -> str:
         f"Synthetic instances (award problems, the CVPR 2018 shape's scores) are drawn with seed"
         f" {machine.get('seed', SEED)}: their attributes and affinities are made up, not real."
         " Solves use one worker and seed 0. Ratio = reference time / our solve time (`>=` when"
-        " the reference did not finish). Speed targets are reported, never failing the run.",
+        " the reference did not finish). Price = the objective a rule costs against the plain"
+        " optimum of the same instance (rows that price a rule). Speed targets are reported,"
+        " never failing the run.",
         "",
         "| " + " | ".join(_HEADER) + " |",
         "|" + "|".join("---" for _ in _HEADER) + "|",
