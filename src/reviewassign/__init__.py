@@ -48,8 +48,10 @@ from ._policy import (
     ObjectivePolicy,
     PanelPolicy,
     Policy,
+    RandomPolicy,
     RelaxPolicy,
 )
+from ._random import Lottery, randomize
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Phase, Progress, Result, Stats, Status
 from ._solve import solve
@@ -71,6 +73,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "LoadPolicy",
+    "Lottery",
     "Metrics",
     "NoSolutionError",
     "ObjectivePolicy",
@@ -79,6 +82,7 @@ __all__ = [
     "Policy",
     "Problem",
     "Progress",
+    "RandomPolicy",
     "Reason",
     "Relation",
     "RelaxPolicy",
@@ -101,6 +105,7 @@ __all__ = [
     "load_locked",
     "load_policy",
     "load_problem",
+    "randomize",
     "repair",
     "save_problem",
     "save_result",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._check import Metrics, Violation
     from ._model import Problem
     from ._policy import Policy
+    from ._random import Lottery
 
 __all__ = ["Assignment", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
 
@@ -209,6 +210,9 @@ class Result:
     _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
     """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
     serialised), so that :meth:`alternates` needs no arguments."""
+    lottery: Lottery | None = field(default=None, compare=False, repr=False)
+    """Under ``[random] max_probability < 1``: the lottery this assignment was drawn from
+    (:func:`reviewassign.randomize`); ``to_dict`` then adds a ``"random"`` block."""
 
     @property
     def ok(self) -> bool:
@@ -311,7 +315,7 @@ class Result:
             "metrics": None if self.metrics is None else self.metrics.model_dump(mode="json"),
             "conflicts_avoided": dict(self.conflicts_avoided),
             "broken": [v.model_dump(mode="json") for v in self.broken],
-        }
+        } | ({} if self.lottery is None else {"random": self.lottery.summary()})
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """The result as JSON text (keys in a fixed order, so equal results give equal text)."""

@@ -1,0 +1,518 @@
+"""Lotteries over assignments with every pair's probability capped at ``q``.
+
+Two ways, by what the policy's rules allow:
+
+* **Flow** (the policy fits :func:`flow_applicable`): the marginals are an optimal
+  fractional flow of the assignment network with every pair arc capped at ``q``. With
+  ``q = n / D`` the network with every capacity and supply multiplied by ``D`` (pair arcs
+  ``n``) is integral, so one min-cost flow solves the capped LP exactly, in units of
+  ``1 / D``. A sample is a *dependent rounding* of that flow (:class:`FlowSampler`): every
+  arc's expectation is kept and every arc ends at the floor or the ceiling of its
+  fractional flow, so panel sizes, loads and region caps hold in every sample.
+* **Columns** (every other policy): a distribution over assignments that each meet the
+  full model, by column generation (:func:`column_lottery`): a master LP over the
+  assignments found so far, priced by the full model with each pair's affinity lowered
+  by its cap dual.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+from ortools.graph.python import min_cost_flow
+from ortools.math_opt import model_pb2
+
+from .._instance import Instance
+from .._policy import Policy
+from ._builders import build_model
+from ._flow import _network, flow_applicable, solve_flow
+from ._lp import _model_proto, _rows, _solve_proto
+from ._outcome import Outcome
+from ._run import solve_cpsat
+from ._scale import SCALE
+
+__all__ = [
+    "ColumnLottery",
+    "ColumnSampler",
+    "FlowSampler",
+    "capped_flow",
+    "capped_relaxation",
+    "column_lottery",
+    "units_of",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_MAX_DENOMINATOR = 1_000_000
+"""``q`` is read as the nearest fraction with at most this denominator, never above it."""
+
+_LP_MIN_PAIRS = 5_000
+"""Pricing problems with this many pairs or more run CP-SAT's LP-guided path (as solve)."""
+
+_MASTER_MARGIN = 1e-7
+"""The master LP caps pairs at ``q`` less this: HiGHS' feasibility tolerance, so that the
+marginals it returns never exceed ``q`` itself."""
+
+_MAX_ROUNDS = 2_000
+"""Column generation rounds at most (each adds one assignment)."""
+
+
+def units_of(q: float) -> tuple[int, int]:
+    """``(n, D)`` with ``n / D <= q`` the nearest fraction of denominator at most 10**6.
+
+    Examples
+    --------
+    >>> units_of(0.5), units_of(1.0), units_of(1 / 3)
+    ((1, 2), (1, 1), (1, 3))
+    """
+    f = Fraction(q).limit_denominator(_MAX_DENOMINATOR)
+    if f > Fraction(q):  # the nearest is above q: the fraction just below, same denominator
+        f = Fraction(f.numerator - 1, f.denominator)
+    return f.numerator, f.denominator
+
+
+# --------------------------------------------------------------------------------------
+# The flow path
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSampler:
+    """A fractional flow (integers in units of ``1 / units``) and its dependent rounding.
+
+    Only the arcs whose flow is not a multiple of ``units`` take part in the rounding:
+    their ends are numbered ``0 .. n_nodes - 1``. Supplies and demands are integral, so at
+    every node the fractional arcs' flows sum to a multiple of ``units``: no node has
+    exactly one fractional arc, and the fractional arcs always contain a cycle (in the
+    undirected sense).
+    """
+
+    units: int
+    fixed: IntArray
+    """Pairs whose flow is ``units``: in every sample."""
+    tails: tuple[int, ...]
+    heads: tuple[int, ...]
+    flows: tuple[int, ...]
+    arc_pair: IntArray
+    """Per fractional arc, its pair index, or -1 (a region or load arc)."""
+    n_nodes: int
+
+    def draw(self, rng: np.random.Generator) -> IntArray:
+        """The pairs of one sample (increasing pair indices)."""
+        final = dependent_round(
+            self.tails,
+            self.heads,
+            self.flows,
+            self.units,
+            self.n_nodes,
+            rng.random(len(self.flows) + 1),
+        )
+        on = (np.asarray(final, dtype=np.int64) == self.units) & (self.arc_pair >= 0)
+        return np.sort(np.concatenate([self.fixed, self.arc_pair[on]]))
+
+
+def dependent_round(
+    tails: tuple[int, ...],
+    heads: tuple[int, ...],
+    flows: tuple[int, ...],
+    units: int,
+    n_nodes: int,
+    uniforms: FloatArray,
+) -> list[int]:
+    """Round every arc's flow to a multiple of ``units``, keeping each arc's expectation.
+
+    Every node must have zero or at least two arcs (an arc's flow is fractional when it
+    is not a multiple of ``units``, and every arc given is). A walk along fractional arcs
+    finds a cycle; its arcs are shifted by ``+alpha`` along its direction (``-alpha``
+    against it) with probability ``beta / (alpha + beta)``, else by ``-beta``: each arc's
+    expected change is 0 and node balances are kept. ``alpha`` and ``beta`` are the
+    largest shifts that keep every arc of the cycle within the floor and ceiling of its
+    flow, so one arc at least becomes integral per step; the walk keeps the part of its
+    path before the first such arc. ``uniforms`` holds one draw per step (one per arc
+    suffices).
+    """
+    f = list(flows)
+    m = len(f)
+    live = [True] * m
+    adj: list[list[int]] = [[] for _ in range(n_nodes)]
+    for e in range(m):
+        adj[tails[e]].append(e)
+        adj[heads[e]].append(e)
+    position = [-1] * n_nodes
+    nodes: list[int] = []
+    into: list[int] = []  # into[j]: the arc from nodes[j - 1] to nodes[j] (-1 for j = 0)
+    start = step = 0
+
+    def next_arc(v: int, came: int) -> int:
+        arcs = adj[v]
+        while arcs and not live[arcs[-1]]:
+            arcs.pop()
+        for k in range(len(arcs) - 1, -1, -1):
+            e = arcs[k]
+            if live[e] and e != came:
+                return e
+        return -1
+
+    while True:
+        if not nodes:
+            while start < n_nodes and next_arc(start, -1) < 0:
+                start += 1
+            if start == n_nodes:
+                return f
+            nodes.append(start)
+            into.append(-1)
+            position[start] = 0
+        v = nodes[-1]
+        e = next_arc(v, into[-1])
+        if e < 0:
+            if len(nodes) == 1:  # an isolated start node: every arc at it is integral
+                position[v] = -1
+                nodes.clear()
+                into.clear()
+                continue
+            raise RuntimeError(
+                "dependent rounding: a node with one fractional arc"
+            )  # pragma: no cover
+        w = tails[e] + heads[e] - v
+        i = position[w]
+        if i < 0:
+            position[w] = len(nodes)
+            nodes.append(w)
+            into.append(e)
+            continue
+        cycle = [*into[i + 1 :], e]
+        forward = [tails[a] == nodes[i + j] for j, a in enumerate(cycle)]
+        alpha = beta = units
+        for a, fw in zip(cycle, forward, strict=True):
+            down = f[a] % units
+            up = units - down
+            if fw:
+                alpha, beta = min(alpha, up), min(beta, down)
+            else:
+                alpha, beta = min(alpha, down), min(beta, up)
+        delta = alpha if uniforms[step] * (alpha + beta) < beta else -beta
+        step += 1
+        cut = len(nodes)
+        for j, (a, fw) in enumerate(zip(cycle, forward, strict=True)):
+            f[a] += delta if fw else -delta
+            if f[a] % units == 0:
+                live[a] = False
+                cut = min(cut, i + 1 + j)
+        for w_ in nodes[cut:]:
+            position[w_] = -1
+        del nodes[cut:]
+        del into[cut:]
+
+
+@dataclass(frozen=True, slots=True)
+class CappedFlow:
+    """The capped flow LP's optimum: marginals per pair and a sampler."""
+
+    marginals: FloatArray
+    value: float
+    """Expected total affinity (float units)."""
+    sampler: FlowSampler
+    seconds: float
+
+
+def capped_flow(inst: Instance, policy: Policy, q: float) -> CappedFlow | None:
+    """The best flow with every pair at most ``q`` (exact, in units of ``1 / D``); None if none.
+
+    Requires :func:`flow_applicable`.
+    """
+    t0 = time.perf_counter()
+    cap, units = units_of(q)
+    if np.any(inst.min_load > inst.max_load):
+        return None
+    net = _network(inst, policy)
+    caps = net.caps * units
+    caps[net.pair_arcs] = cap
+    supplies = net.supplies * units
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, caps, net.costs)
+    smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int64), supplies)
+    status = smcf.solve()
+    if status == smcf.INFEASIBLE:
+        return None
+    if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    flows = np.asarray(smcf.flows(np.arange(len(net.tails), dtype=np.int64)), dtype=np.int64)
+    pair_flow = flows[net.pair_arcs]
+    marginals = pair_flow / units
+    frac = np.flatnonzero(flows % units != 0)
+    arc_pair = np.full(len(net.tails), -1, dtype=np.int64)
+    arc_pair[net.pair_arcs] = np.arange(inst.n_pairs, dtype=np.int64)
+    ends = np.concatenate([net.tails[frac], net.heads[frac]])
+    used, compact = np.unique(ends, return_inverse=True)
+    sampler = FlowSampler(
+        units=units,
+        fixed=np.flatnonzero(pair_flow == units).astype(np.int64),
+        tails=tuple(compact[: len(frac)].tolist()),
+        heads=tuple(compact[len(frac) :].tolist()),
+        flows=tuple(flows[frac].tolist()),
+        arc_pair=arc_pair[frac],
+        n_nodes=len(used),
+    )
+    value = float(np.dot(marginals, inst.pair_affinity))
+    return CappedFlow(marginals, value, sampler, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------
+# The column path
+
+
+def capped_relaxation(inst: Instance, policy: Policy, q: float) -> float | None:
+    """The LP relaxation of the full model with every pair variable at most ``q``.
+
+    An upper bound (float units, widened by the scaling's rounding) of the expected
+    objective of any lottery under the cap; None if the LP is infeasible or unsolved.
+    """
+    built = build_model(inst, policy)
+    built.model.maximize(built.objective)
+    rows = _rows(built, booleans=inst.n_pairs)
+    rows = replace(rows, var_high=rows.var_high.copy())
+    rows.var_high[: inst.n_pairs] = q
+    columns = np.arange(len(rows.objective), dtype=np.int64)
+    answer = _solve_proto(
+        _model_proto(rows, columns, integer=False), len(columns), len(rows.low), None
+    )
+    if not answer.optimal:
+        return None
+    slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
+    return (answer.value + slack) / SCALE + 1e-9 * abs(answer.value) / SCALE
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSampler:
+    """A distribution over assignments: ``weights[k]`` is the probability of ``columns[k]``."""
+
+    columns: tuple[IntArray, ...]
+    weights: FloatArray
+
+    def draw(self, rng: np.random.Generator) -> IntArray:
+        """The pairs of one sample (increasing pair indices)."""
+        k = int(
+            np.searchsorted(np.cumsum(self.weights), rng.random() * self.weights.sum(), "right")
+        )
+        return self.columns[min(k, len(self.columns) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLottery:
+    """The column generation's answer."""
+
+    status: str
+    """``optimal`` (no column prices in), ``feasible`` (stopped early; cap met),
+    ``infeasible`` (no lottery meets the cap) or ``unknown`` (the cap was not met with
+    the columns found in time)."""
+    sampler: ColumnSampler | None
+    marginals: FloatArray
+    value: float
+    lagrangian: float
+    """An upper bound of any capped lottery's expected objective (weak duality)."""
+    least_cap: float
+    """Phase 1: the smallest largest marginal the columns found reach."""
+    rounds: int
+    columns: int
+
+
+def objective_of(inst: Instance, policy: Policy, chosen: IntArray) -> float:
+    """The policy's objective of an assignment (total affinity less the load spread term)."""
+    total = float(inst.pair_affinity[chosen].sum())
+    w = policy.objective.load_spread
+    if w > 0:
+        loads = np.bincount(inst.pair_reviewer[chosen], minlength=inst.n_reviewers)
+        total -= w * float(loads.max(initial=0) - loads.min(initial=0))
+    return total
+
+
+def _master(
+    columns: list[IntArray], values: list[float], q: float, phase_one: bool
+) -> tuple[FloatArray, FloatArray, IntArray, float, float]:
+    """The master LP: ``(lambda, pair duals, their pairs, convexity dual, value)``.
+
+    Phase one minimises ``t`` in ``sum_k lambda_k A_k <= q + t``; phase two maximises the
+    expected objective with ``t = 0``.
+    """
+    pairs = np.unique(np.concatenate(columns))
+    n_k = len(columns)
+    out = model_pb2.ModelProto()
+    n_vars = n_k + (1 if phase_one else 0)
+    out.variables.ids.extend(range(n_vars))
+    out.variables.lower_bounds.extend([0.0] * n_vars)
+    out.variables.upper_bounds.extend([math.inf] * n_vars)
+    out.variables.integers.extend([False] * n_vars)
+    n_rows = len(pairs) + 1
+    out.linear_constraints.ids.extend(range(n_rows))
+    out.linear_constraints.lower_bounds.extend([-math.inf] * len(pairs) + [1.0])
+    out.linear_constraints.upper_bounds.extend([q - _MASTER_MARGIN] * len(pairs) + [1.0])
+    row_ids: list[int] = []
+    col_ids: list[int] = []
+    coeffs: list[float] = []
+    for k, col in enumerate(columns):
+        rows = np.searchsorted(pairs, col)
+        row_ids.extend(rows.tolist())
+        col_ids.extend([k] * len(rows))
+        coeffs.extend([1.0] * len(rows))
+    if phase_one:
+        row_ids.extend(range(len(pairs)))
+        col_ids.extend([n_k] * len(pairs))
+        coeffs.extend([-1.0] * len(pairs))
+    row_ids.extend([len(pairs)] * n_k)
+    col_ids.extend(range(n_k))
+    coeffs.extend([1.0] * n_k)
+    order = np.lexsort((np.asarray(col_ids), np.asarray(row_ids)))
+    matrix = out.linear_constraint_matrix
+    matrix.row_ids.extend(np.asarray(row_ids)[order].tolist())
+    matrix.column_ids.extend(np.asarray(col_ids)[order].tolist())
+    matrix.coefficients.extend(np.asarray(coeffs)[order].tolist())
+    out.objective.maximize = True
+    if phase_one:
+        out.objective.linear_coefficients.ids.append(n_k)
+        out.objective.linear_coefficients.values.append(-1.0)
+    else:
+        out.objective.linear_coefficients.ids.extend(range(n_k))
+        out.objective.linear_coefficients.values.extend(values)
+    answer = _solve_proto(out, n_vars, n_rows, None)
+    if not answer.optimal:  # pragma: no cover - phase one is always feasible and bounded
+        raise RuntimeError("the master LP of the lottery did not solve to optimality")
+    return answer.x, np.maximum(answer.duals[:-1], 0.0), pairs, answer.duals[-1], answer.value
+
+
+def _price(
+    inst: Instance,
+    policy: Policy,
+    weights: FloatArray,
+    *,
+    time_limit: float | None,
+    seed: int,
+    workers: int,
+) -> Outcome:
+    """The best assignment under the full model with these pair weights as affinities."""
+    priced = replace(inst, pair_affinity=weights)
+    if flow_applicable(priced, policy):
+        return solve_flow(priced, policy)
+    return solve_cpsat(
+        priced,
+        policy,
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+        use_lp=inst.n_pairs >= _LP_MIN_PAIRS,
+    )
+
+
+def column_lottery(
+    inst: Instance,
+    policy: Policy,
+    q: float,
+    start: list[IntArray],
+    *,
+    deadline: float | None,
+    seed: int,
+    workers: int,
+    progress: Callable[[str], None] | None = None,
+) -> ColumnLottery:
+    """The best lottery over assignments of the full model, by column generation.
+
+    ``start`` holds assignments (pair indices) that meet every rule. Phase one finds a
+    mix meeting the cap (pricing with the cap duals alone); phase two maximises the
+    expected objective. Pricing is the full model with pair weights ``a - pi``: a column
+    enters when ``obj(A) - pi . A - mu > tol``. Any duals give the bound
+    ``q * sum(pi) + max_A (obj(A) - pi . A)``.
+    """
+    columns: list[IntArray] = []
+    seen: set[bytes] = set()
+    values: list[float] = []
+
+    def add(chosen: IntArray) -> bool:
+        chosen = np.sort(chosen.astype(np.int64))
+        key = chosen.tobytes()
+        if key in seen:
+            return False
+        seen.add(key)
+        columns.append(chosen)
+        values.append(objective_of(inst, policy, chosen))
+        return True
+
+    for chosen in start:
+        add(chosen)
+    neutral = policy.model_copy(
+        update={"objective": policy.objective.model_copy(update={"load_spread": 0.0})}
+    )
+    phase_one = True
+    lagrangian = math.inf
+    least = 1.0
+    status = "unknown"
+    lam = np.zeros(0)
+    for rounds in range(1, _MAX_ROUNDS + 1):
+        lam, pi, pairs, mu, value = _master(columns, values, q, phase_one)
+        if phase_one:
+            least = q - value  # value = -t
+            if -value <= 1e-9:
+                phase_one = False
+                continue
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0:
+            status = "unknown" if phase_one else "feasible"
+            break
+        dual = np.zeros(inst.n_pairs)
+        dual[pairs] = pi
+        base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
+        outcome = _price(
+            inst,
+            neutral if phase_one else policy,
+            base - dual,
+            time_limit=left,
+            seed=seed,
+            workers=workers,
+        )
+        if outcome.status not in ("optimal", "feasible"):
+            status = "unknown" if phase_one else "feasible"
+            break
+        chosen = outcome.chosen
+        gain = (0.0 if phase_one else objective_of(inst, policy, chosen)) - float(
+            dual[chosen].sum()
+        )
+        reduced = gain - mu
+        tol = 1e-6 * max(1.0, abs(value))
+        if not phase_one and outcome.bound is not None:
+            # The flow's bound is its value at the solver's resolution: widen it.
+            rounding = 0.5 * int(inst.panel_size.sum()) / SCALE
+            lagrangian = min(lagrangian, q * float(pi.sum()) + outcome.bound + rounding)
+        if progress is not None:
+            progress(
+                f"round {rounds}: phase {1 if phase_one else 2}, {len(columns)} columns, "
+                f"master {value:.6f}, reduced cost {reduced:.3g}"
+            )
+        if reduced <= tol or not add(chosen):
+            if outcome.status == "optimal":
+                status = "infeasible" if phase_one else "optimal"
+            else:
+                status = "unknown" if phase_one else "feasible"
+            break
+    else:  # pragma: no cover - a safety net: generation converges long before
+        status = "unknown" if phase_one else "feasible"
+    if phase_one:
+        return ColumnLottery(
+            status, None, np.zeros(inst.n_pairs), 0.0, lagrangian, least, rounds, len(columns)
+        )
+    if len(lam) != len(columns):  # pragma: no cover - the last round added a column
+        lam = _master(columns, values, q, False)[0]
+    lam = np.maximum(lam, 0.0)
+    keep = np.flatnonzero(lam > 1e-12)
+    weights = lam[keep] / lam[keep].sum()
+    kept = tuple(columns[k] for k in keep)
+    marginals = np.zeros(inst.n_pairs)
+    for w, col in zip(weights, kept, strict=True):
+        marginals[col] += w
+    value = float(sum(w * values[k] for w, k in zip(weights, keep, strict=True)))
+    return ColumnLottery(
+        status, ColumnSampler(kept, weights), marginals, value, lagrangian, q, rounds, len(columns)
+    )
