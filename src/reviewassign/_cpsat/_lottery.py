@@ -65,7 +65,9 @@ _MAX_ROUNDS = 2_000
 
 
 def units_of(q: float) -> tuple[int, int]:
-    """``(n, D)`` with ``n / D <= q`` the nearest fraction of denominator at most 10**6.
+    """``(n, D)``: ``q`` as the nearest fraction of denominator at most 10**6, not above ``q``.
+
+    "Not above" as floats: ``1 / 3`` is read as exactly one third, whose float is ``q``.
 
     Examples
     --------
@@ -73,8 +75,8 @@ def units_of(q: float) -> tuple[int, int]:
     ((1, 2), (1, 1), (1, 3))
     """
     f = Fraction(q).limit_denominator(_MAX_DENOMINATOR)
-    if f > Fraction(q):  # the nearest is above q: the fraction just below, same denominator
-        f = Fraction(f.numerator - 1, f.denominator)
+    if float(f) > q:  # above q even as a float: round down at the resolution instead
+        f = Fraction(math.floor(q * _MAX_DENOMINATOR), _MAX_DENOMINATOR)
     return f.numerator, f.denominator
 
 
