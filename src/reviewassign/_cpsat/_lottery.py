@@ -26,7 +26,9 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
-from ortools.math_opt import model_pb2
+from ortools.math_opt import model_pb2, result_pb2
+from ortools.math_opt.core.python import solver as core_solver
+from ortools.math_opt.python import callback, init_arguments, mathopt, model_parameters
 
 from .._instance import Instance
 from .._policy import Policy
@@ -378,13 +380,50 @@ def _master(
     if phase_one:
         out.objective.linear_coefficients.ids.append(n_k)
         out.objective.linear_coefficients.values.append(-1.0)
-    else:
+    shift = 0.0
+    if not phase_one:
+        # Every column's value is shifted alike (sum lambda = 1): the optimum moves by the
+        # shift and so does the convexity dual. HiGHS (through MathOpt) answers an
+        # all-zero objective without a primal solution; shifted, no coefficient is zero.
+        shift = 1.0 - min(values)
         out.objective.linear_coefficients.ids.extend(range(n_k))
-        out.objective.linear_coefficients.values.extend(values)
-    answer = _solve_proto(out, n_vars, n_rows, None)
-    if not answer.optimal:  # pragma: no cover - phase one is always feasible and bounded
+        out.objective.linear_coefficients.values.extend([v + shift for v in values])
+    x, duals, value = _simplex(out, n_vars, n_rows)
+    pi = np.maximum(duals[:-1], 0.0)
+    return x, pi, pairs, duals[-1] - shift, value - shift
+
+
+def _simplex(
+    model: model_pb2.ModelProto, n_vars: int, n_rows: int
+) -> tuple[FloatArray, FloatArray, float]:
+    """GLOP (OR-Tools' simplex) on a MathOpt proto: primal values, duals and the value.
+
+    GLOP rather than HiGHS for the master: HiGHS through MathOpt answers some degenerate
+    masters "optimal" with no primal solution (seen on all-zero affinities).
+    """
+    answer = core_solver.solve(
+        model,
+        mathopt.SolverType.GLOP.value,
+        init_arguments.StreamableSolverInitArguments().to_proto(),
+        mathopt.SolveParameters().to_proto(),
+        model_parameters.ModelSolveParameters().to_proto(),
+        None,
+        callback.CallbackRegistration().to_proto(),
+        None,
+        None,
+    )
+    if answer.termination.reason != result_pb2.TERMINATION_REASON_OPTIMAL or not len(
+        answer.solutions
+    ):  # pragma: no cover - phase one is always feasible and bounded
         raise RuntimeError("the master LP of the lottery did not solve to optimality")
-    return answer.x, np.maximum(answer.duals[:-1], 0.0), pairs, answer.duals[-1], answer.value
+    solution = answer.solutions[0]
+    primal = solution.primal_solution
+    x = np.zeros(n_vars)
+    x[np.asarray(primal.variable_values.ids, dtype=np.int64)] = primal.variable_values.values
+    duals = np.zeros(n_rows)
+    dual = solution.dual_solution.dual_values
+    duals[np.asarray(dual.ids, dtype=np.int64)] = dual.values
+    return x, duals, float(primal.objective_value)
 
 
 def _price(
