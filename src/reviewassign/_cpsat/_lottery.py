@@ -62,8 +62,11 @@ _MASTER_MARGIN = 1e-7
 """The master LP caps pairs at ``q`` less this: HiGHS' feasibility tolerance, so that the
 marginals it returns never exceed ``q`` itself."""
 
-_MAX_ROUNDS = 2_000
+_MAX_ROUNDS = 5_000
 """Column generation rounds at most (each adds one assignment)."""
+
+_SMOOTHING = 0.5
+"""Wentges' dual smoothing: the weight of the best bound's duals in the pricing duals."""
 
 
 def units_of(q: float) -> tuple[int, int]:
@@ -458,6 +461,8 @@ def column_lottery(
     deadline: float | None,
     seed: int,
     workers: int,
+    upper: float = math.inf,
+    price_seconds: float = math.inf,
     progress: Callable[[str], None] | None = None,
 ) -> ColumnLottery:
     """The best lottery over assignments of the full model, by column generation.
@@ -466,7 +471,10 @@ def column_lottery(
     mix meeting the cap (pricing with the cap duals alone); phase two maximises the
     expected objective. Pricing is the full model with pair weights ``a - pi``: a column
     enters when ``obj(A) - pi . A - mu > tol``. Any duals give the bound
-    ``q * sum(pi) + max_A (obj(A) - pi . A)``.
+    ``q * sum(pi) + max_A (obj(A) - pi . A)``; generation ends when the master is within
+    ``1e-6`` (relative) of it or of ``upper`` (another bound: the capped LP relaxation).
+    A pricing solve gets ``price_seconds``; one that finds no column in that time is run
+    again without the limit (up to the deadline), so that "no column" is proven.
     """
     columns: list[IntArray] = []
     seen: set[bytes] = set()
@@ -489,55 +497,85 @@ def column_lottery(
     )
     phase_one = True
     lagrangian = math.inf
+    center: FloatArray | None = None  # the duals of the best Lagrangian bound so far
     least = 1.0
     status = "unknown"
     lam = np.zeros(0)
-    for rounds in range(1, _MAX_ROUNDS + 1):
+    rounding = 0.5 * int(inst.panel_size.sum()) / SCALE  # a flow's bound is at resolution
+    rounds = 0
+    while rounds < _MAX_ROUNDS:
+        rounds += 1
         lam, pi, pairs, mu, value = _master(columns, values, q, phase_one)
         if phase_one:
             least = q - value  # value = -t
             if -value <= 1e-9:
                 phase_one = False
                 continue
+        tol = 1e-6 * max(1.0, abs(value))
+        if not phase_one and min(lagrangian, upper) - value <= tol:
+            status = "optimal"  # the master is within tol of a bound: proven
+            break
         left = None if deadline is None else deadline - time.perf_counter()
         if left is not None and left <= 0:
             status = "unknown" if phase_one else "feasible"
             break
-        dual = np.zeros(inst.n_pairs)
-        dual[pairs] = pi
-        base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
-        outcome = _price(
-            inst,
-            neutral if phase_one else policy,
-            base - dual,
-            time_limit=left,
-            seed=seed,
-            workers=workers,
-        )
-        if outcome.status not in ("optimal", "feasible"):
-            status = "unknown" if phase_one else "feasible"
-            break
-        chosen = outcome.chosen
-        gain = (0.0 if phase_one else objective_of(inst, policy, chosen)) - float(
-            dual[chosen].sum()
-        )
-        reduced = gain - mu
-        tol = 1e-6 * max(1.0, abs(value))
-        if not phase_one and outcome.bound is not None:
-            # The flow's bound is its value at the solver's resolution: widen it.
-            rounding = 0.5 * int(inst.panel_size.sum()) / SCALE
-            lagrangian = min(lagrangian, q * float(pi.sum()) + outcome.bound + rounding)
-        if progress is not None:
-            progress(
-                f"round {rounds}: phase {1 if phase_one else 2}, {len(columns)} columns, "
-                f"master {value:.6f}, reduced cost {reduced:.3g}"
+        master_dual = np.zeros(inst.n_pairs)
+        master_dual[pairs] = pi
+        # Wentges smoothing in phase two: price at a point between the master's duals and
+        # the best bound's; if that finds no column for the master (a mispricing), price
+        # again at the master's own duals in the same round.
+        alpha = 0.0 if phase_one or center is None else _SMOOTHING
+        added = False
+        patient = False  # a pricing solve without the per-round limit
+        while True:
+            dual = master_dual
+            if alpha > 0 and center is not None:
+                dual = alpha * center + (1 - alpha) * master_dual
+            left = None if deadline is None else deadline - time.perf_counter()
+            if not patient:
+                left = price_seconds if left is None else min(left, price_seconds)
+            base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
+            outcome = _price(
+                inst,
+                neutral if phase_one else policy,
+                base - dual,
+                time_limit=left,
+                seed=seed,
+                workers=workers,
             )
-        if reduced <= tol or not add(chosen):
-            if outcome.status == "optimal":
-                status = "infeasible" if phase_one else "optimal"
-            else:
-                status = "unknown" if phase_one else "feasible"
+            proven = outcome.status == "optimal"
+            reduced = -math.inf
+            if outcome.status in ("optimal", "feasible"):
+                chosen = outcome.chosen
+                worth = 0.0 if phase_one else objective_of(inst, policy, chosen)
+                reduced = worth - float(master_dual[chosen].sum()) - mu
+                if not phase_one and outcome.bound is not None:
+                    bound = q * float(dual.sum()) + outcome.bound + rounding
+                    if bound < lagrangian:
+                        lagrangian, center = bound, dual
+                if progress is not None:
+                    progress(
+                        f"round {rounds}: phase {1 if phase_one else 2}, {len(columns)} "
+                        f"columns, master {value:.6f}, bound {min(lagrangian, upper):.6f}, "
+                        f"reduced cost {reduced:.3g}, smoothing {alpha:g}"
+                    )
+                if reduced > tol and add(chosen):
+                    added = True
+                    break
+            if alpha > 0:
+                alpha = 0.0  # a mispricing: price at the master's own duals
+                continue
+            if not proven and not patient and time.perf_counter() < (deadline or math.inf):
+                patient = True  # nothing found in the round's time: search to the end
+                continue
             break
+        if added:
+            continue
+        if proven:
+            status = "infeasible" if phase_one else "optimal"
+        else:
+            status = "unknown" if phase_one else "feasible"
+        break
     else:  # pragma: no cover - a safety net: generation converges long before
         status = "unknown" if phase_one else "feasible"
     if phase_one:
