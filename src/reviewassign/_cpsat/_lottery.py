@@ -29,6 +29,7 @@ from ortools.graph.python import min_cost_flow
 from ortools.math_opt import model_pb2, result_pb2
 from ortools.math_opt.core.python import solver as core_solver
 from ortools.math_opt.python import callback, init_arguments, mathopt, model_parameters
+from ortools.sat.python import cp_model
 
 from .._instance import Instance
 from .._policy import Policy
@@ -36,8 +37,8 @@ from ._builders import build_model
 from ._flow import _network, flow_applicable, solve_flow
 from ._lp import _model_proto, _rows, _solve_proto
 from ._outcome import Outcome
-from ._run import solve_cpsat
-from ._scale import SCALE
+from ._run import _parameters
+from ._scale import SCALE, to_ints
 
 __all__ = [
     "ColumnLottery",
@@ -51,12 +52,10 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+LinearExpr = cp_model.LinearExpr
 
 _MAX_DENOMINATOR = 1_000_000
 """``q`` is read as the nearest fraction with at most this denominator, never above it."""
-
-_LP_MIN_PAIRS = 5_000
-"""Pricing problems with this many pairs or more run CP-SAT's LP-guided path (as solve)."""
 
 _MASTER_MARGIN = 1e-7
 """The master LP caps pairs at ``q`` less this: HiGHS' feasibility tolerance, so that the
@@ -429,27 +428,55 @@ def _simplex(
     return x, duals, float(primal.objective_value)
 
 
-def _price(
-    inst: Instance,
-    policy: Policy,
-    weights: FloatArray,
-    *,
-    time_limit: float | None,
-    seed: int,
-    workers: int,
-) -> Outcome:
-    """The best assignment under the full model with these pair weights as affinities."""
-    priced = replace(inst, pair_affinity=weights)
-    if flow_applicable(priced, policy):
-        return solve_flow(priced, policy)
-    return solve_cpsat(
-        priced,
-        policy,
-        time_limit=time_limit,
-        seed=seed,
-        workers=workers,
-        use_lp=inst.n_pairs >= _LP_MIN_PAIRS,
-    )
+class _Pricer:
+    """The pricing problem: the full model of the policy, built once, re-weighted per round.
+
+    Each round replaces the objective by ``sum_p w_p x_p`` (less the load-spread term in
+    phase two) and hints the solver with an assignment of the current lottery, so that
+    it starts from a feasible point. A policy that fits a flow network is priced by the
+    exact flow instead.
+    """
+
+    def __init__(self, inst: Instance, policy: Policy, seed: int, workers: int) -> None:
+        self._inst = inst
+        self._policy = policy
+        self._seed = seed
+        self._workers = workers
+        self._flow = flow_applicable(inst, policy)
+        self._built = None if self._flow else build_model(inst, policy)
+        if self._built is not None:
+            total = LinearExpr.weighted_sum(
+                self._built.x, [int(v) for v in to_ints(inst.pair_affinity)]
+            )
+            self._spread: cp_model.LinearExpr = self._built.objective - total
+        # Rounding each weight moves a panel by half a unit a seat (see solve_cpsat).
+        self._slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
+
+    def price(
+        self, weights: FloatArray, *, spread: bool, hint: IntArray | None, time_limit: float | None
+    ) -> Outcome:
+        """The best assignment with these pair weights (and the spread term if ``spread``)."""
+        if self._built is None:
+            return solve_flow(replace(self._inst, pair_affinity=weights), self._policy)
+        built = self._built
+        objective = LinearExpr.weighted_sum(built.x, [int(v) for v in to_ints(weights)])
+        built.model.maximize(objective + self._spread if spread else objective)
+        built.model.clear_hints()  # type: ignore[no-untyped-call]  # unannotated in ortools
+        if hint is not None:
+            on = np.zeros(len(built.x), dtype=np.int64)
+            on[hint] = 1
+            built.model.proto.solution_hint.vars.extend(range(len(built.x)))
+            built.model.proto.solution_hint.values.extend(on.tolist())
+        solver = cp_model.CpSolver()
+        _parameters(solver, seed=self._seed, workers=self._workers, time_limit=time_limit)
+        code = solver.solve(built.model)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown")
+        values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
+        chosen = np.flatnonzero(values > 0).astype(np.int64)
+        bound = (solver.best_objective_bound + self._slack) / SCALE
+        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        return Outcome(status, chosen=chosen, bound=bound)
 
 
 def column_lottery(
@@ -492,9 +519,7 @@ def column_lottery(
 
     for chosen in start:
         add(chosen)
-    neutral = policy.model_copy(
-        update={"objective": policy.objective.model_copy(update={"load_spread": 0.0})}
-    )
+    pricer = _Pricer(inst, policy, seed, workers)
     phase_one = True
     lagrangian = math.inf
     center: FloatArray | None = None  # the duals of the best Lagrangian bound so far
@@ -535,14 +560,8 @@ def column_lottery(
             if not patient:
                 left = price_seconds if left is None else min(left, price_seconds)
             base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
-            outcome = _price(
-                inst,
-                neutral if phase_one else policy,
-                base - dual,
-                time_limit=left,
-                seed=seed,
-                workers=workers,
-            )
+            hint = columns[int(np.argmax(lam[: len(columns)]))]
+            outcome = pricer.price(base - dual, spread=not phase_one, hint=hint, time_limit=left)
             proven = outcome.status == "optimal"
             reduced = -math.inf
             if outcome.status in ("optimal", "feasible"):
