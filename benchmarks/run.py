@@ -1002,6 +1002,8 @@ def _judge_random(row: Row, target: Target) -> Row:
     reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
     if row.time_target_met is False:
         reasons.append("speed: " + _speed_miss(row, target))
+    if row.share is not None:  # the figure the row is about, in the notes of the table
+        reasons.insert(0, f"share {100 * row.share:.2f} % of the optimum")
     row.reason = "; ".join(reasons)
     return row
 

@@ -262,18 +262,32 @@ def test_cli_bad_marginals_file_exits_2(tmp_path: Path, problem: ra.Problem) -> 
     assert main(["solve", str(folder), "--policy", str(policy)]) == 2
 
 
-def test_dependent_rounding_keeps_every_arc_expectation() -> None:
+@pytest.mark.parametrize(("flows", "units"), [((1, 1, 1, 1), 2), ((1, 2, 2, 1), 3)])
+def test_dependent_rounding_keeps_every_arc_expectation(flows: tuple[int, ...], units: int) -> None:
     from reviewassign._cpsat._lottery import dependent_round
 
-    # A 4-cycle of half-units plus a triangle-free chord structure: two cases, two reviewers.
-    tails = (0, 0, 1, 1)
-    heads = (2, 3, 2, 3)
-    flows = (1, 1, 1, 1)  # units 2: every arc at 1/2
+    # Two cases (nodes 0, 1) each sending one unit to two reviewers (nodes 2, 3): a 4-cycle.
+    # In thirds the two shifts of a step differ, so a wrong coin shows.
+    tails, heads = (0, 0, 1, 1), (2, 3, 2, 3)
+    p = np.asarray(flows) / units
     rng = np.random.default_rng(0)
     total = np.zeros(4)
-    for _ in range(2000):
-        out = dependent_round(tails, heads, flows, 2, 4, rng.random(5))
-        assert all(v in (0, 2) for v in out)
-        assert out[0] + out[1] == 2 and out[0] + out[2] == 2  # balances kept
-        total += np.asarray(out) / 2
-    assert np.all(np.abs(total / 2000 - 0.5) < 4.5 * math.sqrt(0.25 / 2000))
+    n = 4000
+    for _ in range(n):
+        out = dependent_round(tails, heads, flows, units, 4, rng.random(5))
+        assert all(v in (0, units) for v in out)
+        assert out[0] + out[1] == units and out[0] + out[2] == units  # balances kept
+        total += np.asarray(out) / units
+    assert np.all(np.abs(total / n - p) <= Z * np.sqrt(p * (1 - p) / n))
+
+
+def test_frequencies_at_an_uneven_cap(problem: ra.Problem) -> None:
+    # At q = 0.4 flows are in fifths: the two shifts of a rounding step differ.
+    policy = POLICIES["flow"].model_copy(update={"random": ra.RandomPolicy(max_probability=0.4)})
+    lottery = ra.randomize(problem, policy)
+    assert lottery.max_marginal <= 0.4 + 1e-9
+    counts, draws = _frequencies(lottery, SAMPLES, seed=99)
+    for pair, p in lottery.marginals.items():
+        se = math.sqrt(p * (1 - p) / SAMPLES)
+        assert abs(counts.get(pair, 0) / SAMPLES - p) <= Z * se + 1e-9, (pair, p)
+    assert all(ra.check(problem, policy, a) == [] for a in draws[:200])
