@@ -343,13 +343,15 @@ def _master(
 ) -> tuple[FloatArray, FloatArray, IntArray, float, float]:
     """The master LP: ``(lambda, pair duals, their pairs, convexity dual, value)``.
 
-    Phase one minimises ``t`` in ``sum_k lambda_k A_k <= q + t``; phase two maximises the
-    expected objective with ``t = 0``.
+    Phase one minimises the total excess ``sum_p s_p`` in ``sum_k lambda_k A_k <= q + s_p``
+    (every overloaded pair gets a dual, so one pricing round can avoid them all); phase
+    two maximises the expected objective with no excess. The value returned in phase
+    one is ``-(largest excess)``.
     """
     pairs = np.unique(np.concatenate(columns))
     n_k = len(columns)
     out = model_pb2.ModelProto()
-    n_vars = n_k + (1 if phase_one else 0)
+    n_vars = n_k + (len(pairs) if phase_one else 0)
     out.variables.ids.extend(range(n_vars))
     out.variables.lower_bounds.extend([0.0] * n_vars)
     out.variables.upper_bounds.extend([math.inf] * n_vars)
@@ -368,7 +370,7 @@ def _master(
         coeffs.extend([1.0] * len(rows))
     if phase_one:
         row_ids.extend(range(len(pairs)))
-        col_ids.extend([n_k] * len(pairs))
+        col_ids.extend(range(n_k, n_k + len(pairs)))
         coeffs.extend([-1.0] * len(pairs))
     row_ids.extend([len(pairs)] * n_k)
     col_ids.extend(range(n_k))
@@ -380,8 +382,8 @@ def _master(
     matrix.coefficients.extend(np.asarray(coeffs)[order].tolist())
     out.objective.maximize = True
     if phase_one:
-        out.objective.linear_coefficients.ids.append(n_k)
-        out.objective.linear_coefficients.values.append(-1.0)
+        out.objective.linear_coefficients.ids.extend(range(n_k, n_k + len(pairs)))
+        out.objective.linear_coefficients.values.extend([-1.0] * len(pairs))
     shift = 0.0
     if not phase_one:
         # Every column's value is shifted alike (sum lambda = 1): the optimum moves by the
@@ -392,6 +394,8 @@ def _master(
         out.objective.linear_coefficients.values.extend([v + shift for v in values])
     x, duals, value = _simplex(out, n_vars, n_rows)
     pi = np.maximum(duals[:-1], 0.0)
+    if phase_one:
+        value = -float(x[n_k:].max(initial=0.0)) if value < -1e-9 else 0.0
     return x, pi, pairs, duals[-1] - shift, value - shift
 
 
@@ -454,10 +458,14 @@ class _Pricer:
 
     def price(
         self, weights: FloatArray, *, spread: bool, hint: IntArray | None, time_limit: float | None
-    ) -> Outcome:
-        """The best assignment with these pair weights (and the spread term if ``spread``)."""
+    ) -> tuple[Outcome, list[IntArray]]:
+        """The best assignment with these pair weights (and the spread term if ``spread``).
+
+        Also every other assignment the search found on its way (CP-SAT only): each is a
+        column of the full model that may price in too.
+        """
         if self._built is None:
-            return solve_flow(replace(self._inst, pair_affinity=weights), self._policy)
+            return solve_flow(replace(self._inst, pair_affinity=weights), self._policy), []
         built = self._built
         objective = LinearExpr.weighted_sum(built.x, [int(v) for v in to_ints(weights)])
         built.model.maximize(objective + self._spread if spread else objective)
@@ -469,14 +477,31 @@ class _Pricer:
             built.model.proto.solution_hint.values.extend(on.tolist())
         solver = cp_model.CpSolver()
         _parameters(solver, seed=self._seed, workers=self._workers, time_limit=time_limit)
-        code = solver.solve(built.model)
+        found = _Collector(built.x)
+        code = solver.solve(built.model, found)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown")
+            return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown"), []
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
         chosen = np.flatnonzero(values > 0).astype(np.int64)
         bound = (solver.best_objective_bound + self._slack) / SCALE
         status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-        return Outcome(status, chosen=chosen, bound=bound)
+        return Outcome(status, chosen=chosen, bound=bound), found.solutions
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Keeps every assignment a CP-SAT search finds (the last ``_KEEP``)."""
+
+    _KEEP = 32
+
+    def __init__(self, x: list[cp_model.IntVar]) -> None:
+        super().__init__()
+        self._x = x
+        self.solutions: list[IntArray] = []
+
+    def on_solution_callback(self) -> None:
+        values = np.asarray(self.response_proto.solution, dtype=np.int64)[: len(self._x)]
+        self.solutions.append(np.flatnonzero(values > 0).astype(np.int64))
+        del self.solutions[: -self._KEEP]
 
 
 def column_lottery(
@@ -561,7 +586,9 @@ def column_lottery(
                 left = price_seconds if left is None else min(left, price_seconds)
             base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
             hint = columns[int(np.argmax(lam[: len(columns)]))]
-            outcome = pricer.price(base - dual, spread=not phase_one, hint=hint, time_limit=left)
+            outcome, others = pricer.price(
+                base - dual, spread=not phase_one, hint=hint, time_limit=left
+            )
             proven = outcome.status == "optimal"
             reduced = -math.inf
             if outcome.status in ("optimal", "feasible"):
@@ -578,8 +605,13 @@ def column_lottery(
                         f"columns, master {value:.6f}, bound {min(lagrangian, upper):.6f}, "
                         f"reduced cost {reduced:.3g}, smoothing {alpha:g}"
                     )
+                for other in others:  # the search's other assignments that price in
+                    gain = 0.0 if phase_one else objective_of(inst, policy, other)
+                    if gain - float(master_dual[other].sum()) - mu > tol and add(other):
+                        added = True
                 if reduced > tol and add(chosen):
                     added = True
+                if added:
                     break
             if alpha > 0:
                 alpha = 0.0  # a mispricing: price at the master's own duals
