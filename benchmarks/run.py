@@ -245,7 +245,7 @@ def _random_award() -> Bench:
         "example",
         "award",
         target,
-        300.0,
+        60.0,
         random=RANDOM_Q,
     )
 

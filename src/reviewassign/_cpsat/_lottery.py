@@ -37,7 +37,7 @@ from ._builders import build_model
 from ._flow import _network, flow_applicable, solve_flow
 from ._lp import _model_proto, _rows, _solve_proto
 from ._outcome import Outcome
-from ._run import _parameters
+from ._run import _parameters, solve_cpsat
 from ._scale import SCALE, to_ints
 
 __all__ = [
@@ -63,6 +63,12 @@ marginals it returns never exceed ``q`` itself."""
 
 _MAX_ROUNDS = 5_000
 """Column generation rounds at most (each adds one assignment)."""
+
+_LP_MIN_PAIRS = 5_000
+"""Phase one's restricted solves take CP-SAT's LP-guided path from this many pairs (as solve)."""
+
+_POOL = 16
+"""Solutions a pricing search keeps besides its best: each may enter the master too."""
 
 _SMOOTHING = 0.5
 """Wentges' dual smoothing: the weight of the best bound's duals in the pricing duals."""
@@ -477,31 +483,22 @@ class _Pricer:
             built.model.proto.solution_hint.values.extend(on.tolist())
         solver = cp_model.CpSolver()
         _parameters(solver, seed=self._seed, workers=self._workers, time_limit=time_limit)
-        found = _Collector(built.x)
-        code = solver.solve(built.model, found)
+        # The search's other solutions, kept by CP-SAT itself (a Python callback would copy
+        # the whole response per solution).
+        solver.parameters.fill_additional_solutions_in_response = True
+        solver.parameters.solution_pool_size = _POOL
+        code = solver.solve(built.model)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown"), []
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
         chosen = np.flatnonzero(values > 0).astype(np.int64)
         bound = (solver.best_objective_bound + self._slack) / SCALE
         status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-        return Outcome(status, chosen=chosen, bound=bound), found.solutions
-
-
-class _Collector(cp_model.CpSolverSolutionCallback):
-    """Keeps every assignment a CP-SAT search finds (the last ``_KEEP``)."""
-
-    _KEEP = 32
-
-    def __init__(self, x: list[cp_model.IntVar]) -> None:
-        super().__init__()
-        self._x = x
-        self.solutions: list[IntArray] = []
-
-    def on_solution_callback(self) -> None:
-        values = np.asarray(self.response_proto.solution, dtype=np.int64)[: len(self._x)]
-        self.solutions.append(np.flatnonzero(values > 0).astype(np.int64))
-        del self.solutions[: -self._KEEP]
+        others = [
+            np.flatnonzero(np.asarray(extra.values, dtype=np.int64)[: len(built.x)] > 0)
+            for extra in solver.response_proto.additional_solutions
+        ]
+        return Outcome(status, chosen=chosen, bound=bound), others
 
 
 def column_lottery(
@@ -586,9 +583,27 @@ def column_lottery(
                 left = price_seconds if left is None else min(left, price_seconds)
             base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
             hint = columns[int(np.argmax(lam[: len(columns)]))]
-            outcome, others = pricer.price(
-                base - dual, spread=not phase_one, hint=hint, time_limit=left
-            )
+            others: list[IntArray] = []
+            outcome = Outcome("unknown")
+            if phase_one and not patient:
+                # First the best assignment avoiding every overloaded pair (the solve's own
+                # pipeline on the other pairs): it prices in whenever it exists, and its
+                # affinity makes it a good column for phase two as well.
+                free = np.flatnonzero(dual <= 0)
+                found = solve_cpsat(
+                    inst.restricted(free),
+                    policy,
+                    time_limit=left,
+                    seed=seed,
+                    workers=workers,
+                    use_lp=len(free) >= _LP_MIN_PAIRS,
+                )
+                if found.status in ("optimal", "feasible"):
+                    outcome = replace(found, chosen=free[found.chosen], bound=None)
+            if outcome.status == "unknown":
+                outcome, others = pricer.price(
+                    base - dual, spread=not phase_one, hint=hint, time_limit=left
+                )
             proven = outcome.status == "optimal"
             reduced = -math.inf
             if outcome.status in ("optimal", "feasible"):
