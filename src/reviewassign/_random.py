@@ -180,7 +180,11 @@ class Lottery:
         problem, policy = self._source
         chosen = self._draw(np.random.default_rng(seed))
         assignment = self._inst.assignment(chosen)
-        phases = [Phase(name="random.sample", seconds=time.perf_counter() - start, status="done")]
+        phases = [
+            # The lottery's own computation (shared by every draw), then this draw.
+            Phase(name="random.lottery", seconds=self.seconds, status=self.status.value),
+            Phase(name="random.sample", seconds=time.perf_counter() - start, status="done"),
+        ]
         metrics, _ = checked(problem, policy, assignment, phases)
         note = (
             f"random: a sample (seed {seed}) of a lottery with max_probability "
