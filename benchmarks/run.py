@@ -108,10 +108,17 @@ class Target:
     readme: bool = False
     infeasible: bool = False
     """The row's policy cannot be met: ``explain`` must prove it."""
+    share: tuple[float, float] | None = None
+    """Randomised rows: the range the lottery's share of the optimum must fall in."""
 
     def text(self) -> str:
         parts = ["README optimum, proven" if self.readme else ""]
-        if self.infeasible:
+        if self.share is not None:
+            lo, hi = self.share
+            parts = [f"share in [{lo:g}, {hi:g}], draws checked"]
+            if self.gap > 0:
+                parts.append(f"gap <= {100 * self.gap:g} %")
+        elif self.infeasible:
             parts = ["proven infeasible"]
         elif not self.readme:
             parts = ["proven optimal" if self.gap == 0 else f"gap <= {100 * self.gap:g} %"]
@@ -153,6 +160,8 @@ class Bench:
     """The policy without this rule (``"cycles"``, ``"bands"``, ``"fairness"``: the
     levels before the objective and the panel floor) is solved too (untimed): its
     objective, the price of the rule, and the review cycles of its optimum."""
+    random: float | None = None
+    """Time ``ra.randomize`` with this ``max_probability`` instead of a solve."""
 
     @property
     def instance(self) -> str:
@@ -233,11 +242,56 @@ def _fair(instance: str, policy: str, target: Target, time_limit: float = 60.0) 
     return Bench(name, "matrix", policy, target, time_limit, dataset=instance, price="fairness")
 
 
+RANDOM_Q = 0.5
+"""The cap of the randomised rows (Jecmen et al.'s published figures are at 0.5)."""
+
+RANDOM_DRAWS = 1000
+"""Draws of each randomised row: all timed, the first ``RANDOM_CHECKED`` checked."""
+
+RANDOM_CHECKED = 200
+
+# The share of the optimum a lottery capped at 0.5 keeps: about 0.83-0.85 on PrefLib 1-3
+# and 0.94 on SIGIR (Jecmen et al.'s LP, re-run for the shared README).
+_RANDOM_SHARE = {
+    "preflib1": (0.80, 0.88),
+    "preflib2": (0.80, 0.88),
+    "preflib3": (0.80, 0.88),
+    "sigir_query": (0.91, 0.97),
+}
+
+
+def _random(key: str) -> Bench:
+    target = Target(seconds=5.0, share=_RANDOM_SHARE[key])
+    return Bench(
+        f"random/{key}/q={RANDOM_Q:g}",
+        "matrix",
+        "max-sum",
+        target,
+        60.0,
+        dataset=key,
+        random=RANDOM_Q,
+    )
+
+
+def _random_award() -> Bench:
+    # The column path on the bundled example: the share is reported, the gap judged.
+    target = Target(gap=0.01, share=(0.5, 1.0), enforced=False)
+    return Bench(
+        f"random/pioneer_award/q={RANDOM_Q:g}",
+        "example",
+        "award",
+        target,
+        60.0,
+        random=RANDOM_Q,
+    )
+
+
 def benchmarks(suite: Suite) -> list[Bench]:
     """The rows of a suite, in the order they run."""
     optimal = Target()
     if suite == "ci":
         return [
+            _random("preflib1"),
             _award(120, 80, "award", optimal),
             _award(120, 80, "neutral", optimal),
             _award(300, 150, "award", Target(seconds=2.0, min_ratio=3.0, enforced=False), 60.0),
@@ -303,6 +357,8 @@ def benchmarks(suite: Suite) -> list[Bench]:
             600.0,
             size=CVPR2018_SIZE,
         ),
+        *(_random(key) for key in ("preflib1", "preflib2", "preflib3", "sigir_query")),
+        _random_award(),
     ]
 
 
@@ -516,6 +572,10 @@ class Row:
     time_to_target_s: float | None = None
     time_target_met: bool | None = None
     """Speed and memory targets: reported, never failing the run. None: no such target."""
+    share: float | None = None
+    """Randomised rows: expected objective / deterministic optimum."""
+    draws_failed: int | None = None
+    """Randomised rows: checked draws that ``ra.check`` rejected (must be 0)."""
     quality_ok: bool = True
     passed: bool = True
     reason: str = ""
@@ -836,7 +896,73 @@ def _measure_explain(bench: Bench, row: Row, limit: float | None) -> None:
     )
 
 
+def _measure_random(bench: Bench, row: Row, limit: float | None) -> None:
+    """Time ``ra.randomize`` at the row's cap and 1,000 draws; check 200 of them.
+
+    The reference is the deterministic optimum (``Lottery.optimum``, from ``ra.solve``);
+    the objective is the lottery's expected objective, the bound its LP bound.
+    """
+    assert bench.random is not None
+    t0 = time.perf_counter()
+    problem, base, _, row.note = _make_problem(bench)
+    policy = ra.Policy.model_validate(
+        {**base.model_dump(), "random": {"max_probability": bench.random}}
+    )
+    row.build_s = time.perf_counter() - t0
+    lottery = ra.randomize(problem, policy, time_limit=limit, seed=0, workers=1)
+    t1 = time.perf_counter()
+    draws = list(lottery.samples(RANDOM_DRAWS, seed=0))
+    draw_s = time.perf_counter() - t1
+    row.total_s = row.build_s + lottery.seconds + draw_s
+    row.peak_mb = row.peak_mb_with_reference = _peak_mb()
+    row.draws_failed = sum(1 for a in draws[:RANDOM_CHECKED] if ra.check(problem, policy, a))
+    counts: dict[tuple[str, str], int] = {}
+    for a in draws:
+        for pair in a.pairs():
+            counts[pair] = counts.get(pair, 0) + 1
+    q = bench.random
+    worst = max(
+        (
+            abs(counts.get(pair, 0) / RANDOM_DRAWS - p)
+            / max(math.sqrt(p * (1 - p) / RANDOM_DRAWS), 1e-12)
+            for pair, p in lottery.marginals.items()
+        ),
+        default=0.0,
+    )
+    stray = sum(1 for pair in counts if pair not in lottery.marginals)
+    stats = lottery.sample(0).stats
+    row.cases, row.reviewers = stats.cases, stats.reviewers
+    row.eligible_pairs = stats.eligible_pairs
+    row.method = f"random/{lottery.method}"
+    row.phases = ["randomize", "samples"]
+    row.status = lottery.status.value
+    row.objective, row.bound, row.gap = lottery.expected_objective, lottery.bound, lottery.gap
+    row.solve_s = lottery.seconds
+    row.share = lottery.share
+    row.reference = "deterministic optimum"
+    row.reference_status = lottery.optimum_status.value
+    row.reference_objective = lottery.optimum
+    if lottery.status is ra.Status.OPTIMAL or lottery.gap <= bench.target.gap:
+        row.time_to_target_s = lottery.seconds
+    row.note += (
+        f"; q = {q:g}: expected objective {lottery.expected_objective:.4f} of the optimum "
+        f"{lottery.optimum:.4f} (share {100 * lottery.share:.2f} %), bound {lottery.bound:.4f}, "
+        f"largest marginal {lottery.max_marginal:.6f}; {RANDOM_DRAWS} draws in {draw_s:.2f} s, "
+        f"the worst pair's frequency {worst:.2f} standard errors from its marginal, "
+        f"{stray} pairs of probability 0 drawn; {RANDOM_CHECKED} draws checked, "
+        f"{row.draws_failed} failed"
+    )
+    if stray or worst > 5.0 or lottery.max_marginal > q + 1e-9:
+        row.draws_failed = (row.draws_failed or 0) + 1
+        row.note += "; THE DRAWS DO NOT MATCH THE MARGINALS OR THE CAP"
+    if lottery.notes:
+        row.note += "; " + " ".join(lottery.notes)
+
+
 def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
+    if bench.random is not None:
+        _measure_random(bench, row, limit)
+        return
     if bench.explain:
         _measure_explain(bench, row, limit)
         return
@@ -942,6 +1068,8 @@ def judge(row: Row, target: Target) -> Row:
         row.quality_ok = row.passed = True
         row.time_target_met = None
         return row
+    if target.share is not None:
+        return _judge_random(row, target)
     wrong: list[str] = []  # always fails
     short: list[str] = []  # misses the target: fails when enforced
     if row.status == "error":
@@ -992,6 +1120,50 @@ def judge(row: Row, target: Target) -> Row:
     reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
     if row.time_target_met is False:
         reasons.append("speed: " + _speed_miss(row, target))
+    row.reason = "; ".join(reasons)
+    return row
+
+
+def _judge_random(row: Row, target: Target) -> Row:
+    """A randomised row: every checked draw valid, expected objective within its bounds.
+
+    Always failing: a crash, no lottery, a draw that fails ``check`` (or frequencies that
+    stray from the marginals), an expected objective above the bound or above the
+    deterministic optimum. Failing when enforced: a share outside the target range, a
+    gap above the target gap.
+    """
+    assert target.share is not None
+    wrong: list[str] = []
+    short: list[str] = []
+    if row.status == "error":
+        wrong.append("the row crashed: " + row.reason)
+    elif row.status not in ("optimal", "feasible"):
+        wrong.append(f"no lottery (status {row.status})")
+    if row.draws_failed:
+        wrong.append(f"{row.draws_failed} draw check(s) failed")
+    obj = row.objective
+    if obj is not None:
+        if row.bound is not None and obj > row.bound + _rel(row.bound):
+            wrong.append(f"expected objective {obj:.6f} above its bound {row.bound:.6f}")
+        ref = row.reference_objective
+        if ref is not None and obj > ref + _rel(ref):
+            wrong.append(f"expected objective {obj:.6f} above the optimum {ref:.6f}")
+        lo, hi = target.share
+        if row.share is None or not lo <= row.share <= hi:
+            share = "-" if row.share is None else f"{row.share:.4f}"
+            short.append(f"share {share} outside [{lo:g}, {hi:g}]")
+        if target.gap > 0 and (row.gap is None or row.gap > target.gap):
+            short.append(f"gap {100 * (row.gap or math.inf):.3f} % above {100 * target.gap:g} %")
+        elif target.gap == 0 and row.status != "optimal":
+            short.append(f"lottery not proven the best (status {row.status})")
+    row.quality_ok = not wrong and not short
+    row.passed = not wrong and (not short or not target.enforced)
+    row.time_target_met = _speed(row, target) if target.has_speed else None
+    reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
+    if row.time_target_met is False:
+        reasons.append("speed: " + _speed_miss(row, target))
+    if row.share is not None:  # the figure the row is about, in the notes of the table
+        reasons.insert(0, f"share {100 * row.share:.2f} % of the optimum")
     row.reason = "; ".join(reasons)
     return row
 

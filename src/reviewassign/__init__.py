@@ -49,9 +49,11 @@ from ._policy import (
     ObjectivePolicy,
     PanelPolicy,
     Policy,
+    RandomPolicy,
     RelaxPolicy,
     RepresentationPolicy,
 )
+from ._random import Lottery, randomize
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
 from ._solve import solve
@@ -75,6 +77,7 @@ __all__ = [
     "IntegrityPolicy",
     "Level",
     "LoadPolicy",
+    "Lottery",
     "Metrics",
     "NoSolutionError",
     "ObjectivePolicy",
@@ -83,6 +86,7 @@ __all__ = [
     "Policy",
     "Problem",
     "Progress",
+    "RandomPolicy",
     "Reason",
     "Relation",
     "RelaxPolicy",
@@ -106,6 +110,7 @@ __all__ = [
     "load_locked",
     "load_policy",
     "load_problem",
+    "randomize",
     "repair",
     "save_problem",
     "save_result",

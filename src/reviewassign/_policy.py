@@ -21,6 +21,7 @@ __all__ = [
     "ObjectivePolicy",
     "PanelPolicy",
     "Policy",
+    "RandomPolicy",
     "RelaxPolicy",
     "RepresentationPolicy",
 ]
@@ -434,6 +435,37 @@ class RelaxPolicy(_Section):
         return self
 
 
+class RandomPolicy(_Section):
+    """Randomised assignment: a cap on the probability of any (case, reviewer) pair.
+
+    With ``max_probability`` below 1, :func:`reviewassign.randomize` computes a lottery
+    over assignments that each meet every hard rule, in which no pair is drawn with a
+    probability above the cap, and :func:`reviewassign.solve` returns one draw of it
+    (its ``seed`` chooses which). A reviewer who bids on a case to get it (or a friend's
+    case) then gets it at most that often (Jecmen et al., NeurIPS 2020).
+
+    Examples
+    --------
+    >>> RandomPolicy().max_probability
+    1.0
+    >>> RandomPolicy(max_probability=0.5).max_probability
+    0.5
+    >>> RandomPolicy(max_probability=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for RandomPolicy
+    ...
+    """
+
+    max_probability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        1.0,
+        description=(
+            "Cap on the probability of any (case, reviewer) pair; 1.0 = deterministic. "
+            "Read at a resolution of 1e-6."
+        ),
+    )
+
+
 class Policy(BaseModel):
     """An assignment policy. ``Policy()`` is the neutral default.
 
@@ -466,6 +498,7 @@ class Policy(BaseModel):
     relax: RelaxPolicy = RelaxPolicy()
     integrity: IntegrityPolicy = IntegrityPolicy()
     representation: RepresentationPolicy = RepresentationPolicy()
+    random: RandomPolicy = RandomPolicy()
 
     @classmethod
     def coerce(cls, policy: Policy | None) -> Policy:

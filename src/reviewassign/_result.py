@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._check import Metrics, Violation
     from ._model import Problem
     from ._policy import Policy
+    from ._random import Lottery
 
 __all__ = ["Assignment", "Level", "Phase", "Progress", "Result", "Stats", "Status", "relative_gap"]
 
@@ -231,6 +232,9 @@ class Result:
     _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
     """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
     serialised), so that :meth:`alternates` needs no arguments."""
+    lottery: Lottery | None = field(default=None, compare=False, repr=False)
+    """Under ``[random] max_probability < 1``: the lottery this assignment was drawn from
+    (:func:`reviewassign.randomize`); ``to_dict`` then adds a ``"random"`` block."""
 
     @property
     def ok(self) -> bool:
@@ -334,7 +338,7 @@ class Result:
             "conflicts_avoided": dict(self.conflicts_avoided),
             "broken": [v.model_dump(mode="json") for v in self.broken],
             "levels": [level.model_dump(mode="json") for level in self.levels],
-        }
+        } | ({} if self.lottery is None else {"random": self.lottery.summary()})
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """The result as JSON text (keys in a fixed order, so equal results give equal text)."""

@@ -201,6 +201,13 @@ def solve(
         raise ValueError(f"time_limit must be non-negative, got {time_limit}")
     if relax not in ("none", "minimal"):
         raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
+    if policy.random.max_probability < 1:
+        if relax != "none":
+            raise ValueError('relax="minimal" does not combine with [random] max_probability < 1')
+        from ._random import randomize
+
+        lottery = randomize(problem, policy, time_limit=time_limit, seed=seed, workers=workers)
+        return lottery.sample(seed)
     if relax == "minimal":
         from ._relax import solve_relaxed
 

@@ -18,12 +18,14 @@ from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
 from ._explain import explain
 from ._io import (
+    csv_text,
     load_assignment,
     load_policy,
     load_problem,
     read_events,
     read_locked,
     save_result,
+    write_atomic,
 )
 from ._model import Issue, Problem
 from ._policy import Policy
@@ -87,6 +89,15 @@ def summary(result: Result, out: TextIO) -> None:
             bound = "" if level.bound is None else f", bound {level.bound:.6g}"
             detail = f"; {level.detail}" if level.detail else ""
             print(f"level {i}    {level.name}: {reached} ({level.status}{bound}){detail}", file=out)
+    lottery = result.lottery
+    if lottery is not None:
+        print(
+            f"random     max_probability {lottery.max_probability:g}: expected objective "
+            f"{lottery.expected_objective:.6f}, optimum {lottery.optimum:.6f}, share "
+            f"{100 * lottery.share:.2f} %, bound {lottery.bound:.6f} ({lottery.method}); "
+            "the assignment is one draw (--seed chooses it)",
+            file=out,
+        )
     for note in s.notes:
         print(f"note       {note}", file=out)
     for v in result.broken:
@@ -147,6 +158,22 @@ def _check_out(out: str | None) -> None:
         raise InputError("--out names a folder; give a file ending in .json or .csv", path=out)
 
 
+def _check_marginals(path: str | None) -> None:
+    if path is not None and Path(path).suffix.lower() != ".csv":
+        raise InputError("--marginals must end in .csv", path=path)
+    if path is not None and Path(path).is_dir():
+        raise InputError("--marginals names a folder; give a file ending in .csv", path=path)
+
+
+def _save_marginals(result: Result, path: str) -> None:
+    """``case,reviewer,probability`` rows, sorted; a deterministic result's pairs at 1."""
+    if result.lottery is not None:
+        rows = [[c, r, repr(p)] for (c, r), p in result.lottery.marginals.items()]
+    else:
+        rows = [[c, r, "1.0"] for c, r in result.assignment.pairs()]
+    write_atomic(path, csv_text(["case", "reviewer", "probability"], rows))
+
+
 def _solve_and_report(
     problem: Problem,
     policy: Policy,
@@ -154,6 +181,8 @@ def _solve_and_report(
 ) -> int:
     out = args.out
     _check_out(out)
+    marginals = getattr(args, "marginals", None)
+    _check_marginals(marginals)
     result = solve(
         problem,
         policy,
@@ -167,9 +196,13 @@ def _solve_and_report(
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
         save_result(result, out)
+    if marginals is not None and result.ok:
+        _save_marginals(result, marginals)
     summary(result, sys.stderr)
     if out is not None and result.ok:
         print(f"wrote      {out}", file=sys.stderr)
+    if marginals is not None and result.ok:
+        print(f"wrote      {marginals}", file=sys.stderr)
     if result.status is Status.INFEASIBLE:
         print(explain(problem, policy), file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
@@ -350,6 +383,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=("none", "minimal"),
         default="none",
         help="minimal: break the fewest rules when the policy cannot be met in full",
+    )
+    p.add_argument(
+        "--marginals",
+        metavar="FILE.csv",
+        help=(
+            "write each pair's probability (case,reviewer,probability) of the lottery that "
+            "[random] max_probability < 1 draws from; 1 for every pair of a deterministic result"
+        ),
     )
     p.set_defaults(run=_cmd_solve)
 
