@@ -1114,12 +1114,19 @@ def judge(row: Row, target: Target) -> Row:
         elif target.gap > 0 and (row.gap is None or row.gap > target.gap):
             short.append(f"gap {100 * (row.gap or math.inf):.3f} % above {100 * target.gap:g} %")
 
+    return _conclude(row, target, wrong, short)
+
+
+def _conclude(row: Row, target: Target, wrong: list[str], short: list[str]) -> Row:
+    """Set the verdict of ``row``: ``wrong`` always fails, ``short`` when enforced."""
     row.quality_ok = not wrong and not short
     row.passed = not wrong and (not short or not target.enforced)
     row.time_target_met = _speed(row, target) if target.has_speed else None
     reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
     if row.time_target_met is False:
         reasons.append("speed: " + _speed_miss(row, target))
+    if row.share is not None:  # the figure a randomised row is about, in the table's notes
+        reasons.insert(0, f"share {100 * row.share:.2f} % of the optimum")
     row.reason = "; ".join(reasons)
     return row
 
@@ -1156,16 +1163,7 @@ def _judge_random(row: Row, target: Target) -> Row:
             short.append(f"gap {100 * (row.gap or math.inf):.3f} % above {100 * target.gap:g} %")
         elif target.gap == 0 and row.status != "optimal":
             short.append(f"lottery not proven the best (status {row.status})")
-    row.quality_ok = not wrong and not short
-    row.passed = not wrong and (not short or not target.enforced)
-    row.time_target_met = _speed(row, target) if target.has_speed else None
-    reasons = wrong + [s + ("" if target.enforced else " (report only)") for s in short]
-    if row.time_target_met is False:
-        reasons.append("speed: " + _speed_miss(row, target))
-    if row.share is not None:  # the figure the row is about, in the notes of the table
-        reasons.insert(0, f"share {100 * row.share:.2f} % of the optimum")
-    row.reason = "; ".join(reasons)
-    return row
+    return _conclude(row, target, wrong, short)
 
 
 def _speed_failures(row: Row, target: Target) -> list[str]:
