@@ -366,6 +366,7 @@ def _leximin(
 
     rest_count = inst.n_cases  # how many panels the next floor applies to
     lifted: list[Any] = []  # per case, the last round's "at the floor + step or more"
+    previous: int | None = None  # the last round's floor
     steps: list[tuple[float, int]] = []  # (floor, panels at it)
     t0 = time.perf_counter()
     first_bound: float | None = None
@@ -415,7 +416,11 @@ def _leximin(
         if solved.status != "optimal":
             status = "feasible"
         floor = solved.value
-        t.proto.domain[0] = t.proto.domain[1] = floor
+        if previous is not None and floor < previous + step:  # pragma: no cover
+            # Each round's panels all reached the last floor plus a step in the hint, so
+            # the floor rises by a step a round and the rounds end; this guards that.
+            raise RuntimeError("leximin: a round did not raise its floor")
+        t.proto.domain[0] = t.proto.domain[1] = previous = floor
 
         lifted = at_least(floor + step, panels() >= floor + step)
         count = LinearExpr.sum(lifted)
