@@ -29,8 +29,8 @@ bench-ci: $(STAMP)
 	$(BIN)/python -m benchmarks.run --suite ci
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks docs/notebooks docs/_hooks.py
+	$(BIN)/ruff format --check src tests examples benchmarks docs/notebooks docs/_hooks.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
