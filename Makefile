@@ -1,13 +1,14 @@
 # Two commands for a fresh machine with Python 3.11 and pip:
 #   make demo   set up and solve the bundled example award
-#   make test   set up and run the test suite (lint, types, tests, doctests)
+#   make test   set up and run the test suite (lint, types, tests, doctests, notebooks)
+#   make docs   build the documentation site into site/
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench bench-ci clean
+.PHONY: demo test lint typecheck pytest docs bench bench-ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +41,10 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The documentation site (mkdocs.yml) in site/; --strict: a warning (a broken link or
+# anchor, a docstring griffe cannot parse) fails the build. The build reads no network.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out site .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -58,8 +58,8 @@ NOTEBOOKS["first_assignment"] = (
 
 The bundled example, the *Pioneer Award*: 150 applications, 90 reviewers, panels of three
 with regional representation and gender balance. Load it, solve it with its own policy,
-check the answer independently, look at its balance and save it. The
-[tutorial](../tutorial.md) explains each step at more length.
+check the answer independently, look at its balance and save it. The tutorial of the
+documentation (`docs/tutorial.md`) explains each step at more length.
 """),
         code(SETUP),
         md("""
