@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import sys
 from html.parser import HTMLParser
 
@@ -337,3 +338,10 @@ def test_html_escapes_user_strings() -> None:
         parse(markup)
     assert "&lt;script&gt;" in comparison._repr_html_()
     assert "&lt;script&gt;" in comparison.results[evil]._repr_html_()
+
+
+def test_a_comparison_pickles(comparison: ra.Comparison) -> None:
+    # ra.sweep and notebooks move comparisons between processes.
+    again = pickle.loads(pickle.dumps(comparison))
+    assert again == comparison
+    assert again.to_records() == comparison.to_records()

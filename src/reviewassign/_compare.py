@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -210,7 +209,7 @@ class Comparison:
             )
         return cls(
             rows=tuple(rows),
-            results=MappingProxyType(dict(results)),
+            results=dict(results),  # a copy; a plain dict so that a comparison pickles
             baseline=baseline,
             problem=problem,
         )
