@@ -175,6 +175,9 @@ def test_bad_arguments(problem: ra.Problem, comparison: ra.Comparison) -> None:
         ra.compare(problem, {})
     with pytest.raises(ValueError, match="baseline"):
         ra.compare(problem, POLICIES, baseline="nope")
+    for options in ({"seed": 2**40}, {"workers": 0}, {"time_limit": -1.0}):
+        with pytest.raises(ValueError):
+            ra.compare(problem, POLICIES, **options)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="both"):
         ra.Comparison.from_results(problem, comparison.results, errors={"neutral": "x"})
     with pytest.raises(KeyError):
@@ -345,3 +348,12 @@ def test_a_comparison_pickles(comparison: ra.Comparison) -> None:
     again = pickle.loads(pickle.dumps(comparison))
     assert again == comparison
     assert again.to_records() == comparison.to_records()
+
+
+def test_result_html_lists_the_levels(problem: ra.Problem) -> None:
+    result = ra.solve(problem, ra.Policy(panel_size=2, objective={"kind": "fairness"}))
+    assert len(result.levels) > 1
+    text = " ".join(parse(result._repr_html_()).text)
+    assert "Levels" in text
+    for level in result.levels:
+        assert level.name in text

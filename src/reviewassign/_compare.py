@@ -12,6 +12,7 @@ everything else works without it.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ._errors import ReviewAssignError
 from ._model import Problem
 from ._policy import Policy
 from ._result import Result
+from ._solve import _SEED_MAX, _SEED_MIN, solve
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -423,7 +425,8 @@ def compare(
     Raises
     ------
     ValueError
-        If ``policies`` is empty or ``baseline`` is not one of its names.
+        If ``policies`` is empty, ``baseline`` is not one of its names, or ``seed``,
+        ``workers`` or ``time_limit`` is out of range.
 
     Examples
     --------
@@ -440,13 +443,19 @@ def compare(
     >>> [(r.policy, r.objective, round(r.price, 3), r.changes) for r in comparison.rows]
     [('neutral', 1.0, 0.0, 0), ('no own region', 0.6666666666666666, 0.333, 1)]
     """
-    from ._solve import solve  # ortools loads on the first solve, not with the package
-
     names = list(policies)
     if not names:
         raise ValueError("compare needs at least one policy")
     if baseline is not None and baseline not in policies:
         raise ValueError(f"the baseline {baseline!r} is not one of the policies: {names}")
+    # The solve options are the caller's, not a policy's: a mistake there is raised, not
+    # turned into an "error" row for every policy.
+    if not _SEED_MIN <= seed <= _SEED_MAX:
+        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if time_limit is not None and not 0 <= time_limit < math.inf:
+        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
     results: dict[str, Result] = {}
     errors: dict[str, str] = {}
     seconds: dict[str, float] = {}
