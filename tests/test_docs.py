@@ -207,6 +207,13 @@ def test_reference_names_every_public_name() -> None:
     assert not missing, f"docs/reference.md does not document: {missing}"
 
 
+def test_reference_names_every_plot() -> None:
+    from reviewassign import plot
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert [name for name in plot.__all__ if f"`plot.{name}(" not in text] == []
+
+
 def test_reference_names_every_rule_and_reason() -> None:
     text = REFERENCE.read_text(encoding="utf-8")
     assert [rule for rule in RULES if f"`{rule}`" not in text] == []
@@ -214,7 +221,18 @@ def test_reference_names_every_rule_and_reason() -> None:
 
 
 @pytest.mark.parametrize(
-    "model", [ra.Result, ra.Alternate, ra.Stats, ra.Metrics, ra.Phase, ra.Progress, ra.Violation]
+    "model",
+    [
+        ra.Result,
+        ra.Alternate,
+        ra.Stats,
+        ra.Metrics,
+        ra.Phase,
+        ra.Progress,
+        ra.Violation,
+        ra.Comparison,
+        ra.ComparisonRow,
+    ],
 )
 def test_reference_names_every_field(model: type) -> None:
     fields = getattr(model, "model_fields", None) or getattr(model, "__dataclass_fields__", {})

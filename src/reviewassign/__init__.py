@@ -22,6 +22,7 @@ Examples
 
 from ._alternates import Alternate
 from ._check import Metrics, Violation, check, evaluate
+from ._compare import Comparison, ComparisonRow, compare
 from ._conflicts import ConflictPair, conflicts
 from ._errors import (
     InfeasibleError,
@@ -66,6 +67,8 @@ __all__ = [
     "Alternate",
     "Assignment",
     "Case",
+    "Comparison",
+    "ComparisonRow",
     "Conflict",
     "ConflictPair",
     "ConflictPolicy",
@@ -102,6 +105,7 @@ __all__ = [
     "ViolationsError",
     "__version__",
     "check",
+    "compare",
     "conflicts",
     "evaluate",
     "explain",

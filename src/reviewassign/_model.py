@@ -351,6 +351,12 @@ class Problem(_Frozen):
         ]
         return cls(cases=cases, reviewers=reviewers, conflicts=conflict_rows, affinity=affinity)
 
+    def _repr_html_(self) -> str:
+        """An HTML table of the problem's size, for Jupyter."""
+        from ._html import problem_html  # local: keeps the model module free of rendering
+
+        return problem_html(self)
+
     def case(self, case_id: str) -> Case:
         """The case with this id (``KeyError`` if there is none)."""
         return self._case_index[case_id]

@@ -325,6 +325,12 @@ class Result:
             )
         return alternates(problem, policy, self.assignment, case, k, member=member)
 
+    def _repr_html_(self) -> str:
+        """An HTML summary for Jupyter: figures, levels, metrics and the first panels."""
+        from ._html import result_html  # local: _html reads this module's types
+
+        return result_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary: status, objective, bound, gap, assignment, stats, metrics."""
         return {
