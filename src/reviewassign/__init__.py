@@ -57,6 +57,7 @@ from ._random import Lottery, randomize
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
 from ._solve import solve
+from ._sweep import SweepResult, SweepTask, grid, sweep
 from ._table import AffinityTable
 from ._version import __version__
 
@@ -98,6 +99,8 @@ __all__ = [
     "Reviewer",
     "Stats",
     "Status",
+    "SweepResult",
+    "SweepTask",
     "Violation",
     "ViolationsError",
     "__version__",
@@ -105,6 +108,7 @@ __all__ = [
     "conflicts",
     "evaluate",
     "explain",
+    "grid",
     "load_assignment",
     "load_events",
     "load_locked",
@@ -115,4 +119,5 @@ __all__ = [
     "save_problem",
     "save_result",
     "solve",
+    "sweep",
 ]
