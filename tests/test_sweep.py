@@ -7,9 +7,10 @@ skipped only when ``distributed`` (the ``lab`` extra) is not installed.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -301,3 +302,11 @@ def test_sweep_on_a_dask_cluster_matches_sequential_solves(
     )
     assert_matches_sequential(swept, policies, sequential)
     assert calls[-1] == (len(swept), len(swept), 2)
+
+
+def test_a_broken_process_pool_is_reported_on_every_task(problem: ra.Problem) -> None:
+    # Every worker process exits at start: the pool breaks, each future fails.
+    with ProcessPoolExecutor(1, initializer=os._exit, initargs=(3,)) as pool:
+        swept = ra.sweep(problem, [ra.Policy()] * 3, executor=pool, progress=False)
+    assert len(swept.failed) == 3
+    assert all((t.error or "").startswith("BrokenProcessPool") for t in swept)
