@@ -1083,6 +1083,7 @@ def _measure_sweep(bench: Bench, row: Row, limit: float | None) -> None:
     policies = sweep_policies(base, bench.sweep)
     row.build_s = time.perf_counter() - t0
     row.cases, row.reviewers = len(problem.cases), len(problem.reviewers)
+    load_before = os.getloadavg()[0]
     swept, seconds, how = _timed_sweep(
         problem, policies, bench.executor, bench.executor_workers, limit
     )
@@ -1127,6 +1128,8 @@ def _measure_sweep(bench: Bench, row: Row, limit: float | None) -> None:
         f" {len(policies)} assignments identical to the reference's; peak MB is this"
         " process's (the workers are not counted)"
     )
+    # Other work on the machine slows the parallel sweep most: say how busy it was.
+    row.note += f"; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     if ref_failures:
         row.note += f"; reference: {ref_failures}"
 

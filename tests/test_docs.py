@@ -214,7 +214,18 @@ def test_reference_names_every_rule_and_reason() -> None:
 
 
 @pytest.mark.parametrize(
-    "model", [ra.Result, ra.Alternate, ra.Stats, ra.Metrics, ra.Phase, ra.Progress, ra.Violation]
+    "model",
+    [
+        ra.Result,
+        ra.Alternate,
+        ra.Stats,
+        ra.Metrics,
+        ra.Phase,
+        ra.Progress,
+        ra.Violation,
+        ra.SweepResult,
+        ra.SweepTask,
+    ],
 )
 def test_reference_names_every_field(model: type) -> None:
     fields = getattr(model, "model_fields", None) or getattr(model, "__dataclass_fields__", {})

@@ -248,6 +248,14 @@ def test_sweep_refuses_what_is_not_a_policy(problem: ra.Problem) -> None:
         ra.sweep(problem, ra.Policy(), executor=ThreadPoolExecutor(1))  # type: ignore[arg-type]
 
 
+def test_a_broken_process_pool_is_reported_on_every_task(problem: ra.Problem) -> None:
+    # Every worker process exits at start: the pool breaks, each future fails.
+    with ProcessPoolExecutor(1, initializer=os._exit, initargs=(3,)) as pool:
+        swept = ra.sweep(problem, [ra.Policy()] * 3, executor=pool, progress=False)
+    assert len(swept.failed) == 3
+    assert all((t.error or "").startswith("BrokenProcessPool") for t in swept)
+
+
 # --------------------------------------------------------------------------------------
 # Result pickling
 
@@ -263,7 +271,8 @@ def test_result_pickles_and_keeps_alternates(problem: ra.Problem) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# A real Dask cluster
+# A real Dask cluster (last: the module-scoped cluster's threads live until the module ends,
+# and no process pool should fork while they do)
 
 
 @pytest.fixture(scope="module")
@@ -302,11 +311,3 @@ def test_sweep_on_a_dask_cluster_matches_sequential_solves(
     )
     assert_matches_sequential(swept, policies, sequential)
     assert calls[-1] == (len(swept), len(swept), 2)
-
-
-def test_a_broken_process_pool_is_reported_on_every_task(problem: ra.Problem) -> None:
-    # Every worker process exits at start: the pool breaks, each future fails.
-    with ProcessPoolExecutor(1, initializer=os._exit, initargs=(3,)) as pool:
-        swept = ra.sweep(problem, [ra.Policy()] * 3, executor=pool, progress=False)
-    assert len(swept.failed) == 3
-    assert all((t.error or "").startswith("BrokenProcessPool") for t in swept)

@@ -168,6 +168,12 @@ def _run_task(
 
 
 def _describe(exc: BaseException) -> str:
+    """``"Type: message"`` on one line (a pydantic error: each field and its message)."""
+    if isinstance(exc, ValidationError):
+        found = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or exc.title}: {e['msg']}" for e in exc.errors()
+        )
+        return f"ValidationError: invalid {exc.title}: {found}"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -384,6 +390,8 @@ def sweep(
         report = None
     else:
         report = progress
+    # Pickled once, here: on the 120 x 80 award, 41 KB that load in under 1 ms, where the
+    # JSON text (55 KB) takes about 4 ms to validate in each task.
     blob = pickle.dumps(problem, protocol=pickle.HIGHEST_PROTOCOL)
     own = executor is None
     pool: Executor = ProcessPoolExecutor(_cpu_count()) if executor is None else executor
@@ -437,15 +445,19 @@ def _run_all(
         index[future] = i
     if report is not None and not index and not total:
         report(0, 0, 0)
-    for future in as_completed(index):
-        i = index[future]
-        try:
-            outcome = future.result()
-        except BaseException as exc:  # the future itself failed: a dead worker, a lost task
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
-            outcome = _Outcome(None, _describe(exc), _format(exc), 0.0)
-        record(i, outcome)
+    try:
+        for future in as_completed(index):
+            i = index[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the future itself failed: a dead worker, a lost task
+                outcome = _Outcome(None, _describe(exc), _format(exc), 0.0)
+            record(i, outcome)
+    except BaseException:
+        # Interrupted (Ctrl-C): leave no queued task behind on an executor we do not own.
+        for future in index:
+            future.cancel()
+        raise
     return outcomes
 
 
