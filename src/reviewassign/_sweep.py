@@ -11,6 +11,7 @@ task; no failure loses the other tasks.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import pickle
@@ -117,7 +118,7 @@ def grid(base: Policy, axes: Mapping[str, Sequence[Any]]) -> dict[str, Policy]:
 
 
 def _validated(base_data: dict[str, Any], chosen: Mapping[str, Any]) -> Policy:
-    data = pickle.loads(pickle.dumps(base_data))  # a deep copy of plain data
+    data = copy.deepcopy(base_data)
     for key, value in chosen.items():
         _set_dotted(data, key, value)
     try:
