@@ -162,9 +162,19 @@ class Bench:
     objective, the price of the rule, and the review cycles of its optimum."""
     random: float | None = None
     """Time ``ra.randomize`` with this ``max_probability`` instead of a solve."""
+    sweep: int | None = None
+    """Time ``ra.sweep`` of this many policies (:data:`SWEEP_AXES`) instead of a solve,
+    against the same sweep on a process pool of one worker (the reference: the ratio
+    column is the speed-up)."""
+    executor: Literal["process", "dask"] = "process"
+    """Sweep rows: a ``ProcessPoolExecutor`` or a Dask ``LocalCluster``'s executor."""
+    executor_workers: int = 2
+    """Sweep rows: worker processes of the executor (one CP-SAT worker a solve)."""
 
     @property
     def instance(self) -> str:
+        if self.kind == "award" and self.size is not None and self.sweep is not None:
+            return f"award {self.size[0]}x{self.size[1]}, {self.sweep} policies"
         if self.kind == "award" and self.size is not None:
             return f"award {self.size[0]}x{self.size[1]}"
         if self.kind == "cvpr2018":
@@ -286,6 +296,38 @@ def _random_award() -> Bench:
     )
 
 
+SWEEP_AXES: dict[int, dict[str, list[Any]]] = {
+    12: {
+        "panel.max_per_region": [1, 2],
+        "panel.own_region": ["any", "exclude"],
+        "load.max": [5, 6, 7],
+    },
+    100: {
+        "panel.max_per_region": [1, 2],
+        "panel.own_region": ["any", "exclude"],
+        "load.max": [5, 6, 7, 8, 9],
+        "objective.load_spread": [0.0, 0.05, 0.1, 0.2, 0.5],
+    },
+}
+"""The grids of the sweep rows, by their number of policies, over the award policy."""
+
+
+def _sweep(n_policies: int, executor: Literal["process", "dask"], workers: int = 2) -> Bench:
+    # Every solve is proven (quality) and each sweep's objectives must equal the
+    # one-worker sweep's (determinism); the speed-up is reported only.
+    return Bench(
+        f"sweep/award-120x80/{n_policies}-policies/{executor}-{workers}",
+        "award",
+        "award",
+        Target(min_ratio=1.5),
+        60.0,
+        (120, 80),
+        sweep=n_policies,
+        executor=executor,
+        executor_workers=workers,
+    )
+
+
 def benchmarks(suite: Suite) -> list[Bench]:
     """The rows of a suite, in the order they run."""
     optimal = Target()
@@ -298,6 +340,7 @@ def benchmarks(suite: Suite) -> list[Bench]:
             *(_real(key) for key in _CI_DATASETS),
             _cycles(2),
             _fair("example", "award+floor=1.5", optimal),
+            _sweep(12, "process"),
         ]
     half_percent = Target(gap=0.005, seconds=30.0)
     return [
@@ -359,6 +402,8 @@ def benchmarks(suite: Suite) -> list[Bench]:
         ),
         *(_random(key) for key in ("preflib1", "preflib2", "preflib3", "sigir_query")),
         _random_award(),
+        _sweep(100, "process"),
+        _sweep(100, "dask"),
     ]
 
 
@@ -959,7 +1004,140 @@ def _measure_random(bench: Bench, row: Row, limit: float | None) -> None:
         row.note += "; " + " ".join(lottery.notes)
 
 
+def sweep_policies(base: ra.Policy, n_policies: int) -> dict[str, ra.Policy]:
+    """The named policies of a sweep row: :data:`SWEEP_AXES` over ``base``."""
+    return ra.grid(base, SWEEP_AXES[n_policies])
+
+
+def _timed_sweep(
+    problem: ra.Problem,
+    policies: dict[str, ra.Policy],
+    executor: Literal["process", "dask"],
+    workers: int,
+    limit: float | None,
+) -> tuple[ra.SweepResult, float, str]:
+    """A sweep on a fresh executor: the result, its wall time, and a note.
+
+    Process pools are timed from their creation (their workers start on the first
+    tasks, as a user's would); a Dask cluster is started first, untimed, and its start
+    is reported in the note.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    if executor == "process":
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(workers) as pool:
+            swept = ra.sweep(problem, policies, executor=pool, time_limit=limit, progress=False)
+        return swept, time.perf_counter() - t0, f"process pool of {workers}"
+    import importlib
+    import logging
+
+    # Untyped: bound to Any rather than silencing mypy on every call.
+    distributed: Any = importlib.import_module("distributed")
+    t0 = time.perf_counter()
+    cluster = distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = distributed.Client(cluster)
+    started = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        swept = ra.sweep(
+            problem, policies, executor=client.get_executor(), time_limit=limit, progress=False
+        )
+        seconds = time.perf_counter() - t1
+    finally:
+        client.close()
+        cluster.close()
+    return swept, seconds, f"Dask LocalCluster of {workers} (started in {started:.1f} s, untimed)"
+
+
+def _sweep_totals(swept: ra.SweepResult) -> tuple[str, float | None, float | None, str]:
+    """Status (optimal if every solve is), summed objective and bound, and failures."""
+    results = [t.result for t in swept if t.result is not None]
+    failed = "; ".join(f"{t.name}: {t.error}" for t in swept.failed[:3])
+    if swept.failed:
+        return "error", None, None, f"{len(swept.failed)} task(s) failed: {failed}"
+    statuses = {r.status for r in results}
+    status = "optimal" if statuses == {ra.Status.OPTIMAL} else "feasible"
+    if statuses - {ra.Status.OPTIMAL, ra.Status.FEASIBLE}:
+        status = "no_solution"
+    objective = sum(r.objective for r in results if r.objective is not None)
+    bound = sum(r.bound for r in results if r.bound is not None)
+    return status, objective, bound, ""
+
+
+def _measure_sweep(bench: Bench, row: Row, limit: float | None) -> None:
+    """Time ``ra.sweep`` of the row's grid; the same sweep on one worker is the reference.
+
+    The objective is the sum of every policy's optimum: it must equal the reference's
+    (the same assignments on any executor). The ratio is the speed-up over one worker.
+    """
+    assert bench.sweep is not None
+    t0 = time.perf_counter()
+    problem, base, _, row.note = _make_problem(bench)
+    policies = sweep_policies(base, bench.sweep)
+    row.build_s = time.perf_counter() - t0
+    row.cases, row.reviewers = len(problem.cases), len(problem.reviewers)
+    load_before = os.getloadavg()[0]
+    swept, seconds, how = _timed_sweep(
+        problem, policies, bench.executor, bench.executor_workers, limit
+    )
+    row.peak_mb = _peak_mb()
+    row.method = f"sweep/{bench.executor} x{bench.executor_workers}"
+    row.phases = ["sweep"]
+    row.status, row.objective, row.bound, failures = _sweep_totals(swept)
+    if failures:
+        row.reason = failures
+    if row.objective is not None and row.bound is not None:
+        row.gap = (row.bound - row.objective) / max(abs(row.objective), 1e-9)
+    row.solve_s = seconds
+    row.total_s = row.build_s + seconds
+    if row.status == "optimal":
+        row.time_to_target_s = seconds
+    ref, ref_s, ref_how = _timed_sweep(problem, policies, "process", 1, limit)
+    row.peak_mb_with_reference = _peak_mb()
+    row.reference = "the same sweep, process pool of 1"
+    row.reference_status, row.reference_objective, row.reference_bound, ref_failures = (
+        _sweep_totals(ref)
+    )
+    row.reference_s = ref_s
+    same = sum(
+        1
+        for a, b in zip(swept, ref, strict=True)
+        if a.result is not None
+        and b.result is not None
+        and a.result.assignment == b.result.assignment
+    )
+    if same != len(policies) and not failures:
+        row.status = "error"
+        row.reason = f"{len(policies) - same} policies' assignments differ from the reference"
+    row.ratio = ref_s / seconds if seconds > 0 else None
+    row.ratio_text = "-" if row.ratio is None else f"{row.ratio:.2f}"
+    solve_sum = sum(t.seconds for t in swept)
+    axes = ", ".join(SWEEP_AXES[bench.sweep])
+    row.note += (
+        f"; {len(policies)} policies of the award policy's grid ({axes}),"
+        f" seed 0, one CP-SAT worker a solve, on a {how}: {seconds:.2f} s wall"
+        f" ({solve_sum:.2f} s of tasks, {solve_sum / max(seconds, 1e-9):.2f} busy workers);"
+        f" on a {ref_how}: {ref_s:.2f} s; speed-up {row.ratio_text}x; {same} of"
+        f" {len(policies)} assignments identical to the reference's; peak MB is this"
+        " process's (the workers are not counted)"
+    )
+    # Other work on the machine slows the parallel sweep most: say how busy it was.
+    row.note += f"; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    if ref_failures:
+        row.note += f"; reference: {ref_failures}"
+
+
 def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
+    if bench.sweep is not None:
+        _measure_sweep(bench, row, limit)
+        return
     if bench.random is not None:
         _measure_random(bench, row, limit)
         return

@@ -232,6 +232,8 @@ def test_reference_names_every_rule_and_reason() -> None:
         ra.Violation,
         ra.Comparison,
         ra.ComparisonRow,
+        ra.SweepResult,
+        ra.SweepTask,
     ],
 )
 def test_reference_names_every_field(model: type) -> None:

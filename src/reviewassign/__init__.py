@@ -58,6 +58,7 @@ from ._random import Lottery, randomize
 from ._repair import Event, Repair, repair
 from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
 from ._solve import solve
+from ._sweep import SweepResult, SweepTask, grid, sweep
 from ._table import AffinityTable
 from ._version import __version__
 
@@ -101,6 +102,8 @@ __all__ = [
     "Reviewer",
     "Stats",
     "Status",
+    "SweepResult",
+    "SweepTask",
     "Violation",
     "ViolationsError",
     "__version__",
@@ -109,6 +112,7 @@ __all__ = [
     "conflicts",
     "evaluate",
     "explain",
+    "grid",
     "load_assignment",
     "load_events",
     "load_locked",
@@ -119,4 +123,5 @@ __all__ = [
     "save_problem",
     "save_result",
     "solve",
+    "sweep",
 ]
