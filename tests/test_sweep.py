@@ -311,3 +311,31 @@ def test_sweep_on_a_dask_cluster_matches_sequential_solves(
     )
     assert_matches_sequential(swept, policies, sequential)
     assert calls[-1] == (len(swept), len(swept), 2)
+
+
+def test_sweep_compares_like_compare() -> None:
+    problem = ra.Problem(
+        cases=[ra.Case(id=f"C{i}", region="A", topics={"t": 1}) for i in range(3)],
+        reviewers=[
+            ra.Reviewer(id=f"R{i}", region="AB"[i % 2], expertise={"t": 1 + i % 3})
+            for i in range(6)
+        ],
+    )
+    policies = {
+        "plain": ra.Policy(panel_size=2),
+        "exclude": ra.Policy(panel_size=2, panel={"own_region": "exclude"}),
+        "broken": ra.Policy().model_copy(update={"panel_size": 0}),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        swept = ra.sweep(problem, policies, executor=pool, progress=False)
+    table = swept.compare()
+    direct = ra.compare(problem, policies)
+    assert [r.policy for r in table.rows] == ["plain", "exclude", "broken"]
+    for mine, theirs in zip(table.rows, direct.rows, strict=True):
+        assert (mine.status, mine.objective, mine.price, mine.changes) == (
+            theirs.status,
+            theirs.objective,
+            theirs.price,
+            theirs.changes,
+        )
+    assert table.rows[2].status == "error" and table.rows[2].error

@@ -870,8 +870,10 @@ def _affinity(case: Case, reviewer: Reviewer) -> float:
     total_weight = sum(case.topics.values())
     if total_weight == 0:  # no topics, or only zero weights
         return 0.0
-    weighted = sum(w * reviewer.expertise.get(t, 0) / 3 for t, w in case.topics.items())
-    return weighted / total_weight
+    # Divided once, by 3 x the total weight, as the model builder's matrix product does:
+    # dividing each term by 3 first would round subnormal weights (5e-324) to 0.
+    weighted = sum(w * reviewer.expertise.get(t, 0) for t, w in case.topics.items())
+    return weighted / (3 * total_weight)
 
 
 def pair_affinity(problem: Problem, case: Case, reviewer: Reviewer) -> float:

@@ -21,13 +21,16 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ._model import Problem
 from ._policy import Policy
 from ._result import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._compare import Comparison
 
 __all__ = ["SweepResult", "SweepTask", "grid", "sweep"]
 
@@ -228,6 +231,8 @@ class SweepResult:
     tasks: tuple[SweepTask, ...]
     seconds: float
     """Wall time of the whole sweep."""
+    problem: Problem | None = field(default=None, compare=False, repr=False)
+    """The problem swept (for :meth:`compare`)."""
 
     @property
     def ok(self) -> list[SweepTask]:
@@ -244,10 +249,50 @@ class SweepResult:
 
         ``seed`` defaults to 0 if the sweep ran it, else to the sweep's first seed.
         """
-        if seed is None:
-            seeds = [t.seed for t in self.tasks]
-            seed = 0 if 0 in seeds or not seeds else seeds[0]
+        seed = self._seed(seed)
         return {t.name: t.result for t in self.tasks if t.seed == seed and t.result is not None}
+
+    def compare(self, *, baseline: str | None = None, seed: int | None = None) -> Comparison:
+        """One seed's results side by side, as :func:`reviewassign.compare` shows them.
+
+        Rows follow the sweep's policy order; a failed task is a row with status
+        ``"error"`` and its message. ``baseline`` defaults to the first policy; ``seed``
+        as in :meth:`results`.
+
+        Examples
+        --------
+        >>> import reviewassign as ra
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> problem = ra.Problem(
+        ...     cases=[ra.Case(id="C1", topics={"t": 1})],
+        ...     reviewers=[ra.Reviewer(id=f"R{i}", expertise={"t": 1 + i % 3}) for i in range(4)],
+        ... )
+        >>> with ThreadPoolExecutor(2) as pool:
+        ...     swept = ra.sweep(problem, ra.grid(ra.Policy(), {"panel_size": [1, 2]}),
+        ...                      executor=pool, progress=False)
+        >>> [(row.policy, row.objective) for row in swept.compare().rows]
+        [('panel_size=1', 1.0), ('panel_size=2', 1.6666666666666665)]
+        """
+        from ._compare import Comparison
+
+        if self.problem is None:
+            raise ValueError("this sweep result holds no problem; use Comparison.from_results")
+        seed = self._seed(seed)
+        mine = [t for t in self.tasks if t.seed == seed]
+        return Comparison.from_results(
+            self.problem,
+            {t.name: t.result for t in mine if t.result is not None},
+            baseline=baseline,
+            seconds={t.name: t.seconds for t in mine},
+            errors={t.name: t.error or "failed" for t in mine if t.result is None},
+            order=[t.name for t in mine],
+        )
+
+    def _seed(self, seed: int | None) -> int:
+        if seed is not None:
+            return seed
+        seeds = [t.seed for t in self.tasks]
+        return 0 if 0 in seeds or not seeds else seeds[0]
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -413,7 +458,7 @@ def sweep(
         tasks.append(
             SweepTask(name, seed, policy, result, outcome.error, outcome.seconds, outcome.traceback)
         )
-    return SweepResult(tuple(tasks), time.perf_counter() - start)
+    return SweepResult(tuple(tasks), time.perf_counter() - start, problem)
 
 
 def _run_all(
