@@ -12,7 +12,6 @@ everything else works without it.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from ._errors import ReviewAssignError
 from ._model import Problem
 from ._policy import Policy
 from ._result import Result
-from ._solve import _SEED_MAX, _SEED_MIN, solve
+from ._solve import check_options, solve
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -450,12 +449,7 @@ def compare(
         raise ValueError(f"the baseline {baseline!r} is not one of the policies: {names}")
     # The solve options are the caller's, not a policy's: a mistake there is raised, not
     # turned into an "error" row for every policy.
-    if not _SEED_MIN <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if time_limit is not None and not 0 <= time_limit < math.inf:
-        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
+    check_options(seed=seed, workers=workers, time_limit=time_limit)
     results: dict[str, Result] = {}
     errors: dict[str, str] = {}
     seconds: dict[str, float] = {}

@@ -30,7 +30,6 @@ move only if the rules require it.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from ._instance import Instance, build_instance
 from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
+from ._solve import check_options
 from ._table import AffinityTable
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ _NEEDS: dict[str, frozenset[str]] = {
 }
 """The fields each kind of event uses; it must leave the others empty."""
 
-_SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 
 Pair = tuple[str, str]
 
@@ -503,12 +502,7 @@ def repair(
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
     policy = Policy.coerce(policy)
-    if not _SEED_MIN <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if time_limit is not None and not 0 <= time_limit < math.inf:
-        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
+    check_options(seed=seed, workers=workers, time_limit=time_limit)
     start = time.perf_counter()
     events = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
     locked = [(str(c), str(r)) for c, r in locked]

@@ -23,7 +23,7 @@ from ._result import Phase, Progress, Result, Status
 if TYPE_CHECKING:
     from . import _cpsat
 
-__all__ = ["input_hash", "solve"]
+__all__ = ["check_options", "input_hash", "solve"]
 
 Method = Literal["auto", "flow", "lp", "cpsat"]
 
@@ -40,6 +40,16 @@ _AUTO_CANDIDATES_PER_SEAT = 10
 _FULL_RETRY_PAIRS = 20_000_000
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
+
+
+def check_options(*, seed: int, workers: int, time_limit: float | None) -> None:
+    """Raise ``ValueError`` for a seed, worker count or time limit CP-SAT cannot take."""
+    if not _SEED_MIN <= seed <= _SEED_MAX:
+        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if time_limit is not None and not 0 <= time_limit < math.inf:
+        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
 
 
 def _candidate_count(
@@ -193,12 +203,7 @@ def solve(
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
     policy = Policy.coerce(policy)
-    if not _SEED_MIN <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if time_limit is not None and not 0 <= time_limit < math.inf:
-        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
+    check_options(seed=seed, workers=workers, time_limit=time_limit)
     if relax not in ("none", "minimal"):
         raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
     if policy.random.max_probability < 1:
