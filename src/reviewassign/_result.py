@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -324,6 +325,69 @@ class Result:
                 "panel to find alternates for"
             )
         return alternates(problem, policy, self.assignment, case, k, member=member)
+
+    def report(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        problem: Problem | None = None,
+        policy: Policy | None = None,
+        format: str | None = None,
+    ) -> None:
+        """Write the audit report for an award board: ``.html`` (one page) or ``.md``.
+
+        The report states the policy in words; every hard rule that is on, whether it
+        binds and where (panels at a cap or exactly at a minimum, reviewers at their
+        maximum load, shares at the edge of a representation band), with the verdict of
+        :func:`reviewassign.check`; the conflicts avoided by reason; seats by region and
+        gender against the pool; loads; affinities; and the reproducibility record
+        (versions, seed, workers, time limit, input hash, phases). A result without an
+        assignment gets a report that says so. The HTML page is self-contained (inline
+        CSS, no script, no external resource) and escapes every user string. The file is
+        written atomically; missing folders are created.
+
+        Parameters
+        ----------
+        path
+            The file to write; its suffix (``.html``, ``.htm``, ``.md``) names the format
+            unless ``format`` does.
+        problem, policy
+            Default to those the result was solved from. A result read from a file has
+            none: pass both.
+        format
+            ``"html"`` or ``"md"``; ``None`` reads it from ``path``.
+
+        Raises
+        ------
+        ValueError
+            If the problem or policy is unknown, or the format is neither HTML nor markdown.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import reviewassign as ra
+        >>> problem = ra.Problem(
+        ...     cases=[ra.Case(id="C1", topics={"t": 1})],
+        ...     reviewers=[ra.Reviewer(id=f"R{i}", expertise={"t": 1 + i % 3}) for i in range(4)],
+        ... )
+        >>> result = ra.solve(problem, ra.Policy(panel_size=2))
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.md"
+        >>> result.report(out)
+        >>> "All 6 rules hold" in out.read_text()
+        True
+        """
+        from ._report import report_format, write_report  # local: _report imports this module
+
+        if problem is None and self._source is not None:
+            problem = self._source[0]
+        if policy is None and self._source is not None:
+            policy = self._source[1]
+        if problem is None or policy is None:
+            raise ValueError(
+                "this result does not know its problem and policy (it was not returned by "
+                "solve): pass problem= and policy="
+            )
+        write_report(self, path, problem, policy, report_format(path, format))
 
     def _repr_html_(self) -> str:
         """An HTML summary for Jupyter: figures, levels, metrics and the first panels."""

@@ -30,6 +30,7 @@ from ._io import (
 from ._model import Issue, Problem
 from ._policy import Policy
 from ._repair import repair, repair_issues
+from ._report import read_result, report_format, write_report
 from ._result import Progress, Result, Status
 from ._solve import solve
 from ._version import __version__
@@ -297,6 +298,20 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return _EXIT_BY_STATUS[fixed.status]
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    try:
+        fmt = report_format(args.out, None)
+    except ValueError:
+        raise InputError("--out must end in .html or .md", path=args.out) from None
+    if Path(args.out).is_dir():
+        raise InputError("--out names a folder; give a file ending in .html or .md", path=args.out)
+    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    result = read_result(args.result)
+    write_report(result, args.out, problem, policy, fmt)
+    print(f"wrote      {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -434,6 +449,15 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", metavar="N", type=_workers, default=1, help="CP-SAT workers (default 1)"
     )
     p.set_defaults(run=_cmd_repair)
+
+    p = sub.add_parser("report", help="write the audit report of a result: .html or .md")
+    p.add_argument("problem", metavar="PROBLEM", help="a folder of CSV files or a .json file")
+    p.add_argument("result", metavar="RESULT.json", help="a result written by solve --out")
+    p.add_argument("--policy", metavar="FILE", help="a .toml or .json policy (default: neutral)")
+    p.add_argument(
+        "--out", metavar="FILE", required=True, help="the report: .html (one page) or .md"
+    )
+    p.set_defaults(run=_cmd_report)
 
     p = sub.add_parser("demo", help="solve the bundled example award and print a summary")
     solve_options(p)

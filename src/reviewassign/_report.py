@@ -1,0 +1,789 @@
+"""The audit report for an award board: one self-contained HTML page, or markdown.
+
+The report restates the policy in words, says for every hard rule whether and where it
+binds, shows the conflicts avoided, the panel composition, loads and affinities, and the
+reproducibility record. Its figures are computed here from the problem, the policy and the
+assignment (with :func:`check` and :func:`evaluate`), not read from the solver.
+
+The page is self-contained: inline CSS only, no JavaScript, no external resource, and
+every user string is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from ._check import Metrics, check, evaluate, pair_affinity
+from ._conflicts import conflicts
+from ._errors import InputError
+from ._io import PathLike, load_assignment, write_atomic
+from ._model import Problem, Reviewer
+from ._policy import SHARE_EPS, WEAK_EPS, Policy
+from ._result import Assignment, Result, Stats, Status
+
+__all__ = ["read_result", "render_report", "report_format", "write_report"]
+
+SHOWN = 10
+"""Case or reviewer ids listed where a rule binds (the first, in problem order)."""
+
+Format = Literal["html", "md"]
+
+_DASH = "\u2013"  # an en dash: no figure
+
+_REASON_WORDS = {
+    "declared": "declared conflict (conflicts file)",
+    "applicant": "reviewer is an applicant of the case",
+    "same_institution": "same institution",
+    "same_country": "same country",
+    "relation": "relation to an applicant (co-author, colleague, ...)",
+}
+
+
+# ----------------------------------------------------------------------- the content
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[_Table, ...] = ()
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    key: str
+    words: str
+    binds: str
+    where: str
+
+
+def _ids(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:SHOWN])
+    more = len(ids) - SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _at(count: int, total: int, noun: str, what: str, ids: Sequence[str]) -> tuple[str, str]:
+    """``(binds, where)`` for a rule met exactly by ``count`` of ``total`` ``noun``s."""
+    if not count:
+        return "no", f"no {noun} is {what}"
+    return "yes", f"{count} of {_n(total, noun)} {what}: {_ids(ids)}"
+
+
+def _max_load(r: Reviewer, policy: Policy) -> int:
+    return policy.load.max if r.max_load is None else r.max_load
+
+
+def _min_load(r: Reviewer, policy: Policy) -> int:
+    return policy.load.min if r.min_load is None else r.min_load
+
+
+def _panel_rules(
+    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
+) -> list[_Rule]:
+    rules: list[_Rule] = []
+    p = policy.panel
+    cases = problem.cases
+    total = len(cases)
+
+    def tight(key: str, words: str, what: str, hit: Any) -> None:
+        ids = [c.id for c in cases if hit(c, panels[c.id])]
+        binds, where = _at(len(ids), total, "panel", what, ids)
+        rules.append(_Rule(key, words, binds, where))
+
+    def regions(panel: list[Reviewer]) -> Counter[str]:
+        return Counter(r.region for r in panel)
+
+    def genders(panel: list[Reviewer]) -> Counter[str]:
+        return Counter(r.gender for r in panel if r.gender)
+
+    if p.max_per_region is not None:
+        cap = p.max_per_region
+        tight(
+            "panel.max_per_region",
+            f"At most {_n(cap, 'reviewer')} per region on every panel.",
+            "at the cap",
+            lambda c, panel: bool(panel) and max(regions(panel).values()) == cap,
+        )
+    if p.min_regions:
+        low = p.min_regions
+        tight(
+            "panel.min_regions",
+            f"At least {_n(low, 'distinct region')} on every panel.",
+            "exactly at the minimum",
+            lambda c, panel: len(regions(panel)) == low,
+        )
+    if p.own_region == "exclude":
+        excluded = sum(1 for c in cases for r in problem.reviewers if r.region == c.region)
+        rules.append(
+            _Rule(
+                "panel.own_region",
+                "No reviewer from the case's own region.",
+                "yes" if excluded else "no",
+                f"{_n(excluded, 'case-reviewer pair')} excluded",
+            )
+        )
+    elif p.own_region == "at_least_one":
+        tight(
+            "panel.own_region",
+            "At least one reviewer from the case's own region on every panel.",
+            "with exactly one",
+            lambda c, panel: sum(r.region == c.region for r in panel) == 1,
+        )
+    if p.max_per_gender is not None:
+        cap = p.max_per_gender
+        tight(
+            "panel.max_per_gender",
+            f"At most {_n(cap, 'seat')} of one disclosed gender on every panel.",
+            "at the cap",
+            lambda c, panel: max(genders(panel).values(), default=0) == cap,
+        )
+    if p.min_genders:
+        low = p.min_genders
+        tight(
+            "panel.min_genders",
+            f"At least {_n(low, 'distinct disclosed gender')} on every panel.",
+            "exactly at the minimum",
+            lambda c, panel: len(genders(panel)) == low,
+        )
+    if p.min_senior:
+        low = p.min_senior
+        tight(
+            "panel.min_senior",
+            f"At least {_n(low, 'senior reviewer')} on every panel.",
+            "exactly at the minimum",
+            lambda c, panel: sum(r.seniority == "senior" for r in panel) == low,
+        )
+    if p.language:
+        excluded = sum(
+            1
+            for c in cases
+            if c.language
+            for r in problem.reviewers
+            if c.language not in r.languages
+        )
+        rules.append(
+            _Rule(
+                "panel.language",
+                "Every panel member reads the case's language.",
+                "yes" if excluded else "no",
+                f"{_n(excluded, 'case-reviewer pair')} excluded",
+            )
+        )
+    e = policy.expertise
+    if e.coverage != "none":
+        level = e.min_level
+
+        def sole(c: Any, panel: list[Reviewer]) -> bool:
+            counts = [sum(r.expertise.get(t, 0) >= level for r in panel) for t in c.topics]
+            if e.coverage == "all":
+                return 1 in counts
+            return (
+                sum(1 for r in panel if any(r.expertise.get(t, 0) >= level for t in c.topics)) == 1
+            )
+
+        words = (
+            "every topic of the case" if e.coverage == "all" else "at least one topic of the case"
+        )
+        tight(
+            "expertise.coverage",
+            f"Every panel covers {words} (a reviewer covers a topic at level {level} or more).",
+            "covered by one member only",
+            sole,
+        )
+    if e.min_panel_affinity > 0:
+        floor = e.min_panel_affinity
+        tight(
+            "expertise.min_panel_affinity",
+            f"Every panel's affinity is at least {floor:g}.",
+            "at the floor (within 1e-6 a seat)",
+            lambda c, panel: (
+                sum(pair_affinity(problem, c, r) for r in panel)
+                <= floor + 1e-6 * max(len(panel), 1)
+            ),
+        )
+    return rules
+
+
+def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Rule]:
+    """Every hard rule that is on, in words, and whether and where it binds."""
+    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
+    by_id = {r.id: r for r in problem.reviewers}
+    for case, panel in assignment.items():
+        if case in panels:
+            panels[case] = [by_id[r] for r in panel if r in by_id]
+    loads = Counter(r for panel in assignment.values() for r in panel)
+    rules: list[_Rule] = []
+    sizes = Counter(
+        policy.panel_size if c.panel_size is None else c.panel_size for c in problem.cases
+    )
+    size_words = ", ".join(f"{_n(n, 'panel')} of {k}" for k, n in sorted(sizes.items()))
+    rules.append(
+        _Rule(
+            "panel_size",
+            f"Every case gets a panel of {_n(policy.panel_size, 'reviewer')}"
+            + (" (a case's own panel size overrides)." if len(sizes) > 1 else "."),
+            "yes",
+            size_words or "no case",
+        )
+    )
+    reviewers = problem.reviewers
+    at_max = [r.id for r in reviewers if loads[r.id] == _max_load(r, policy)]
+    binds, where = _at(len(at_max), len(reviewers), "reviewer", "at their maximum load", at_max)
+    rules.append(
+        _Rule(
+            "load.max",
+            f"No reviewer reviews more than {_n(policy.load.max, 'case')}"
+            " (a reviewer's own maximum overrides).",
+            binds,
+            where,
+        )
+    )
+    if any(_min_load(r, policy) for r in reviewers):
+        at_min = [
+            r.id for r in reviewers if _min_load(r, policy) and loads[r.id] == _min_load(r, policy)
+        ]
+        binds, where = _at(len(at_min), len(reviewers), "reviewer", "at their minimum load", at_min)
+        rules.append(
+            _Rule(
+                "load.min",
+                f"Every reviewer reviews at least {_n(policy.load.min, 'case')}"
+                " (a reviewer's own minimum overrides).",
+                binds,
+                where,
+            )
+        )
+    if policy.load.max_weak_matches is not None:
+        cap, below = policy.load.max_weak_matches, policy.load.weak_match_below
+        cases = {c.id: c for c in problem.cases}
+        weak: Counter[str] = Counter()
+        for case, panel in assignment.items():
+            for r in panel:
+                known = r in by_id and case in cases
+                if known and pair_affinity(problem, cases[case], by_id[r]) < below - WEAK_EPS:
+                    weak[r] += 1
+        ids = [r.id for r in reviewers if weak[r.id] == cap]
+        binds, where = _at(len(ids), len(reviewers), "reviewer", "at the cap", ids)
+        rules.append(
+            _Rule(
+                "load.max_weak_matches",
+                f"No reviewer gets more than {_n(cap, 'case')} of affinity below {below:g}.",
+                binds,
+                where,
+            )
+        )
+    c = policy.conflicts
+    found = conflicts(problem, policy)
+    reasons = Counter(reason for pair in found for reason in pair.reasons)
+
+    def conflict(key: str, words: str, reason: str) -> None:
+        n = reasons[reason]
+        rules.append(_Rule(key, words, "yes" if n else "no", f"{_n(n, 'pair')} avoided"))
+
+    conflict(
+        "conflicts.declared",
+        "No reviewer reviews a case they declared a conflict with.",
+        "declared",
+    )
+    conflict(
+        "conflicts.applicant", "No reviewer reviews a case they are an applicant of.", "applicant"
+    )
+    if c.same_institution:
+        conflict(
+            "conflicts.same_institution",
+            "No reviewer reviews a case from their own institution.",
+            "same_institution",
+        )
+    if c.same_country:
+        conflict(
+            "conflicts.same_country",
+            "No reviewer reviews a case from their own country.",
+            "same_country",
+        )
+    if c.relation_distance:
+        d = c.relation_distance
+        within = "directly related to" if d == 1 else f"within {d} relation steps of"
+        conflict(
+            "conflicts.relation_distance",
+            f"No reviewer reviews a case when they are {within} an applicant.",
+            "relation",
+        )
+    rules.extend(_panel_rules(problem, policy, panels))
+    rules.extend(_band_rules(problem, policy, panels))
+    k = policy.integrity.forbid_cycles
+    if k:
+        words = (
+            "No two reviewer-applicants review each other's cases."
+            if k == 2
+            else f"No review cycle among reviewer-applicants of length {k} or less."
+        )
+        applicants = {a for case in problem.cases for a in case.applicants}
+        both = sum(1 for r in reviewers if r.id in applicants)
+        rules.append(
+            _Rule(
+                "integrity.forbid_cycles",
+                words,
+                "yes" if both else "no",
+                f"{_n(both, 'reviewer')} also applicant",
+            )
+        )
+    return rules
+
+
+def _bands(
+    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
+) -> list[tuple[str, str, int, int, float, float]]:
+    """``(kind, label, seats, all seats, target, tolerance)`` of every band that is on."""
+    rep = policy.representation
+    seated = [r for panel in panels.values() for r in panel]
+    n = len(problem.reviewers)
+    out: list[tuple[str, str, int, int, float, float]] = []
+    for kind, tolerance, targets in (
+        ("region", rep.region_tolerance, rep.region_targets),
+        ("gender", rep.gender_tolerance, rep.gender_targets),
+    ):
+        if tolerance >= 1 or not n:
+            continue
+        pool = Counter(getattr(r, kind) for r in problem.reviewers)
+        seats = Counter(getattr(r, kind) for r in seated)
+        labels = (set(pool) | set(targets)) - ({""} if kind == "gender" else set())
+        for label in sorted(labels):
+            target = targets.get(label, pool[label] / n)
+            out.append((kind, label, seats[label], len(seated), target, tolerance))
+    return out
+
+
+def _band_rules(
+    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
+) -> list[_Rule]:
+    rules: list[_Rule] = []
+    rep = policy.representation
+    bands = _bands(problem, policy, panels)
+    for kind, tolerance in (("region", rep.region_tolerance), ("gender", rep.gender_tolerance)):
+        if tolerance >= 1:
+            continue
+        edges = []
+        for k, label, seats, total, target, tol in bands:
+            if k != kind or not total:
+                continue
+            top = math.floor(total * (target + tol + SHARE_EPS))
+            bottom = math.ceil(total * (target - tol - SHARE_EPS))
+            if seats in (top, bottom):
+                edges.append(label or "no region")
+        hard = "" if rep.weight == 0 else f" (soft: {rep.weight:g} per seat outside)"
+        name = "region" if kind == "region" else "disclosed gender"
+        rules.append(
+            _Rule(
+                f"representation.{kind}_tolerance",
+                f"Each {name}'s share of all seats is within {100 * tolerance:g} points of its "
+                f"share of the reviewer pool (or its target){hard}.",
+                "yes" if edges else "no",
+                (f"at the edge of the band: {_ids(edges)}" if edges else "every share inside"),
+            )
+        )
+    return rules
+
+
+def _objective_words(policy: Policy) -> list[str]:
+    o = policy.objective
+    words = {
+        "coverage": "the covered topics",
+        "worst_case": "the worst panel's affinity",
+        "leximin": "the worst panel's affinity, then the next worst, and so on (leximin)",
+        "affinity": "the total affinity",
+        "load_spread": "the evenness of loads (the smallest spread)",
+        "objective": "the total affinity",
+    }
+    levels = o.levels
+    order = [words[level] for level in levels]
+    out = ["The solver maximises " + ", then ".join(order) + "."]
+    if o.load_spread:
+        out.append(
+            f"Each unit of load spread (largest minus smallest load) costs {o.load_spread:g}."
+        )
+    if policy.representation.weight:
+        out.append(
+            f"Each seat outside a representation band costs {policy.representation.weight:g}."
+        )
+    q = policy.random.max_probability
+    if q < 1:
+        out.append(
+            f"The assignment is one random draw of a lottery in which no case-reviewer pair "
+            f"has a probability above {q:g}."
+        )
+    return out
+
+
+# ------------------------------------------------------------------------ sections
+
+
+def _f(value: float | None, spec: str = ".4f") -> str:
+    return _DASH if value is None else format(value, spec)
+
+
+def _pct(value: float | None) -> str:
+    return _DASH if value is None else f"{100 * value:.1f} %"
+
+
+def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, list[_Section]]:
+    assignment = result.assignment
+    title = (
+        f"Audit report: {_n(len(problem.cases), 'case')} and "
+        f"{_n(len(problem.reviewers), 'reviewer')}"
+    )
+    head = _Table(
+        ("figure", "value"),
+        (
+            ("status", result.status.name),
+            ("objective", _f(result.objective)),
+            ("bound", _f(result.bound)),
+            ("gap", _DASH if result.gap is None else f"{100 * result.gap:.3f} %"),
+            ("cases", str(len(problem.cases))),
+            ("reviewers", str(len(problem.reviewers))),
+            ("seats", str(sum(len(p) for p in assignment.values()))),
+        ),
+    )
+    verdict = {
+        Status.OPTIMAL: "The assignment is proven optimal.",
+        Status.FEASIBLE: "The assignment meets every hard rule; optimality is not proven "
+        "(see the gap).",
+        Status.INFEASIBLE: "No assignment meets every hard rule of the policy: there is no "
+        "assignment to report on.",
+        Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
+        "there is no assignment to report on.",
+    }[result.status]
+    sections = [_Section("Summary", (f"Status: {result.status.name}. {verdict}",), (head,))]
+    rules = _rules(problem, policy, assignment)
+    sections.append(
+        _Section(
+            "The policy in words",
+            items=tuple(r.words for r in rules) + tuple(_objective_words(policy)),
+        )
+    )
+    if not result.ok:
+        sections.append(_record(result))
+        return title, sections
+
+    violations = check(problem, policy, assignment)
+    if violations:
+        held = (
+            f"{_n(len(violations), 'violation')} found by the independent check "
+            "(reviewassign.check):",
+        )
+        listed = tuple(str(v) for v in violations[:50])
+    else:
+        held = (
+            f"All {len(rules)} rules hold, verified by an independent check "
+            "(reviewassign.check, which shares no code with the solver).",
+        )
+        listed = ()
+    sections.append(
+        _Section(
+            "Hard rules: whether and where they bind",
+            held,
+            (
+                _Table(
+                    ("rule", "in words", "binds", "where"),
+                    tuple((r.key, r.words, r.binds, r.where) for r in rules),
+                ),
+            ),
+            listed,
+        )
+    )
+    avoided = dict(result.conflicts_avoided) or dict(
+        Counter(reason for pair in conflicts(problem, policy) for reason in pair.reasons)
+    )
+    sections.append(
+        _Section(
+            "Conflicts of interest avoided",
+            (
+                f"{_n(sum(avoided.values()), 'conflicted pair')} by reason "
+                "(a pair with several reasons counts under each); none of them is assigned.",
+            ),
+            (
+                _Table(
+                    ("reason", "code", "pairs"),
+                    tuple((_REASON_WORDS.get(k, k), k, str(v)) for k, v in sorted(avoided.items())),
+                ),
+            ),
+        )
+    )
+    m = evaluate(problem, assignment, policy)
+    sections.append(_composition(problem, policy, m, assignment))
+    sections.append(_loads(m))
+    sections.append(_affinity(m))
+    sections.append(_record(result))
+    return title, sections
+
+
+def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assignment) -> _Section:
+    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
+    by_id = {r.id: r for r in problem.reviewers}
+    for case, panel in assignment.items():
+        if case in panels:
+            panels[case] = [by_id[r] for r in panel if r in by_id]
+    bands = {(k, label): (t, tol) for k, label, _, _, t, tol in _bands(problem, policy, panels)}
+
+    def band(kind: str, label: str) -> str:
+        if (kind, label) not in bands:
+            return _DASH
+        t, tol = bands[kind, label]
+        return f"{100 * max(0.0, t - tol):.1f} {_DASH} {100 * min(1.0, t + tol):.1f} %"
+
+    tables = []
+    for kind, seats, shares, pool, empty in (
+        ("region", m.region_seats, m.region_shares, m.region_pool_shares, "no region"),
+        ("gender", m.gender_seats, m.gender_shares, m.gender_pool_shares, "undisclosed"),
+    ):
+        tables.append(
+            _Table(
+                (kind, "seats", "share of seats", "share of pool", "band"),
+                tuple(
+                    (
+                        k or empty,
+                        str(seats[k]),
+                        _pct(shares[k]),
+                        _pct(pool.get(k)),
+                        band(kind, "" if kind == "gender" and k == "undisclosed" else k),
+                    )
+                    for k in seats
+                ),
+                f"Seats by {kind}",
+            )
+        )
+    return _Section(
+        "Panel composition",
+        (
+            f"{_n(m.seats, 'seat')}; {_n(m.senior_seats, 'senior seat')}; "
+            f"{_pct(m.coverage_rate)} of case topics covered, "
+            f"{m.fully_covered_cases} cases fully covered.",
+        ),
+        tuple(tables),
+    )
+
+
+def _loads(m: Metrics) -> _Section:
+    dist = Counter(m.loads.values())
+    return _Section(
+        "Loads",
+        (
+            f"Loads run from {m.min_load} to {m.max_load} (spread {m.load_spread}), mean "
+            f"{m.mean_load:.2f}; {_n(m.idle_reviewers, 'reviewer')} idle.",
+        ),
+        (
+            _Table(
+                ("reviews", "reviewers"),
+                tuple((str(k), str(v)) for k, v in sorted(dist.items())),
+                "Reviewers by load",
+            ),
+        ),
+    )
+
+
+def _affinity(m: Metrics) -> _Section:
+    worst = sorted(m.case_affinity.items(), key=lambda kv: (kv[1], kv[0]))[:SHOWN]
+    return _Section(
+        "Affinity",
+        (
+            f"Total affinity {m.total_affinity:.4f}; worst panel {_f(m.worst_case)}, mean "
+            f"panel {_f(m.mean_case)}.",
+        ),
+        (
+            _Table(
+                ("case", "panel affinity"),
+                tuple((c, f"{a:.4f}") for c, a in worst),
+                f"The {len(worst)} weakest panels",
+            ),
+        ),
+    )
+
+
+def _record(result: Result) -> _Section:
+    s: Stats = result.stats
+    rows = (
+        ("reviewassign", s.library_version or _DASH),
+        ("OR-Tools", s.ortools_version or _DASH),
+        ("seed", str(s.seed)),
+        ("workers", str(s.workers)),
+        ("time limit", "none" if s.time_limit is None else f"{s.time_limit:g} s"),
+        ("input hash", s.input_hash or _DASH),
+        ("resolution", f"{s.resolution:g}"),
+        ("wall time", f"{s.wall_time:.3f} s"),
+    )
+    phases = tuple(
+        (p.name, f"{p.seconds:.3f}", p.status or _DASH, _f(p.objective), _f(p.bound))
+        for p in s.phases
+    )
+    tables = [_Table(("item", "value"), rows, "Reproducibility record")]
+    if phases:
+        tables.append(
+            _Table(("phase", "seconds", "status", "objective", "bound"), phases, "Phases")
+        )
+    return _Section(
+        "Reproducibility",
+        (
+            "The same inputs (same input hash), versions, seed and workers give the same result.",
+            *s.notes,
+        ),
+        tuple(tables),
+    )
+
+
+# ----------------------------------------------------------------------- rendering
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:70em;margin:2em auto;
+padding:0 1em;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.8em 0}th,td{border:1px solid #bbb;padding:.25em .6em;
+vertical-align:top}th{background:#eee;text-align:left}caption{text-align:left;font-weight:bold}
+td.n{text-align:right}
+"""
+
+
+def _html(title: str, sections: Sequence[_Section]) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+    ]
+    for section in sections:
+        out.append(f"<section><h2>{e(section.title)}</h2>")
+        out.extend(f"<p>{e(p)}</p>" for p in section.paragraphs)
+        if section.items:
+            out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in section.items) + "</ul>")
+        for t in section.tables:
+            out.append("<table>")
+            if t.caption:
+                out.append(f"<caption>{e(t.caption)}</caption>")
+            out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in t.header) + "</tr>")
+            out.append("</thead><tbody>")
+            for row in t.rows:
+                out.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+            out.append("</tbody></table>")
+        out.append("</section>")
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def _md_cell(text: str) -> str:
+    # Markdown renders raw HTML: escape it, and the pipes and newlines of a table cell.
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _md(title: str, sections: Sequence[_Section]) -> str:
+    out = [f"# {_md_cell(title)}", ""]
+    for section in sections:
+        out += [f"## {_md_cell(section.title)}", ""]
+        for p in section.paragraphs:
+            out += [_md_cell(p), ""]
+        if section.items:
+            out += [f"- {_md_cell(i)}" for i in section.items] + [""]
+        for t in section.tables:
+            if t.caption:
+                out += [f"**{_md_cell(t.caption)}**", ""]
+            out.append("| " + " | ".join(_md_cell(h) for h in t.header) + " |")
+            out.append("|" + "---|" * len(t.header))
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+def render_report(result: Result, problem: Problem, policy: Policy, fmt: Format) -> str:
+    """The report as HTML or markdown text."""
+    title, sections = _sections(result, problem, Policy.coerce(policy))
+    return _html(title, sections) if fmt == "html" else _md(title, sections)
+
+
+def report_format(path: PathLike, fmt: str | None) -> Format:
+    """The format named, or the one the file name ends in (``.html``/``.htm``, ``.md``)."""
+    if fmt is None:
+        suffix = Path(path).suffix.lower()
+        fmt = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}.get(suffix)
+        if fmt is None:
+            raise ValueError(f"a report file ends in .html or .md, not {suffix or 'nothing'!r}")
+    if fmt not in ("html", "md"):
+        raise ValueError(f"format must be 'html' or 'md', not {fmt!r}")
+    return "html" if fmt == "html" else "md"
+
+
+def write_report(
+    result: Result, path: PathLike, problem: Problem, policy: Policy, fmt: str | None
+) -> None:
+    """Write the report atomically (see :meth:`Result.report`)."""
+    text = render_report(result, problem, policy, report_format(path, fmt))
+    write_atomic(path, text)
+
+
+def read_result(path: PathLike) -> Result:
+    """A result file (``to_json``) as a :class:`Result` without metrics, levels or source."""
+    from ._io import _read_json  # the JSON reader that names the file
+
+    where = Path(path)
+    if where.suffix.lower() != ".json":
+        raise InputError("a result file ends in .json", path=where)
+    data = _read_json(where)
+    if not isinstance(data, dict):
+        raise InputError("a result file holds a JSON object", path=where)
+    try:
+        status = Status(data.get("status"))
+    except ValueError:
+        known = ", ".join(s.value for s in Status)
+        raise InputError(
+            f"unknown status {data.get('status')!r}; one of {known}", path=where, field="status"
+        ) from None
+    numbers: dict[str, float | None] = {}
+    for key in ("objective", "bound", "gap"):
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(
+                f"expected a number or null, got {json.dumps(value)[:60]}", path=where, field=key
+            )
+        numbers[key] = None if value is None else float(value)
+    try:
+        stats = Stats.model_validate(data.get("stats") or {"wall_time": 0.0})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc = ".".join(str(x) for x in ("stats", *error["loc"]))
+        raise InputError(error["msg"], path=where, field=loc) from None
+    avoided = data.get("conflicts_avoided") or {}
+    if not isinstance(avoided, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in avoided.items()
+    ):
+        raise InputError(
+            "expected an object of reason -> count", path=where, field="conflicts_avoided"
+        )
+    assignment = load_assignment(where) if "assignment" in data else Assignment()
+    return Result(
+        status,
+        assignment,
+        numbers["objective"],
+        numbers["bound"],
+        numbers["gap"],
+        stats,
+        conflicts_avoided=avoided,
+    )
