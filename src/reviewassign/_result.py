@@ -373,7 +373,7 @@ class Result:
         >>> result = ra.solve(problem, ra.Policy(panel_size=2))
         >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.md"
         >>> result.report(out)
-        >>> "All 6 rules hold" in out.read_text()
+        >>> "All 7 rules hold" in out.read_text()
         True
         """
         from ._report import report_format, write_report  # local: _report imports this module
