@@ -900,8 +900,13 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_cell(name) for name in header])
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    # The minimal quoting of a "\n"-terminated writer leaves a "\r" inside a cell bare,
+    # which a reader takes for the end of the row: such a row is written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in [header, *rows]:
+        cells = [safe_cell(cell) for cell in row]
+        bare = not any(isinstance(c, str) and "\r" in c for c in cells)
+        (writer if bare else quoted).writerow(cells)
     return buffer.getvalue()
 
 
