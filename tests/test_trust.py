@@ -154,6 +154,10 @@ def test_cli_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["verify", str(folder), str(bad), "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
     assert "bad.json" in err and "assignment" in err and "Traceback" not in err
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("case,reviewer\n")
+    assert main(["verify", str(folder), str(pairs)]) == 2
+    assert "pairs.csv" in capsys.readouterr().err
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     assert main(["verify", str(folder), str(broken)]) == 2

@@ -92,6 +92,8 @@ def _record(
     if isinstance(result, Mapping):
         return dict(result), None
     path = Path(result)
+    if path.suffix.lower() != ".json":
+        raise InputError("a result to verify is a .json file written by solve", path=path)
     from ._io import _read_json  # local: _io imports the modules this one does
 
     data = _read_json(path)
