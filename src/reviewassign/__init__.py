@@ -60,6 +60,7 @@ from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
 from ._solve import solve
 from ._sweep import SweepResult, SweepTask, grid, sweep
 from ._table import AffinityTable
+from ._trust import Verification, export_anonymous, verify
 from ._version import __version__
 
 __all__ = [
@@ -104,6 +105,7 @@ __all__ = [
     "Status",
     "SweepResult",
     "SweepTask",
+    "Verification",
     "Violation",
     "ViolationsError",
     "__version__",
@@ -112,6 +114,7 @@ __all__ = [
     "conflicts",
     "evaluate",
     "explain",
+    "export_anonymous",
     "grid",
     "load_assignment",
     "load_events",
@@ -124,4 +127,5 @@ __all__ = [
     "save_result",
     "solve",
     "sweep",
+    "verify",
 ]

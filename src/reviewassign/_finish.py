@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
@@ -24,7 +25,17 @@ from ._version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat import LevelRecord, Outcome
 
-__all__ = ["STATUS", "checked", "finish", "input_hash", "level_value", "phases_of"]
+__all__ = [
+    "STATUS",
+    "checked",
+    "finish",
+    "input_hash",
+    "level_value",
+    "method_of",
+    "phases_of",
+    "policy_hash",
+    "problem_hash",
+]
 
 STATUS = {
     "optimal": Status.OPTIMAL,
@@ -33,6 +44,44 @@ STATUS = {
     "unknown": Status.NO_SOLUTION,
 }
 """A backend's status word as a :class:`Status`."""
+
+
+def _sha256(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _problem_data(problem: Problem) -> dict[str, object]:
+    return {
+        "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+        "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
+    }
+
+
+def problem_hash(problem: Problem) -> str:
+    """SHA-256 of the canonical JSON of a problem (its given affinity as a digest)."""
+    return _sha256(_problem_data(problem))
+
+
+def policy_hash(policy: Policy) -> str:
+    """SHA-256 of the canonical JSON of a policy, every key with its value."""
+    return _sha256(policy.model_dump(mode="json"))
+
+
+def method_of(phases: Sequence[Phase]) -> str:
+    """The backend path of a solve, from its phase names: ``flow``, ``cpsat``, ...
+
+    Examples
+    --------
+    >>> method_of([Phase(name="cpsat.objective", seconds=0.1), Phase(name="check", seconds=0)])
+    'cpsat'
+    """
+    seen: list[str] = []
+    for phase in phases:
+        head = phase.name.split(".")[0]
+        if head not in ("prepare", "check") and head not in seen:
+            seen.append(head)
+    return "+".join(seen)
 
 
 def input_hash(problem: Problem, policy: Policy) -> str:
@@ -47,17 +96,7 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
     True
     """
-    text = json.dumps(
-        {
-            "problem": problem.model_dump(mode="json", exclude={"affinity"}),
-            "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
-            "policy": policy.model_dump(mode="json"),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256(_problem_data(problem) | {"policy": policy.model_dump(mode="json")})
 
 
 def phases_of(outcome: Outcome) -> list[Phase]:
@@ -138,6 +177,10 @@ def finish(
         library_version=__version__,
         ortools_version=_cpsat.ortools_version(),
         input_hash=input_hash(problem, policy),
+        problem_hash=problem_hash(problem),
+        policy_hash=policy_hash(policy),
+        python_version=platform.python_version(),
+        method=method_of(phases),
         resolution=_cpsat.RESOLUTION,
         cases=inst.n_cases,
         reviewers=inst.n_reviewers,

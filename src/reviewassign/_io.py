@@ -412,7 +412,7 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
         raise InputError(message, path=path, row=row)
     values: dict[str, object] = {}
     for name, raw in zip(names, cells + [""] * (len(names) - len(cells)), strict=True):
-        cell = raw.strip()
+        cell = unsafe_cell(raw.strip())  # the inverse of what csv_text writes
         _check_utf8(cell, path, row, name)
         if not cell:
             if name in table.required:
@@ -848,18 +848,65 @@ def write_atomic(path: PathLike, text: str) -> None:
         raise
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    r"""CSV text with a header row and ``\n`` line endings; ``None`` is an empty cell.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+"""A cell a spreadsheet may run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage
+return first), or such a cell already escaped by one or more leading quotes."""
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def safe_cell(cell: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (the OWASP advice against CSV injection); so does text that already
+    starts with quotes before such a character, so that :func:`unsafe_cell` is the exact
+    inverse. Numbers, and text that is a plain number such as ``-0.5``, stay as they are.
 
     Examples
     --------
-    >>> csv_text(["case", "reviewer"], [["C1", "R1"], ["C2", "R, Jr."]])
-    'case,reviewer\nC1,R1\nC2,"R, Jr."\n'
+    >>> [safe_cell(c) for c in ["=cmd()", "-0.5", "'=x", "R1", -2]]
+    ["'=cmd()", '-0.5', "''=x", 'R1', -2]
+    """
+    if isinstance(cell, str) and _FORMULA.match(cell) and not _NUMBER_TEXT.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def unsafe_cell(cell: str) -> str:
+    """The inverse of :func:`safe_cell` on text: drop the quote it added, if any.
+
+    Examples
+    --------
+    >>> [unsafe_cell(c) for c in ["'=cmd()", "''=x", "'quoted'", "R1"]]
+    ['=cmd()', "'=x", "'quoted'", 'R1']
+    """
+    if cell.startswith("'") and _FORMULA.match(cell[1:]):
+        return cell[1:]
+    return cell
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    r"""CSV text with a header row and ``\n`` line endings; ``None`` is an empty cell.
+
+    Every CSV file the library writes goes through here: each text cell passes
+    :func:`safe_cell`, so that no cell runs as a spreadsheet formula. The readers of
+    this module undo it (:func:`unsafe_cell`), so ids such as ``=cmd`` read back as
+    written.
+
+    Examples
+    --------
+    >>> csv_text(["case", "reviewer"], [["C1", "R1"], ["C2", "R, Jr."], ["=1+2", "-1"]])
+    'case,reviewer\nC1,R1\nC2,"R, Jr."\n\'=1+2,-1\n'
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    # The minimal quoting of a "\n"-terminated writer leaves a "\r" inside a cell bare,
+    # which a reader takes for the end of the row: such a row is written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in [header, *rows]:
+        cells = [safe_cell(cell) for cell in row]
+        bare = not any(isinstance(c, str) and "\r" in c for c in cells)
+        (writer if bare else quoted).writerow(cells)
     return buffer.getvalue()
 
 

@@ -185,6 +185,14 @@ class Stats(BaseModel):
     library_version: str = ""
     ortools_version: str = ""
     input_hash: str = ""
+    """SHA-256 of the problem and the policy together (see ``problem_hash``, ``policy_hash``)."""
+    problem_hash: str = ""
+    """SHA-256 of the canonical JSON of the problem alone."""
+    policy_hash: str = ""
+    """SHA-256 of the canonical JSON of the policy alone."""
+    python_version: str = ""
+    method: str = ""
+    """The backend path taken, e.g. ``"flow"`` or ``"cpsat"`` (``+`` joins several)."""
     resolution: float = 1e-6
     """Affinities are scaled to integer multiples of this inside the solver."""
     cases: int = 0
@@ -410,9 +418,19 @@ class Result:
             "levels": [level.model_dump(mode="json") for level in self.levels],
         } | ({} if self.lottery is None else {"random": self.lottery.summary()})
 
-    def to_json(self, *, indent: int | None = 1) -> str:
-        """The result as JSON text (keys in a fixed order, so equal results give equal text)."""
-        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+    def to_json(self, *, indent: int | None = 1, timings: bool = True) -> str:
+        """The result as JSON text (keys in a fixed order, so equal results give equal text).
+
+        ``timings=False`` leaves out the wall-clock fields (``stats.wall_time`` and each
+        phase's ``seconds``), the only fields that differ between two runs of the same
+        problem, policy, seed and worker count: what is left is byte-identical.
+        """
+        data = self.to_dict()
+        if not timings:
+            data["stats"].pop("wall_time")
+            for phase in data["stats"]["phases"]:
+                phase.pop("seconds")
+        text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
         return text + "\n"
 
     def to_csv(self) -> str:

@@ -1,7 +1,8 @@
 """The ``reviewassign`` command line: a thin layer over the Python API.
 
-Exit codes: 0 done (``check``: valid; ``repair``: repaired), 1 ``check`` found
-violations, 2 bad input or usage, 3 infeasible, 4 time limit reached with no solution.
+Exit codes: 0 done (``check``, ``verify``: valid; ``repair``: repaired), 1 ``check``
+or ``verify`` found violations (``verify``: or a hash or objective mismatch), 2 bad
+input or usage, 3 infeasible, 4 time limit reached with no solution.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ._repair import repair, repair_issues
 from ._report import read_result, report_format, write_report
 from ._result import Progress, Result, Status
 from ._solve import solve
+from ._trust import EXPORT_COLUMNS, export_anonymous, load_secret, verify
 from ._version import __version__
 
 __all__ = ["main"]
@@ -245,6 +247,30 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    found = verify(problem, policy, args.result)
+    print(found)
+    return EXIT_OK if found.valid else EXIT_VIOLATIONS
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    if not args.anonymous:
+        raise InputError("export writes anonymised panels only: give --anonymous")
+    if Path(args.out).suffix.lower() != ".csv" or Path(args.out).is_dir():
+        raise InputError("--out must be a file ending in .csv", path=args.out)
+    problem = load_problem(args.problem)
+    secret = load_secret(args.secret_file)
+    assignment = load_assignment(args.result)
+    try:
+        text = export_anonymous(problem, assignment, secret, columns=args.columns)
+    except ValueError as exc:
+        raise InputError(str(exc), path=args.result) from None
+    write_atomic(args.out, text)
+    print(f"wrote      {args.out} ({len(assignment)} cases)", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_repair(args: argparse.Namespace) -> int:
     problem, policy = load_problem(args.problem), _policy_of(args.policy)
     current = load_assignment(args.current)
@@ -358,7 +384,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="reviewassign",
         description="Assign cases to reviewer panels under a policy, with a proven bound.",
         epilog=(
-            "exit codes: 0 done (check: valid), 1 check found violations, 2 bad input or "
+            "exit codes: 0 done (check, verify: valid), 1 check or verify found violations, "
+            "2 bad input or "
             "usage, 3 infeasible, 4 time limit reached with no solution"
         ),
     )
@@ -458,6 +485,37 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", required=True, help="the report: .html (one page) or .md"
     )
     p.set_defaults(run=_cmd_report)
+
+    p = sub.add_parser(
+        "verify", help="verify a result file: rules, objective, and the inputs it came from"
+    )
+    p.add_argument("problem", metavar="PROBLEM")
+    p.add_argument("result", metavar="RESULT.json", help="a result .json written by solve")
+    p.add_argument("--policy", metavar="FILE")
+    p.set_defaults(run=_cmd_verify)
+
+    p = sub.add_parser("export", help="export panels for applicants with pseudonymous reviewers")
+    p.add_argument("problem", metavar="PROBLEM")
+    p.add_argument("result", metavar="RESULT.json", help="a result .json or a .csv of pairs")
+    p.add_argument(
+        "--anonymous", action="store_true", help="reviewer labels in place of ids (required)"
+    )
+    p.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        required=True,
+        help="the key of the labels: a file of at least 16 bytes, kept secret",
+    )
+    p.add_argument("--out", metavar="FILE.csv", required=True)
+    p.add_argument(
+        "--column",
+        dest="columns",
+        action="append",
+        choices=EXPORT_COLUMNS,
+        default=[],
+        help="add the seat's region or gender (opt in; may identify reviewers of small pools)",
+    )
+    p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("demo", help="solve the bundled example award and print a summary")
     solve_options(p)

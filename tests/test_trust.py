@@ -1,0 +1,311 @@
+"""Trust: the reproducibility record, verify, the anonymised export, safe CSV, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+from pathlib import Path
+
+import pytest
+
+import reviewassign as ra
+from reviewassign import _io
+from reviewassign._finish import input_hash, policy_hash, problem_hash
+from reviewassign._io import csv_text, safe_cell, unsafe_cell
+from reviewassign.cli import main
+
+SECRET = b"a secret of more than sixteen bytes"
+POLICY = ra.Policy(panel_size=2, panel={"max_per_region": 1})
+
+
+def _problem(prefix: str = "R") -> ra.Problem:
+    regions = ["Africa", "Arab States", "Europe and North America"]
+    return ra.Problem(
+        cases=[
+            ra.Case(id=f"C{i}", region=regions[i % 3], topics={"t1": 1, "t2": i % 2})
+            for i in range(4)
+        ],
+        reviewers=[
+            ra.Reviewer(
+                id=f"{prefix}{i}",
+                region=regions[i % 3],
+                gender=["female", "male"][i % 2],
+                institution=f"{prefix}-Institute-{i}",
+                expertise={"t1": 1 + i % 3, "t2": 3 - i % 3},
+            )
+            for i in range(6)
+        ],
+    )
+
+
+def _solved(tmp_path: Path, problem: ra.Problem | None = None) -> tuple[Path, Path, Path]:
+    problem = problem or _problem()
+    folder = tmp_path / "p"
+    ra.save_problem(problem, folder)
+    policy = tmp_path / "policy.json"
+    policy.write_text(POLICY.model_dump_json())
+    result = ra.solve(problem, POLICY)
+    out = tmp_path / "result.json"
+    ra.save_result(result, out)
+    return folder, policy, out
+
+
+# ------------------------------------------------------------ reproducibility record
+
+
+def test_record_holds_hashes_versions_and_settings() -> None:
+    problem = _problem()
+    result = ra.solve(problem, POLICY, seed=3, workers=2, time_limit=30)
+    s = result.stats
+    assert s.problem_hash == problem_hash(problem) and len(s.problem_hash) == 64
+    assert s.policy_hash == policy_hash(POLICY) and s.policy_hash != s.problem_hash
+    assert s.input_hash == input_hash(problem, POLICY)
+    assert s.python_version == platform.python_version()
+    assert (s.seed, s.workers, s.time_limit) == (3, 2, 30)
+    assert s.method in ("flow", "cpsat") or "+" in s.method
+    assert s.library_version == ra.__version__ and s.ortools_version
+
+
+def test_policy_hash_changes_with_the_policy_only() -> None:
+    problem = _problem()
+    other = ra.Policy(panel_size=2)
+    assert policy_hash(other) != policy_hash(POLICY)
+    assert problem_hash(problem) != problem_hash(_problem("X"))
+
+
+def test_to_json_without_timings_drops_only_wall_clock_fields() -> None:
+    result = ra.solve(_problem(), POLICY)
+    full = json.loads(result.to_json())
+    bare = json.loads(result.to_json(timings=False))
+    assert "wall_time" in full["stats"] and "wall_time" not in bare["stats"]
+    assert all("seconds" not in p for p in bare["stats"]["phases"])
+    full["stats"].pop("wall_time")
+    for p in full["stats"]["phases"]:
+        p.pop("seconds")
+    assert full == bare
+
+
+# -------------------------------------------------------------------------- verify
+
+
+def test_verify_accepts_its_own_result(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    found = ra.verify(problem, POLICY, out)
+    assert found.valid, str(found)
+    assert found.notes == ()
+    assert ra.verify(problem, POLICY, json.loads(out.read_text())).valid
+
+
+def test_verify_reports_another_problem_and_policy(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    changed = problem.model_copy(update={"cases": problem.cases[:3]})
+    found = ra.verify(changed, POLICY, out)
+    assert not found.valid
+    assert any("another problem" in m for m in found.mismatches)
+    found = ra.verify(problem, ra.Policy(panel_size=2), out)
+    assert [m for m in found.mismatches if "another" in m] == [
+        "the result was made from another policy (policy hash differs)"
+    ]
+
+
+def test_verify_reports_a_wrong_objective_and_a_broken_rule(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    data["objective"] += 1e-6
+    assert any("objective" in m for m in ra.verify(problem, POLICY, data).mismatches)
+    data = json.loads(out.read_text())
+    case = next(iter(data["assignment"]))
+    data["assignment"][case] = data["assignment"][case][:1]
+    assert ra.verify(problem, POLICY, data).violations
+
+
+def test_verify_notes_other_versions(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    data["stats"]["library_version"] = "0.0.1"
+    found = ra.verify(problem, POLICY, data)
+    assert found.valid and any("0.0.1" in n for n in found.notes)
+
+
+def test_verify_older_record_falls_back_to_input_hash(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    del data["stats"]["problem_hash"], data["stats"]["policy_hash"]
+    assert ra.verify(problem, POLICY, data).valid
+    assert not ra.verify(problem, ra.Policy(), data).valid
+
+
+def test_cli_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, policy, out = _solved(tmp_path)
+    assert main(["verify", str(folder), str(out), "--policy", str(policy)]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert main(["verify", str(folder), str(out)]) == 1  # the neutral policy: another policy
+    assert "another policy" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"status": "optimal", "assignment": ["C1"]}')
+    assert main(["verify", str(folder), str(bad), "--policy", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "assignment" in err and "Traceback" not in err
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("case,reviewer\n")
+    assert main(["verify", str(folder), str(pairs)]) == 2
+    assert "pairs.csv" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert main(["verify", str(folder), str(broken)]) == 2
+    assert "broken.json" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- anonymous export
+
+
+def test_export_reveals_no_id_name_or_institution() -> None:
+    problem = _problem("Zebulon-Quincyworth-")
+    result = ra.solve(problem, POLICY)
+    text = ra.export_anonymous(problem, result.assignment, SECRET)
+    assert "Zebulon" not in text and "Quincyworth" not in text and "Institute" not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["case", "seat", "reviewer_label"]
+    assert len(rows) == sum(len(p) for p in result.assignment.values())
+    assert all(r["reviewer_label"].startswith("Reviewer-") for r in rows)
+
+
+def test_export_labels_are_stable_and_keyed() -> None:
+    problem = _problem()
+    assignment = ra.solve(problem, POLICY).assignment
+    one = ra.export_anonymous(problem, assignment, SECRET)
+    assert one == ra.export_anonymous(problem, assignment, SECRET)
+    other = ra.export_anonymous(problem, assignment, SECRET + b"!")
+    labels = {r["reviewer_label"] for r in csv.DictReader(io.StringIO(one))}
+    assert labels.isdisjoint(r["reviewer_label"] for r in csv.DictReader(io.StringIO(other)))
+
+
+def test_export_opt_in_columns_and_short_secret() -> None:
+    problem = _problem()
+    assignment = ra.solve(problem, POLICY).assignment
+    text = ra.export_anonymous(problem, assignment, SECRET, columns=["region", "gender"])
+    assert text.splitlines()[0] == "case,seat,reviewer_label,region,gender"
+    with pytest.raises(ValueError, match="16 bytes"):
+        ra.export_anonymous(problem, assignment, b"short")
+    with pytest.raises(ValueError, match="unknown column"):
+        ra.export_anonymous(problem, assignment, SECRET, columns=["institution"])
+
+
+def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _, out = _solved(tmp_path, _problem("Zebulon-"))
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(os.urandom(32))
+    csv_out = tmp_path / "panels.csv"
+    args = ["export", str(folder), str(out), "--anonymous", "--secret-file", str(secret)]
+    assert main([*args, "--out", str(csv_out)]) == 0
+    assert "Zebulon" not in csv_out.read_text()
+    secret.write_bytes(b"too short")
+    assert main([*args, "--out", str(tmp_path / "x.csv")]) == 2
+    assert "secret.key" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+    no_anon = [a for a in args if a != "--anonymous"]
+    assert main([*no_anon, "--out", str(csv_out)]) == 2
+
+
+# ------------------------------------------------------------------------ safe CSV
+
+
+@pytest.mark.parametrize("text", ["=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_cells_are_neutralised(text: str) -> None:
+    written = csv_text(["a"], [[text]])
+    if "\r" not in text:
+        assert written == f"a\n'{text}\n"
+    cell = list(csv.reader(io.StringIO(written, newline="")))[1][0]
+    assert cell == "'" + text
+    assert unsafe_cell(cell) == text
+
+
+def test_a_carriage_return_inside_a_cell_reads_back(tmp_path: Path) -> None:
+    assignment = ra.Assignment({"C\r1": ["R\r2", "\rR3"]})
+    ra.save_result(
+        ra.Result(ra.Status.FEASIBLE, assignment, None, None, None, ra.Stats(wall_time=0)),
+        tmp_path / "r.csv",
+    )
+    assert ra.load_assignment(tmp_path / "r.csv") == ra.Assignment({"C\r1": ["R\r2", "R3"]})
+
+
+@pytest.mark.parametrize("value", [-0.5, "-0.5", "-3", "+1e-5", 2])
+def test_numbers_are_not_mangled(value: object) -> None:
+    assert safe_cell(value) == value
+
+
+@pytest.mark.parametrize("text", ["'=x", "''=x", "'plain", "it's"])
+def test_quotes_round_trip(text: str) -> None:
+    assert unsafe_cell(str(safe_cell(text))) == text
+
+
+def test_formula_ids_round_trip_through_our_csv_files(tmp_path: Path) -> None:
+    problem = ra.Problem(
+        cases=[ra.Case(id="=cmd", topics={"t": 1}), ra.Case(id="@C2", topics={"t": 1})],
+        reviewers=[
+            ra.Reviewer(id="+R1", institution="-Inst", expertise={"t": 3}),
+            ra.Reviewer(id="'=R2", expertise={"t": 2}),
+        ],
+    )
+    ra.save_problem(problem, tmp_path / "p")
+    assert "\n'=cmd," in (tmp_path / "p" / "cases.csv").read_text()
+    assert ra.load_problem(tmp_path / "p") == problem
+    result = ra.solve(problem, ra.Policy(panel_size=2))
+    ra.save_result(result, tmp_path / "r.csv")
+    text = (tmp_path / "r.csv").read_text()
+    assert not any(line[:1] in "=+-@" for line in text.splitlines())
+    assert ra.load_assignment(tmp_path / "r.csv") == result.assignment
+
+
+def test_marginals_are_safe_and_numeric(tmp_path: Path) -> None:
+    problem = ra.Problem(
+        cases=[ra.Case(id="=C1", topics={"t": 1})],
+        reviewers=[ra.Reviewer(id=f"-R{i}", expertise={"t": 2}) for i in range(3)],
+    )
+    folder = tmp_path / "p"
+    ra.save_problem(problem, folder)
+    out = tmp_path / "m.csv"
+    assert main(["solve", str(folder), "--marginals", str(out)]) == 0
+    rows = list(csv.reader(io.StringIO(out.read_text())))[1:]
+    assert rows and all(r[0] == "'=C1" and r[1].startswith("'-R") for r in rows)
+    assert all(float(r[2]) == 1.0 for r in rows)
+
+
+# ------------------------------------------------------------------- atomic writes
+
+
+def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "result.json"
+    target.write_text("old\n")
+
+    def fail(fd: int) -> None:
+        raise OSError(5, "disk on fire")
+
+    monkeypatch.setattr(_io.os, "fsync", fail)
+    with pytest.raises(OSError, match="disk on fire"):
+        _io.write_atomic(target, "new text, half written\n")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]  # no temporary left
+
+
+def test_failed_export_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, _, out = _solved(tmp_path)
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(SECRET)
+    csv_out = tmp_path / "panels.csv"
+    csv_out.write_text("old\n")
+
+    def fail(fd: int) -> None:
+        raise OSError(28, "no space left")
+
+    monkeypatch.setattr(_io.os, "fsync", fail)
+    args = ["export", str(folder), str(out), "--anonymous", "--secret-file", str(secret)]
+    assert main([*args, "--out", str(csv_out)]) == 2
+    assert csv_out.read_text() == "old\n"
