@@ -511,7 +511,7 @@ def test_cli_check_exits_2_without_traceback(which: str, data: st.DataObject) ->
 # ---------------------------------------------------------- regressions, named cases
 
 
-def test_utf8_bom_reads_as_utf8(tmp_path: Path) -> None:
+def test_utf8_bom_and_line_endings_read_the_same(tmp_path: Path) -> None:
     for name, text in FOLDER.items():
         (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
     plain = tmp_path / "plain"
@@ -519,6 +519,10 @@ def test_utf8_bom_reads_as_utf8(tmp_path: Path) -> None:
     for name, text in FOLDER.items():
         (plain / name).write_text(text)
     assert load_problem(tmp_path) == load_problem(plain)
+    for ending in ("\r\n", "\r"):
+        for name, text in FOLDER.items():
+            (tmp_path / name).write_bytes(text.replace("\n", ending).encode())
+        assert load_problem(tmp_path) == load_problem(plain), ending
     policy = _write(tmp_path, "policy.toml", b"\xef\xbb\xbf" + POLICY_TOML.encode())
     assert load_policy(policy).panel_size == 2
     pjson = _write(tmp_path, "problem.json", b"\xef\xbb\xbf" + json.dumps(PROBLEM_JSON).encode())
@@ -695,3 +699,22 @@ def test_100000_rows_with_one_bad_row(tmp_path: Path) -> None:
     with pytest.raises(ra.InputError) as info:
         load_assignment(path)
     assert (info.value.row, info.value.field) == (50_001, "reviewer")
+
+
+def test_a_huge_key_or_column_does_not_flood_the_message(tmp_path: Path) -> None:
+    # Before: a 1 MB unknown key in a policy (or column in a CSV header, or id) was
+    # repeated in full in the message, twice: as the field and in the text.
+    key = "k" * 1_000_000
+    policy = _write(tmp_path, "policy.json", json.dumps({key: 1}).encode())
+    with pytest.raises(ra.InputError, match="unknown key") as info:
+        load_policy(policy)
+    assert info.value.field == key  # the attribute keeps it whole, for programs
+    assert len(str(info.value)) < 400
+    path = _write(tmp_path, "assignment.csv", f"case,{'q' * 100_000}\n".encode())
+    with pytest.raises(ra.InputError, match="unknown column") as info:
+        load_assignment(path)
+    assert len(str(info.value)) < 400
+    path = _write(tmp_path, "assignment.json", json.dumps({"C": ["R", "R" + key]}).encode())
+    assert load_assignment(path)["C"] == ("R", "R" + key)  # long ids are valid ids
+    code, err = run_cli(["explain", str(tmp_path), "--policy", str(policy)])
+    assert code == 2 and len(err) < 1_200
