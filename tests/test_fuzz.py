@@ -718,3 +718,49 @@ def test_a_huge_key_or_column_does_not_flood_the_message(tmp_path: Path) -> None
     assert load_assignment(path)["C"] == ("R", "R" + key)  # long ids are valid ids
     code, err = run_cli(["explain", str(tmp_path), "--policy", str(policy)])
     assert code == 2 and len(err) < 1_200
+
+
+REPAIR_EVENTS = "event,case,reviewer,value\ndecline,C2,R3,\nload,,R1,3\n"
+REPAIR_CURRENT = "case,reviewer\nC1,R1\nC2,R1\nC2,R3\n"
+LOCKED_CSV = "case,reviewer\nC2,R1\n"
+REPAIR_POLICY = "panel_size = 1\n[panel]\nlanguage = false\n"
+
+
+@settings(FUZZ, max_examples=100)
+@given(which=st.sampled_from(["events", "locked", "current"]), data=st.data())
+def test_cli_repair_exits_2_without_traceback(which: str, data: st.DataObject) -> None:
+    base = {"events": REPAIR_EVENTS, "locked": LOCKED_CSV, "current": REPAIR_CURRENT}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "problem"
+        folder.mkdir()
+        for name, text in FOLDER.items():
+            (folder / name).write_text(text)
+        paths = {name: Path(tmp) / f"{name}.csv" for name in base}
+        for name, text in base.items():
+            paths[name].write_text(text)
+        paths[which].write_bytes(data.draw(text_mutations(base[which], cells=HOSTILE_CELLS)))
+        policy = _write(Path(tmp), "policy.toml", REPAIR_POLICY.encode())
+        TRIED["cli repair"] += 1
+        argv = ["repair", str(folder), str(paths["current"]), str(paths["events"])]
+        argv += ["--locked", str(paths["locked"]), "--policy", str(policy)]
+        code, err = run_cli([*argv, "--time-limit", "10"])
+        assert code in (0, 2, 3, 4), err
+        if code == 2:
+            assert err.startswith("reviewassign: error: "), err
+            assert "Traceback" not in err
+            assert len(err.splitlines()) <= 3, err
+            assert tmp in err, err
+
+
+def test_cli_repair_baseline(tmp_path: Path) -> None:
+    folder = tmp_path / "problem"
+    folder.mkdir()
+    for name, text in FOLDER.items():
+        (folder / name).write_text(text)
+    current = _write(tmp_path, "current.csv", REPAIR_CURRENT.encode())
+    events = _write(tmp_path, "events.csv", REPAIR_EVENTS.encode())
+    locked = _write(tmp_path, "locked.csv", LOCKED_CSV.encode())
+    policy = _write(tmp_path, "policy.toml", REPAIR_POLICY.encode())
+    argv = ["repair", str(folder), str(current), str(events), "--locked", str(locked)]
+    code, err = run_cli([*argv, "--policy", str(policy)])
+    assert code == 0, err
