@@ -75,8 +75,16 @@ class InputError(ReviewAssignError, ValueError):
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.field is not None:
-            where.append(f"field {self.field!r}")
-        return (", ".join(where) + ": " if where else "") + self.message
+            where.append(f"field {_cut(repr(self.field), 80)}")
+        return (", ".join(where) + ": " if where else "") + _cut(self.message, MAX_MESSAGE)
+
+
+MAX_MESSAGE = 1_000
+"""The longest message shown: a 1 MB cell or key in a file must not flood the screen."""
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 
 class InfeasibleError(ReviewAssignError):

@@ -14,6 +14,7 @@ and a failed write leaves the old one in place.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import difflib
@@ -284,9 +285,37 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
+_OTHER_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",  # before UTF-16: its mark begins with UTF-16's
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _text_bytes(path: Path) -> bytes:
+    r"""The bytes of a text file, refusing what is plainly not UTF-8 text.
+
+    Every reader starts here. A UTF-16 or UTF-32 file (with a byte order mark, or without
+    one: then it is full of NUL bytes) and a binary file get one clear line instead of a
+    puzzling error about a column named ``'c\x00a\x00s\x00e'``. No text file of ours
+    holds a NUL byte, so one is always a mistake.
+    """
+    data = _read_bytes(path)
+    for bom, name in _OTHER_BOMS.items():
+        if data.startswith(bom):
+            raise InputError(f"{name} text; save the file as UTF-8", path=path, row=1)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data[:nul].count(b"\n") + 1
+        message = "a NUL byte: not a text file, or UTF-16 text; save the file as UTF-8"
+        raise InputError(message, path=path, row=line)
+    return data
+
+
 def _decode(path: Path) -> str:
     """Read a UTF-8 file (dropping a byte order mark); a bad byte names its line."""
-    data = _read_bytes(path)
+    data = _text_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -295,11 +324,30 @@ def _decode(path: Path) -> str:
         raise InputError(f"not valid UTF-8: bytes {bad!r}", path=path, row=line) from None
 
 
+_UNION_TAG = re.compile(r"(is-instance|function-(after|before|wrap|plain))\[")
+
+
+def _first_error(exc: ValidationError) -> tuple[dict[str, Any], int]:
+    """The first error worth showing, and how many there are.
+
+    The location is cleaned of pydantic's union branch tags.
+
+    A field that takes either an object or rows (``Problem.affinity``) reports a failure of
+    each branch; "should be an instance of AffinityTable" is never what the file meant.
+    """
+    errors = exc.errors(include_url=False)
+    shown = [e for e in errors if e["type"] != "is_instance_of"] or errors
+    error: dict[str, Any] = dict(shown[0])
+    loc: tuple[int | str, ...] = shown[0]["loc"]
+    error["loc"] = tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p)))
+    return error, len(shown)
+
+
 def _error_message(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
     """One clean line for one pydantic error, naming the value that was given."""
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden" and loc:
-        message = f"unknown key {loc[-1]!r}"
+        message = f"unknown key {_show(loc[-1])}"
         known = _keys_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         return message + (f" (did you mean {close[0]!r}?)" if close else "")
@@ -340,8 +388,8 @@ def _document_error(
     exc: ValidationError, path: Path, model: type[BaseModel], prefix: str = ""
 ) -> InputError:
     """Describe the first error of a JSON or TOML document as an :class:`InputError`."""
-    error = exc.errors(include_url=False)[0]
-    message = _error_message(error, model) + _more(exc.error_count() - 1, "error")
+    error, count = _first_error(exc)
+    message = _error_message(error, model) + _more(count - 1, "error")
     return InputError(message, path=path, field=_dotted(error["loc"], prefix))
 
 
@@ -369,11 +417,17 @@ def _read_json(path: Path) -> Any:
         message = f"invalid JSON: {exc.msg} (column {exc.colno})"
         raise InputError(message, path=path, row=exc.lineno) from None
     except _DuplicateKeyError as exc:
-        raise InputError(f"duplicate key {exc.key!r}", path=path) from None
+        raise InputError(f"duplicate key {_show(exc.key)}", path=path) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", path=path) from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise InputError(f"invalid JSON: {exc}", path=path) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise InputError(f"invalid JSON: {_digits(exc)}", path=path) from None
+
+
+def _digits(exc: ValueError) -> str:
+    """Python's message on an over-long integer, without its advice to call Python."""
+    limit = re.search(r"limit \((\d+) digits\)", str(exc))
+    return f"a number of more than {limit.group(1)} digits" if limit else str(exc)
 
 
 # --------------------------------------------------------------------- CSV reading
@@ -396,10 +450,10 @@ def _header(table: _Table[M], cells: list[str], path: Path, row: int) -> list[st
             expected = ", ".join(table.columns)
             close = difflib.get_close_matches(name, list(table.columns), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            message = f"unknown column {name!r}; {hint}the columns are: {expected}"
+            message = f"unknown column {_show(name)}; {hint}the columns are: {expected}"
             raise InputError(message, path=path, row=row, field=name)
         if name in names[: number - 1]:
-            raise InputError(f"column {name!r} appears twice", path=path, row=row, field=name)
+            raise InputError(f"column {_show(name)} appears twice", path=path, row=row, field=name)
     for name in table.columns:
         if name in table.required and name not in names:
             raise InputError(f"missing required column {name!r}", path=path, row=row, field=name)
@@ -425,8 +479,8 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
     try:
         return table.model.model_validate(values)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        message = _error_message(error) + _more(exc.error_count() - 1, "error")
+        error, count = _first_error(exc)
+        message = _error_message(error) + _more(count - 1, "error")
         field = str(error["loc"][0]) if error["loc"] else _first_named(message, names)
         raise InputError(message, path=path, row=row, field=field) from None
 
@@ -444,7 +498,7 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
 
     Rows whose cells are all empty (as spreadsheets export) are skipped.
     """
-    text = _read_bytes(path).decode("utf-8-sig", errors="surrogateescape")
+    text = _text_bytes(path).decode("utf-8-sig", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
     names: list[str] | None = None
     items: list[M] = []
@@ -460,7 +514,13 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
                     lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", path=path, row=reader.line_num) from None
+        message = f"malformed CSV: {exc}"
+        if "field limit" in str(exc):  # the csv module's limit: a runaway quoted cell, mostly
+            message = (
+                f"malformed CSV: a cell longer than {csv.field_size_limit():,} characters "
+                "(a quote left open?)"
+            )
+        raise InputError(message, path=path, row=reader.line_num) from None
     if names is None:
         raise InputError("empty file: no header row", path=path)
     return items, lines
@@ -604,14 +664,17 @@ def load_problem(path: PathLike) -> Problem:
 
 
 def _read_toml(path: Path) -> Any:
+    text = _decode(path)  # outside the try: its InputError is a ValueError too
     try:
-        return tomllib.loads(_decode(path))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"at line (\d+)", str(exc))
         row = int(line.group(1)) if line else None
         raise InputError(f"invalid TOML: {exc}", path=path, row=row) from None
     except RecursionError:
         raise InputError("invalid TOML: nested too deeply", path=path) from None
+    except ValueError as exc:  # tomllib lets int()'s error on an over-long integer through
+        raise InputError(f"invalid TOML: {_digits(exc)}", path=path) from None
 
 
 def load_policy(path: PathLike) -> Policy:
@@ -688,8 +751,8 @@ def _read_json_assignment(path: Path) -> Assignment:
     try:
         panels = _PANELS.validate_python(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        message = _error_message(error) + _more(exc.error_count() - 1, "error")
+        error, count = _first_error(exc)
+        message = _error_message(error) + _more(count - 1, "error")
         raise InputError(message, path=path, field=_dotted(error["loc"], prefix)) from None
     for case, panel in panels.items():
         twice = sorted({r for r in panel if panel.count(r) > 1})
