@@ -214,6 +214,26 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*no_anon, "--out", str(csv_out)]) == 2
 
 
+def test_export_of_one_applicants_case(tmp_path: Path) -> None:
+    problem = _problem()
+    assignment = ra.solve(problem, POLICY).assignment
+    everyone = list(csv.DictReader(io.StringIO(ra.export_anonymous(problem, assignment, SECRET))))
+    case = sorted(assignment)[0]
+    mine = ra.export_anonymous(problem, assignment, SECRET, cases=[case])
+    rows = list(csv.DictReader(io.StringIO(mine)))
+    assert {r["case"] for r in rows} == {case}
+    assert rows == [r for r in everyone if r["case"] == case]  # the same labels
+    with pytest.raises(ValueError, match="no panel"):
+        ra.export_anonymous(problem, assignment, SECRET, cases=["nope"])
+    folder, _, out = _solved(tmp_path, problem)
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(SECRET)
+    csv_out = tmp_path / "one.csv"
+    args = ["export", str(folder), str(out), "--anonymous", "--secret-file", str(secret)]
+    assert main([*args, "--case", case, "--out", str(csv_out)]) == 0
+    assert {r["case"] for r in csv.DictReader(io.StringIO(csv_out.read_text()))} == {case}
+
+
 # ------------------------------------------------------------------------ safe CSV
 
 

@@ -13,7 +13,7 @@ import hmac
 import math
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,6 +263,7 @@ def export_anonymous(
     secret: bytes,
     *,
     columns: Sequence[str] = (),
+    cases: Collection[str] | None = None,
 ) -> str:
     """CSV text of every panel for applicants: ``case,seat,reviewer_label``, no ids.
 
@@ -271,13 +272,14 @@ def export_anonymous(
     institutions never appear. ``columns`` adds attributes of the reviewer in the seat,
     from :data:`EXPORT_COLUMNS` (``region``, ``gender``): opt in only where the pools
     are large enough that they do not identify a reviewer. Seats are numbered from 1 in
-    the order of the labels, so that the order reveals nothing about the ids.
+    the order of the labels, so that the order reveals nothing about the ids. ``cases``
+    keeps only those cases' panels (an applicant's own), with the same labels.
 
     Raises
     ------
     ValueError
         A secret shorter than :data:`MIN_SECRET_BYTES`, an unknown column, or a case or
-        reviewer that is not in the problem.
+        reviewer that is not in the problem or the assignment.
 
     Examples
     --------
@@ -293,11 +295,17 @@ def export_anonymous(
     from ._io import csv_text  # local: _io imports the modules this one does
 
     reviewers = {r.id: r for r in problem.reviewers}
-    cases = {c.id for c in problem.cases}
+    known = {c.id for c in problem.cases}
     labels = reviewer_labels(list(reviewers), secret)
+    wanted = sorted(assignment)
+    if cases is not None:
+        absent = sorted(set(cases) - set(assignment))
+        if absent:
+            raise ValueError(f"case {absent[0]!r} has no panel in the assignment")
+        wanted = sorted(set(cases))
     rows: list[list[object]] = []
-    for case in sorted(assignment):
-        if case not in cases:
+    for case in wanted:
+        if case not in known:
             raise ValueError(f"case {case!r} is not in the problem")
         missing = [r for r in assignment[case] if r not in reviewers]
         if missing:

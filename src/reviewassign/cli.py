@@ -263,11 +263,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     secret = load_secret(args.secret_file)
     assignment = load_assignment(args.result)
     try:
-        text = export_anonymous(problem, assignment, secret, columns=args.columns)
+        text = export_anonymous(
+            problem, assignment, secret, columns=args.columns, cases=args.cases or None
+        )
     except ValueError as exc:
         raise InputError(str(exc), path=args.result) from None
     write_atomic(args.out, text)
-    print(f"wrote      {args.out} ({len(assignment)} cases)", file=sys.stderr)
+    print(f"wrote      {args.out} ({len(args.cases or assignment)} cases)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -514,6 +516,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=EXPORT_COLUMNS,
         default=[],
         help="add the seat's region or gender (opt in; may identify reviewers of small pools)",
+    )
+    p.add_argument(
+        "--case",
+        dest="cases",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="export only this case's panel (repeat for several; default: every case)",
     )
     p.set_defaults(run=_cmd_export)
 
