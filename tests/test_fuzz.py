@@ -764,3 +764,23 @@ def test_cli_repair_baseline(tmp_path: Path) -> None:
     argv = ["repair", str(folder), str(current), str(events), "--locked", str(locked)]
     code, err = run_cli([*argv, "--policy", str(policy)])
     assert code == 0, err
+
+
+def test_a_lone_surrogate_escape_in_json_is_a_clear_error(tmp_path: Path) -> None:
+    # Found by this suite on a CI run: pydantic cannot encode "\ud800" and raised
+    # UnicodeEncodeError from Policy.model_validate.
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"relax": {"priority": {"\\ud800": 1}}}', encoding="utf-8")
+    with pytest.raises(ra.InputError, match="lone surrogate") as caught:
+        ra.load_policy(policy)
+    assert "policy.json" in str(caught.value)
+    problem = tmp_path / "problem.json"
+    problem.write_text('{"cases": [{"id": "C\\udc00"}], "reviewers": []}', encoding="utf-8")
+    with pytest.raises(ra.InputError, match="lone surrogate"):
+        ra.load_problem(problem)
+    # A surrogate pair is one character (here U+1F600) and reads as such.
+    problem.write_text(
+        '{"cases": [{"id": "C1", "region": "\\ud83d\\ude00"}], "reviewers": []}',
+        encoding="utf-8",
+    )
+    assert ra.load_problem(problem).cases[0].region == "\U0001f600"

@@ -412,7 +412,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_json(path: Path) -> Any:
     text = _decode(path)
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         message = f"invalid JSON: {exc.msg} (column {exc.colno})"
         raise InputError(message, path=path, row=exc.lineno) from None
@@ -422,6 +422,31 @@ def _read_json(path: Path) -> Any:
         raise InputError("invalid JSON: nested too deeply", path=path) from None
     except ValueError as exc:  # an integer of more digits than Python converts
         raise InputError(f"invalid JSON: {_digits(exc)}", path=path) from None
+    if _SURROGATE_ESCAPE.search(text):
+        _check_no_lone_surrogate(data, path)
+    return data
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate; a pair of them is one character, a lone one none."""
+
+
+def _check_no_lone_surrogate(data: Any, path: Path) -> None:
+    r"""JSON may escape a lone surrogate (``"\ud800"``), which is not text: refuse it."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and any("\ud800" <= ch <= "\udfff" for ch in item):
+            raise InputError(
+                f"invalid JSON: the text {_show(item)} holds a lone surrogate escape "
+                "(\\ud800-\\udfff), which is not a character",
+                path=path,
+            )
 
 
 def _digits(exc: ValueError) -> str:
