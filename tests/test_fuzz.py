@@ -784,3 +784,17 @@ def test_a_lone_surrogate_escape_in_json_is_a_clear_error(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     assert ra.load_problem(problem).cases[0].region == "\U0001f600"
+
+
+def test_a_pipe_or_a_device_is_refused_not_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "policy.toml"
+    os.mkfifo(fifo)  # reading it would block until a writer comes
+    with pytest.raises(ra.InputError, match="not a regular file"):
+        ra.load_policy(fifo)
+    if Path("/dev/zero").exists():
+        link = tmp_path / "cases.json"
+        link.symlink_to("/dev/zero")  # reading it would never end
+        with pytest.raises(ra.InputError, match="not a regular file"):
+            ra.load_problem(link)

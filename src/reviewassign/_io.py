@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -278,6 +279,9 @@ _EVENTS = _Table(
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        # A pipe or a device (/dev/zero) named as an input would block or never end.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError("not a regular file (a folder, a pipe or a device)", path=path)
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", path=path) from None
