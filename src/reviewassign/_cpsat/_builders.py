@@ -20,7 +20,14 @@ from .._instance import Instance, seat_bands
 from .._policy import WEAK_EPS, Policy, RepresentationPolicy
 from ._scale import to_int, to_ints
 
-__all__ = ["MAX_CYCLE_CUTS", "Model", "build_model", "floor_units", "panel_value"]
+__all__ = [
+    "MAX_CYCLE_CUTS",
+    "Model",
+    "build_model",
+    "floor_units",
+    "panel_value",
+    "whole_assignment",
+]
 
 MAX_CYCLE_CUTS = 200_000
 """The most potential review cycles ``integrity.forbid_cycles`` enumerates into the model."""
@@ -363,6 +370,24 @@ def build_model(inst: Instance, policy: Policy) -> Model:
         _coverage(m, inst, x, policy.expertise.coverage)
     if policy.expertise.min_panel_affinity > 0:
         _min_panel_affinity(m, inst, x, policy.expertise.min_panel_affinity)
+    objective = whole_assignment(m, inst, x, loads, policy)
+    worst = _worst_case(m, inst, x) if "worst_case" in policy.objective.levels else None
+    return Model(m, x, objective, worst, load_rows, loads)
+
+
+def whole_assignment(
+    m: cp_model.CpModel,
+    inst: Instance,
+    x: list[cp_model.IntVar],
+    loads: list[cp_model.LinearExprT],
+    policy: Policy,
+) -> cp_model.LinearExpr:
+    """Add the rules over the whole assignment; return the policy objective.
+
+    The rules are cycles, weak matches and representation bands; the objective is the
+    total affinity less the load-spread and band penalties. Shared by this model and the
+    soft model of ``_soft``, where these rules stay hard.
+    """
     if policy.integrity.forbid_cycles:
         _forbid_cycles(m, inst, x, policy.integrity.forbid_cycles)
     if policy.load.max_weak_matches is not None:
@@ -373,5 +398,4 @@ def build_model(inst: Instance, policy: Policy) -> Model:
         objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
     if outside is not None:
         objective = objective - outside
-    worst = _worst_case(m, inst, x) if "worst_case" in policy.objective.levels else None
-    return Model(m, x, objective, worst, load_rows, loads)
+    return objective

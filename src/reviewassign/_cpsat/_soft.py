@@ -39,15 +39,11 @@ from .._model import Problem
 from .._policy import Policy
 from ._builders import (
     LinearExpr,
-    _affinity_objective,
-    _forbid_cycles,
     _groups,
-    _load_spread,
-    _representation,
-    _weak_matches,
     _worst_case,
     floor_units,
     panel_value,
+    whole_assignment,
 )
 from ._run import _STATUS, _parameters
 from ._scale import SCALE, to_int, to_ints
@@ -225,16 +221,7 @@ def build_soft(
             b.soft(rule, [panel_value(x, coeffs, pairs)], need - lowest)
 
     # Rules over the whole assignment stay hard here (never relaxed, never in a core).
-    if policy.integrity.forbid_cycles:
-        _forbid_cycles(m, inst, x, policy.integrity.forbid_cycles)
-    if policy.load.max_weak_matches is not None:
-        _weak_matches(m, inst, x, policy.load.max_weak_matches, policy.load.weak_match_below)
-    outside = _representation(m, inst, x, policy.representation)
-    objective = _affinity_objective(inst, x)
-    if policy.objective.load_spread > 0:
-        objective = objective - _load_spread(m, inst, loads, policy.objective.load_spread)
-    if outside is not None:
-        objective = objective - outside
+    objective = whole_assignment(m, inst, x, loads, policy)
     # Relax mode keeps the first fairness level of the policy: the worst panel.
     fair = {"worst_case", "leximin"} & set(policy.objective.levels)
     worst = _worst_case(m, inst, x) if fair else None
