@@ -164,6 +164,226 @@ def test_cli_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "broken.json" in capsys.readouterr().err
 
 
+GENUINE = """\
+hard rules    confirmed     every hard rule of the policy is met: 4 cases, 8 pairs
+problem hash  confirmed     the result was made from this problem
+policy hash   confirmed     the result was made from this policy
+objective     confirmed     6.000000, recomputed from the assignment
+status        not verified  optimal is claimed; not re-proven (--time-limit S re-proves it)
+bound         not verified  6.000000 is claimed, not below the objective; not re-proven \
+(--time-limit S re-proves it)
+valid. Confirmed: hard rules, problem hash, policy hash, objective. Not verified: status, bound.
+"""
+
+
+def test_cli_verify_says_item_by_item_what_it_confirmed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, policy, out = _solved(tmp_path)
+    assert main(["verify", str(folder), str(out), "--policy", str(policy)]) == 0
+    assert capsys.readouterr().out == GENUINE
+    found = ra.verify(_problem(), POLICY, out)
+    assert [(f.item, f.verdict) for f in found.findings] == [
+        ("hard rules", "confirmed"),
+        ("problem hash", "confirmed"),
+        ("policy hash", "confirmed"),
+        ("objective", "confirmed"),
+        ("status", "not verified"),
+        ("bound", "not verified"),
+    ]
+
+
+def _unhashed(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A result whose stats were deleted, its objective recomputed, and another problem."""
+    _, policy, out = _solved(tmp_path)
+    base = _problem()
+    reviewers = [r.model_copy(update={"institution": "Elsewhere"}) for r in base.reviewers]
+    other = ra.Problem(cases=base.cases, reviewers=reviewers)
+    assert problem_hash(other) != problem_hash(base)
+    data = json.loads(out.read_text())
+    del data["stats"]
+    data["objective"] = ra.evaluate(other, data["assignment"], POLICY).objective
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data))
+    ra.save_problem(other, tmp_path / "other")
+    return tmp_path / "other", policy, tampered
+
+
+def test_verify_without_hashes_does_not_say_they_match(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 20, item 4: it printed "valid: every hard rule is met, the hashes and the
+    # objective match" for a result without stats, against another problem.
+    other, policy, tampered = _unhashed(tmp_path)
+    found = ra.verify(ra.load_problem(other), POLICY, tampered)
+    assert not found.valid
+    assert (found.verdict("problem hash"), found.verdict("policy hash")) == ("absent", "absent")
+    assert found.verdict("hard rules") == found.verdict("objective") == "confirmed"
+    assert main(["verify", str(other), str(tampered), "--policy", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "match" not in out and "hashes" not in out
+    assert "problem hash  absent        the result records none: it may come from another" in out
+    assert out.endswith(
+        "not valid. Absent: problem hash, policy hash. Confirmed: hard rules, objective. "
+        "Not verified: status, bound.\n"
+    )
+
+
+def test_verify_allow_unhashed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other, policy, tampered = _unhashed(tmp_path)
+    found = ra.verify(ra.load_problem(other), POLICY, tampered, allow_unhashed=True)
+    assert found.valid and found.mismatches == ()
+    assert found.verdict("problem hash") == "absent"
+    args = ["verify", str(other), str(tampered), "--policy", str(policy), "--allow-unhashed"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "match" not in out
+    assert "policy hash   absent        the result records none; allowed, but it may come" in out
+    assert out.endswith(
+        "valid. Absent: problem hash, policy hash. Confirmed: hard rules, objective. "
+        "Not verified: status, bound.\n"
+    )
+    # The allowance is no excuse for a hash that differs.
+    _, _, hashed = _solved(tmp_path / "hashed")
+    found = ra.verify(ra.load_problem(other), POLICY, hashed, allow_unhashed=True)
+    assert not found.valid and found.verdict("problem hash") == "refuted"
+
+
+def _edited_to_optimal(tmp_path: Path) -> tuple[Path, Path, Path, float]:
+    """A genuine result with a worse valid assignment, edited to optimal, bound = objective."""
+    problem = _problem()
+    folder, policy, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    optimum = data["objective"]
+    barred = ra.Problem(
+        cases=problem.cases,
+        reviewers=problem.reviewers,
+        conflicts=[ra.Conflict(case=c.id, reviewer=r) for c in problem.cases for r in ("R2", "R5")],
+    )
+    worse = ra.solve(barred, POLICY).assignment
+    assert ra.check(problem, POLICY, worse) == []
+    objective = ra.evaluate(problem, worse, POLICY).objective
+    assert objective < optimum - 1  # feasible, not optimal
+    data |= {"assignment": worse.to_dict(), "objective": objective, "status": "optimal"}
+    data |= {"bound": objective, "gap": 0.0}
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    return folder, policy, edited, optimum
+
+
+def test_verify_does_not_confirm_a_status_edited_to_optimal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 20, item 4: a result edited from feasible to optimal with bound = objective
+    # passed as if its status and bound had been checked.
+    folder, policy, edited, _ = _edited_to_optimal(tmp_path)
+    assert main(["verify", str(folder), str(edited), "--policy", str(policy)]) == 0
+    out = capsys.readouterr().out
+    assert "status        not verified  optimal is claimed; not re-proven" in out
+    assert out.endswith("Not verified: status, bound.\n")
+    found = ra.verify(_problem(), POLICY, edited)
+    assert found.verdict("status") == found.verdict("bound") == "not verified"
+
+
+def test_verify_time_limit_refutes_a_faked_optimum_and_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, policy, edited, optimum = _edited_to_optimal(tmp_path)
+    found = ra.verify(_problem(), POLICY, edited, time_limit=10)
+    assert not found.valid
+    assert found.verdict("status") == found.verdict("bound") == "refuted"
+    assert any("the re-solve found a better objective" in m for m in found.mismatches)
+    args = ["verify", str(folder), str(edited), "--policy", str(policy), "--time-limit", "10"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert f"below {optimum:.6f} that the re-solve reached" in out
+    assert "not valid. Refuted: status, bound." in out
+
+
+def test_verify_time_limit_confirms_a_genuine_optimum(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, policy, out = _solved(tmp_path)
+    found = ra.verify(_problem(), POLICY, out, time_limit=10)
+    assert found.valid
+    assert found.verdict("status") == found.verdict("bound") == "confirmed"
+    assert any(
+        n.startswith("re-solved within 10 s (seed 0, 1 worker): optimal") for n in found.notes
+    )
+    args = ["verify", str(folder), str(out), "--policy", str(policy), "--time-limit", "10"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "status        confirmed     optimal: the re-solve proves the optimum 6.000000" in text
+    assert text.endswith(
+        "valid. Confirmed: hard rules, problem hash, policy hash, objective, status, bound.\n"
+    )
+
+
+def test_verify_time_limit_under_levels(tmp_path: Path) -> None:
+    problem = _problem()
+    fair = ra.Policy.model_validate(POLICY.model_dump() | {"objective": {"kind": "fairness"}})
+    result = ra.solve(problem, fair)
+    assert result.status is ra.Status.OPTIMAL and result.metrics is not None
+    found = ra.verify(problem, fair, result, time_limit=10)
+    assert found.verdict("status") == found.verdict("bound") == "confirmed", str(found)
+    # A claimed optimum that is worse at the first level is refuted there.
+    _, _, edited, _ = _edited_to_optimal(tmp_path)
+    data = json.loads(edited.read_text())
+    data["stats"] = result.to_dict()["stats"]
+    metrics = ra.evaluate(problem, data["assignment"], fair)
+    assert metrics.worst_case is not None and result.metrics.worst_case is not None
+    assert metrics.worst_case < result.metrics.worst_case - 0.1
+    data |= {"objective": metrics.objective, "bound": metrics.objective}
+    found = ra.verify(problem, fair, data, time_limit=10)
+    assert found.verdict("status") == "refuted" and "a better worst_case" in str(found)
+    lex = ra.Policy.model_validate(POLICY.model_dump() | {"objective": {"kind": "leximin"}})
+    found = ra.verify(problem, lex, ra.solve(problem, lex), time_limit=10)
+    assert found.valid and found.verdict("status") == "not verified"
+    assert "leximin" in str(found)
+
+
+def test_verify_refutes_a_bound_below_its_own_objective(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    data["bound"] = data["objective"] - 0.5
+    found = ra.verify(problem, POLICY, data)
+    assert not found.valid and found.verdict("bound") == "refuted"
+    assert found.mismatches == (
+        "the bound 5.5 is below the objective 6.0 of the assignment itself",
+    )
+
+
+def test_verify_a_feasible_status_is_confirmed_by_the_rules(tmp_path: Path) -> None:
+    problem = _problem()
+    _, _, out = _solved(tmp_path, problem)
+    data = json.loads(out.read_text())
+    data["status"] = "feasible"
+    found = ra.verify(problem, POLICY, data)
+    assert found.valid and found.verdict("status") == "confirmed"
+    assert found.verdict("bound") == "not verified"
+
+
+def test_cli_verify_bad_status_bound_seed_and_time_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, policy, out = _solved(tmp_path)
+    data = json.loads(out.read_text())
+    for field, change in (("status", {"status": "best"}), ("bound", {"bound": "high"})):
+        bad = tmp_path / f"bad-{field}.json"
+        bad.write_text(json.dumps(data | change))
+        assert main(["verify", str(folder), str(bad), "--policy", str(policy)]) == 2
+        err = capsys.readouterr().err
+        assert bad.name in err and field in err and "Traceback" not in err
+    bad = tmp_path / "bad-seed.json"
+    bad.write_text(json.dumps(data | {"stats": data["stats"] | {"seed": 2**40}}))
+    assert main(["verify", str(folder), str(bad), "--time-limit", "1"]) == 2
+    assert "stats.seed" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(folder), str(out), "--time-limit", "-1"])
+    assert exc.value.code == 2
+
+
 # ----------------------------------------------------------------- anonymous export
 
 

@@ -1,7 +1,8 @@
 """The ``reviewassign`` command line: a thin layer over the Python API.
 
 Exit codes: 0 done (``check``, ``verify``: valid; ``repair``: repaired), 1 ``check``
-or ``verify`` found violations (``verify``: or a hash or objective mismatch), 2 bad
+or ``verify`` found violations (``verify``: or a hash or objective mismatch, a refuted
+status or bound, or no problem or policy hash without ``--allow-unhashed``), 2 bad
 input or usage, 3 infeasible, 4 time limit reached with no solution.
 """
 
@@ -249,7 +250,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     problem, policy = load_problem(args.problem), _policy_of(args.policy)
-    found = verify(problem, policy, args.result)
+    found = verify(
+        problem,
+        policy,
+        args.result,
+        allow_unhashed=args.allow_unhashed,
+        time_limit=args.time_limit,
+    )
     print(found)
     return EXIT_OK if found.valid else EXIT_VIOLATIONS
 
@@ -494,6 +501,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("problem", metavar="PROBLEM")
     p.add_argument("result", metavar="RESULT.json", help="a result .json written by solve")
     p.add_argument("--policy", metavar="FILE")
+    p.add_argument(
+        "--allow-unhashed",
+        action="store_true",
+        help=(
+            "accept a result that records no problem or policy hash (it may come from "
+            "another problem or policy); without it such a result exits 1"
+        ),
+    )
+    p.add_argument(
+        "--time-limit",
+        metavar="S",
+        type=_non_negative_float,
+        help=(
+            "re-prove the claimed status and bound by solving again within S seconds "
+            "(1 worker, the seed of the record); default: they are reported 'not verified'"
+        ),
+    )
     p.set_defaults(run=_cmd_verify)
 
     p = sub.add_parser("export", help="export panels for applicants with pseudonymous reviewers")
