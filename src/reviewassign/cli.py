@@ -393,7 +393,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="reviewassign",
         description="Assign cases to reviewer panels under a policy, with a proven bound.",
         epilog=(
-            "exit codes: 0 done (check, verify: valid), 1 check or verify found violations, "
+            "exit codes: 0 done (check, verify: valid), 1 check or verify found violations "
+            "(verify: or a mismatch, a refuted claim, no hash), "
             "2 bad input or "
             "usage, 3 infeasible, 4 time limit reached with no solution"
         ),
