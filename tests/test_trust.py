@@ -7,6 +7,7 @@ import io
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import pytest
@@ -221,7 +222,8 @@ def test_verify_without_hashes_does_not_say_they_match(
     assert found.verdict("hard rules") == found.verdict("objective") == "confirmed"
     assert main(["verify", str(other), str(tampered), "--policy", str(policy)]) == 1
     out = capsys.readouterr().out
-    assert "match" not in out and "hashes" not in out
+    assert "the hashes" not in out and not re.search(r"\bmatch", out)
+    assert "mismatch: the result records no problem or policy hash" in out
     assert "problem hash  absent        the result records none: it may come from another" in out
     assert out.endswith(
         "not valid. Absent: problem hash, policy hash. Confirmed: hard rules, objective. "
@@ -237,7 +239,7 @@ def test_verify_allow_unhashed(tmp_path: Path, capsys: pytest.CaptureFixture[str
     args = ["verify", str(other), str(tampered), "--policy", str(policy), "--allow-unhashed"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "match" not in out
+    assert "the hashes" not in out and "mismatch" not in out
     assert "policy hash   absent        the result records none; allowed, but it may come" in out
     assert out.endswith(
         "valid. Absent: problem hash, policy hash. Confirmed: hard rules, objective. "

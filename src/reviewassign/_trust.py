@@ -116,6 +116,8 @@ class Verification:
     def __str__(self) -> str:
         lines = [str(v) for v in self.violations]
         lines += [str(f) for f in self.findings]
+        said = {f.detail for f in self.findings}
+        lines += [f"mismatch: {m}" for m in self.mismatches if m not in said]
         lines += [f"note: {n}" for n in self.notes]
         lines.append(self._summary())
         return "\n".join(lines)
