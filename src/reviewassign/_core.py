@@ -6,6 +6,10 @@ set of rule instances that no assignment meets together; each relaxation breaks 
 them by the least amount with every other rule instance held, and is verified twice: by
 the solve that finds it, and by :func:`check`, which must report exactly the relaxed
 rule and nothing else.
+
+A core is about feasibility: the soft model is built without the policy's objective
+(:func:`_rules_only`), so that no objective term can hold a rule instance (a reviewer's
+load, say) that the core search must be free to name.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING
 from ._check import Violation, check, evaluate
 from ._instance import Instance
 from ._model import Problem
-from ._policy import Policy
+from ._policy import ObjectivePolicy, Policy, RepresentationPolicy
 
 if TYPE_CHECKING:
     from ._cpsat._soft import RuleInstance
@@ -71,6 +75,8 @@ class CoreReport:
     relaxations: tuple[Relaxation, ...]
     seconds: float
     notes: tuple[str, ...] = ()
+    irreducible: bool = False
+    """Whether the core is proven irreducible (the deletion finished within the time)."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -170,6 +176,19 @@ def _change(rule: RuleInstance, inst: Instance, problem: Problem, slack: int) ->
             return f"leave case {cid}'s topics uncovered"
 
 
+def _rules_only(policy: Policy) -> Policy:
+    """``policy`` without an objective: its rules alone, for the core and its relaxations.
+
+    The objective (its kind, priorities, load spread, soft representation bands) changes
+    which assignment is best, never which exist; left in the soft model, its terms could
+    hold what a rule instance leaves free.
+    """
+    update: dict[str, object] = {"objective": ObjectivePolicy()}
+    if policy.representation.weight > 0:  # soft bands: objective terms, not rules
+        update["representation"] = RepresentationPolicy()
+    return Policy.coerce(policy.model_copy(update=update))
+
+
 def _matches(v: Violation, rule: str, case: str | None, reviewer: str | None) -> bool:
     if v.rule != rule:
         return False
@@ -186,17 +205,24 @@ def find_core(
 ) -> CoreReport:
     """An irreducible conflicting core of ``policy`` on ``problem`` and its relaxations.
 
-    Each relaxation is found by a solve with every other rule instance held; its
-    assignment is checked against the unchanged policy, and :func:`check` must report
-    the relaxed rule instance and nothing else.
+    The core is searched among the policy's rules alone, whatever its objective. When the
+    time runs out while the core is shrunk, the rule instances kept so far are returned:
+    they cannot hold together, but are not proven irreducible (``irreducible`` False,
+    status ``"infeasible"``). Each relaxation is found by a solve with every other rule
+    instance held; its assignment is checked against the unchanged policy, and
+    :func:`check` must report the relaxed rule instance and nothing else.
     """
     from ._cpsat._soft import SoftSolver, build_soft, soft_instance
 
     start = time.perf_counter()
     inst = soft_instance(problem, policy)
-    sm = build_soft(inst, problem, policy)
+    sm = build_soft(inst, problem, _rules_only(policy))
     solver = SoftSolver(sm, seed=seed, time_limit=time_limit)
     status, members = solver.core()
+    # "unknown" with members: the deletion was cut short; what it kept cannot hold.
+    irreducible = status == "infeasible"
+    if status == "unknown" and members:
+        status = "infeasible"
     notes: list[str] = []
     core = []
     for i in members:
@@ -205,9 +231,12 @@ def find_core(
         reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
         core.append((r.rule, rule_text(r, inst, problem, policy), cases, reviewers))
     found: list[Relaxation] = []
-    if status == "unknown":
-        notes.append("the time ran out before the core was irreducible")
-    if relaxations and status == "infeasible":
+    if status == "infeasible" and not irreducible:
+        notes.append(
+            "the time ran out before the core was shrunk: its rules cannot hold together, "
+            "but some of them may not be needed (not proven irreducible)"
+        )
+    if relaxations and irreducible:
         for i in members:
             if solver.remaining() == 0.0:
                 notes.append("the time ran out before every relaxation was tried")
@@ -256,4 +285,5 @@ def find_core(
             x.change,
         )
     )
-    return CoreReport(status, tuple(core), tuple(found), time.perf_counter() - start, tuple(notes))
+    seconds = time.perf_counter() - start
+    return CoreReport(status, tuple(core), tuple(found), seconds, tuple(notes), irreducible)

@@ -51,10 +51,12 @@ class Explanation:
     """Why a policy cannot be met: failing checks, a minimal core, ranked relaxations.
 
     ``reasons`` are the necessary checks that fail, each a proof on its own. ``core`` is
-    an irreducible set of rule instances that cannot hold together (with every panel's
-    size and the conflicts of interest): dropping any one of them leaves rules that some
-    assignment meets. ``relaxations`` say, for each member of the core, what breaking it
-    by the least amount would take, best first, each verified by a solve.
+    a set of rule instances that cannot hold together (with every panel's size and the
+    conflicts of interest, nothing else), whatever the objective; when ``irreducible``,
+    dropping any one of them leaves rules that some assignment meets (else the time ran
+    out before that was proven). ``relaxations`` say, for each member of an irreducible
+    core, what breaking it by the least amount would take, best first, each verified by
+    a solve.
     """
 
     reasons: tuple[Reason, ...]
@@ -64,6 +66,8 @@ class Explanation:
     """``"infeasible"``: proven by a check or a core; ``"feasible"``: an assignment exists;
     ``"unknown"``: the time ran out; ``"unchecked"``: only the checks ran and all passed."""
     notes: tuple[str, ...] = ()
+    irreducible: bool = False
+    """Whether the core search finished: the core (perhaps empty) is proven irreducible."""
 
     @property
     def infeasible(self) -> bool:
@@ -88,7 +92,12 @@ class Explanation:
             n = len(self.core)
             lines.append(
                 f"these {n} rules cannot hold together (with panel sizes and conflicts of "
-                "interest); dropping any one of them leaves rules that can:"
+                "interest); "
+                + (
+                    "dropping any one of them leaves rules that can:"
+                    if self.irreducible
+                    else "not proven irreducible: the time ran out, some may not be needed:"
+                )
             )
             lines.extend(f"- {r}" for r in self.core)
         elif self.status == "infeasible" and not self.reasons:
@@ -489,4 +498,4 @@ def explain(
             f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
             "panel sizes and conflicts of interest: never in the core, never relaxed)",
         )
-    return Explanation(tuple(reasons), members, found.relaxations, status, notes)
+    return Explanation(tuple(reasons), members, found.relaxations, status, notes, found.irreducible)

@@ -224,8 +224,14 @@ def _affinity_objective(inst: Instance, x: list[cp_model.IntVar]) -> cp_model.Li
 def _load_spread(
     m: cp_model.CpModel, inst: Instance, loads: list[cp_model.LinearExprT], weight: float
 ) -> cp_model.LinearExpr:
-    """``weight * (largest load - smallest load)`` over all reviewers, scaled (to subtract)."""
-    top = int(inst.max_load.max(initial=0))
+    """``weight * (largest load - smallest load)`` over all reviewers, scaled (to subtract).
+
+    The two ends range up to the most eligible pairs of a reviewer, not up to the largest
+    ``max_load``: the soft model (``_soft``) may break maximum loads, and an objective term
+    must never hold a load that its rule instance leaves free.
+    """
+    pairs = np.bincount(inst.pair_reviewer, minlength=inst.n_reviewers)
+    top = int(pairs.max(initial=0))
     hi = m.new_int_var(0, top, "max_load")
     lo = m.new_int_var(0, top, "min_load")
     for load in loads:
