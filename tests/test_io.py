@@ -95,7 +95,7 @@ def full_problem() -> Problem:
                 max_load=4,
             ),
             Reviewer(id="R2", gender="non-binary", seniority="junior", max_load=0),
-            Reviewer(id="R3", institution="multi\nline", expertise={"t3": 2}, min_load=2),
+            Reviewer(id="R3", institution="comma, and \"quotes\"", expertise={"t3": 2}, min_load=2),
         ],
         conflicts=[
             Conflict(case="C1", reviewer="R2"),
@@ -413,10 +413,18 @@ MALFORMED_FOLDERS = [
     pytest.param(
         {"cases_csv": CASES_HEADER + 'C1,"Africa\nEast",,,,,P1,\nC2,,,,,,,0\n'},
         "cases.csv",
-        4,
-        "panel_size",
-        "got 0",
-        id="row-after-quoted-newline",
+        2,
+        "region",
+        "a quote opened on line 2 closes only on line 3",
+        id="quoted-cell-spanning-lines",
+    ),
+    pytest.param(
+        {"cases_csv": CASES_HEADER + 'C1,"Afr"ica,,,,,P1,\nC2,,,,,,,\n'},
+        "cases.csv",
+        2,
+        None,
+        "text after the closing quote",
+        id="text-after-closing-quote",
     ),
     pytest.param(
         {"conflicts_csv": "case,reviewer\nC1,\n"},
@@ -427,7 +435,7 @@ MALFORMED_FOLDERS = [
         id="empty-required-cell",
     ),
     pytest.param(
-        {"cases_csv": CASES_HEADER + 'C1,"Afr"ica,,,,,P1,\n' + 'C2,"' + "x" * 200_000 + '"\n'},
+        {"cases_csv": CASES_HEADER + 'C1,"Africa",,,,,P1,\n' + 'C2,"' + "x" * 200_000 + '"\n'},
         "cases.csv",
         3,
         None,
