@@ -153,6 +153,14 @@ def test_save_leaves_out_and_removes_empty_optional_files(tmp_path: Path) -> Non
             ),
             "conflicts[0].reason",
         ),
+        (  # the readers refuse a cell that spans lines
+            Problem(
+                cases=[Case(id="C1")],
+                reviewers=[Reviewer(id="R1")],
+                conflicts=[Conflict(case="C1", reviewer="R1", reason="former\nstudent")],
+            ),
+            "conflicts[0].reason",
+        ),
     ],
 )
 def test_save_refuses_values_csv_cannot_hold_and_writes_nothing(
