@@ -453,7 +453,7 @@ def _read_json(path: Path) -> Any:
     return data
 
 
-def _strictly(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
+def _strictly(model: type[M], data: Any, path: Path) -> M:
     """Validate a JSON or TOML document in pydantic's strict mode, naming the field.
 
     Strict mode takes a tuple field only from a tuple, so the document's arrays become
@@ -462,7 +462,7 @@ def _strictly(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
     try:
         return model.model_validate(_arrays_as_tuples(data), strict=True)
     except ValidationError as exc:
-        raise _document_error(exc, path, model, prefix) from None
+        raise _document_error(exc, path, model) from None
     except RecursionError:
         raise InputError("nested too deeply", path=path) from None
 

@@ -159,7 +159,7 @@ def _unique_names(value: Any, handler: ValidatorFunctionWrapHandler, what: str) 
                 norm = unicodedata.normalize("NFC", key.strip())
                 if norm in seen:
                     first, second = _spelled(seen[norm], key)
-                    raise ValueError(f"{what} listed twice: {first} and {second} (Unicode forms)")
+                    raise ValueError(f"{what} listed twice: {first} and {second} are one name")
                 seen[norm] = key
     return out
 
