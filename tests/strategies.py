@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from reviewassign._model import look_alike_key
 
 __all__ = [
     "COUNTRIES",
@@ -351,7 +352,10 @@ def relabellings(draw: st.DrawFn, problem: ra.Problem) -> tuple[ra.Problem, dict
     if draw(st.booleans()):
         targets = draw(st.permutations(ids))
     else:  # fresh names, with characters a CSV writer must quote
-        targets = draw(st.lists(_NAMES, min_size=len(ids), max_size=len(ids), unique=True))
+        # Ids that look alike ("a" and "A") are refused: unique up to look-alikes.
+        targets = draw(
+            st.lists(_NAMES, min_size=len(ids), max_size=len(ids), unique_by=look_alike_key)
+        )
     to = dict(zip(ids, targets, strict=True))
     data = _rename(problem, to)
     for key in ("cases", "reviewers", "conflicts", "relations", "affinity"):

@@ -511,6 +511,39 @@ def test_cli_check_exits_2_without_traceback(which: str, data: st.DataObject) ->
 # ---------------------------------------------------------- regressions, named cases
 
 
+def _cell_starts(text: str) -> Iterator[tuple[int, int]]:
+    """``(offset, line)`` of the start of every cell of a CSV text without quotes."""
+    offset = 0
+    for line, row in enumerate(text.splitlines(keepends=True), start=1):
+        yield offset, line
+        for i, ch in enumerate(row):
+            if ch == ",":
+                yield offset + i + 1, line
+        offset += len(row)
+
+
+@pytest.mark.parametrize("name", sorted(FOLDER))
+def test_a_quote_left_open_in_any_cell_is_an_error_on_its_line(tmp_path: Path, name: str) -> None:
+    """Issue 20, item 5: an opening quote with no closing one, at the start of any cell of
+    any file, is an error naming the line where it opens, never a silently shorter file
+    (the lenient reader took the rest of the file into the cell)."""
+    text = FOLDER[name]
+    assert '"' not in text
+    for offset, line in _cell_starts(text):
+        folder = tmp_path / f"{name}-{offset}"
+        folder.mkdir()
+        for other, content in FOLDER.items():
+            (folder / other).write_text(content, encoding="utf-8")
+        (folder / name).write_text(text[:offset] + '"' + text[offset:], encoding="utf-8")
+        with pytest.raises(ra.InputError) as info:
+            load_problem(folder)
+        error = info.value
+        assert error.path is not None and error.path.endswith(name), error
+        assert error.row == line, error
+        assert f"a quote opened on line {line} is never closed" in error.message, error
+        TRIED["open quote"] += 1
+
+
 def test_utf8_bom_and_line_endings_read_the_same(tmp_path: Path) -> None:
     for name, text in FOLDER.items():
         (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())

@@ -95,7 +95,7 @@ def full_problem() -> Problem:
                 max_load=4,
             ),
             Reviewer(id="R2", gender="non-binary", seniority="junior", max_load=0),
-            Reviewer(id="R3", institution="multi\nline", expertise={"t3": 2}, min_load=2),
+            Reviewer(id="R3", institution='comma, and "quotes"', expertise={"t3": 2}, min_load=2),
         ],
         conflicts=[
             Conflict(case="C1", reviewer="R2"),
@@ -150,6 +150,14 @@ def test_save_leaves_out_and_removes_empty_optional_files(tmp_path: Path) -> Non
                 cases=[Case(id="C1")],
                 reviewers=[Reviewer(id="R1")],
                 conflicts=[Conflict(case="C1", reviewer="R1", reason="")],
+            ),
+            "conflicts[0].reason",
+        ),
+        (  # the readers refuse a cell that spans lines
+            Problem(
+                cases=[Case(id="C1")],
+                reviewers=[Reviewer(id="R1")],
+                conflicts=[Conflict(case="C1", reviewer="R1", reason="former\nstudent")],
             ),
             "conflicts[0].reason",
         ),
@@ -413,10 +421,18 @@ MALFORMED_FOLDERS = [
     pytest.param(
         {"cases_csv": CASES_HEADER + 'C1,"Africa\nEast",,,,,P1,\nC2,,,,,,,0\n'},
         "cases.csv",
-        4,
-        "panel_size",
-        "got 0",
-        id="row-after-quoted-newline",
+        2,
+        "region",
+        "a quote opened on line 2 closes only on line 3",
+        id="quoted-cell-spanning-lines",
+    ),
+    pytest.param(
+        {"cases_csv": CASES_HEADER + 'C1,"Afr"ica,,,,,P1,\nC2,,,,,,,\n'},
+        "cases.csv",
+        2,
+        None,
+        "text after the closing quote",
+        id="text-after-closing-quote",
     ),
     pytest.param(
         {"conflicts_csv": "case,reviewer\nC1,\n"},
@@ -427,7 +443,7 @@ MALFORMED_FOLDERS = [
         id="empty-required-cell",
     ),
     pytest.param(
-        {"cases_csv": CASES_HEADER + 'C1,"Afr"ica,,,,,P1,\n' + 'C2,"' + "x" * 200_000 + '"\n'},
+        {"cases_csv": CASES_HEADER + 'C1,"Africa",,,,,P1,\n' + 'C2,"' + "x" * 200_000 + '"\n'},
         "cases.csv",
         3,
         None,
@@ -774,3 +790,376 @@ def test_malformed_folder_exits_2_with_one_line_on_the_command_line(
     if field is not None:
         assert f"field {field!r}" in lines[0]
     assert "Traceback" not in captured.err
+
+
+# --------------------------------------------- issue 20: nothing silently lost or changed
+# Items 5, 7 and 8 of issue 20. Each test failed on 2dff862.
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from reviewassign.cli import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+SIX_CASES = (
+    CASES_HEADER + "C1,Africa,KE,KE-U1,t1,,P1,\n"
+    'C2,"Arab States,EG,EG-U1,t1,,P2,\n'  # the quote is never closed
+    "C3,Asia,JP,JP-U1,t1,,P3,\n"
+    "C4,Europe,FR,FR-U1,t1,,P4,\n"
+    "C5,Africa,NG,NG-U1,t1,,P5,\n"
+    "C6,Asia,IN,IN-U1,t1,,P6,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        pytest.param(SIX_CASES, "a quote opened on line 3 is never closed", id="to-the-end"),
+        pytest.param(SIX_CASES.rstrip("\n"), "is never closed", id="no-final-newline"),
+        pytest.param(
+            SIX_CASES.replace("C5,Africa", 'C5,"Africa"'),
+            "a quote opened on line 3 closes only on line 6",
+            id="closed-by-a-later-quote",
+        ),
+        pytest.param(
+            SIX_CASES.replace("C5,Africa,NG", 'C5,",Africa",NG'),
+            "a quote opened on line 3 closes only on line 6",
+            id="closed-before-a-comma",
+        ),
+    ],
+)
+def test_unclosed_quote_names_the_line_where_it_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str
+) -> None:
+    # 2dff862 read C2's region to the end of the file: 4 of 6 cases vanished, exit 0.
+    folder = write_folder(tmp_path / "problem", cases_csv=text)
+    error = raised(lambda: load_problem(folder))
+    assert error.path is not None and error.path.endswith("cases.csv")
+    assert error.row == 3 and needle in error.message, error
+    code, out, err = run_cli(["solve", str(folder)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "cases.csv, row 3" in err and needle in err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "field"),
+    [
+        pytest.param(
+            "cases.csv", CASES_HEADER + 'C1,,,,,,P1,\nC2,,,,,,P3,\n"C\n3",,,,,,,\n', "id", id="id"
+        ),
+        pytest.param(
+            "reviewers.csv",
+            REVIEWERS_HEADER + R1 + 'R2,,,,"fe\nmale",,,,,\nR3,,,,,,,,,\n',
+            "gender",
+            id="label",
+        ),
+        pytest.param(
+            "reviewers.csv",
+            REVIEWERS_HEADER + R1 + 'R2,,,,,,,,"1\n",\nR3\n',
+            "min_load",
+            id="number",
+        ),
+        pytest.param(
+            "conflicts.csv", 'case,reviewer,reason\nC1,R2,"former\nstudent"\n', "reason", id="text"
+        ),
+        pytest.param("relations.csv", 'a,b,kind\nP1,"R3\n",coauthor\n', "b", id="relation"),
+        pytest.param("affinity.csv", 'case,reviewer,score\nC2,R1,"0.5\n"\n', "score", id="score"),
+    ],
+)
+def test_a_line_break_inside_a_cell_is_an_error(
+    tmp_path: Path, name: str, text: str, field: str
+) -> None:
+    # 2dff862 took "C\n2" for an id, "fe\nmale" for a gender, a reason over two lines...
+    folder = write_folder(tmp_path / "problem", **{name.replace(".", "_"): text})
+    error = raised(lambda: load_problem(folder))
+    assert error.path is not None and error.path.endswith(name)
+    row = {"cases.csv": 4, "reviewers.csv": 3}.get(name, 2)
+    assert (error.row, error.field) == (row, field), error
+    assert f"a quote opened on line {row} closes only on line {row + 1}" in error.message
+
+
+@pytest.mark.parametrize("kind", ["assignment", "locked", "events"])
+def test_the_other_csv_readers_refuse_a_quote_left_open(tmp_path: Path, kind: str) -> None:
+    from reviewassign._io import load_events, load_locked
+
+    if kind == "events":
+        text, reader = 'event,case,reviewer,value\ndecline,C1,"R2,\nload,,R3,2\n', load_events
+    else:
+        text = 'case,reviewer\nC1,"R1\nC2,R2\nC3,R3\n'
+        reader = load_assignment if kind == "assignment" else load_locked
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text, encoding="utf-8")
+    error = raised(lambda: reader(path))
+    assert error.row == 2 and "a quote opened on line 2 is never closed" in error.message, error
+
+
+@pytest.mark.parametrize("suffix", ["toml", "json"])
+@pytest.mark.parametrize(
+    ("toml", "data", "field", "needle"),
+    [
+        pytest.param(
+            "panel_size = true",
+            {"panel_size": True},
+            "panel_size",
+            "valid integer, got true",
+            id="true-as-1",
+        ),
+        pytest.param(
+            'panel_size = "3"', {"panel_size": "3"}, "panel_size", "got '3' (text", id="string-3"
+        ),
+        pytest.param(
+            "panel_size = 3.0", {"panel_size": 3.0}, "panel_size", "got 3.0", id="float-3"
+        ),
+        pytest.param(
+            '[panel]\nlanguage = "no"',
+            {"panel": {"language": "no"}},
+            "panel.language",
+            "valid boolean, got 'no'",
+            id="no-as-false",
+        ),
+        pytest.param(
+            "[load]\nmin = false",
+            {"load": {"min": False}},
+            "load.min",
+            "got false (a boolean)",
+            id="false-as-0",
+        ),
+        pytest.param(
+            '[objective]\nload_spread = "0.5"',
+            {"objective": {"load_spread": "0.5"}},
+            "objective.load_spread",
+            "valid number",
+            id="string-float",
+        ),
+    ],
+)
+def test_policy_files_are_read_strictly(
+    tmp_path: Path, suffix: str, toml: str, data: object, field: str, needle: str
+) -> None:
+    # 2dff862 read true as 1, "3" as 3, 3.0 as 3 and "no" as false.
+    path = tmp_path / f"policy.{suffix}"
+    path.write_text(toml + "\n" if suffix == "toml" else json.dumps(data), encoding="utf-8")
+    error = raised(lambda: load_policy(path))
+    assert error.field == field and needle in error.message, error
+
+
+@pytest.mark.parametrize("suffix", ["toml", "json"])
+def test_policy_files_take_an_integer_for_a_float_and_arrays_for_lists(
+    tmp_path: Path, suffix: str
+) -> None:
+    data = {"objective": {"load_spread": 0, "priorities": ["coverage"]}, "relax": {"keep": []}}
+    toml = '[objective]\nload_spread = 0\npriorities = ["coverage"]\n[relax]\nkeep = []\n'
+    path = tmp_path / f"policy.{suffix}"
+    path.write_text(toml if suffix == "toml" else json.dumps(data), encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.objective.load_spread == 0.0 and policy.objective.priorities == ("coverage",)
+    assert policy.relax.keep == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "needle"),
+    [
+        pytest.param(
+            {"reviewers": [{"id": "R1", "min_load": True}]},
+            "reviewers[0].min_load",
+            "got true (a boolean)",
+            id="bool-min-load",
+        ),
+        pytest.param(
+            {"cases": [{"id": "C1", "panel_size": "2"}]},
+            "cases[0].panel_size",
+            "got '2' (text",
+            id="string-panel-size",
+        ),
+    ],
+)
+def test_json_problem_files_are_read_strictly(
+    tmp_path: Path, change: dict[str, object], field: str, needle: str
+) -> None:
+    data: dict[str, object] = {"cases": [{"id": "C1"}], "reviewers": [{"id": "R1"}], **change}
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    error = raised(lambda: load_problem(path))
+    assert error.field == field and needle in error.message, error
+
+
+def test_look_alike_genders_are_a_warning_in_the_output_and_the_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reviewers = REVIEWERS_HEADER + R1 + "R2,Europe,DE,DE-U1,Female,,t2:2,en;fr,,\nR3,,,,,,,,,\n"
+    folder = write_folder(tmp_path / "problem", reviewers_csv=reviewers)
+    problem = load_problem(folder)
+    [warning] = problem.warnings
+    assert "gender labels 'Female' and 'female' look alike" in warning
+    assert "2 different genders" in warning
+    out, policy = tmp_path / "result.json", tmp_path / "policy.toml"
+    policy.write_text("panel_size = 1\n[panel]\nlanguage = false\n", encoding="utf-8")
+    solve = ["solve", str(folder), "--policy", str(policy), "--out", str(out)]
+    code, _, err = run_cli(solve, capsys)
+    assert code == 0 and f"note       warning: {warning}" in err, err
+    assert json.loads(out.read_text())["stats"]["notes"][0] == f"warning: {warning}"
+    code, _, err = run_cli(["check", str(folder), str(out), "--policy", str(policy)], capsys)
+    assert code == 0 and f"reviewassign: warning: {warning}" in err
+    report = tmp_path / "report.md"
+    command = ["report", str(folder), str(out), "--policy", str(policy), "--out", str(report)]
+    code, _, _ = run_cli(command, capsys)
+    assert code == 0 and "'Female' and 'female'" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("replace", "file", "row", "field", "needle"),
+    [
+        pytest.param(
+            {
+                "reviewers_csv": REVIEWERS_HEADER
+                + R1
+                + "R2,,,,,,,,,\nR3,,,,,,,,,\nR01,,,,,,,,,\nr01,,,,,,,,,\n"
+            },
+            "reviewers.csv",
+            6,
+            "id",
+            "reviewer id 'r01' looks like reviewer id 'R01'",
+            id="R01-r01",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1,\nC2,,,,,,P3,\nc1,,,,,,,\n"},
+            "cases.csv",
+            4,
+            "id",
+            "case id 'c1' looks like case id 'C1'",
+            id="C1-c1",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1;r2,\nC2,,,,,,P3,\n"},
+            "cases.csv",
+            2,
+            "applicants",
+            "applicant id 'r2' looks like reviewer id 'R2'",
+            id="applicant-like-a-reviewer",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1;Jos\u00e9,\nC2,,,,,,Jose\u0301;P3,\n"},
+            "cases.csv",
+            3,
+            "applicants",
+            "applicant id 'Jose\\u0301' looks like applicant id 'Jos\\xe9'",
+            id="NFC-NFD",
+        ),
+        pytest.param(
+            {"cases_csv": CASES_HEADER + "C1,,,,,,P1;R3\u200b,\nC2,,,,,,P3,\n"},
+            "cases.csv",
+            2,
+            "applicants",
+            "applicant id 'R3\\u200b' holds U+200B (ZERO WIDTH SPACE)",
+            id="zero-width-space",
+        ),
+        pytest.param(
+            {
+                "reviewers_csv": REVIEWERS_HEADER
+                + R1
+                + "R2,,,,,,,,,\nR3,,,,,,,,,\nR\u00a04,,,,,,,,,\n"
+            },
+            "reviewers.csv",
+            5,
+            "id",
+            "U+00A0 (NO-BREAK SPACE)",
+            id="no-break-space",
+        ),
+        pytest.param(
+            {"reviewers_csv": REVIEWERS_HEADER + R1 + "R2,Asia\u200b,,,,,,,,\nR3,,,,,,,,,\n"},
+            "reviewers.csv",
+            3,
+            "region",
+            "U+200B (ZERO WIDTH SPACE)",
+            id="zero-width-space-in-a-label",
+        ),
+        pytest.param(
+            {"relations_csv": "a,b,kind\nP1,R3,coauthor\nR2,R2,colleague\n"},
+            "relations.csv",
+            3,
+            "b",
+            "relation joins 'R2' to itself",
+            id="self-relation",
+        ),
+        pytest.param(
+            {"relations_csv": "a,b,kind\nP1,r3,coauthor\n"},
+            "relations.csv",
+            2,
+            "b",
+            "'r3' is neither a reviewer nor an applicant (did you mean 'R3'?)",
+            id="look-alike-endpoint-hint",
+        ),
+    ],
+)
+def test_ids_that_look_alike_or_hide_characters_are_errors(
+    tmp_path: Path,
+    replace: dict[str, str],
+    file: str,
+    row: int,
+    field: str,
+    needle: str,
+) -> None:
+    # 2dff862 took each for a distinct id (or label): with R3 an applicant of C1 spelled
+    # with a zero-width space, R3 could review C1.
+    folder = write_folder(tmp_path / "problem", **replace)
+    error = raised(lambda: load_problem(folder))
+    assert error.path is not None and error.path.endswith(file), error
+    assert (error.row, error.field) == (row, field), error
+    assert needle in error.message, error
+
+
+def test_the_python_api_refuses_what_the_readers_refuse() -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="ZERO WIDTH SPACE"):
+        Problem(
+            cases=[Case(id="C1", applicants=("R1\u200b",))],
+            reviewers=[Reviewer(id="R1"), Reviewer(id="R2")],
+        )
+    with pytest.raises(pydantic.ValidationError, match="'r1' looks like reviewer id 'R1'"):
+        Problem(cases=[Case(id="C1")], reviewers=[Reviewer(id="R1"), Reviewer(id="r1")])
+    with pytest.raises(pydantic.ValidationError, match="joins 'R1' to itself"):
+        Problem(
+            cases=[Case(id="C1")],
+            reviewers=[Reviewer(id="R1")],
+            relations=[Relation(a="R1", b="R1")],
+        )
+
+
+def test_labels_are_nfc_normalised() -> None:
+    nfc, nfd = "S\u00e3o Tom\u00e9", "Sa\u0303o Tome\u0301"
+    problem = Problem(
+        cases=[Case(id="C1", region=nfd, topics={"caf\u00e9": 1})],
+        reviewers=[Reviewer(id="R1", region=nfc, expertise={"cafe\u0301": 3})],
+    )
+    assert problem.cases[0].region == problem.reviewers[0].region == nfc
+    assert list(problem.cases[0].topics) == list(problem.reviewers[0].expertise) == ["caf\u00e9"]
+    assert problem.warnings == ()  # one label, not two that look alike
+
+
+def test_a_target_naming_no_reviewer_region_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 2dff862 made "Afirca" a region of no reviewer: infeasible, exit 3.
+    import reviewassign as ra
+
+    folder = write_folder(tmp_path / "problem")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "[representation]\nregion_tolerance = 0.5\nregion_targets = { Afirca = 0.5 }\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(["solve", str(folder), "--policy", str(policy)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "policy.toml, field 'representation.region_targets.Afirca'" in err
+    assert "'Afirca' is the region of no reviewer (did you mean 'Africa'?)" in err
+    with pytest.raises(ra.InputError, match="'Afirca' is the region of no reviewer"):
+        ra.solve(load_problem(folder), load_policy(policy))
+    gender = ra.Policy(representation={"gender_tolerance": 0.5, "gender_targets": {"Male": 0.5}})
+    with pytest.raises(ra.InputError, match="'Male' is the gender of no reviewer") as info:
+        ra.check(load_problem(folder), gender, {})
+    assert info.value.field == "representation.gender_targets.Male"
+    assert "did you mean 'male'?" in info.value.message

@@ -469,13 +469,18 @@ def test_formula_cells_are_neutralised(text: str) -> None:
     assert unsafe_cell(cell) == text
 
 
-def test_a_carriage_return_inside_a_cell_reads_back(tmp_path: Path) -> None:
+def test_a_carriage_return_inside_a_cell_is_refused_when_read(tmp_path: Path) -> None:
+    # Written quoted, never bare (a bare one would end the row); read back, a cell that
+    # spans lines is an error (issue 20: a cell holds one line, and no id of a problem
+    # holds a control character).
     assignment = ra.Assignment({"C\r1": ["R\r2", "\rR3"]})
     ra.save_result(
         ra.Result(ra.Status.FEASIBLE, assignment, None, None, None, ra.Stats(wall_time=0)),
         tmp_path / "r.csv",
     )
-    assert ra.load_assignment(tmp_path / "r.csv") == ra.Assignment({"C\r1": ["R\r2", "R3"]})
+    assert (tmp_path / "r.csv").read_bytes().startswith(b'case,reviewer\n"C\r1"')
+    with pytest.raises(ra.InputError, match="a quote opened on line 2 closes only on line 3"):
+        ra.load_assignment(tmp_path / "r.csv")
 
 
 @pytest.mark.parametrize("value", [-0.5, "-0.5", "-3", "+1e-5", 2])

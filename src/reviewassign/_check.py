@@ -176,6 +176,11 @@ def check(
         Sorted by rule (in the order of :data:`RULES`), then case, then reviewer; empty if
         the assignment meets every rule.
 
+    Raises
+    ------
+    InputError
+        If a ``representation`` target names the region or gender of no reviewer.
+
     Examples
     --------
     >>> from reviewassign._model import Case, Problem, Reviewer
@@ -192,6 +197,7 @@ def check(
     panel.own_region: reviewer R1 is from Africa, the region of case C1; the policy excludes it
     """
     policy = Policy.coerce(policy)
+    policy.check_targets(problem)  # a misspelt target is bad input, not a violation
     found: list[Violation] = []
 
     read = _read_panels(problem, assignment)

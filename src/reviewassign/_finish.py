@@ -190,7 +190,7 @@ def finish(
         excluded_by_policy=inst.excluded_by_policy,
         worst_case=worst,
         worst_case_bound=worst_bound,
-        notes=tuple(notes),
+        notes=(*(f"warning: {w}" for w in problem.warnings), *notes),
     )
     return Result(
         status=status,

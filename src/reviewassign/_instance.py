@@ -472,7 +472,11 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
     reviewer its best ``2 * max_load`` cases: memory then grows with the candidates, not
     cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
     over all of them.
+
+    Raises :class:`~reviewassign.InputError` for a ``representation`` target that names
+    no reviewer's region or gender (:meth:`Policy.check_targets`).
     """
+    policy.check_targets(problem)
     cases, reviewers = problem.cases, problem.reviewers
     n_c = len(cases)
 

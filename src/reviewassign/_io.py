@@ -4,9 +4,16 @@ Every reader turns every mistake in a file into an :class:`~reviewassign.InputEr
 names the file, the row and the field, so that the command line can print one plain line
 and a notebook user can find the cell. Rows are numbered as a spreadsheet or an editor
 shows them: ``row`` is the 1-based line number on which the record starts, the header
-being line 1 (a quoted cell that spans lines does not shift the rows before it). In JSON
-and TOML files ``row`` is the line of a syntax error and ``field`` the dotted path of a
-value, e.g. ``conflicts[0].reviewer`` or ``panel.max_per_region``.
+being line 1. In JSON and TOML files ``row`` is the line of a syntax error and ``field``
+the dotted path of a value, e.g. ``conflicts[0].reviewer`` or ``panel.max_per_region``.
+
+CSV is read strictly: a cell holds one line (a quoted cell that spans lines is nearly
+always a quote left open, which would swallow the rows after it), a quote left open to
+the end of the file and text after a closing quote are errors naming the line where the
+quote opens. JSON and TOML values are validated in pydantic's strict mode: a boolean is
+not a number, a string is neither a number nor a boolean, a float is not an integer
+(``3.0`` for ``panel_size`` is refused); an integer is a float (``0`` for
+``load_spread``).
 
 Every file is written atomically (:func:`write_atomic`): a reader never sees half a file
 and a failed write leaves the old one in place.
@@ -358,8 +365,23 @@ def _error_message(error: Mapping[str, Any], model: type[BaseModel] | None = Non
     message = str(error["msg"]).removeprefix("Value error, ")
     given = error.get("input")
     if loc and error["type"] != "missing" and isinstance(given, str | int | float):
-        message += f", got {_show(given)}"
+        message += f", got {_given(given, error['type'])}"
     return message
+
+
+_SCALAR_TYPES = frozenset({"int_type", "float_type", "bool_type"})
+"""The errors of a strict number or boolean field given a value of another type."""
+
+
+def _given(value: str | float, error_type: str) -> str:
+    """A given value as the file wrote it, with its type when that is the mistake."""
+    if isinstance(value, bool):  # JSON and TOML spell booleans in lower case
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str) and error_type == "bool_type":
+        return f"{_show(value)} (text; a boolean is true or false, without quotes)"
+    if isinstance(value, str) and error_type in _SCALAR_TYPES:
+        return f"{_show(value)} (text; write the number without quotes)"
+    return _show(value)
 
 
 def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
@@ -431,6 +453,28 @@ def _read_json(path: Path) -> Any:
     return data
 
 
+def _strictly(model: type[M], data: Any, path: Path) -> M:
+    """Validate a JSON or TOML document in pydantic's strict mode, naming the field.
+
+    Strict mode takes a tuple field only from a tuple, so the document's arrays become
+    tuples first; nothing else is converted.
+    """
+    try:
+        return model.model_validate(_arrays_as_tuples(data), strict=True)
+    except ValidationError as exc:
+        raise _document_error(exc, path, model) from None
+    except RecursionError:
+        raise InputError("nested too deeply", path=path) from None
+
+
+def _arrays_as_tuples(data: Any) -> Any:
+    if isinstance(data, list):
+        return tuple(_arrays_as_tuples(item) for item in data)
+    if isinstance(data, dict):
+        return {key: _arrays_as_tuples(value) for key, value in data.items()}
+    return data
+
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 """A JSON escape of a UTF-16 surrogate; a pair of them is one character, a lone one none."""
 
@@ -489,7 +533,25 @@ def _header(table: _Table[M], cells: list[str], path: Path, row: int) -> list[st
     return names
 
 
+def _one_line(names: list[str], cells: list[str], path: Path, row: int) -> None:
+    """Refuse a cell that spans lines: nearly always a quote left open.
+
+    The first such cell opens on the record's first line, ``row``, since every cell
+    before it is on that line.
+    """
+    for number, cell in enumerate(cells):
+        breaks = cell.count("\n") + cell.count("\r") - cell.count("\r\n")
+        if breaks:
+            field = names[number] if number < len(names) else None
+            message = (
+                f"a quote opened on line {row} closes only on line {row + breaks}: a cell "
+                "holds one line (is a closing quote missing?)"
+            )
+            raise InputError(message, path=path, row=row, field=field)
+
+
 def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: int) -> M:
+    _one_line(names, cells, path, row)
     if len(cells) > len(names):
         message = f"{len(cells)} cells but the header has {len(names)} columns"
         raise InputError(message, path=path, row=row)
@@ -514,6 +576,41 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
         raise InputError(message, path=path, row=row, field=field) from None
 
 
+def _csv_error(exc: csv.Error, path: Path, start: int, line: int) -> InputError:
+    """The csv module's error in plain words.
+
+    ``start`` is the line on which the record being read starts: where a quote left open
+    opens, since a cell before it on that record would have ended the record or been
+    refused as spanning lines.
+    """
+    if "unexpected end of data" in str(exc):
+        message = (
+            f"a quote opened on line {start} is never closed: the cell runs to the end of "
+            "the file (is a closing quote missing?)"
+        )
+        return InputError(message, path=path, row=start)
+    if "field limit" in str(exc):  # the csv module's limit: a runaway quoted cell, mostly
+        message = (
+            f"malformed CSV: a cell longer than {csv.field_size_limit():,} characters "
+            "(a quote left open?)"
+        )
+        return InputError(message, path=path, row=start)
+    if "expected after" in str(exc) and line > start:
+        # The cell that ends in the wrong place spans lines: its quote was left open.
+        message = (
+            f"a quote opened on line {start} closes only on line {line}: a cell holds one "
+            "line (is a closing quote missing?)"
+        )
+        return InputError(message, path=path, row=start)
+    if "expected after" in str(exc):
+        message = (
+            "malformed CSV: text after the closing quote of a cell (a quote inside a "
+            'quoted cell is written "")'
+        )
+        return InputError(message, path=path, row=line)
+    return InputError(f"malformed CSV: {exc}", path=path, row=line)
+
+
 def _first_named(message: str, names: Sequence[str]) -> str | None:
     """Find the column a rule across columns names first ("min_load 5 exceeds ...")."""
     found = [
@@ -528,7 +625,9 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
     Rows whose cells are all empty (as spreadsheets export) are skipped.
     """
     text = _text_bytes(path).decode("utf-8-sig", errors="surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open to the end of the file, or text after a closing quote,
+    # is an error (the lenient reader takes the rest of the file into the cell).
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     names: list[str] | None = None
     items: list[M] = []
     lines: list[int] = []
@@ -537,19 +636,14 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
         for cells in reader:
             if any(cell.strip() for cell in cells):
                 if names is None:
+                    _one_line([], cells, path, start)
                     names = _header(table, cells, path, start)
                 else:
                     items.append(_row(table, names, cells, path, start))
                     lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        message = f"malformed CSV: {exc}"
-        if "field limit" in str(exc):  # the csv module's limit: a runaway quoted cell, mostly
-            message = (
-                f"malformed CSV: a cell longer than {csv.field_size_limit():,} characters "
-                "(a quote left open?)"
-            )
-        raise InputError(message, path=path, row=reader.line_num) from None
+        raise _csv_error(exc, path, start, reader.line_num) from None
     if names is None:
         raise InputError("empty file: no header row", path=path)
     return items, lines
@@ -616,12 +710,7 @@ def _issue_field(issue: Issue) -> str:
 
 def _read_json_problem(path: Path) -> Problem:
     data = _read_json(path)
-    try:
-        parts = dict(_Parts.model_validate(data))
-    except ValidationError as exc:
-        raise _document_error(exc, path, Problem) from None
-    except RecursionError:
-        raise InputError("nested too deeply", path=path) from None
+    parts = dict(_strictly(_Parts, data, path))
     issues = cross_reference_issues(
         parts["cases"],
         parts["reviewers"],
@@ -709,7 +798,9 @@ def _read_toml(path: Path) -> Any:
 def load_policy(path: PathLike) -> Policy:
     r"""Read a policy from a ``.toml`` or ``.json`` file of the :class:`~reviewassign.Policy` model.
 
-    Keys left out take their (neutral) defaults; an unknown key is an error.
+    Keys left out take their (neutral) defaults; an unknown key is an error. Values are
+    read strictly: ``panel_size = true``, ``"3"`` and ``3.0`` are not the integer 3, and
+    ``"no"`` is not ``false`` (``Policy(...)`` in Python converts them).
 
     Raises
     ------
@@ -740,10 +831,7 @@ def load_policy(path: PathLike) -> Policy:
         data = _read_json(where)
     else:
         raise InputError("a policy file ends in .toml or .json", path=where)
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        raise _document_error(exc, where, Policy) from None
+    return _strictly(Policy, data, where)
 
 
 # ------------------------------------------------------------- assignment reading
@@ -1015,10 +1103,13 @@ def _table_text(table: _Table[M], items: Sequence[M], collection: str, path: Pat
                 back = cell.parse(text) if text else default
             except ValueError:
                 back = None
+            if "\n" in text or "\r" in text:  # the readers refuse a cell that spans lines
+                back = None
             if back != value:
                 raise InputError(
                     f"{_show(value)} does not read back the same from CSV "
-                    "(a ';' or ':' inside an item, or an empty value that has a default); "
+                    "(a ';' or ':' inside an item, a line break, or an empty value that has a "
+                    "default); "
                     "save the problem as .json instead",
                     path=path,
                     field=f"{collection}[{index}].{name}",

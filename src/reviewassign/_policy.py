@@ -7,9 +7,18 @@ builder (``_cpsat``) and the checker (``_check``) each implement them independen
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "LEVELS",
@@ -26,7 +35,11 @@ __all__ = [
     "RepresentationPolicy",
 ]
 
-from ._model import MAX_COUNT, MAX_SCORE
+from ._errors import InputError
+from ._model import MAX_COUNT, MAX_SCORE, Label, look_alike_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._model import Problem
 
 NonNegative = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
@@ -304,10 +317,12 @@ class RepresentationPolicy(_Section):
     reviewers over all reviewers (``Metrics.region_shares`` and
     ``Metrics.region_pool_shares``). With ``region_tolerance = t < 1`` every region of the
     reviewer pool must hold a share within ``t`` of its pool share, or of its target in
-    ``region_targets`` when it is listed there (a listed region with no reviewer too). The
-    same for each disclosed gender (``gender_tolerance``, ``gender_targets``,
-    ``Metrics.gender_shares``): shares are of all seats, undisclosed ones included, and
-    undisclosed seats themselves are unconstrained. ``1.0`` turns a band off.
+    ``region_targets`` when it is listed there. A target must name a region (gender) of
+    some reviewer: :meth:`Policy.check_targets`, run by every entry point, refuses a key that
+    names none, which is nearly always a misspelling. The same for each disclosed gender
+    (``gender_tolerance``, ``gender_targets``, ``Metrics.gender_shares``): shares are of
+    all seats, undisclosed ones included, and undisclosed seats themselves are
+    unconstrained. ``1.0`` turns a band off.
 
     With ``weight = 0`` the bands are hard rules. With ``weight > 0`` they are soft:
     the objective loses ``weight`` per seat outside a band (for a region holding ``k`` of
@@ -335,13 +350,19 @@ class RepresentationPolicy(_Section):
     gender_tolerance: Share = Field(
         1.0, description="The same for each disclosed gender; 1.0 = off."
     )
-    region_targets: dict[str, Share] = Field(
+    region_targets: dict[Label, Share] = Field(
         default_factory=dict,
-        description="Target shares replacing the pool share of the listed regions.",
+        description=(
+            "Target shares replacing the pool share of the listed regions (each the region "
+            "of some reviewer)."
+        ),
     )
-    gender_targets: dict[str, Share] = Field(
+    gender_targets: dict[Label, Share] = Field(
         default_factory=dict,
-        description="Target shares replacing the pool share of the listed disclosed genders.",
+        description=(
+            "Target shares replacing the pool share of the listed disclosed genders (each "
+            "the gender of some reviewer)."
+        ),
     )
     weight: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
         0.0,
@@ -350,6 +371,16 @@ class RepresentationPolicy(_Section):
             "seat outside a band."
         ),
     )
+
+    @field_validator("region_targets", "gender_targets", mode="wrap")
+    @classmethod
+    def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Keys are labels, normalised as the problem's are (NFC, stripped): two keys that
+        # become one would silently lose a target.
+        out = handler(value)
+        if isinstance(value, dict) and len(out) < len(value):
+            raise ValueError("two keys name the same label (they differ only in Unicode form)")
+        return out
 
     @model_validator(mode="after")
     def _targets(self) -> RepresentationPolicy:
@@ -521,3 +552,47 @@ class Policy(BaseModel):
         if policy is None:
             return cls()
         return cls.model_validate(policy.model_dump(warnings=False))
+
+    def check_targets(self, problem: Problem, path: str | Path | None = None) -> None:
+        """Refuse a ``representation`` target that names the region or gender of no reviewer.
+
+        Such a target is nearly always a misspelling (``Afirca``): its band would hold a
+        label no seat can have, and the policy would be infeasible for no visible reason.
+        ``solve``, ``check``, ``explain``, ``repair`` and ``randomize`` call it.
+
+        Raises
+        ------
+        InputError
+            Naming the key as ``field`` (e.g. ``representation.region_targets.Afirca``),
+            the policy file as ``path`` when given, and a reviewer label like the key.
+
+        Examples
+        --------
+        >>> from reviewassign._model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1")],
+        ...                   reviewers=[Reviewer(id="R1", region="Africa")])
+        >>> policy = Policy(representation={"region_tolerance": 0.1,
+        ...                                 "region_targets": {"Afirca": 0.5}})
+        >>> policy.check_targets(problem)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        reviewassign._errors.InputError: ...: 'Afirca' is the region of no reviewer (did you ...
+        """
+        rep = self.representation
+        for name, targets, labels in (
+            ("region", rep.region_targets, {r.region for r in problem.reviewers}),
+            ("gender", rep.gender_targets, {r.gender for r in problem.reviewers if r.gender}),
+        ):
+            for key in targets:
+                if key in labels:
+                    continue
+                known = sorted(labels)
+                alike = [label for label in known if look_alike_key(label) == look_alike_key(key)]
+                close = alike or difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise InputError(
+                    f"{key!r} is the {name} of no reviewer{hint}; a target names a {name} of "
+                    "the reviewer pool",
+                    path=path,
+                    field=f"representation.{name}_targets.{key}",
+                )

@@ -473,7 +473,10 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
         Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
         "there is no assignment to report on.",
     }[result.status]
-    sections = [_Section("Summary", (f"Status: {result.status.name}. {verdict}",), (head,))]
+    warnings = tuple(f"Warning: {w}." for w in problem.warnings)  # look-alike labels
+    sections = [
+        _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
+    ]
     rules = _rules(problem, policy, assignment)
     sections.append(
         _Section(
@@ -644,7 +647,8 @@ def _record(result: Result) -> _Section:
         "Reproducibility",
         (
             "The same inputs (same input hash), versions, seed and workers give the same result.",
-            *s.notes,
+            # The warnings of the problem are in the summary already.
+            *(n for n in s.notes if not n.startswith("warning: ")),
         ),
         tuple(tables),
     )

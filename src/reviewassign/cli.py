@@ -151,8 +151,21 @@ class ProgressPrinter:
             self._out = None
 
 
-def _policy_of(path: str | None) -> Policy:
-    return Policy() if path is None else load_policy(path)
+def _policy_of(path: str | None, problem: Problem) -> Policy:
+    """The policy of ``--policy`` (or the default), its targets checked against the problem."""
+    policy = Policy() if path is None else load_policy(path)
+    policy.check_targets(problem, path)
+    return policy
+
+
+def _warn(problem: Problem) -> None:
+    """Print the problem's warnings (look-alike labels) on stderr.
+
+    For the commands that make no result: a solve puts them in the result's notes,
+    which its summary prints.
+    """
+    for warning in problem.warnings:
+        print(f"reviewassign: warning: {warning}", file=sys.stderr)
 
 
 def _check_out(out: str | None) -> None:
@@ -213,7 +226,8 @@ def _solve_and_report(
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    return _solve_and_report(load_problem(args.problem), _policy_of(args.policy), args)
+    problem = load_problem(args.problem)
+    return _solve_and_report(problem, _policy_of(args.policy, problem), args)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -225,7 +239,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    problem = load_problem(args.problem)
+    policy = _policy_of(args.policy, problem)
+    _warn(problem)
     why = explain(problem, policy, time_limit=args.time_limit, seed=args.seed)
     print(why)
     if why.infeasible:
@@ -235,7 +251,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
-    policy = _policy_of(args.policy)
+    policy = _policy_of(args.policy, problem)
+    _warn(problem)
     assignment = load_assignment(args.assignment)
     violations = check(problem, policy, assignment)
     if not violations:
@@ -249,7 +266,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    problem = load_problem(args.problem)
+    policy = _policy_of(args.policy, problem)
+    _warn(problem)
     found = verify(
         problem,
         policy,
@@ -267,6 +286,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() != ".csv" or Path(args.out).is_dir():
         raise InputError("--out must be a file ending in .csv", path=args.out)
     problem = load_problem(args.problem)
+    _warn(problem)
     secret = load_secret(args.secret_file)
     assignment = load_assignment(args.result)
     try:
@@ -281,7 +301,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
-    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    problem = load_problem(args.problem)
+    policy = _policy_of(args.policy, problem)
     current = load_assignment(args.current)
     events, event_rows = read_events(args.events)
     locked, locked_rows = ([], []) if args.locked is None else read_locked(args.locked)
@@ -340,7 +361,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise InputError("--out must end in .html or .md", path=args.out) from None
     if Path(args.out).is_dir():
         raise InputError("--out names a folder; give a file ending in .html or .md", path=args.out)
-    problem, policy = load_problem(args.problem), _policy_of(args.policy)
+    problem = load_problem(args.problem)
+    policy = _policy_of(args.policy, problem)
+    _warn(problem)
     result = read_result(args.result)
     write_report(result, args.out, problem, policy, fmt)
     print(f"wrote      {args.out}", file=sys.stderr)
