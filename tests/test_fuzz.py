@@ -855,11 +855,41 @@ def _result_document() -> Any:
         for name, text in FOLDER.items():
             (folder / name).write_text(text)
         problem = load_problem(folder)
-    result = ra.solve(problem, ra.Policy(panel_size=2), seed=0, workers=1)
+    policy = ra.Policy(panel_size=1, panel={"language": False})  # REPAIR_POLICY
+    result = ra.solve(problem, policy, seed=0, workers=1)
+    assert result.ok
     return json.loads(result.to_json())
 
 
 RESULT_JSON = _result_document()
+
+
+def _edited(**changes: Any) -> Any:
+    document = json.loads(json.dumps(RESULT_JSON))
+    document.update(changes)
+    return document
+
+
+SEMANTIC_RESULTS = [
+    _edited(assignment={"C9": ["R1"], "C1": ["R1"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R9"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R1", "R1"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R1"] * 1000}),
+    _edited(assignment={}),
+    _edited(assignment={"C1": []}),
+    _edited(status="infeasible"),
+    _edited(status="no_solution", objective=None, bound=None, gap=None),
+    _edited(objective=1e308, bound=-1e308, gap=1e308),
+    _edited(stats=None),
+    _edited(stats={"wall_time": -1}),
+    _edited(stats={**RESULT_JSON["stats"], "input_hash": "0" * 64}),
+    _edited(stats={**RESULT_JSON["stats"], "problem_hash": None, "policy_hash": None}),
+    _edited(conflicts_avoided={"declared": -5}),
+    _edited(levels=[{"name": "nothing"}], broken=["x"], metrics={"x": 1}),
+    {key: value for key, value in RESULT_JSON.items() if key != "stats"},
+    {"assignment": RESULT_JSON["assignment"]},
+]
+"""Result files that parse but lie: ids of another problem, a status or stats edited."""
 
 BASE_FILES: dict[str, bytes] = {
     **{f"problem/{name}": text.encode() for name, text in FOLDER.items()},
@@ -974,7 +1004,10 @@ def _mutation(target: str) -> st.SearchStrategy[bytes]:
     if target == "policy.json":
         return json_mutations(POLICY_JSON)
     if target == "result.json":
-        return json_mutations(RESULT_JSON)
+        return st.one_of(
+            json_mutations(RESULT_JSON),
+            st.sampled_from(SEMANTIC_RESULTS).map(lambda d: json.dumps(d).encode()),
+        )
     if target == "assignment.json":
         return json_mutations(ASSIGNMENT_JSON)
     if target == "secret.key":
@@ -1010,11 +1043,8 @@ def command_lines(draw: st.DrawFn, tmp: str) -> tuple[str, list[str], str]:
     """A command, its argv over the files in ``tmp``, and what was made hostile."""
     command = draw(st.sampled_from(sorted(set(COMMANDS) - {"demo"})))
     problem = draw(st.sampled_from(["problem", "problem.json"]))
-    policy = (
-        "repair.toml"
-        if command == "repair"
-        else draw(st.sampled_from(["policy.toml", "policy.toml", "policy.json"]))
-    )
+    policies = ["policy.toml", "policy.toml", "policy.json", "repair.toml"]
+    policy = "repair.toml" if command == "repair" else draw(st.sampled_from(policies))
     assignment = draw(st.sampled_from(["assignment.csv", "assignment.json", "result.json"]))
     argv = _argv(command, tmp, problem, policy, assignment)
     if command == "solve" and draw(st.booleans()):
@@ -1116,3 +1146,24 @@ def test_demo_with_hostile_options(
     if value.startswith(str(bundled)):
         assert code == 2 and "the same file as" in err, err
     assert _snapshot(bundled) == before
+
+
+@pytest.mark.parametrize("index", range(len(SEMANTIC_RESULTS)))
+def test_every_command_on_results_that_lie(index: int) -> None:
+    # Before: report on a result naming ids that are not in the problem raised
+    # ValueError from evaluate (a traceback, exit 1).
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _base_files(root)
+        (root / "result.json").write_text(json.dumps(SEMANTIC_RESULTS[index]))
+        for command in ("check", "report", "verify", "export", "repair"):
+            argv = _argv(command, tmp, "problem", "repair.toml", "result.json")
+            if command == "repair":  # the result as the current assignment
+                argv[2] = f"{tmp}/result.json"
+            TRIED[f"cli {command}"] += 1
+            code, err = run_any(argv)
+            assert "Traceback" not in err, err
+            assert code in COMMANDS[command][1], (argv, code, err)
+            if code == 2:
+                assert len(err.strip().splitlines()) == 1, err
+                assert err.startswith("reviewassign: error: ") and "result.json" in err, err

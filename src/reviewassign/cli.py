@@ -32,7 +32,7 @@ from ._outputs import problem_inputs, refuse_overwrite
 from ._policy import Policy
 from ._repair import repair, repair_issues
 from ._report import read_result, report_format, write_report
-from ._result import Progress, Result, Status
+from ._result import Assignment, Progress, Result, Status
 from ._solve import solve
 from ._trust import EXPORT_COLUMNS, export_anonymous, load_secret, verify
 from ._version import __version__
@@ -364,6 +364,23 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return _EXIT_BY_STATUS[fixed.status]
 
 
+def _check_ids(problem: Problem, assignment: Assignment, path: str) -> None:
+    """Refuse a result for another problem: its loads and shares would mean nothing."""
+    cases = {c.id for c in problem.cases}
+    reviewers = {r.id for r in problem.reviewers}
+    named = {r for panel in assignment.values() for r in panel}
+    unknown = [f"case {c!r}" for c in assignment if c not in cases]
+    unknown += [f"reviewer {r!r}" for r in sorted(named - reviewers)]
+    if unknown:
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise InputError(
+            f"names ids that are not in the problem: {', '.join(unknown[:3])}{more} "
+            "(a result of another problem?)",
+            path=path,
+            field="assignment",
+        )
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     try:
         fmt = report_format(args.out, None)
@@ -377,6 +394,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     )
     problem, policy = load_problem(args.problem), _policy_of(args.policy)
     result = read_result(args.result)
+    _check_ids(problem, result.assignment, args.result)
     write_report(result, args.out, problem, policy, fmt)
     print(f"wrote      {args.out}", file=sys.stderr)
     return EXIT_OK
