@@ -825,9 +825,10 @@ SEMANTIC_POLICIES = [
     "[load]\nmax = 0\n",
     "[load]\nmax_weak_matches = 0\nweak_match_below = 10000\n",
     "[expertise]\nmin_level = 3\ncoverage = 'all'\nmin_panel_affinity = 10000\n",
-    "panel_size = 2\n[representation]\nregion_targets = {Atlantis = 1.0}\nweight = 10000\n",
+    "panel_size = 2\n[representation]\nregion_targets = {Atlantis = 1.0}\nregion_tolerance = 0\n"
+    "weight = 10000\n",
     "panel_size = 2\n[representation]\ngender_targets = {female = 0.5}\ngender_tolerance = 0\n",
-    "panel_size = 2\n[relax]\npriority = {'panel.min_regions' = 1000000}\nkeep = []\n",
+    "panel_size = 2\n[relax]\npriority = {'panel.min_regions' = 100000}\nkeep = []\n",
     "panel_size = 3\n[panel]\nmin_regions = 3\nmin_genders = 2\nmin_senior = 3\n",
     "[conflicts]\nrelation_distance = 100000\nsame_country = true\n",
     "panel_size = 2\n[objective]\nkind = 'fairness'\nload_spread = 10000\n",

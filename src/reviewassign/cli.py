@@ -3,6 +3,10 @@
 Exit codes: 0 done (``check``, ``verify``: valid; ``repair``: repaired), 1 ``check``
 or ``verify`` found violations (``verify``: or a hash or objective mismatch), 2 bad
 input or usage, 3 infeasible, 4 time limit reached with no solution.
+
+An output (``--out``, ``--marginals``) that would replace a file the run reads, or another
+output of the run, is refused with exit 2 before anything is read (see ``_outputs``);
+``repair --overwrite-current`` lets ``--out`` replace ``CURRENT`` on purpose.
 """
 
 from __future__ import annotations
