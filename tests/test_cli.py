@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +206,160 @@ def test_candidates_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert len({r["objective"] for r in results}) == 1
     assert results[0]["stats"]["candidate_pairs"] <= results[1]["stats"]["candidate_pairs"]
     assert results[1]["stats"]["candidate_pairs"] == results[1]["stats"]["eligible_pairs"]
+
+
+# --------------------------------------------- outputs aimed at inputs (issue 20, item 6)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (through no link), by relative path."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    """A problem folder, its JSON twin, policies, a result, events, locks and a secret."""
+    problem = _write_problem(tmp_path / "p")
+    ra.save_problem(ra.load_problem(problem), tmp_path / "problem.json")
+    (tmp_path / "policy.json").write_text('{"panel_size": 2}\n')
+    (tmp_path / "policy.toml").write_text("panel_size = 2\n")
+    for out in ("result.json", "current.csv"):
+        argv = ["solve", str(problem), "--policy", str(tmp_path / "policy.toml")]
+        assert main([*argv, "--out", str(tmp_path / out)]) == 0
+    (tmp_path / "events.csv").write_text("event,case,reviewer,value\nload,,R0,2\n")
+    (tmp_path / "locked.csv").write_text("case,reviewer\n")
+    (tmp_path / "secret.csv").write_bytes(b"0123456789abcdef0123456789abcdef")
+    os.link(problem / "reviewers.csv", tmp_path / "hard.csv")
+    (tmp_path / "link").symlink_to(problem)
+    (tmp_path / "result.html").symlink_to(tmp_path / "result.json")
+    return tmp_path
+
+
+REPAIR = (
+    "repair {t}/p {t}/current.csv {t}/events.csv --locked {t}/locked.csv --policy {t}/policy.toml"
+)
+EXPORT = "export {t}/p {t}/result.json --anonymous --secret-file {t}/secret.csv"
+
+
+@pytest.mark.parametrize(
+    ("line", "victim"),
+    [
+        ("solve {t}/p --out {t}/p/cases.csv", "p/cases.csv"),
+        ("solve {t}/p --policy {t}/policy.json --out {t}/policy.json", "policy.json"),
+        ("solve {t}/problem.json --out {t}/problem.json", "problem.json"),
+        # Absent, but read back as the problem's conflicts next time: a problem table too.
+        ("solve {t}/p --out {t}/p/conflicts.csv", "p/conflicts.csv"),
+        ("solve {t}/p --out {t}/p/AFFINITY.csv", "p/affinity.csv"),
+        ("solve {t}/p --out {t}/r.csv --marginals {t}/r.csv", "--out"),
+        ("solve {t}/p --out {t}/hard.csv", "p/reviewers.csv"),  # a hard link
+        ("solve {t}/p --out {t}/link/cases.csv", "p/cases.csv"),  # through a linked folder
+        ("solve {t}/link --out {t}/p/../p/reviewers.csv", "p/reviewers.csv"),
+        (EXPORT + " --out {t}/p/reviewers.csv", "p/reviewers.csv"),
+        (EXPORT + " --out {t}/secret.csv", "secret.csv"),
+        ("report {t}/p {t}/result.json --out {t}/result.html", "result.json"),  # a link
+        (REPAIR + " --out {t}/current.csv", "current.csv"),
+        (REPAIR + " --out {t}/events.csv", "events.csv"),
+        (REPAIR + " --out {t}/events.csv --overwrite-current", "events.csv"),
+        (REPAIR + " --out {t}/locked.csv --overwrite-current", "locked.csv"),
+        (REPAIR + " --out {t}/p/cases.csv --overwrite-current", "p/cases.csv"),
+    ],
+)
+def test_an_output_onto_an_input_is_refused(inputs: Path, line: str, victim: str) -> None:
+    # Before: each replaced the input (or the other output) and exited 0.
+    before = _files(inputs)
+    code, err = _run(line.format(t=inputs).split())
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("reviewassign: error: "), err
+    assert "the same file as" in err
+    if victim.startswith("--"):
+        assert f"the same file as {victim}" in err
+    else:
+        assert victim.split("/")[-1] in err  # names the input ...
+    out = line.split("--out ")[1].split()[0].format(t=inputs)
+    assert out in err  # ... and the output
+    assert _files(inputs) == before  # nothing written, nothing lost
+    if "current.csv --out" not in line and line.startswith("repair") and "current" in victim:
+        assert "--overwrite-current" in err
+
+
+def test_repair_out_onto_current_names_the_flag(inputs: Path) -> None:
+    code, err = _run((REPAIR + " --out {t}/current.csv").format(t=inputs).split())
+    assert code == 2 and "give --overwrite-current" in err, err
+
+
+def test_repair_overwrite_current_replaces_it(inputs: Path) -> None:
+    current = inputs / "current.csv"
+    gone = sorted(ra.load_assignment(current)["C1"])[0]
+    (inputs / "events.csv").write_text(f"event,case,reviewer,value\nwithdraw,,{gone},\n")
+    line = (REPAIR + " --out {t}/current.csv --overwrite-current").format(t=inputs)
+    code, err = _run(line.split())
+    assert code == 0, err
+    assert f"wrote      {current}" in err
+    after = ra.load_assignment(current)
+    assert all(gone not in panel for panel in after.values())
+    assert sum(len(panel) for panel in after.values()) == 4
+
+
+def test_an_output_beside_the_problem_tables_is_written(inputs: Path) -> None:
+    problem = ra.load_problem(inputs / "p")
+    code, err = _run(["solve", str(inputs / "p"), "--out", str(inputs / "p" / "result.json")])
+    assert code == 0, err
+    assert ra.load_problem(inputs / "p") == problem
+
+
+# ------------------------------------- errors a policy causes while solving (item 9)
+
+
+def test_forbid_cycles_beyond_the_cut_limit_is_one_line_exit_2(tmp_path: Path) -> None:
+    # Ten reviewer-applicants, each eligible for every other's case: the complete
+    # potential review graph has about 346,000 cycles of length 8 or less, more than the
+    # 200,000 the rule enumerates. Before: ValueError, a traceback and exit 1.
+    problem = ra.Problem(
+        cases=[ra.Case(id=f"C{i}", applicants=(f"R{i}",)) for i in range(10)],
+        reviewers=[ra.Reviewer(id=f"R{i}") for i in range(10)],
+    )
+    ra.save_problem(problem, tmp_path / "p")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("panel_size = 1\n[integrity]\nforbid_cycles = 8\n")
+    code, err = _run(["solve", str(tmp_path / "p"), "--policy", str(policy)])
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("reviewassign: error: "), err
+    assert str(policy) in err and "field 'integrity.forbid_cycles'" in err
+    assert "200,000" in err
+    # The API raises an InputError (a ReviewAssignError and still a ValueError).
+    with pytest.raises(ra.InputError) as info:
+        ra.solve(problem, ra.load_policy(policy))
+    assert info.value.field == "integrity.forbid_cycles"
+    assert isinstance(info.value, ValueError)
+
+
+def test_relax_minimal_with_a_lottery_is_one_line_exit_2(tmp_path: Path) -> None:
+    # Before: ValueError from solve, a traceback and exit 1.
+    problem = _write_problem(tmp_path / "p")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("panel_size = 2\n[random]\nmax_probability = 0.5\n")
+    code, err = _run(["solve", str(problem), "--policy", str(policy), "--relax", "minimal"])
+    assert code == 2, err
+    assert err.count("\n") == 1 and "field 'random.max_probability'" in err, err
+    assert str(policy) in err
+
+
+def test_time_limit_beyond_the_lp_clock_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    # Before: demo --time-limit 1e40 raised OverflowError in the LP (a traceback, exit 1).
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--time-limit", "1e40"])
+    assert exit_info.value.code == 2
+    assert "from 0 to 1e+09" in capsys.readouterr().err

@@ -16,6 +16,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -169,6 +170,9 @@ HOSTILE_CELLS = [
     "=cmd|' /C calc'!A0",
     "C1",
     "R1",
+    "10000",  # the largest score, weight or count a rule takes
+    "-10000",
+    "100000",
     "x" * 200_000,  # beyond the csv module's field limit
 ]
 """Cell texts that break a number, a list, a topic or the CSV syntax itself."""
@@ -831,3 +835,369 @@ def test_a_pipe_or_a_device_is_refused_not_read(tmp_path: Path) -> None:
         link.symlink_to("/dev/zero")  # reading it would never end
         with pytest.raises(ra.InputError, match="not a regular file"):
             ra.load_problem(link)
+
+
+# ------------------------------------------- every command against hostile input (issue 20)
+# Every command of the parser runs in-process on the hostile inputs above, on policies
+# that parse but ask for what cannot be built, and on hostile option values, outputs
+# aimed at inputs among them. The property: an exit code of the documented set, no
+# traceback, one short error line for exit 2, and no input file changed.
+
+SECRET = b"0123456789abcdef0123456789abcdef"
+
+SEMANTIC_POLICIES = [
+    "panel_size = 2\n[integrity]\nforbid_cycles = 8\n",
+    "panel_size = 2\n[random]\nmax_probability = 0.5\n",
+    "panel_size = 2\n[random]\nmax_probability = 0.000001\n",
+    "panel_size = 2\n[objective]\nkind = 'leximin'\nleximin_tolerance = 0\n",
+    "[objective]\npriorities = ['coverage', 'leximin', 'affinity', 'load_spread']\n",
+    "[objective]\npriorities = ['worst_case']\nload_spread = 10000\n",
+    "panel_size = 9\n",
+    "panel_size = 100000\n[load]\nmax = 100000\n",
+    "[load]\nmin = 6\nmax = 6\n",
+    "[load]\nmax = 0\n",
+    "[load]\nmax_weak_matches = 0\nweak_match_below = 10000\n",
+    "[expertise]\nmin_level = 3\ncoverage = 'all'\nmin_panel_affinity = 10000\n",
+    "panel_size = 2\n[representation]\nregion_targets = {Atlantis = 1.0}\nregion_tolerance = 0\n"
+    "weight = 10000\n",
+    "panel_size = 2\n[representation]\ngender_targets = {female = 0.5}\ngender_tolerance = 0\n",
+    "panel_size = 2\n[relax]\npriority = {'panel.min_regions' = 100000}\nkeep = []\n",
+    "panel_size = 3\n[panel]\nmin_regions = 3\nmin_genders = 2\nmin_senior = 3\n",
+    "[conflicts]\nrelation_distance = 100000\nsame_country = true\n",
+    "panel_size = 2\n[objective]\nkind = 'fairness'\nload_spread = 10000\n",
+]
+"""Policies that parse but are extreme: too many cycles, a lottery, leximin, no room."""
+
+HOSTILE_OPTIONS = [
+    "",
+    "-1",
+    "0",
+    "nan",
+    "inf",
+    "1e309",
+    "9" * 40,
+    "x",
+    "--out",
+    "\u00e9",
+]
+
+
+def _result_document() -> Any:
+    """A result file of ``solve``, written once."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, text in FOLDER.items():
+            (folder / name).write_text(text)
+        problem = load_problem(folder)
+    policy = ra.Policy(panel_size=1, panel={"language": False})  # REPAIR_POLICY
+    result = ra.solve(problem, policy, seed=0, workers=1)
+    assert result.ok
+    return json.loads(result.to_json())
+
+
+RESULT_JSON = _result_document()
+
+
+def _edited(**changes: Any) -> Any:
+    document = json.loads(json.dumps(RESULT_JSON))
+    document.update(changes)
+    return document
+
+
+SEMANTIC_RESULTS = [
+    _edited(assignment={"C9": ["R1"], "C1": ["R1"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R9"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R1", "R1"], "C2": ["R1", "R2"]}),
+    _edited(assignment={"C1": ["R1"] * 1000}),
+    _edited(assignment={}),
+    _edited(assignment={"C1": []}),
+    _edited(status="infeasible"),
+    _edited(status="no_solution", objective=None, bound=None, gap=None),
+    _edited(objective=1e308, bound=-1e308, gap=1e308),
+    _edited(stats=None),
+    _edited(stats={"wall_time": -1}),
+    _edited(stats={**RESULT_JSON["stats"], "input_hash": "0" * 64}),
+    _edited(stats={**RESULT_JSON["stats"], "problem_hash": None, "policy_hash": None}),
+    _edited(conflicts_avoided={"declared": -5}),
+    _edited(levels=[{"name": "nothing"}], broken=["x"], metrics={"x": 1}),
+    {key: value for key, value in RESULT_JSON.items() if key != "stats"},
+    {"assignment": RESULT_JSON["assignment"]},
+]
+"""Result files that parse but lie: ids of another problem, a status or stats edited."""
+
+BASE_FILES: dict[str, bytes] = {
+    **{f"problem/{name}": text.encode() for name, text in FOLDER.items()},
+    "problem.json": json.dumps(PROBLEM_JSON).encode(),
+    "policy.toml": POLICY_TOML.encode(),
+    "policy.json": POLICY_JSON_TEXT.encode(),
+    "repair.toml": REPAIR_POLICY.encode(),
+    "assignment.csv": ASSIGNMENT_CSV.encode(),
+    "assignment.json": json.dumps(ASSIGNMENT_JSON).encode(),
+    "result.json": json.dumps(RESULT_JSON).encode(),
+    "current.csv": REPAIR_CURRENT.encode(),
+    "events.csv": REPAIR_EVENTS.encode(),
+    "locked.csv": LOCKED_CSV.encode(),
+    "secret.key": SECRET,
+}
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+COMMANDS: dict[str, tuple[list[str], set[int]]] = {
+    # argv ({problem} and {policy} are chosen per example) and the exit codes allowed
+    "solve": (
+        _words(
+            "solve {problem} --policy {policy} --time-limit 5 --out {tmp}/out/result.json "
+            "--marginals {tmp}/out/marginals.csv"
+        ),
+        {0, 2, 3, 4},
+    ),
+    "check": (_words("check {problem} {assignment} --policy {policy}"), {0, 1, 2}),
+    "explain": (_words("explain {problem} --policy {policy} --time-limit 5"), {0, 2, 3, 4}),
+    "repair": (
+        _words(
+            "repair {problem} {tmp}/current.csv {tmp}/events.csv --locked {tmp}/locked.csv "
+            "--policy {policy} --time-limit 5 --out {tmp}/out/repaired.json"
+        ),
+        {0, 2, 3, 4},
+    ),
+    "report": (
+        _words("report {problem} {tmp}/result.json --policy {policy} --out {tmp}/out/report.html"),
+        {0, 2},
+    ),
+    "verify": (_words("verify {problem} {tmp}/result.json --policy {policy}"), {0, 1, 2}),
+    "export": (
+        _words(
+            "export {problem} {tmp}/result.json --anonymous --secret-file {tmp}/secret.key "
+            "--out {tmp}/out/export.csv --column region --case C1"
+        ),
+        {0, 2},
+    ),
+    "demo": (_words("demo --time-limit 5 --out {tmp}/out/demo.json"), {0, 2, 3, 4}),
+}
+
+
+def _commands_of_the_parser() -> set[str]:
+    import argparse
+
+    return {
+        name
+        for action in cli._parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
+
+
+def test_every_command_of_the_parser_is_fuzzed() -> None:
+    assert _commands_of_the_parser() == set(COMMANDS)
+
+
+def run_any(argv: list[str]) -> tuple[int, str]:
+    """``cli.main`` in-process; an argparse exit is a code, any other exception fails."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse: usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, err.getvalue()
+
+
+def _argv(command: str, tmp: str, problem: str, policy: str, assignment: str) -> list[str]:
+    """The command line of ``command`` over the base files in ``tmp``."""
+    return [
+        a.format(
+            tmp=tmp,
+            problem=f"{tmp}/{problem}",
+            policy=f"{tmp}/{policy}",
+            assignment=f"{tmp}/{assignment}",
+        )
+        for a in COMMANDS[command][0]
+    ]
+
+
+def _base_files(root: Path) -> None:
+    (root / "problem").mkdir()
+    for name, content in BASE_FILES.items():
+        (root / name).write_bytes(content)
+
+
+def _mutation(target: str) -> st.SearchStrategy[bytes]:
+    """The hostile versions of one input file."""
+    if target.startswith("problem/"):
+        return text_mutations(FOLDER[target.removeprefix("problem/")], cells=HOSTILE_CELLS)
+    if target == "problem.json":
+        return json_mutations(PROBLEM_JSON)
+    if target in ("policy.toml", "repair.toml"):
+        return st.one_of(
+            toml_mutations(),
+            st.sampled_from(SEMANTIC_POLICIES).map(str.encode),
+        )
+    if target == "policy.json":
+        return json_mutations(POLICY_JSON)
+    if target == "result.json":
+        return st.one_of(
+            json_mutations(RESULT_JSON),
+            st.sampled_from(SEMANTIC_RESULTS).map(lambda d: json.dumps(d).encode()),
+        )
+    if target == "assignment.json":
+        return json_mutations(ASSIGNMENT_JSON)
+    if target == "secret.key":
+        return st.one_of(st.binary(max_size=40), st.just(b""))
+    text = {
+        "assignment.csv": ASSIGNMENT_CSV,
+        "current.csv": REPAIR_CURRENT,
+        "events.csv": REPAIR_EVENTS,
+        "locked.csv": LOCKED_CSV,
+    }[target]
+    return text_mutations(text, cells=HOSTILE_CELLS)
+
+
+def _inputs_of(argv: list[str], tmp: str) -> list[str]:
+    """The base files a command line names (a problem folder: its files)."""
+    named = {a.replace(tmp + "/", "") for a in argv if a.startswith(tmp + "/")}
+    files = [name for name in BASE_FILES if name in named]
+    if "problem" in named:
+        files += [name for name in BASE_FILES if name.startswith("problem/")]
+    return files
+
+
+def _snapshot(tmp: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(tmp)): path.read_bytes()
+        for path in sorted(tmp.rglob("*"))
+        if path.is_file() and "out" not in path.relative_to(tmp).parts
+    }
+
+
+@st.composite
+def command_lines(draw: st.DrawFn, tmp: str) -> tuple[str, list[str], str]:
+    """A command, its argv over the files in ``tmp``, and what was made hostile."""
+    command = draw(st.sampled_from(sorted(set(COMMANDS) - {"demo"})))
+    problem = draw(st.sampled_from(["problem", "problem.json"]))
+    policies = ["policy.toml", "policy.toml", "policy.json", "repair.toml"]
+    policy = "repair.toml" if command == "repair" else draw(st.sampled_from(policies))
+    assignment = draw(st.sampled_from(["assignment.csv", "assignment.json", "result.json"]))
+    argv = _argv(command, tmp, problem, policy, assignment)
+    if command == "solve" and draw(st.booleans()):
+        argv += ["--relax", "minimal"]
+    inputs = _inputs_of(argv, tmp)
+    kind = draw(st.sampled_from(["file", "file", "file", "file", "option", "aim"]))
+    options = [i for i, a in enumerate(argv) if a.startswith("--") and i + 1 < len(argv)]
+    outputs = [i + 1 for i in options if argv[i] in ("--out", "--marginals")]
+    if kind == "aim" and outputs:
+        # An output aimed at an input of the run, or at another output.
+        at = draw(st.sampled_from(outputs))
+        victims = [f"{tmp}/{name}" for name in inputs] + [argv[i] for i in outputs if i != at]
+        argv[at] = draw(st.sampled_from(victims))
+        return command, argv, "aim"
+    if kind == "option" and options:
+        at = draw(st.sampled_from(options)) + 1
+        argv[at] = draw(st.sampled_from(HOSTILE_OPTIONS))
+        return command, argv, "option"
+    return command, argv, draw(st.sampled_from(inputs))
+
+
+@settings(FUZZ, max_examples=700)
+@given(data=st.data())
+def test_every_command_exits_with_a_documented_code_without_traceback(
+    data: st.DataObject,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _base_files(root)
+        command, argv, hostile = data.draw(command_lines(tmp))
+        if hostile in BASE_FILES:
+            (root / hostile).write_bytes(data.draw(_mutation(hostile)))
+        before = _snapshot(root)
+        TRIED[f"cli {command}"] += 1
+        code, err = run_any(argv)
+        assert "Traceback" not in err, err
+        assert code in COMMANDS[command][1], (code, err)
+        if code == 2:
+            lines = err.strip().splitlines()
+            assert lines and "error: " in lines[-1], err
+            assert len(lines) <= 6, err
+        if hostile == "aim":
+            assert code == 2, err  # refused (or its suffix is: either way nothing is lost)
+        assert _snapshot(root) == before, "a command changed one of its inputs"
+
+
+@pytest.mark.parametrize("policy", SEMANTIC_POLICIES)
+def test_every_command_under_extreme_policies(policy: str) -> None:
+    # Before: solve --relax minimal under [random] max_probability < 1 raised ValueError
+    # (a traceback, exit 1).
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _base_files(root)
+        for command in sorted(set(COMMANDS) - {"demo"}):
+            name = "repair.toml" if command == "repair" else "policy.toml"
+            (root / name).write_text(policy)
+            for problem in ("problem", "problem.json"):
+                argv = _argv(command, tmp, problem, name, "result.json")
+                for extra in [[], ["--relax", "minimal"]] if command == "solve" else [[]]:
+                    TRIED[f"cli {command}"] += 1
+                    code, err = run_any([*argv, *extra])
+                    assert "Traceback" not in err, err
+                    assert code in COMMANDS[command][1], (argv, extra, code, err)
+                    if code == 2:
+                        assert len(err.strip().splitlines()) == 1, err
+                        assert err.startswith("reviewassign: error: "), err
+
+
+DEMO_OPTIONS = [
+    *[
+        (option, value)
+        for option in ("--time-limit", "--seed", "--workers", "--candidates", "--out")
+        for value in HOSTILE_OPTIONS
+    ],
+    ("--out", "{bundled}/cases.csv"),
+    ("--out", "{bundled}/policy.toml"),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), DEMO_OPTIONS)
+def test_demo_with_hostile_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, value: str
+) -> None:
+    # A copy of the bundled example: were the guard broken, the copy would be lost.
+    bundled = tmp_path / "pioneer_award"
+    shutil.copytree(cli._example_dir(), bundled)
+    monkeypatch.setattr(cli, "_example_dir", lambda: bundled)
+    before = _snapshot(bundled)
+    value = value.format(bundled=bundled)
+    # Fast: no time to search (a big --time-limit value solves the example in full).
+    argv = ["demo", "--time-limit", "0", "--out", str(tmp_path / "demo.json"), option, value]
+    TRIED["cli demo"] += 1
+    code, err = run_any(argv)
+    assert "Traceback" not in err, err
+    assert code in COMMANDS["demo"][1], (code, err)
+    if code == 2:
+        lines = err.strip().splitlines()
+        assert lines and "error: " in lines[-1] and len(lines) <= 6, err
+    if value.startswith(str(bundled)):
+        assert code == 2 and "the same file as" in err, err
+    assert _snapshot(bundled) == before
+
+
+@pytest.mark.parametrize("index", range(len(SEMANTIC_RESULTS)))
+def test_every_command_on_results_that_lie(index: int) -> None:
+    # Before: report on a result naming ids that are not in the problem raised
+    # ValueError from evaluate (a traceback, exit 1).
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _base_files(root)
+        (root / "result.json").write_text(json.dumps(SEMANTIC_RESULTS[index]))
+        for command in ("check", "report", "verify", "export", "repair"):
+            argv = _argv(command, tmp, "problem", "repair.toml", "result.json")
+            if command == "repair":  # the result as the current assignment
+                argv[2] = f"{tmp}/result.json"
+            TRIED[f"cli {command}"] += 1
+            code, err = run_any(argv)
+            assert "Traceback" not in err, err
+            assert code in COMMANDS[command][1], (argv, code, err)
+            if code == 2:
+                assert len(err.strip().splitlines()) == 1, err
+                assert err.startswith("reviewassign: error: ") and "result.json" in err, err

@@ -4,12 +4,15 @@ Exit codes: 0 done (``check``, ``verify``: valid; ``repair``: repaired), 1 ``che
 or ``verify`` found violations (``verify``: or a hash or objective mismatch, a refuted
 status or bound, or no problem or policy hash without ``--allow-unhashed``), 2 bad
 input or usage, 3 infeasible, 4 time limit reached with no solution.
+
+An output (``--out``, ``--marginals``) that would replace a file the run reads, or another
+output of the run, is refused with exit 2 before anything is read (see ``_outputs``);
+``repair --overwrite-current`` lets ``--out`` replace ``CURRENT`` on purpose.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -30,10 +33,11 @@ from ._io import (
     write_atomic,
 )
 from ._model import Issue, Problem
+from ._outputs import problem_inputs, refuse_overwrite
 from ._policy import Policy
 from ._repair import repair, repair_issues
 from ._report import read_result, report_format, write_report
-from ._result import Progress, Result, Status
+from ._result import Assignment, Progress, Result, Status
 from ._solve import solve
 from ._trust import EXPORT_COLUMNS, export_anonymous, load_secret, verify
 from ._version import __version__
@@ -200,6 +204,13 @@ def _solve_and_report(
     _check_out(out)
     marginals = getattr(args, "marginals", None)
     _check_marginals(marginals)
+    relax: Literal["none", "minimal"] = getattr(args, "relax", "none")
+    if relax != "none" and policy.random.max_probability < 1:
+        raise InputError(
+            f"--relax {relax} does not combine with a lottery ([random] max_probability < 1)",
+            path=args.policy,
+            field="random.max_probability",
+        )
     result = solve(
         problem,
         policy,
@@ -208,7 +219,7 @@ def _solve_and_report(
         workers=args.workers,
         candidates=args.candidates,
         progress=ProgressPrinter(sys.stderr),
-        relax=getattr(args, "relax", "none"),
+        relax=relax,
     )
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
@@ -226,6 +237,10 @@ def _solve_and_report(
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
+    refuse_overwrite(
+        [("--out", args.out), ("--marginals", args.marginals)],
+        [*problem_inputs(args.problem), ("the policy", args.policy)],
+    )
     problem = load_problem(args.problem)
     return _solve_and_report(problem, _policy_of(args.policy, problem), args)
 
@@ -234,8 +249,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     folder = _example_dir()
     if not folder.is_dir():
         raise InputError("the bundled example is not installed", path=folder)
+    args.policy = str(folder / "policy.toml")  # for errors that name a policy key
+    refuse_overwrite([("--out", args.out)], [*problem_inputs(folder), ("the policy", args.policy)])
     print(f"Solving the bundled example {folder.name} under its award policy", file=sys.stderr)
-    return _solve_and_report(load_problem(folder), load_policy(folder / "policy.toml"), args)
+    return _solve_and_report(load_problem(folder), load_policy(args.policy), args)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -285,6 +302,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise InputError("export writes anonymised panels only: give --anonymous")
     if Path(args.out).suffix.lower() != ".csv" or Path(args.out).is_dir():
         raise InputError("--out must be a file ending in .csv", path=args.out)
+    refuse_overwrite(
+        [("--out", args.out)],
+        [
+            *problem_inputs(args.problem),
+            ("the result", args.result),
+            ("the secret file", args.secret_file),
+        ],
+    )
     problem = load_problem(args.problem)
     _warn(problem)
     secret = load_secret(args.secret_file)
@@ -300,7 +325,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_CURRENT = "the current assignment"
+
+
 def _cmd_repair(args: argparse.Namespace) -> int:
+    refuse_overwrite(
+        [("--out", args.out)],
+        [
+            *problem_inputs(args.problem),
+            *([] if args.overwrite_current else [(_CURRENT, args.current)]),
+            ("the events", args.events),
+            ("the locked pairs", args.locked),
+            ("the policy", args.policy),
+        ],
+        hint={
+            _CURRENT: "give --overwrite-current to replace it with the repaired assignment, "
+            "or write the output to another file"
+        },
+    )
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     current = load_assignment(args.current)
@@ -354,6 +396,23 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return _EXIT_BY_STATUS[fixed.status]
 
 
+def _check_ids(problem: Problem, assignment: Assignment, path: str) -> None:
+    """Refuse a result for another problem: its loads and shares would mean nothing."""
+    cases = {c.id for c in problem.cases}
+    reviewers = {r.id for r in problem.reviewers}
+    named = {r for panel in assignment.values() for r in panel}
+    unknown = [f"case {c!r}" for c in assignment if c not in cases]
+    unknown += [f"reviewer {r!r}" for r in sorted(named - reviewers)]
+    if unknown:
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise InputError(
+            f"names ids that are not in the problem: {', '.join(unknown[:3])}{more} "
+            "(a result of another problem?)",
+            path=path,
+            field="assignment",
+        )
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     try:
         fmt = report_format(args.out, None)
@@ -361,13 +420,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise InputError("--out must end in .html or .md", path=args.out) from None
     if Path(args.out).is_dir():
         raise InputError("--out names a folder; give a file ending in .html or .md", path=args.out)
+    refuse_overwrite(
+        [("--out", args.out)],
+        [*problem_inputs(args.problem), ("the result", args.result), ("the policy", args.policy)],
+    )
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     _warn(problem)
     result = read_result(args.result)
+    _check_ids(problem, result.assignment, args.result)
     write_report(result, args.out, problem, policy, fmt)
     print(f"wrote      {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+_MAX_SECONDS = 1e9
+"""The longest ``--time-limit`` (about 31 years): the LP solver's clock cannot hold 1e40 s."""
 
 
 def _non_negative_float(text: str) -> float:
@@ -375,8 +443,11 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be a non-negative number of seconds: {text!r}")
+    if not 0 <= value <= _MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0 to {_MAX_SECONDS:g} "
+            f"(leave the option out for no limit): {text!r}"
+        )
     return value
 
 
@@ -503,6 +574,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", metavar="FILE", help="write the repaired result: .json (full) or .csv (pairs)"
     )
+    p.add_argument(
+        "--overwrite-current",
+        action="store_true",
+        help="let --out name CURRENT itself, replacing it (atomically) with the repaired result",
+    )
     p.add_argument("--time-limit", metavar="S", type=_non_negative_float, help="seconds")
     p.add_argument("--seed", metavar="N", type=_seed, default=0, help="solver seed (default 0)")
     p.add_argument(
@@ -581,6 +657,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _in_policy_file(exc: ReviewAssignError, args: argparse.Namespace) -> ReviewAssignError:
+    """An error about a policy key found while solving, located in the policy file.
+
+    Some limits are known only once the problem is read (e.g. the review cycles that
+    ``integrity.forbid_cycles`` would enumerate): the library names the key, the command
+    line adds the file that set it.
+    """
+    policy = getattr(args, "policy", None)
+    if (
+        isinstance(exc, InputError)
+        and exc.path is None
+        and exc.field is not None
+        and policy is not None
+        and exc.field.split(".")[0] in Policy.model_fields
+    ):
+        return InputError(exc.message, path=policy, field=exc.field)
+    return exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -591,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_VIOLATIONS
     except ReviewAssignError as exc:
-        print(f"reviewassign: error: {exc}", file=sys.stderr)
+        print(f"reviewassign: error: {_in_policy_file(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"reviewassign: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)

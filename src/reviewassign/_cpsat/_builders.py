@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from .._errors import InputError
 from .._instance import Instance, seat_bands
 from .._policy import WEAK_EPS, Policy, RepresentationPolicy
 from ._scale import to_int, to_ints
@@ -261,8 +262,9 @@ def _forbid_cycles(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
     by each such pair (``y >= x``; it need only be pushed up: every cut below caps it).
     Every simple cycle of length ``j <= k`` of that graph gets ``sum y <= j - 1``. An edge
     with a single pair uses that pair's ``x`` itself. The cycles are enumerated once
-    (networkx, ``length_bound=k``); more than :data:`MAX_CYCLE_CUTS` is an error naming
-    the policy key rather than a model too large to build. Returns the number of cuts.
+    (networkx, ``length_bound=k``); more than :data:`MAX_CYCLE_CUTS` is an
+    :class:`~reviewassign.InputError` whose ``field`` is the policy key (a ``ValueError``
+    too), rather than a model too large to build. Returns the number of cuts.
     """
     if not len(inst.applicant_case):
         return 0
@@ -280,10 +282,11 @@ def _forbid_cycles(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]
     graph.add_edges_from(pairs_of)
     cycles = list(itertools.islice(nx.simple_cycles(graph, length_bound=k), MAX_CYCLE_CUTS + 1))
     if len(cycles) > MAX_CYCLE_CUTS:
-        raise ValueError(
-            f"integrity.forbid_cycles = {k}: the reviewer-applicants' potential review graph "
-            f"has more than {MAX_CYCLE_CUTS:,} cycles of length {k} or less; lower "
-            "integrity.forbid_cycles"
+        raise InputError(
+            f"forbid_cycles = {k} would forbid more than {MAX_CYCLE_CUTS:,} potential review "
+            f"cycles among the reviewer-applicants (of length {k} or less), more than the "
+            "model can hold; lower it",
+            field="integrity.forbid_cycles",
         )
     edge: dict[tuple[int, int], cp_model.IntVar] = {}
     for cycle in cycles:
