@@ -446,6 +446,9 @@ def _pct(value: float | None) -> str:
     return _DASH if value is None else f"{100 * value:.1f} %"
 
 
+_RECHECK = "reviewassign verify PROBLEM RESULT.json --time-limit S re-proves them"
+
+
 def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, list[_Section]]:
     assignment = result.assignment
     title = (
@@ -473,6 +476,13 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
         Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
         "there is no assignment to report on.",
     }[result.status]
+    if result._source is None and result.status in (Status.OPTIMAL, Status.FEASIBLE):
+        # A result read from a file: its status and bound are what the file claims, and
+        # this report re-checks the rules only (``reviewassign verify --time-limit``).
+        verdict = (
+            f"The result file records this status; this report re-checks the hard rules "
+            f"but not the status or the bound ({_RECHECK})."
+        )
     warnings = tuple(f"Warning: {w}." for w in problem.warnings)  # look-alike labels
     sections = [
         _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
