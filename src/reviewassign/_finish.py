@@ -12,11 +12,10 @@ import json
 import platform
 import time
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
 from ._errors import ViolationsError
-from ._instance import Instance
 from ._model import Problem
 from ._policy import Policy
 from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
@@ -27,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "STATUS",
+    "Counts",
     "checked",
     "finish",
     "input_hash",
@@ -36,6 +36,26 @@ __all__ = [
     "policy_hash",
     "problem_hash",
 ]
+
+
+class Counts(Protocol):
+    """What the stats read of an instance: an :class:`Instance`, or the counts of none."""
+
+    @property
+    def n_cases(self) -> int: ...
+    @property
+    def n_reviewers(self) -> int: ...
+    @property
+    def n_pairs(self) -> int: ...
+    @property
+    def eligible_pairs(self) -> int: ...
+    @property
+    def conflicted_pairs(self) -> int: ...
+    @property
+    def excluded_by_policy(self) -> int: ...
+    @property
+    def conflicts_by_reason(self) -> dict[str, int]: ...
+
 
 STATUS = {
     "optimal": Status.OPTIMAL,
@@ -75,12 +95,16 @@ def method_of(phases: Sequence[Phase]) -> str:
     --------
     >>> method_of([Phase(name="cpsat.objective", seconds=0.1), Phase(name="check", seconds=0)])
     'cpsat'
+
+    The constructive start (``construct``) names the path only when no backend ran.
     """
     seen: list[str] = []
     for phase in phases:
         head = phase.name.split(".")[0]
-        if head not in ("prepare", "check") and head not in seen:
+        if head not in ("prepare", "construct", "check") and head not in seen:
             seen.append(head)
+    if not seen and any(p.name == "construct" for p in phases):
+        return "construct"
     return "+".join(seen)
 
 
@@ -140,7 +164,7 @@ def checked(
 def finish(
     problem: Problem,
     policy: Policy,
-    inst: Instance,
+    inst: Counts,
     *,
     status: Status,
     assignment: Assignment,

@@ -11,7 +11,9 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -54,6 +56,43 @@ _EXIT_BY_STATUS = {
 
 # Progress lines start once a solve has run this long, so quick solves stay quiet.
 _PROGRESS_AFTER_SECONDS = 1.0
+
+_IMPORTED = time.perf_counter()
+
+
+def _process_age() -> float:
+    """Seconds since this process started (from ``/proc``; elsewhere, since this import)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            after_name = f.read().rsplit(b")", 1)[1].split()
+        started = int(after_name[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        age = -1.0
+    return age if 0.0 <= age < 600.0 else time.perf_counter() - _IMPORTED
+
+
+class _Clock:
+    """When the command started: its ``--time-limit`` counts from there.
+
+    Run as a program (``main()`` without arguments), from the start of the process, so
+    that starting Python and importing the library count too; called with arguments
+    (tests, scripts), from the call.
+    """
+
+    origin = time.perf_counter()
+
+    @classmethod
+    def reset(cls, argv: Sequence[str] | None) -> None:
+        now = time.perf_counter()
+        cls.origin = now - _process_age() if argv is None else now
+
+    @classmethod
+    def left(cls, limit: float | None) -> float | None:
+        """The part of ``limit`` (seconds from the command's start) not spent yet."""
+        if limit is None:
+            return None
+        return max(0.0, limit - (time.perf_counter() - cls.origin))
 
 
 def _example_dir() -> Path:
@@ -177,6 +216,13 @@ def _save_marginals(result: Result, path: str) -> None:
     write_atomic(path, csv_text(["case", "reviewer", "probability"], rows))
 
 
+def _as_given(result: Result, limit: float | None) -> Result:
+    """The result with the time limit as given: the call had what was left of it."""
+    if limit is None:
+        return result
+    return replace(result, stats=result.stats.model_copy(update={"time_limit": limit}))
+
+
 def _solve_and_report(
     problem: Problem,
     policy: Policy,
@@ -189,13 +235,14 @@ def _solve_and_report(
     result = solve(
         problem,
         policy,
-        time_limit=args.time_limit,
+        time_limit=_Clock.left(args.time_limit),
         seed=args.seed,
         workers=args.workers,
         candidates=args.candidates,
         progress=ProgressPrinter(sys.stderr),
         relax=getattr(args, "relax", "none"),
     )
+    result = _as_given(result, args.time_limit)
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
         save_result(result, out)
@@ -225,7 +272,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     problem, policy = load_problem(args.problem), _policy_of(args.policy)
-    why = explain(problem, policy, time_limit=args.time_limit, seed=args.seed)
+    why = explain(problem, policy, time_limit=_Clock.left(args.time_limit), seed=args.seed)
     print(why)
     if why.infeasible:
         return EXIT_INFEASIBLE
@@ -301,7 +348,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
             current,
             events,
             locked=locked,
-            time_limit=args.time_limit,
+            time_limit=_Clock.left(args.time_limit),
             seed=args.seed,
             workers=args.workers,
         )
@@ -310,6 +357,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
             index = int(exc.field[len("locked[") : exc.field.index("]")])
             raise located(Issue("locked", index, "reviewer", exc.message)) from None
         raise
+    fixed = replace(fixed, result=_as_given(fixed.result, args.time_limit))
     if args.out is not None and fixed.ok:
         save_result(fixed.result, args.out)
     print(fixed)
@@ -535,6 +583,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _Clock.reset(argv)
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
