@@ -42,6 +42,15 @@ _STEPS = 2_000
 _EXCHANGE_PANELS = 8
 """Panels a case left short tries to free seats for, by exchanges, before giving up."""
 
+_CHAIN = 3
+"""The longest chain of exchanges that frees a seat (each passes one case on)."""
+
+_CHAIN_WIDTH = 24
+"""Within a chain, the best reviewers a passed-on case looks at, full ones included."""
+
+_EXCHANGE_STEPS = 20_000
+"""Reviewers a short case may look at, over all its exchanges."""
+
 
 @dataclass(frozen=True, slots=True)
 class Start:
@@ -77,6 +86,10 @@ class _Seat(NamedTuple):
     """Bit ``i`` set: the reviewer covers the case's ``i``-th topic."""
     affinity: float
     weak: bool
+
+
+_Move = tuple[int, "_Seat", "_Seat"]
+"""A case, the seat it gave up and the seat that took its place."""
 
 
 class StartBuilder:
@@ -305,45 +318,74 @@ class StartBuilder:
     def _exchange(self, c: int, row: Row) -> bool:
         rev, aff = row(c)
         every = self._seats(c, rev, aff, open_only=False)
+        budget = [_EXCHANGE_STEPS]
         for panel in self.search(c, every.first(len(every)), tries=_EXCHANGE_PANELS):
             mine = {s.reviewer for s in panel}
-            undo: list[tuple[int, _Seat, _Seat]] = []
+            undo: list[_Move] = []
             for s in panel:
                 if self.blocked(s):
-                    moved = self._pass_on(s, mine, row)
+                    moved = self._pass_on(s, mine, {c}, row, _CHAIN - 1, budget)
                     if moved is None:
                         break
-                    undo.append(moved)
+                    undo.extend(moved)
             if not any(self.blocked(s) for s in panel):
                 self._take(c, panel)
                 return True
-            for other, old, new in reversed(undo):
-                self._swap(other, new, old)
+            self._undo(undo)
         return False
 
-    def _pass_on(self, seat: _Seat, avoid: set[int], row: Row) -> tuple[int, _Seat, _Seat] | None:
+    def _pass_on(
+        self,
+        seat: _Seat,
+        avoid: set[int],
+        busy: set[int],
+        row: Row,
+        depth: int,
+        budget: list[int],
+    ) -> list[_Move] | None:
         """Free what ``seat`` needs of its reviewer: one of their cases goes to another.
 
-        The other reviewer has a seat left and is not in ``avoid`` (the panel being
-        made); the case's panel stays valid. Returns ``(case, old seat, new seat)``.
+        The other reviewer is not in ``avoid`` (the panel being made) and keeps the case's
+        panel valid; with ``depth`` left, a full one passes a case of theirs on in turn
+        (a chain of exchanges, never through a case in ``busy``). Returns the moves made,
+        or None (and nothing moved). ``budget``: steps left to the whole exchange.
         """
         r = seat.reviewer
         need_weak = seat.weak and self.weak_left[r] <= 0
         for other in list(self.held.get(r, [])):
+            if other in busy:
+                continue
             panel = self.panels[other]
             old = next(s for s in panel if s.reviewer == r)
             if need_weak and not old.weak:
                 continue  # only a weak seat frees a weak-match slot
             present = {s.reviewer for s in panel}
             rev, aff = row(other)
-            seats = self._seats(other, rev, aff, open_only=True)
-            for new in seats.first(len(seats)):
+            seats = self._seats(other, rev, aff, open_only=depth == 0)
+            for new in seats.first(len(seats) if depth == 0 else min(len(seats), _CHAIN_WIDTH)):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return None
                 if new.reviewer in present or new.reviewer in avoid:
                     continue
-                if self.valid(other, [new if s is old else s for s in panel]):
-                    self._swap(other, old, new)
-                    return other, old, new
+                if not self.valid(other, [new if s is old else s for s in panel]):
+                    continue
+                moves: list[_Move] = []
+                if self.blocked(new):
+                    sub = self._pass_on(new, avoid | {r}, busy | {other}, row, depth - 1, budget)
+                    if sub is None:
+                        continue
+                    if self.blocked(new):
+                        self._undo(sub)
+                        continue
+                    moves = sub
+                self._swap(other, old, new)
+                return [*moves, (other, old, new)]
         return None
+
+    def _undo(self, moves: list[_Move]) -> None:
+        for other, old, new in reversed(moves):
+            self._swap(other, new, old)
 
     def _swap(self, c: int, old: _Seat, new: _Seat) -> None:
         self._seat(c, old, -1)

@@ -595,18 +595,12 @@ def build_instance(
             pair_reviewer[order],
             pair_affinity[order],
         )
-    starts = _starts(pair_case, n_c)
-
     made = None
     if builder is not None:
-        t0 = time.perf_counter()
-
-        def candidate_row(c: int) -> tuple[IntArray, FloatArray]:
-            lo, hi = int(starts[c]), int(starts[c + 1])
-            return pair_reviewer[lo:hi], pair_affinity[lo:hi]
-
-        builder.exchange(candidate_row)
-        made = builder.start(start_seconds + time.perf_counter() - t0)
+        made, (pair_case, pair_reviewer, pair_affinity) = _complete_start(
+            builder, rows, start_seconds, (pair_case, pair_reviewer, pair_affinity)
+        )
+    starts = _starts(pair_case, n_c)
 
     return Instance(
         case_ids=tuple(c.id for c in cases),
@@ -638,6 +632,47 @@ def build_instance(
         **_reviewer_applicants(problem),
         start=made,
     )
+
+
+def _complete_start(
+    builder: StartBuilder,
+    rows: Rows,
+    seconds: float,
+    pairs: tuple[IntArray, IntArray, FloatArray],
+) -> tuple[Start, tuple[IntArray, IntArray, FloatArray]]:
+    """The start, once its short cases had their exchanges, and the candidate pairs.
+
+    Exchanges may use any eligible pair; those they take join the candidates (case,
+    reviewer and affinity arrays, sorted by case then reviewer).
+    """
+    t0 = time.perf_counter()
+    read: dict[int, tuple[IntArray, FloatArray]] = {}
+
+    def full_row(c: int) -> tuple[IntArray, FloatArray]:
+        if c not in read:
+            idx, aff, _ = rows.row(c)
+            read[c] = idx, aff
+        return read[c]
+
+    builder.exchange(full_row)
+    made = builder.start(seconds + time.perf_counter() - t0)
+    pair_case, pair_reviewer, pair_affinity = pairs
+    n_r = len(builder.left)
+    new = ~np.isin(made.case * n_r + made.reviewer, pair_case * n_r + pair_reviewer)
+    if not np.any(new):
+        return made, pairs
+    more_case, more_reviewer = made.case[new], made.reviewer[new]
+    more_affinity = np.array(
+        [
+            full_row(c)[1][np.searchsorted(full_row(c)[0], r)]
+            for c, r in zip(more_case.tolist(), more_reviewer.tolist(), strict=True)
+        ]
+    )
+    pair_case = np.concatenate([pair_case, more_case])
+    pair_reviewer = np.concatenate([pair_reviewer, more_reviewer])
+    pair_affinity = np.concatenate([pair_affinity, more_affinity])
+    order = np.lexsort((pair_reviewer, pair_case))
+    return made, (pair_case[order], pair_reviewer[order], pair_affinity[order])
 
 
 def _reviewer_applicants(problem: Problem) -> dict[str, IntArray]:
