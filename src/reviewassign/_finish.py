@@ -96,11 +96,14 @@ def method_of(phases: Sequence[Phase]) -> str:
     >>> method_of([Phase(name="cpsat.objective", seconds=0.1), Phase(name="check", seconds=0)])
     'cpsat'
 
-    The constructive start (``construct``) names the path only when no backend ran.
+    The constructive start (``construct``) names the path only when no backend ran;
+    phases skipped for want of time are not counted.
     """
     seen: list[str] = []
     for phase in phases:
         head = phase.name.split(".")[0]
+        if phase.status == "skipped":
+            continue
         if head not in ("prepare", "construct", "check") and head not in seen:
             seen.append(head)
     if not seen and any(p.name == "construct" for p in phases):

@@ -226,8 +226,10 @@ def _solve_restricted(
     """Solve with only ``pairs`` eligible, the pairs of the mask ``fixed_on`` assigned.
 
     ``hint`` is a mask over all pairs; ``bound`` (float units) is what progress reports
-    show as the bound.
+    show as the bound. ``time_limit`` counts from the call: building the model takes
+    part of it.
     """
+    t0 = time.perf_counter()
     built = build_model(inst.restricted(pairs), policy)
     built.model.maximize(built.objective)
     variables = built.model.proto.variables
@@ -236,10 +238,10 @@ def _solve_restricted(
         domain[0] = domain[1] = 1
     built.model.proto.solution_hint.vars.extend(range(len(pairs)))
     built.model.proto.solution_hint.values.extend(hint[pairs].astype(np.int64).tolist())
-    status, solver, seconds = _run(
-        built, phase, search, time_limit=time_limit, bound=bound, cuts=False
-    )
-    record = _record(phase, status, solver, seconds, slack)
+    if time_limit is not None:
+        time_limit -= time.perf_counter() - t0
+    status, solver, _ = _run(built, phase, search, time_limit=time_limit, bound=bound, cuts=False)
+    record = _record(phase, status, solver, time.perf_counter() - t0, slack)
     if status not in ("optimal", "feasible"):
         return _Sub(record, None, None)
     return _Sub(record, pairs[_chosen(built, solver)], solver.objective_value)
