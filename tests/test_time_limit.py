@@ -118,7 +118,9 @@ def test_the_start_is_returned_when_no_search_fits(
 ) -> None:
     problem = award_problem(60, 40, seed=3)
     policy = ra.load_policy(AWARD_POLICY)
-    policy = policy.model_copy(update={"objective": ra.ObjectivePolicy(kind=kind)})  # type: ignore[arg-type]
+    policy = policy.model_copy(
+        update={"objective": ra.ObjectivePolicy.model_validate({"kind": kind})}
+    )
     best = ra.solve(problem, policy, seed=0, workers=1)
     assert best.status is ra.Status.OPTIMAL and best.objective is not None
     _no_search(monkeypatch)
