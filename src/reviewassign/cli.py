@@ -19,7 +19,7 @@ from typing import Literal, TextIO
 
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
-from ._explain import explain
+from ._explain import Explanation, explain
 from ._io import (
     csv_text,
     load_assignment,
@@ -216,6 +216,12 @@ def _save_marginals(result: Result, path: str) -> None:
     write_atomic(path, csv_text(["case", "reviewer", "probability"], rows))
 
 
+def _explained(problem: Problem, policy: Policy, limit: float | None) -> Explanation:
+    """Why the policy cannot be met, within what is left of the command's time limit."""
+    left = _Clock.left(limit)
+    return explain(problem, policy) if left is None else explain(problem, policy, time_limit=left)
+
+
 def _as_given(result: Result, limit: float | None) -> Result:
     """The result with the time limit as given: the call had what was left of it."""
     if limit is None:
@@ -254,7 +260,7 @@ def _solve_and_report(
     if marginals is not None and result.ok:
         print(f"wrote      {marginals}", file=sys.stderr)
     if result.status is Status.INFEASIBLE:
-        print(explain(problem, policy), file=sys.stderr)
+        print(_explained(problem, policy, args.time_limit), file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
 
 
@@ -370,7 +376,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     if args.out is not None and fixed.ok:
         print(f"wrote      {args.out}", file=sys.stderr)
     if fixed.status is Status.INFEASIBLE:
-        print(explain(fixed.problem, policy), file=sys.stderr)
+        print(_explained(fixed.problem, policy, args.time_limit), file=sys.stderr)
     return _EXIT_BY_STATUS[fixed.status]
 
 
