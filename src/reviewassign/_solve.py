@@ -55,7 +55,7 @@ _READ_PRUNED_PER_PAIR = 1.2e-6  # the instance of the candidates, per case x rev
 _START_PER_CASE = 0.5e-3  # the constructive start
 _FINISH = 0.1  # check, evaluate and the stats' hashes: a fixed part...
 _FINISH_PER_SEAT = 40e-6  # ...and one a seat
-_BOUND_PER_CASE = 0.4e-3  # a Lagrangian bound at the LP's prices, over every eligible pair
+_BOUND_PER_CASE = 0.25e-3  # a Lagrangian bound at the LP's prices, over every eligible pair
 # The constructive start may overrun the limit by this much: an answer is worth it.
 _GRACE = 0.25
 
@@ -165,7 +165,7 @@ def _plan(
         reserve = _reserve(problem, policy, pruned=True)
         model_pairs = n_cases * keep + 2 * policy.load.max * len(problem.reviewers)  # about
         model = _cpsat.BUILD_PER_PAIR * model_pairs
-        quicker = full < pruned and pairs < _AUTO_PRUNE_PAIRS
+        quicker = full < pruned and pairs <= _AUTO_PRUNE_PAIRS  # not too large to hold
         if not (candidates == "auto" and quicker and pruned + reserve + model > clock.left()):
             return _Plan(keep, pruned, pruned + reserve <= clock.left() + _GRACE)
     reserve = _reserve(problem, policy, pruned=False)
