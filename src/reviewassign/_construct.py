@@ -48,6 +48,9 @@ _CHAIN = 3
 _CHAIN_WIDTH = 24
 """Within a chain, the best reviewers a passed-on case looks at, full ones included."""
 
+_PASS_WIDTH = 128
+"""At a chain's end, the best reviewers with seats left a passed-on case looks at."""
+
 _EXCHANGE_STEPS = 20_000
 """Reviewers a short case may look at, over all its exchanges."""
 
@@ -154,7 +157,6 @@ class StartBuilder:
             if self.weak_cap is not None:
                 ok &= ~weak | (self.weak_left[rev] > 0)
             keep = np.flatnonzero(ok)
-        keep = keep[np.lexsort((rev[keep], -aff[keep]))]
         return _Seats(self, c, keep, rev[keep], aff[keep], weak[keep])
 
     def blocked(self, s: _Seat) -> bool:
@@ -362,7 +364,7 @@ class StartBuilder:
             present = {s.reviewer for s in panel}
             rev, aff = row(other)
             seats = self._seats(other, rev, aff, open_only=depth == 0)
-            for new in seats.first(len(seats) if depth == 0 else min(len(seats), _CHAIN_WIDTH)):
+            for new in seats.first(_PASS_WIDTH if depth == 0 else _CHAIN_WIDTH):
                 budget[0] -= 1
                 if budget[0] < 0:
                     return None
@@ -400,7 +402,11 @@ class StartBuilder:
 
 
 class _Seats:
-    """A case's sorted candidates, made into :class:`_Seat` records only as far as read."""
+    """A case's candidates, best affinity first (ties: lower reviewer index).
+
+    They are sorted, and made into :class:`_Seat` records, only as far as they are read.
+    ``rev`` ascends (a case's row does); ``pos`` are the candidates' positions in it.
+    """
 
     def __init__(
         self,
@@ -413,30 +419,45 @@ class _Seats:
     ) -> None:
         self._b, self._c = builder, c
         self._pos, self._rev, self._aff, self._weak = pos, rev, aff, weak
+        self._ranked = np.zeros(0, dtype=np.int64)
         self._made: list[_Seat] = []
 
     def __len__(self) -> int:
         return len(self._rev)
 
+    def _rank(self, n: int) -> IntArray:
+        """Indices of the best ``n`` candidates, in order (a partial sort when few)."""
+        aff = self._aff
+        if n >= len(aff):
+            return np.lexsort((self._rev, -aff))
+        threshold = -np.partition(-aff, n - 1)[n - 1]  # the n-th largest affinity
+        above = np.flatnonzero(aff > threshold)
+        ties = np.flatnonzero(aff == threshold)[: n - len(above)]  # lower reviewers first
+        best = np.concatenate([above, ties])
+        return best[np.lexsort((self._rev[best], -aff[best]))]
+
     def first(self, n: int) -> list[_Seat]:
         """The best ``n`` candidates."""
+        n = min(n, len(self))
         if n > len(self._made):
+            if n > len(self._ranked):
+                self._ranked = self._rank(n)
             b = self._b
-            part = slice(len(self._made), n)
-            r = self._rev[part]
+            at = self._ranked[len(self._made) : n]
+            r = self._rev[at]
             topics = np.zeros(len(r), dtype=np.int64)
             if b.coverage != "none":
                 for i, t in enumerate(b.case_topics[self._c]):
                     topics |= b.covers[t][r].astype(np.int64) << i
             columns = zip(
-                self._pos[part].tolist(),
+                self._pos[at].tolist(),
                 r.tolist(),
                 b.region[r].tolist(),
                 b.gender[r].tolist(),
                 b.senior[r].tolist(),
                 topics.tolist(),
-                self._aff[part].tolist(),
-                self._weak[part].tolist(),
+                self._aff[at].tolist(),
+                self._weak[at].tolist(),
                 strict=True,
             )
             self._made.extend(_Seat._make(column) for column in columns)
