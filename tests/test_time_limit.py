@@ -171,3 +171,20 @@ def test_cli_counts_from_the_call_when_called_with_arguments() -> None:
     assert cli._Clock.left(10.0) == pytest.approx(10.0, abs=0.5)
     assert cli._Clock.left(None) is None
     assert 0.0 <= cli._process_age() < 600.0
+
+
+def test_a_search_stopped_before_it_began_claims_no_bound() -> None:
+    # CP-SAT stopped in its presolve reports a bound of 0 for a maximisation: no bound.
+    from reviewassign._cpsat._builders import build_model
+    from reviewassign._cpsat._levels import _Session
+    from reviewassign._cpsat._run import _Search
+
+    problem = award_problem(60, 40, seed=3)
+    fair = ra.load_policy(AWARD_POLICY).model_copy(
+        update={"objective": ra.ObjectivePolicy.model_validate({"kind": "fairness"})}
+    )
+    built = build_model(build_instance(problem, fair), fair)
+    assert built.worst is not None
+    session = _Session(built, _Search(0, 1, None, time.perf_counter(), 0.0), [])
+    solved = session.maximise(built.worst, "worst_case", time_limit=0.0)
+    assert solved.status == "unknown" and solved.bound is None
