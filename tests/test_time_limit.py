@@ -108,8 +108,7 @@ def test_no_time_to_read_the_instance_is_no_solution_at_once(
 
 def _no_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every model look too large to build in time: only the start is left."""
-    monkeypatch.setattr("reviewassign._cpsat._run.BUILD_PER_PAIR", 1e3)
-    monkeypatch.setattr("reviewassign._cpsat.BUILD_PER_PAIR", 1e3)
+    monkeypatch.setattr("reviewassign._budget.BUILD_PER_PAIR", 1e3)
 
 
 @pytest.mark.parametrize("kind", ["affinity", "fairness"])

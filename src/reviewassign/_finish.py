@@ -12,7 +12,8 @@ import json
 import platform
 import time
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Protocol
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
 from ._errors import ViolationsError
@@ -183,13 +184,20 @@ def finish(
     worst_bound: float | None = None,
     broken: tuple[Violation, ...] = (),
     levels: Sequence[LevelRecord] = (),
+    solver: bool = True,
 ) -> Result:
     """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats.
 
     ``levels`` are the backend's records of the levels before the policy objective; each
-    becomes a :class:`Level` whose value is read from ``metrics``.
+    becomes a :class:`Level` whose value is read from ``metrics``. ``solver=False``: no
+    solver ran (a solve out of time before it read its instance), and OR-Tools is not
+    loaded for the stats (its import alone takes half a second).
     """
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
+    backend: dict[str, Any] = {"ortools_version": version("ortools")}
+    if solver:
+        from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+        backend["resolution"] = _cpsat.RESOLUTION
 
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
@@ -202,13 +210,11 @@ def finish(
         workers=workers,
         time_limit=time_limit,
         library_version=__version__,
-        ortools_version=_cpsat.ortools_version(),
         input_hash=input_hash(problem, policy),
         problem_hash=problem_hash(problem),
         policy_hash=policy_hash(policy),
         python_version=platform.python_version(),
         method=method_of(phases),
-        resolution=_cpsat.RESOLUTION,
         cases=inst.n_cases,
         reviewers=inst.n_reviewers,
         eligible_pairs=inst.eligible_pairs,
@@ -218,6 +224,7 @@ def finish(
         worst_case=worst,
         worst_case_bound=worst_bound,
         notes=tuple(notes),
+        **backend,
     )
     return Result(
         status=status,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from . import _budget
 from ._bound import lagrangian_bound
 from ._check import Metrics, check, evaluate
 from ._finish import STATUS, checked, finish, input_hash, phases_of
@@ -46,18 +47,6 @@ _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 # pairs a second of the limit: a model of every pair would not be built in time, let alone
 # solved (building takes about 20 us a pair, reading it for the LP as much again).
 _TIMED_PAIRS_PER_SECOND = 10_000
-
-# Under a time limit, a phase that cannot be interrupted starts only if its estimated time
-# fits in what is left. Seconds, measured on one core of a shared machine (the synthetic
-# awards, 600 x 350 to 2,000 x 1,000):
-_READ_PER_PAIR = 0.3e-6  # the instance of every eligible pair, per case x reviewer
-_READ_PRUNED_PER_PAIR = 1.2e-6  # the instance of the candidates, per case x reviewer
-_START_PER_CASE = 0.5e-3  # the constructive start
-_FINISH = 0.1  # check, evaluate and the stats' hashes: a fixed part...
-_FINISH_PER_SEAT = 40e-6  # ...and one a seat
-_BOUND_PER_CASE = 0.25e-3  # a Lagrangian bound at the LP's prices, over every eligible pair
-# The constructive start may overrun the limit by this much: an answer is worth it.
-_GRACE = 0.25
 
 
 def check_options(*, seed: int, workers: int, time_limit: float | None) -> None:
@@ -129,8 +118,8 @@ def _seats(problem: Problem, policy: Policy) -> int:
 
 def _reserve(problem: Problem, policy: Policy, pruned: bool) -> float:
     """Seconds to keep for what follows the search: check, bound, stats."""
-    bound = _BOUND_PER_CASE * len(problem.cases) if pruned else 0.0
-    return _FINISH + _FINISH_PER_SEAT * _seats(problem, policy) + bound
+    bound = _budget.BOUND_PER_CASE * len(problem.cases) if pruned else 0.0
+    return _budget.FINISH + _budget.FINISH_PER_SEAT * _seats(problem, policy) + bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,22 +143,20 @@ def _plan(
     When no search could follow the candidates' instance, the instance of every pair is
     read instead if it is quicker: the constructive start is then all there is.
     """
-    from . import _cpsat
-
     n_cases = len(problem.cases)
     pairs = n_cases * len(problem.reviewers)
-    start = n_cases * _START_PER_CASE
-    full = pairs * _READ_PER_PAIR + start
+    start = n_cases * _budget.START_PER_CASE
+    full = pairs * _budget.READ_PER_PAIR + start
     if keep is not None:
-        pruned = pairs * _READ_PRUNED_PER_PAIR + start
+        pruned = pairs * _budget.READ_PRUNED_PER_PAIR + start
         reserve = _reserve(problem, policy, pruned=True)
         model_pairs = n_cases * keep + 2 * policy.load.max * len(problem.reviewers)  # about
-        model = _cpsat.BUILD_PER_PAIR * model_pairs
+        model = _budget.BUILD_PER_PAIR * model_pairs
         quicker = full < pruned and pairs <= _AUTO_PRUNE_PAIRS  # not too large to hold
         if not (candidates == "auto" and quicker and pruned + reserve + model > clock.left()):
-            return _Plan(keep, pruned, pruned + reserve <= clock.left() + _GRACE)
+            return _Plan(keep, pruned, pruned + reserve <= clock.left() + _budget.GRACE)
     reserve = _reserve(problem, policy, pruned=False)
-    return _Plan(None, full, full + reserve <= clock.left() + _GRACE)
+    return _Plan(None, full, full + reserve <= clock.left() + _budget.GRACE)
 
 
 def _pace(seconds: float, estimate: float) -> float:
@@ -266,7 +253,7 @@ def _start_bound(inst: Instance, policy: Policy, outcome: _cpsat.Outcome, clock:
     if not inst.pruned and outcome.bound is not None:
         return outcome.bound  # the LP over every pair
     bound = lagrangian_bound(inst, policy)
-    if outcome.prices is not None and clock.left() > _BOUND_PER_CASE * inst.n_cases:
+    if outcome.prices is not None and clock.left() > _budget.BOUND_PER_CASE * inst.n_cases:
         bound = min(bound, lagrangian_bound(inst, policy, outcome.prices))
     return bound
 
@@ -322,6 +309,7 @@ def _out_of_time(
             "time limit: too little time to read the instance (eligible pairs and "
             "conflicts are not counted)"
         ],
+        solver=False,
     )
 
 
@@ -405,26 +393,23 @@ def solve(
     {'C1': ('R1',), 'C2': ('R2',)}
     """
     start = time.perf_counter()  # the time limit counts from the call
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
-
     policy = Policy.coerce(policy)
     check_options(seed=seed, workers=workers, time_limit=time_limit)
     if relax not in ("none", "minimal"):
         raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
     clock = _Clock(start, time_limit)
     timed = time_limit is not None
-    left = max(0.0, clock.left()) if timed else None  # what importing the backend left
     if policy.random.max_probability < 1:
         if relax != "none":
             raise ValueError('relax="minimal" does not combine with [random] max_probability < 1')
         from ._random import randomize
 
-        lottery = randomize(problem, policy, time_limit=left, seed=seed, workers=workers)
+        lottery = randomize(problem, policy, time_limit=time_limit, seed=seed, workers=workers)
         return lottery.sample(seed)
     if relax == "minimal":
         from ._relax import solve_relaxed
 
-        return solve_relaxed(problem, policy, time_limit=left, seed=seed)
+        return solve_relaxed(problem, policy, time_limit=time_limit, seed=seed)
     keep = _candidate_count(candidates, problem, policy, time_limit)
     pace = 1.0
     estimate = 0.0
@@ -433,6 +418,8 @@ def solve(
         if not plan.fits:
             return _out_of_time(problem, policy, start, seed, workers, time_limit)
         keep, estimate = plan.keep, plan.seconds
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
     t0 = time.perf_counter()
     inst = build_instance(problem, policy, candidates=keep, start=timed)
     phases = _prepared(inst, time.perf_counter() - t0)
@@ -450,7 +437,7 @@ def solve(
     notes = list(outcome.notes)
     if inst.pruned and outcome.status in ("infeasible", "unknown"):
         wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
-        retry = len(problem.cases) * len(problem.reviewers) * _READ_PRUNED_PER_PAIR * pace
+        retry = len(problem.cases) * len(problem.reviewers) * _budget.READ_PRUNED_PER_PAIR * pace
         if timed and clock.left() - reserve <= retry:
             # No time to read more candidates; infeasible candidates do not make an
             # infeasible problem.

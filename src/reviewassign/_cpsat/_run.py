@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from .. import _budget
 from .._instance import Instance
 from .._policy import Policy
 from .._result import Progress
@@ -18,7 +19,7 @@ from ._lp import solve_relaxation
 from ._outcome import Outcome, PhaseRecord
 from ._scale import SCALE
 
-__all__ = ["BUILD_PER_PAIR", "solve_cpsat"]
+__all__ = ["solve_cpsat"]
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -41,13 +42,6 @@ _RESTRICTED_CUT_LEVEL = 0
 # the time left.
 _REPAIR_PER_CASE = 10
 _REPAIR_SHARE = 0.5
-
-# Under a time limit, a step that cannot be interrupted starts only if its estimated time
-# fits in what is left (seconds on one core of a shared machine, synthetic awards):
-BUILD_PER_PAIR = 30e-6
-"""Building a model (and CP-SAT loading it), per pair."""
-_LP_ROWS_PER_CONSTRAINT = 60e-6
-"""Reading a model's constraints into arrays for the LP."""
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
@@ -275,7 +269,10 @@ def _repair(
     free[open_[rank < _REPAIR_PER_CASE]] = True
     left = search.remaining()
     pairs = np.flatnonzero(kept | free)
-    if left is not None and left * _REPAIR_SHARE < BUILD_PER_PAIR * len(pairs) * search.pace:
+    if (
+        left is not None
+        and left * _REPAIR_SHARE < _budget.BUILD_PER_PAIR * len(pairs) * search.pace
+    ):
         return _Sub(PhaseRecord("repair", 0.0, "skipped"), None, None)
     return _solve_restricted(
         inst,
@@ -315,7 +312,7 @@ def _lp_guided(
 
     Under a time limit, the best incumbent is returned with the LP bound.
     """
-    if not search.fits(_LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints)):
+    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints)):
         phases.append(PhaseRecord("lp", 0.0, "skipped"))
         return None
     t0 = time.perf_counter()
@@ -353,7 +350,7 @@ def _lp_guided(
     def done(sub: _Sub) -> Outcome | None:
         found = max((s for s in (sub, best) if s.chosen is not None), key=_value, default=None)
         if found is None or found.chosen is None:
-            if search.fits(BUILD_PER_PAIR * n):
+            if search.fits(_budget.BUILD_PER_PAIR * n):
                 return None  # the caller's search may still find one
             # Out of time: no assignment, but the LP's bound and prices.
             return Outcome("unknown", bound=bound, phases=phases, prices=prices)
@@ -362,7 +359,7 @@ def _lp_guided(
     for _ in range(_FIXING_ROUNDS):
         fixed = penalty > delta + margin
         pairs = np.flatnonzero(~fixed | side)
-        if not search.fits(BUILD_PER_PAIR * len(pairs)):
+        if not search.fits(_budget.BUILD_PER_PAIR * len(pairs)):
             break
         sub = _solve_restricted(
             inst,
@@ -425,7 +422,7 @@ def solve_cpsat(
     scales those estimates (the caller's measure of how busy the machine is).
     """
     start = time.perf_counter()
-    if time_limit is not None and time_limit < BUILD_PER_PAIR * inst.n_pairs * pace:
+    if time_limit is not None and time_limit < _budget.BUILD_PER_PAIR * inst.n_pairs * pace:
         return Outcome(
             "unknown",
             phases=[PhaseRecord("build", 0.0, "skipped")],
@@ -461,7 +458,7 @@ def solve_cpsat(
         guided = _lp_guided(built, inst, policy, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
-    if first_chosen is None and not search.fits(BUILD_PER_PAIR * inst.n_pairs):
+    if first_chosen is None and not search.fits(_budget.BUILD_PER_PAIR * inst.n_pairs):
         # CP-SAT's loading alone would overrun the limit.
         phases.append(PhaseRecord("total", 0.0, "skipped"))
         notes.append("time limit: no time left to search")
