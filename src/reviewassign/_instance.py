@@ -263,7 +263,10 @@ class Rows:
         self._given_reviewer = given_reviewer.astype(np.int64)
         self._given_start = np.searchsorted(given_case, np.arange(len(cases) + 1))
 
+        t0 = time.perf_counter()
         self.conflicts = conflicts(problem, policy)
+        self.conflict_seconds = time.perf_counter() - t0
+        """Time spent finding the conflicts (a time limit's estimates leave it out)."""
         self._blocked: dict[int, list[int]] = {}
         for cp in self.conflicts:
             self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])

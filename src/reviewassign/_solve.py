@@ -423,8 +423,8 @@ def solve(
     t0 = time.perf_counter()
     inst = build_instance(problem, policy, candidates=keep, start=timed)
     phases = _prepared(inst, time.perf_counter() - t0)
-    if timed:
-        pace = _pace(time.perf_counter() - t0, estimate)
+    if timed:  # the conflicts' time depends on the relation graph, not on the machine
+        pace = _pace(time.perf_counter() - t0 - inst.rows.conflict_seconds, estimate)
     if inst.pruned and progress is not None:
         progress = _over_every_pair(progress, lagrangian_bound(inst, policy))
     reserve = _reserve(problem, policy, inst.pruned) * pace if timed else 0.0
