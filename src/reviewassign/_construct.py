@@ -5,8 +5,10 @@ among those with seats left, searching depth first (best first, a bounded number
 steps) for a panel that meets every rule of one panel: its size, the region and gender
 caps and minimums, the case's own region, seniors, topic coverage and the panel-affinity
 floor. Reviewers' load caps and weak-match caps are kept as it goes. A case that finds no
-panel among reviewers with seats left then takes one whose full reviewers can each hand
-one of their cases to a reviewer with seats left (one exchange each).
+panel among reviewers with seats left then takes one whose full reviewers each pass one of
+their cases on: to a reviewer with a seat left, or to a full one who passes one of theirs
+on in turn (chains of up to three exchanges, each keeping its panel valid). Everything is
+deterministic: the same instance and policy give the same start.
 
 Rules it does not look at (minimum loads, review cycles, representation bands) are left to
 the search: the start is CP-SAT's hint, and it is returned on its own only once ``check``

@@ -334,8 +334,12 @@ def solve(
     policy
         The rules and the objective; ``None`` is the neutral ``Policy()``.
     time_limit
-        Seconds; when reached, the best assignment found so far is returned with status
-        ``FEASIBLE`` (or ``NO_SOLUTION`` if none was found). ``None``: no limit.
+        Seconds, counted from the call and covering every phase (reading the instance,
+        building the model, the LP, the search, the final check); when reached, the best
+        assignment found so far is returned with status ``FEASIBLE``: the search's, else
+        a constructive start that meets the hard rules (checked, with a bound), else
+        ``NO_SOLUTION``. A step that cannot be interrupted starts only if its estimate
+        fits in what is left. ``None``: no limit.
     seed
         CP-SAT's random seed. The same input, policy, seed and ``workers`` give the same
         assignment when the solve finishes within the time limit.
@@ -353,8 +357,9 @@ def solve(
         Prune each case to its best eligible reviewers. An integer ``K`` keeps each
         case's ``K`` best, plus the best ``panel_size`` of every group a panel rule reads
         (each region, gender, covering topic...); ``None`` keeps every eligible pair;
-        ``"auto"`` prunes from 2,000,000 cases x reviewers on, to
-        ``max(30, 10 * panel_size)``, under the affinity objective only. The bound stays
+        ``"auto"`` prunes from 2,000,000 cases x reviewers on (under a time limit, from
+        10,000 a second of it), to ``max(30, 10 * panel_size)``, under the affinity
+        objective only. The bound stays
         a bound over every eligible pair: the flow path prices the pruned pairs with its
         node potentials and adds those that could improve the optimum until none can
         (so ``OPTIMAL`` is the optimum of the whole problem); CP-SAT paths report a
