@@ -110,10 +110,19 @@ class Target:
     """The row's policy cannot be met: ``explain`` must prove it."""
     share: tuple[float, float] | None = None
     """Randomised rows: the range the lottery's share of the optimum must fall in."""
+    wall: float | None = None
+    """Time-limit rows: the most seconds the command may take, from process start to exit
+    (a quality target: it fails the row)."""
+    answer: bool = False
+    """Time-limit rows: an assignment is required (feasible or optimal, passing ``check``);
+    otherwise the status is reported."""
 
     def text(self) -> str:
         parts = ["README optimum, proven" if self.readme else ""]
-        if self.share is not None:
+        if self.wall is not None:
+            parts = ["feasible, checked, bound" if self.answer else "status reported"]
+            parts.append(f"wall <= {self.wall:g} s from process start")
+        elif self.share is not None:
             lo, hi = self.share
             parts = [f"share in [{lo:g}, {hi:g}], draws checked"]
             if self.gap > 0:
@@ -136,7 +145,8 @@ class Target:
 
     @property
     def has_speed(self) -> bool:
-        return self.seconds is not None or self.min_ratio is not None or self.memory_mb is not None
+        limits = (self.seconds, self.min_ratio, self.memory_mb, self.wall)
+        return any(x is not None for x in limits)
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,9 @@ class Bench:
     """Sweep rows: a ``ProcessPoolExecutor`` or a Dask ``LocalCluster``'s executor."""
     executor_workers: int = 2
     """Sweep rows: worker processes of the executor (one CP-SAT worker a solve)."""
+    command: bool = False
+    """Time ``reviewassign solve --time-limit`` as a fresh process, from its start to its
+    exit, instead of ``ra.solve`` (the problem is written to a folder first, untimed)."""
 
     @property
     def instance(self) -> str:
@@ -328,11 +341,24 @@ def _sweep(n_policies: int, executor: Literal["process", "dask"], workers: int =
     )
 
 
+def _time_limit(n_c: int, n_r: int, limit: float, *, answer: bool) -> Bench:
+    """The command line under a time limit: its wall time from process start to exit.
+
+    Issue 20 (item 10): the limit covers every phase, reading and checking included, and
+    the process ends within a second of it; with ``answer``, the limit suffices for an
+    assignment that passes ``check``, with its bound.
+    """
+    target = Target(wall=limit + 1.0, answer=answer)
+    name = f"timelimit-{n_c}x{n_r}-{limit:g}s"
+    return Bench(name, "award", "award", target, limit, (n_c, n_r), command=True)
+
+
 def benchmarks(suite: Suite) -> list[Bench]:
     """The rows of a suite, in the order they run."""
     optimal = Target()
     if suite == "ci":
         return [
+            _time_limit(1200, 700, 1.0, answer=False),
             _random("preflib1"),
             _award(120, 80, "award", optimal),
             _award(120, 80, "neutral", optimal),
@@ -404,6 +430,9 @@ def benchmarks(suite: Suite) -> list[Bench]:
         _random_award(),
         _sweep(100, "process"),
         _sweep(100, "dask"),
+        _time_limit(1200, 700, 1.0, answer=False),
+        _time_limit(1200, 700, 15.0, answer=True),
+        _time_limit(2000, 1000, 1.0, answer=False),
     ]
 
 
@@ -621,6 +650,8 @@ class Row:
     """Randomised rows: expected objective / deterministic optimum."""
     draws_failed: int | None = None
     """Randomised rows: checked draws that ``ra.check`` rejected (must be 0)."""
+    violations: int | None = None
+    """Time-limit rows: what ``ra.check`` finds in the returned assignment (must be 0)."""
     quality_ok: bool = True
     passed: bool = True
     reason: str = ""
@@ -1134,7 +1165,66 @@ def _measure_sweep(bench: Bench, row: Row, limit: float | None) -> None:
         row.note += f"; reference: {ref_failures}"
 
 
+_EXIT_STATUS = {3: "infeasible", 4: "no_solution"}
+
+
+def _measure_command(bench: Bench, row: Row, limit: float | None) -> None:
+    """Time ``reviewassign solve --time-limit`` in a fresh process; check what it wrote.
+
+    The wall time runs from before the process is started to its exit: starting Python
+    and importing the library count, as for a user. Peak memory is the child's.
+    """
+    import tempfile
+
+    problem, policy, _, row.note = _make_problem(bench)
+    row.cases, row.reviewers = len(problem.cases), len(problem.reviewers)
+    row.method = "command line"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, policy_file, out = (
+            Path(tmp) / "problem",
+            Path(tmp) / "policy.json",
+            Path(tmp) / "r.json",
+        )
+        ra.save_problem(problem, folder)
+        policy_file.write_text(policy.model_dump_json())
+        cmd = [sys.executable, "-m", "reviewassign", "solve", str(folder)]
+        cmd += ["--policy", str(policy_file), "--out", str(out)]
+        if limit is not None:
+            cmd += ["--time-limit", f"{limit:g}"]
+        # The child runs the library this process imported.
+        path = os.pathsep.join([str(Path(ra.__file__).parents[1]), *sys.path])
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": path}
+        )
+        row.total_s = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        row.peak_mb = rss / 2**20 if sys.platform == "darwin" else rss / 1024
+        row.note += "; " + " ".join(
+            line.strip() for line in done.stderr.splitlines() if line.startswith(("time ", "note "))
+        )
+        if done.returncode != 0:
+            row.status = _EXIT_STATUS.get(done.returncode, "error")
+            if row.status == "error":
+                row.reason = f"exit {done.returncode}: " + " | ".join(done.stderr.splitlines()[-3:])
+            return
+        data = json.loads(out.read_text())
+        row.violations = len(ra.check(problem, policy, ra.load_assignment(out)))
+    stats = data["stats"]
+    row.status = data["status"]
+    row.objective, row.bound, row.gap = data["objective"], data["bound"], data["gap"]
+    row.solve_s = stats["wall_time"]
+    row.eligible_pairs = stats["eligible_pairs"]
+    if stats["candidate_pairs"] < stats["eligible_pairs"]:
+        row.candidate_pairs = stats["candidate_pairs"]
+    row.phases = [p["name"] for p in stats["phases"]]
+    row.method = "command line: " + stats["method"]
+
+
 def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
+    if bench.command:
+        _measure_command(bench, row, limit)
+        return
     if bench.sweep is not None:
         _measure_sweep(bench, row, limit)
         return
@@ -1248,6 +1338,8 @@ def judge(row: Row, target: Target) -> Row:
         return row
     if target.share is not None:
         return _judge_random(row, target)
+    if target.wall is not None:
+        return _judge_time_limit(row, target)
     wrong: list[str] = []  # always fails
     short: list[str] = []  # misses the target: fails when enforced
     if row.status == "error":
@@ -1344,8 +1436,38 @@ def _judge_random(row: Row, target: Target) -> Row:
     return _conclude(row, target, wrong, short)
 
 
+def _judge_time_limit(row: Row, target: Target) -> Row:
+    """A time-limit row: within its wall time, and an honest answer when there is one.
+
+    Always failing: a crash, an assignment that fails ``check``, a bound below the
+    objective, INFEASIBLE (every instance here is feasible). Failing when enforced: a
+    wall time above the target; no assignment where one is required.
+    """
+    assert target.wall is not None
+    wrong: list[str] = []
+    short: list[str] = []
+    if row.status == "error":
+        wrong.append("the row crashed: " + row.reason)
+    elif row.status == "infeasible":
+        wrong.append("reported infeasible")
+    if row.violations:
+        wrong.append(f"the assignment fails check: {row.violations} violation(s)")
+    if row.objective is not None and row.bound is not None and row.bound < row.objective:
+        wrong.append(f"bound {row.bound:.6f} below the objective {row.objective:.6f}")
+    if row.total_s is None or row.total_s > target.wall:
+        got = "-" if row.total_s is None else f"{row.total_s:.2f} s"
+        short.append(f"wall {got} > {target.wall:g} s")
+    if target.answer and row.status not in ("optimal", "feasible"):
+        short.append(f"no assignment (status {row.status})")
+    if row.status in ("optimal", "feasible"):
+        row.time_to_target_s = row.total_s
+    return _conclude(row, target, wrong, short)
+
+
 def _speed_failures(row: Row, target: Target) -> list[str]:
     out: list[str] = []
+    if target.wall is not None and (row.total_s is None or row.total_s > target.wall):
+        out.append(f"wall {row.total_s or math.nan:.2f} s > {target.wall:g} s")
     t = row.time_to_target_s
     if target.seconds is not None and (t is None or t > target.seconds):
         got = "target not reached" if t is None else f"{t:.2f} s"
@@ -1362,6 +1484,8 @@ def _speed_failures(row: Row, target: Target) -> list[str]:
 
 
 def _speed(row: Row, target: Target) -> bool:
+    if target.wall is not None:
+        return row.total_s is not None and row.total_s <= target.wall
     done = ("infeasible",) if target.infeasible else ("optimal", "feasible")
     return row.status in done and not _speed_failures(row, target)
 

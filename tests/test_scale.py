@@ -165,7 +165,9 @@ def test_flow_pricing_adds_pairs_the_candidates_missed() -> None:
         "C3": ("R4",),
         "C4": ("R5",),
     }
-    assert [p.name for p in result.stats.phases][:2] == ["prepare", "flow"]
+    # Under a time limit a constructive start is made first, in case no search fits.
+    names = [p.name for p in result.stats.phases]
+    assert names[:3] == ["prepare", "construct", "flow"]
     assert any(p.name.startswith("flow.priced") for p in result.stats.phases)
     assert result.stats.candidate_pairs < result.stats.eligible_pairs == 30
 

@@ -12,11 +12,11 @@ import json
 import platform
 import time
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
 from ._errors import ViolationsError
-from ._instance import Instance
 from ._model import Problem
 from ._policy import Policy
 from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "STATUS",
+    "Counts",
     "checked",
     "finish",
     "input_hash",
@@ -36,6 +37,26 @@ __all__ = [
     "policy_hash",
     "problem_hash",
 ]
+
+
+class Counts(Protocol):
+    """What the stats read of an instance: an :class:`Instance`, or the counts of none."""
+
+    @property
+    def n_cases(self) -> int: ...
+    @property
+    def n_reviewers(self) -> int: ...
+    @property
+    def n_pairs(self) -> int: ...
+    @property
+    def eligible_pairs(self) -> int: ...
+    @property
+    def conflicted_pairs(self) -> int: ...
+    @property
+    def excluded_by_policy(self) -> int: ...
+    @property
+    def conflicts_by_reason(self) -> dict[str, int]: ...
+
 
 STATUS = {
     "optimal": Status.OPTIMAL,
@@ -75,12 +96,19 @@ def method_of(phases: Sequence[Phase]) -> str:
     --------
     >>> method_of([Phase(name="cpsat.objective", seconds=0.1), Phase(name="check", seconds=0)])
     'cpsat'
+
+    The constructive start (``construct``) names the path only when no backend ran;
+    phases skipped for want of time are not counted.
     """
     seen: list[str] = []
     for phase in phases:
         head = phase.name.split(".")[0]
-        if head not in ("prepare", "check") and head not in seen:
+        if phase.status == "skipped":
+            continue
+        if head not in ("prepare", "construct", "check") and head not in seen:
             seen.append(head)
+    if not seen and any(p.name == "construct" for p in phases):
+        return "construct"
     return "+".join(seen)
 
 
@@ -140,7 +168,7 @@ def checked(
 def finish(
     problem: Problem,
     policy: Policy,
-    inst: Instance,
+    inst: Counts,
     *,
     status: Status,
     assignment: Assignment,
@@ -156,13 +184,20 @@ def finish(
     worst_bound: float | None = None,
     broken: tuple[Violation, ...] = (),
     levels: Sequence[LevelRecord] = (),
+    solver: bool = True,
 ) -> Result:
     """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats.
 
     ``levels`` are the backend's records of the levels before the policy objective; each
-    becomes a :class:`Level` whose value is read from ``metrics``.
+    becomes a :class:`Level` whose value is read from ``metrics``. ``solver=False``: no
+    solver ran (a solve out of time before it read its instance), and OR-Tools is not
+    loaded for the stats (its import alone takes half a second).
     """
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
+    backend: dict[str, Any] = {"ortools_version": version("ortools")}
+    if solver:
+        from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+        backend["resolution"] = _cpsat.RESOLUTION
 
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
@@ -175,13 +210,11 @@ def finish(
         workers=workers,
         time_limit=time_limit,
         library_version=__version__,
-        ortools_version=_cpsat.ortools_version(),
         input_hash=input_hash(problem, policy),
         problem_hash=problem_hash(problem),
         policy_hash=policy_hash(policy),
         python_version=platform.python_version(),
         method=method_of(phases),
-        resolution=_cpsat.RESOLUTION,
         cases=inst.n_cases,
         reviewers=inst.n_reviewers,
         eligible_pairs=inst.eligible_pairs,
@@ -191,6 +224,7 @@ def finish(
         worst_case=worst,
         worst_case_bound=worst_bound,
         notes=(*(f"warning: {w}" for w in problem.warnings), *notes),
+        **backend,
     )
     return Result(
         status=status,

@@ -9,6 +9,7 @@ excluded). Every other rule is left to the solver backend.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._conflicts import REASONS, conflicts
+from ._construct import Start, StartBuilder
 from ._model import Problem
 from ._policy import SHARE_EPS, Policy, RepresentationPolicy
 from ._result import Assignment
@@ -63,11 +65,15 @@ class Instance:
     rows: Rows
     """Every eligible pair of a case, on demand (for bounds over pruned pairs)."""
     best_panels: FloatArray | None = None
-    """When pruned: per case, its best panel over every eligible pair (region cap kept)."""
+    """When pruned or started: per case, its best panel over every eligible pair (region cap
+    kept): the bound of zero prices, read as the rows were."""
     applicant_case: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     applicant_reviewer: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Reviewer-applicants: reviewer ``applicant_reviewer[i]`` is an applicant of case
     ``applicant_case[i]`` (for ``integrity.forbid_cycles``)."""
+    start: Start | None = None
+    """With ``build_instance(..., start=True)``: a constructive assignment (``_construct``),
+    made over every eligible pair; its pairs are among the candidates."""
 
     @property
     def pruned(self) -> bool:
@@ -106,6 +112,15 @@ class Instance:
             pair_affinity=np.concatenate([self.pair_affinity, affinity])[order],
             pair_start=_starts(pair_case, self.n_cases),
         )
+
+    def pair_indices(self, case: IntArray, reviewer: IntArray) -> IntArray:
+        """Indices of the ``(case, reviewer)`` pairs among the candidates; -1 where absent."""
+        keys = self.pair_case * self.n_reviewers + self.pair_reviewer  # ascending
+        want = case * self.n_reviewers + reviewer
+        if not len(keys):
+            return np.full(len(want), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        return np.where(keys[at] == want, at, -1).astype(np.int64)
 
     def assignment(self, pairs: IntArray) -> Assignment:
         """The assignment made of the pairs with these indices."""
@@ -248,7 +263,10 @@ class Rows:
         self._given_reviewer = given_reviewer.astype(np.int64)
         self._given_start = np.searchsorted(given_case, np.arange(len(cases) + 1))
 
+        t0 = time.perf_counter()
         self.conflicts = conflicts(problem, policy)
+        self.conflict_seconds = time.perf_counter() - t0
+        """Time spent finding the conflicts (a time limit's estimates leave it out)."""
         self._blocked: dict[int, list[int]] = {}
         for cp in self.conflicts:
             self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
@@ -464,14 +482,17 @@ class _ReviewerBest:
         return self._case[found], reviewer[found].astype(np.int64), self._value[found]
 
 
-def build_instance(problem: Problem, policy: Policy, *, candidates: int | None = None) -> Instance:
+def build_instance(
+    problem: Problem, policy: Policy, *, candidates: int | None = None, start: bool = False
+) -> Instance:
     """Index a problem under a policy: conflicts removed, affinities computed.
 
     With ``candidates``, each case keeps only its ``candidates`` best eligible reviewers
     (plus, for each group a panel rule reads, the group's best ``panel_size``), and each
     reviewer its best ``2 * max_load`` cases: memory then grows with the candidates, not
     cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
-    over all of them.
+    over all of them. With ``start``, a constructive assignment is made while the rows
+    are read (``Instance.start``); its pairs are kept as candidates.
 
     Raises :class:`~reviewassign.InputError` for a ``representation`` target that names
     no reviewer's region or gender (:meth:`Policy.check_targets`).
@@ -518,12 +539,31 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
         greedy = _Greedy(policy, max_load, reviewer_region, reviewer_gender)
         per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
         side = _ReviewerBest(len(reviewers), per_reviewer)
-    best_panels = None if candidates is None else np.zeros(n_c)
+    best_panels = None if candidates is None and not start else np.zeros(n_c)
     cap = policy.panel.max_per_region
+    builder = None
+    if start:
+        builder = StartBuilder(
+            policy,
+            panel_size=panel_size,
+            max_load=max_load,
+            case_region=case_region,
+            case_topics=[tuple(c.topics) for c in cases],
+            reviewer_region=reviewer_region,
+            reviewer_gender=reviewer_gender,
+            reviewer_senior=reviewer_senior,
+            reviewer_covers=covers,
+        )
+    start_seconds = 0.0
     for ci, case in enumerate(cases):
         idx, aff, dropped = rows.row(ci)
         excluded += dropped
         eligible += len(idx)
+        started = np.zeros(0, dtype=np.int64)
+        if builder is not None:
+            t0 = time.perf_counter()
+            started = builder.place(ci, idx, aff)
+            start_seconds += time.perf_counter() - t0
         if best_panels is not None:
             groups_of = reviewer_region[idx] if cap is not None else None
             best_panels[ci] = best_panel(aff, groups_of, int(panel_size[ci]), cap)
@@ -540,6 +580,7 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
             keep = _candidates(idx, aff, candidates, int(panel_size[ci]), [g[idx] for g in groups])
             assert greedy is not None
             keep = np.union1d(keep, greedy.pick(idx, aff, int(panel_size[ci])))
+            keep = np.union1d(keep, started)
             idx, aff = idx[keep], aff[keep]
         pair_rev.append(idx)
         pair_aff.append(aff)
@@ -560,6 +601,11 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
             pair_case[order],
             pair_reviewer[order],
             pair_affinity[order],
+        )
+    made = None
+    if builder is not None:
+        made, (pair_case, pair_reviewer, pair_affinity) = _complete_start(
+            builder, rows, start_seconds, (pair_case, pair_reviewer, pair_affinity)
         )
     starts = _starts(pair_case, n_c)
 
@@ -591,7 +637,49 @@ def build_instance(problem: Problem, policy: Policy, *, candidates: int | None =
         rows=rows,
         best_panels=best_panels,
         **_reviewer_applicants(problem),
+        start=made,
     )
+
+
+def _complete_start(
+    builder: StartBuilder,
+    rows: Rows,
+    seconds: float,
+    pairs: tuple[IntArray, IntArray, FloatArray],
+) -> tuple[Start, tuple[IntArray, IntArray, FloatArray]]:
+    """The start, once its short cases had their exchanges, and the candidate pairs.
+
+    Exchanges may use any eligible pair; those they take join the candidates (case,
+    reviewer and affinity arrays, sorted by case then reviewer).
+    """
+    t0 = time.perf_counter()
+    read: dict[int, tuple[IntArray, FloatArray]] = {}
+
+    def full_row(c: int) -> tuple[IntArray, FloatArray]:
+        if c not in read:
+            idx, aff, _ = rows.row(c)
+            read[c] = idx, aff
+        return read[c]
+
+    builder.exchange(full_row)
+    made = builder.start(seconds + time.perf_counter() - t0)
+    pair_case, pair_reviewer, pair_affinity = pairs
+    n_r = len(builder.left)
+    new = ~np.isin(made.case * n_r + made.reviewer, pair_case * n_r + pair_reviewer)
+    if not np.any(new):
+        return made, pairs
+    more_case, more_reviewer = made.case[new], made.reviewer[new]
+    more_affinity = np.array(
+        [
+            full_row(c)[1][np.searchsorted(full_row(c)[0], r)]
+            for c, r in zip(more_case.tolist(), more_reviewer.tolist(), strict=True)
+        ]
+    )
+    pair_case = np.concatenate([pair_case, more_case])
+    pair_reviewer = np.concatenate([pair_reviewer, more_reviewer])
+    pair_affinity = np.concatenate([pair_affinity, more_affinity])
+    order = np.lexsort((pair_reviewer, pair_case))
+    return made, (pair_case[order], pair_reviewer[order], pair_affinity[order])
 
 
 def _reviewer_applicants(problem: Problem) -> dict[str, IntArray]:

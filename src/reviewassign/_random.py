@@ -355,11 +355,11 @@ def randomize(
     >>> all(p <= 0.5 for p in lottery.marginals.values())
     True
     """
+    start = time.perf_counter()  # the time limit counts from the call
     from ._cpsat import flow_applicable
     from ._cpsat._lottery import ColumnSampler, capped_flow, capped_relaxation, column_lottery
     from ._solve import solve
 
-    start = time.perf_counter()
     policy = Policy.coerce(policy)
     q = policy.random.max_probability
     if policy.objective.levels != ("objective",):

@@ -499,11 +499,11 @@ def repair(
     >>> ra.check(fixed.problem, policy, fixed.assignment)
     []
     """
+    start = time.perf_counter()  # the time limit counts from the call
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
     policy = Policy.coerce(policy)
     check_options(seed=seed, workers=workers, time_limit=time_limit)
-    start = time.perf_counter()
     events = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
     locked = [(str(c), str(r)) for c, r in locked]
     current = Assignment(current)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from . import _budget
 from ._bound import lagrangian_bound
+from ._check import Metrics, check, evaluate
 from ._finish import STATUS, checked, finish, input_hash, phases_of
 from ._instance import Instance, build_instance
 from ._model import Problem
 from ._policy import Policy
-from ._result import Phase, Progress, Result, Status
+from ._result import Assignment, Phase, Progress, Result, Status
 
 if TYPE_CHECKING:
     from . import _cpsat
@@ -41,6 +43,11 @@ _FULL_RETRY_PAIRS = 20_000_000
 
 _SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
 
+# Under a time limit, candidates="auto" also prunes when cases x reviewers exceed this many
+# pairs a second of the limit: a model of every pair would not be built in time, let alone
+# solved (building takes about 20 us a pair, reading it for the LP as much again).
+_TIMED_PAIRS_PER_SECOND = 10_000
+
 
 def check_options(*, seed: int, workers: int, time_limit: float | None) -> None:
     """Raise ``ValueError`` for a seed, worker count or time limit CP-SAT cannot take."""
@@ -53,15 +60,20 @@ def check_options(*, seed: int, workers: int, time_limit: float | None) -> None:
 
 
 def _candidate_count(
-    candidates: int | Literal["auto"] | None, problem: Problem, policy: Policy
+    candidates: int | Literal["auto"] | None,
+    problem: Problem,
+    policy: Policy,
+    time_limit: float | None = None,
 ) -> int | None:
     """Candidates a case under ``solve(..., candidates=...)``; None: every eligible pair."""
     if candidates is None:
         return None
     if candidates == "auto":
-        if len(problem.cases) * len(
-            problem.reviewers
-        ) < _AUTO_PRUNE_PAIRS or policy.objective.levels != ("objective",):
+        pairs = len(problem.cases) * len(problem.reviewers)
+        large = pairs >= _AUTO_PRUNE_PAIRS or (
+            time_limit is not None and pairs > _TIMED_PAIRS_PER_SECOND * time_limit
+        )
+        if not large or policy.objective.levels != ("objective",):
             return None
         sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
         seats = max([policy.panel_size, *sizes])
@@ -73,18 +85,106 @@ def _candidate_count(
     return candidates
 
 
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """The time limit of one call, counted from its start."""
+
+    start: float
+    limit: float | None
+
+    def left(self) -> float:
+        """Seconds left (``inf`` without a limit)."""
+        if self.limit is None:
+            return math.inf
+        return self.limit - (time.perf_counter() - self.start)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unread:
+    """The counts of a solve that ran out of time before it read the instance."""
+
+    n_cases: int
+    n_reviewers: int
+    n_pairs: int = 0
+    eligible_pairs: int = 0
+    conflicted_pairs: int = 0
+    excluded_by_policy: int = 0
+    conflicts_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def _seats(problem: Problem, policy: Policy) -> int:
+    return sum(policy.panel_size if c.panel_size is None else c.panel_size for c in problem.cases)
+
+
+def _reserve(problem: Problem, policy: Policy, pruned: bool) -> float:
+    """Seconds to keep for what follows the search: check, bound, stats."""
+    bound = _budget.BOUND_PER_CASE * len(problem.cases) if pruned else 0.0
+    return _budget.FINISH + _budget.FINISH_PER_SEAT * _seats(problem, policy) + bound
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Under a time limit: the candidates to read, the estimated seconds, whether they fit."""
+
+    keep: int | None
+    seconds: float
+    fits: bool
+
+
+def _plan(
+    problem: Problem,
+    policy: Policy,
+    candidates: int | Literal["auto"] | None,
+    keep: int | None,
+    clock: _Clock,
+) -> _Plan:
+    """The instance to read under a time limit, and whether reading it fits at all.
+
+    When no search could follow the candidates' instance, the instance of every pair is
+    read instead if it is quicker: the constructive start is then all there is.
+    """
+    n_cases = len(problem.cases)
+    pairs = n_cases * len(problem.reviewers)
+    start = n_cases * _budget.START_PER_CASE
+    full = pairs * _budget.READ_PER_PAIR + start
+    if keep is not None:
+        pruned = pairs * _budget.READ_PRUNED_PER_PAIR + start
+        reserve = _reserve(problem, policy, pruned=True)
+        model_pairs = n_cases * keep + 2 * policy.load.max * len(problem.reviewers)  # about
+        model = _budget.BUILD_PER_PAIR * model_pairs
+        quicker = full < pruned and pairs <= _AUTO_PRUNE_PAIRS  # not too large to hold
+        if not (candidates == "auto" and quicker and pruned + reserve + model > clock.left()):
+            return _Plan(keep, pruned, pruned + reserve <= clock.left() + _budget.GRACE)
+    reserve = _reserve(problem, policy, pruned=False)
+    return _Plan(None, full, full + reserve <= clock.left() + _budget.GRACE)
+
+
+def _pace(seconds: float, estimate: float) -> float:
+    """How much slower than the estimates the instance was read (1 to 10).
+
+    Other work on the machine slows every phase alike: the later estimates are scaled
+    by this much.
+    """
+    return min(10.0, max(1.0, seconds / max(estimate, 1e-3)))
+
+
 def _backend(
     inst: Instance,
     problem: Problem,
     policy: Policy,
     method: Method,
-    start: float,
-    time_limit: float | None,
+    left: float | None,
     seed: int,
     workers: int,
     progress: Callable[[Progress], None] | None,
+    pace: float = 1.0,
 ) -> _cpsat.Outcome:
-    """Run the backend that fits: a min-cost flow, or CP-SAT (LP-guided when large)."""
+    """Run the backend that fits: a min-cost flow, or CP-SAT (LP-guided when large).
+
+    ``left``: the seconds it may take (None: no limit); ``pace`` scales the estimates of
+    the steps that cannot be interrupted. The constructive start of the instance, if any,
+    is CP-SAT's hint.
+    """
     from . import _cpsat
 
     use_flow = _cpsat.flow_applicable(inst, policy)
@@ -92,10 +192,14 @@ def _backend(
         raise ValueError("method='flow': the policy has rules a flow network cannot express")
     if method in ("cpsat", "lp"):
         use_flow = False
+    if left is not None and left <= 0:
+        return _cpsat.Outcome("unknown", notes=("time limit: no time left for a search",))
     if use_flow:
         return _cpsat.solve_flow(inst, policy)
-    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
+    hint = None
+    if inst.start is not None:
+        hint = inst.pair_indices(inst.start.case, inst.start.reviewer)
     return _cpsat.solve_cpsat(
         inst,
         policy,
@@ -104,7 +208,54 @@ def _backend(
         workers=workers,
         progress=progress,
         use_lp=use_lp,
+        hint=hint,
+        pace=pace,
     )
+
+
+def _prepared(inst: Instance, seconds: float) -> list[Phase]:
+    """The phases of reading the instance: ``prepare``, and ``construct`` if it was made."""
+    if inst.start is None:
+        return [Phase(name="prepare", seconds=seconds, status="done")]
+    made = inst.start
+    short = "complete" if made.complete else f"{made.short} case(s) short"
+    return [
+        Phase(name="prepare", seconds=max(0.0, seconds - made.seconds), status="done"),
+        Phase(name="construct", seconds=made.seconds, status=short),
+    ]
+
+
+def _from_start(
+    problem: Problem, policy: Policy, inst: Instance, phases: list[Phase]
+) -> tuple[Assignment, Metrics] | None:
+    """The constructive start if ``check`` passes it (a ``check`` phase is appended)."""
+    made = inst.start
+    if made is None or not made.complete:
+        return None
+    assignment = Assignment.from_pairs(
+        (inst.case_ids[c], inst.reviewer_ids[r])
+        for c, r in zip(made.case.tolist(), made.reviewer.tolist(), strict=True)
+    )
+    t0 = time.perf_counter()
+    violations = check(problem, policy, assignment)
+    if violations:
+        # Rules the start does not look at (minimum loads, cycles, bands) are not met.
+        status = f"start: {len(violations)} violation(s)"
+        phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status=status))
+        return None
+    metrics = evaluate(problem, assignment, policy)
+    phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status="passed"))
+    return assignment, metrics
+
+
+def _start_bound(inst: Instance, policy: Policy, outcome: _cpsat.Outcome, clock: _Clock) -> float:
+    """A bound for the constructive start: the LP's, else a Lagrangian one."""
+    if not inst.pruned and outcome.bound is not None:
+        return outcome.bound  # the LP over every pair
+    bound = lagrangian_bound(inst, policy)
+    if outcome.prices is not None and clock.left() > _budget.BOUND_PER_CASE * inst.n_cases:
+        bound = min(bound, lagrangian_bound(inst, policy, outcome.prices))
+    return bound
 
 
 def _over_every_pair(
@@ -119,6 +270,47 @@ def _over_every_pair(
             progress(replace(event, bound=max(event.objective, bound)))
 
     return report
+
+
+def _worst_bound(inst: Instance, policy: Policy, outcome: _cpsat.Outcome) -> float | None:
+    """The bound of the worst panel: the backend's, else no panel beats its case's best."""
+    levels = policy.objective.levels
+    if outcome.worst_bound is not None or inst.best_panels is None or not inst.n_cases:
+        return outcome.worst_bound
+    if "worst_case" not in levels and "leximin" not in levels:
+        return None
+    worst = float(inst.best_panels.min())
+    return worst + 1e-9 * (1.0 + abs(worst))  # rounded outward
+
+
+def _out_of_time(
+    problem: Problem,
+    policy: Policy,
+    start: float,
+    seed: int,
+    workers: int,
+    time_limit: float | None,
+) -> Result:
+    """``NO_SOLUTION`` before reading the instance: the time left could not cover it."""
+    return finish(
+        problem,
+        policy,
+        _Unread(len(problem.cases), len(problem.reviewers)),
+        status=Status.NO_SOLUTION,
+        assignment=Assignment(),
+        metrics=None,
+        bound=None,
+        start=start,
+        phases=[Phase(name="prepare", seconds=0.0, status="skipped")],
+        seed=seed,
+        workers=workers,
+        time_limit=time_limit,
+        notes=[
+            "time limit: too little time to read the instance (eligible pairs and "
+            "conflicts are not counted)"
+        ],
+        solver=False,
+    )
 
 
 def solve(
@@ -142,8 +334,12 @@ def solve(
     policy
         The rules and the objective; ``None`` is the neutral ``Policy()``.
     time_limit
-        Seconds; when reached, the best assignment found so far is returned with status
-        ``FEASIBLE`` (or ``NO_SOLUTION`` if none was found). ``None``: no limit.
+        Seconds, counted from the call and covering every phase (reading the instance,
+        building the model, the LP, the search, the final check); when reached, the best
+        assignment found so far is returned with status ``FEASIBLE``: the search's, else
+        a constructive start that meets the hard rules (checked, with a bound), else
+        ``NO_SOLUTION``. A step that cannot be interrupted starts only if its estimate
+        fits in what is left. ``None``: no limit.
     seed
         CP-SAT's random seed. The same input, policy, seed and ``workers`` give the same
         assignment when the solve finishes within the time limit.
@@ -161,8 +357,9 @@ def solve(
         Prune each case to its best eligible reviewers. An integer ``K`` keeps each
         case's ``K`` best, plus the best ``panel_size`` of every group a panel rule reads
         (each region, gender, covering topic...); ``None`` keeps every eligible pair;
-        ``"auto"`` prunes from 2,000,000 cases x reviewers on, to
-        ``max(30, 10 * panel_size)``, under the affinity objective only. The bound stays
+        ``"auto"`` prunes from 2,000,000 cases x reviewers on (under a time limit, from
+        10,000 a second of it), to ``max(30, 10 * panel_size)``, under the affinity
+        objective only. The bound stays
         a bound over every eligible pair: the flow path prices the pruned pairs with its
         node potentials and adds those that could improve the optimum until none can
         (so ``OPTIMAL`` is the optimum of the whole problem); CP-SAT paths report a
@@ -200,12 +397,13 @@ def solve(
     >>> dict(result.assignment)
     {'C1': ('R1',), 'C2': ('R2',)}
     """
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
-
+    start = time.perf_counter()  # the time limit counts from the call
     policy = Policy.coerce(policy)
     check_options(seed=seed, workers=workers, time_limit=time_limit)
     if relax not in ("none", "minimal"):
         raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
+    clock = _Clock(start, time_limit)
+    timed = time_limit is not None
     if policy.random.max_probability < 1:
         if relax != "none":
             raise ValueError('relax="minimal" does not combine with [random] max_probability < 1')
@@ -216,40 +414,58 @@ def solve(
     if relax == "minimal":
         from ._relax import solve_relaxed
 
-        return solve_relaxed(
-            problem,
-            policy,
-            time_limit=time_limit,
-            seed=seed,
-        )
-    start = time.perf_counter()
-    keep = _candidate_count(candidates, problem, policy)
+        return solve_relaxed(problem, policy, time_limit=time_limit, seed=seed)
+    keep = _candidate_count(candidates, problem, policy, time_limit)
+    pace = 1.0
+    estimate = 0.0
+    if timed:
+        plan = _plan(problem, policy, candidates, keep, clock)
+        if not plan.fits:
+            return _out_of_time(problem, policy, start, seed, workers, time_limit)
+        keep, estimate = plan.keep, plan.seconds
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
     t0 = time.perf_counter()
-    inst = build_instance(problem, policy, candidates=keep)
-    phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
+    inst = build_instance(problem, policy, candidates=keep, start=timed)
+    phases = _prepared(inst, time.perf_counter() - t0)
+    if timed:  # the conflicts' time depends on the relation graph, not on the machine
+        pace = _pace(time.perf_counter() - t0 - inst.rows.conflict_seconds, estimate)
     if inst.pruned and progress is not None:
         progress = _over_every_pair(progress, lagrangian_bound(inst, policy))
-    outcome = _backend(inst, problem, policy, method, start, time_limit, seed, workers, progress)
+    reserve = _reserve(problem, policy, inst.pruned) * pace if timed else 0.0
+
+    def budget() -> float | None:
+        """Seconds the search may take: what is left but the reserve."""
+        return clock.left() - reserve if timed else None
+
+    outcome = _backend(inst, problem, policy, method, budget(), seed, workers, progress, pace)
     notes = list(outcome.notes)
     if inst.pruned and outcome.status in ("infeasible", "unknown"):
-        # The candidates may lack what the rules need: more of them, then every pair.
-        phases.extend(phases_of(outcome))
         wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
-        what = "all" if wider is None else f"{wider} candidates a case of"
-        notes.append(
-            f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
-            f"({outcome.status}); solved again with {what} {inst.eligible_pairs} eligible pairs"
-        )
-        t0 = time.perf_counter()
-        inst = build_instance(problem, policy, candidates=wider)
-        phases.append(Phase(name="prepare", seconds=time.perf_counter() - t0, status="done"))
-        outcome = _backend(
-            inst, problem, policy, method, start, time_limit, seed, workers, progress
-        )
-        notes.extend(outcome.notes)
-        if inst.pruned and outcome.status == "infeasible":
-            # Infeasible candidates do not make an infeasible problem.
+        retry = len(problem.cases) * len(problem.reviewers) * _budget.READ_PRUNED_PER_PAIR * pace
+        if timed and clock.left() - reserve <= retry:
+            # No time to read more candidates; infeasible candidates do not make an
+            # infeasible problem.
             outcome = replace(outcome, status="unknown")
+        else:
+            # The candidates may lack what the rules need: more of them, then every pair.
+            phases.extend(phases_of(outcome))
+            what = "all" if wider is None else f"{wider} candidates a case of"
+            notes.append(
+                f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
+                f"({outcome.status}); solved again with {what} {inst.eligible_pairs} "
+                "eligible pairs"
+            )
+            t0 = time.perf_counter()
+            inst = build_instance(problem, policy, candidates=wider, start=timed)
+            phases.extend(_prepared(inst, time.perf_counter() - t0))
+            reserve = _reserve(problem, policy, inst.pruned) * pace if timed else 0.0
+            outcome = _backend(
+                inst, problem, policy, method, budget(), seed, workers, progress, pace
+            )
+            notes.extend(outcome.notes)
+            if inst.pruned and outcome.status == "infeasible":
+                outcome = replace(outcome, status="unknown")
     phases.extend(phases_of(outcome))
     if outcome.instance is not None:
         inst = outcome.instance
@@ -258,7 +474,15 @@ def solve(
     assignment = inst.assignment(outcome.chosen)
     bound = None
     metrics = None
-    if status in (Status.OPTIMAL, Status.FEASIBLE):
+    if status is Status.NO_SOLUTION:
+        started = _from_start(problem, policy, inst, phases)
+        if started is not None:
+            # No search result in time: the constructive start, checked, is the answer.
+            assignment, metrics = started
+            status = Status.FEASIBLE
+            bound = _start_bound(inst, policy, outcome, clock)
+            notes.append("time limit: no search result in time; the constructive start is returned")
+    elif status in (Status.OPTIMAL, Status.FEASIBLE):
         metrics, _ = checked(problem, policy, assignment, phases)
         objective = metrics.objective
         if inst.pruned and not outcome.priced:
@@ -305,6 +529,6 @@ def solve(
         time_limit=time_limit,
         notes=notes,
         worst=outcome.worst,
-        worst_bound=outcome.worst_bound,
+        worst_bound=_worst_bound(inst, policy, outcome),
         levels=outcome.levels,
     )

@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, TextIO
 
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
-from ._explain import explain
+from ._explain import Explanation, explain
 from ._io import (
     csv_text,
     load_assignment,
@@ -59,6 +61,43 @@ _EXIT_BY_STATUS = {
 
 # Progress lines start once a solve has run this long, so quick solves stay quiet.
 _PROGRESS_AFTER_SECONDS = 1.0
+
+_IMPORTED = time.perf_counter()
+
+
+def _process_age() -> float:
+    """Seconds since this process started (from ``/proc``; elsewhere, since this import)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            after_name = f.read().rsplit(b")", 1)[1].split()
+        started = int(after_name[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        age = -1.0
+    return age if 0.0 <= age < 600.0 else time.perf_counter() - _IMPORTED
+
+
+class _Clock:
+    """When the command started: its ``--time-limit`` counts from there.
+
+    Run as a program (``main()`` without arguments), from the start of the process, so
+    that starting Python and importing the library count too; called with arguments
+    (tests, scripts), from the call.
+    """
+
+    origin = time.perf_counter()
+
+    @classmethod
+    def reset(cls, argv: Sequence[str] | None) -> None:
+        now = time.perf_counter()
+        cls.origin = now - _process_age() if argv is None else now
+
+    @classmethod
+    def left(cls, limit: float | None) -> float | None:
+        """The part of ``limit`` (seconds from the command's start) not spent yet."""
+        if limit is None:
+            return None
+        return max(0.0, limit - (time.perf_counter() - cls.origin))
 
 
 def _example_dir() -> Path:
@@ -195,6 +234,19 @@ def _save_marginals(result: Result, path: str) -> None:
     write_atomic(path, csv_text(["case", "reviewer", "probability"], rows))
 
 
+def _explained(problem: Problem, policy: Policy, limit: float | None) -> Explanation:
+    """Why the policy cannot be met, within what is left of the command's time limit."""
+    left = _Clock.left(limit)
+    return explain(problem, policy) if left is None else explain(problem, policy, time_limit=left)
+
+
+def _as_given(result: Result, limit: float | None) -> Result:
+    """The result with the time limit as given: the call had what was left of it."""
+    if limit is None:
+        return result
+    return replace(result, stats=result.stats.model_copy(update={"time_limit": limit}))
+
+
 def _solve_and_report(
     problem: Problem,
     policy: Policy,
@@ -214,13 +266,14 @@ def _solve_and_report(
     result = solve(
         problem,
         policy,
-        time_limit=args.time_limit,
+        time_limit=_Clock.left(args.time_limit),
         seed=args.seed,
         workers=args.workers,
         candidates=args.candidates,
         progress=ProgressPrinter(sys.stderr),
         relax=relax,
     )
+    result = _as_given(result, args.time_limit)
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
         save_result(result, out)
@@ -232,7 +285,7 @@ def _solve_and_report(
     if marginals is not None and result.ok:
         print(f"wrote      {marginals}", file=sys.stderr)
     if result.status is Status.INFEASIBLE:
-        print(explain(problem, policy), file=sys.stderr)
+        print(_explained(problem, policy, args.time_limit), file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
 
 
@@ -259,7 +312,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     _warn(problem)
-    why = explain(problem, policy, time_limit=args.time_limit, seed=args.seed)
+    why = explain(problem, policy, time_limit=_Clock.left(args.time_limit), seed=args.seed)
     print(why)
     if why.infeasible:
         return EXIT_INFEASIBLE
@@ -371,7 +424,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
             current,
             events,
             locked=locked,
-            time_limit=args.time_limit,
+            time_limit=_Clock.left(args.time_limit),
             seed=args.seed,
             workers=args.workers,
         )
@@ -380,6 +433,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
             index = int(exc.field[len("locked[") : exc.field.index("]")])
             raise located(Issue("locked", index, "reviewer", exc.message)) from None
         raise
+    fixed = replace(fixed, result=_as_given(fixed.result, args.time_limit))
     if args.out is not None and fixed.ok:
         save_result(fixed.result, args.out)
     print(fixed)
@@ -392,7 +446,7 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     if args.out is not None and fixed.ok:
         print(f"wrote      {args.out}", file=sys.stderr)
     if fixed.status is Status.INFEASIBLE:
-        print(explain(fixed.problem, policy), file=sys.stderr)
+        print(_explained(fixed.problem, policy, args.time_limit), file=sys.stderr)
     return _EXIT_BY_STATUS[fixed.status]
 
 
@@ -678,6 +732,7 @@ def _in_policy_file(exc: ReviewAssignError, args: argparse.Namespace) -> ReviewA
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _Clock.reset(argv)
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)

@@ -166,8 +166,10 @@ class _Session:
     def _keep(self, status: str, solver: cp_model.CpSolver, t0: float) -> _Solved:
         seconds = time.perf_counter() - t0
         if status not in ("optimal", "feasible"):
-            # Without a solution, CP-SAT's bound still bounds every solution.
-            bound = solver.best_objective_bound if status == "unknown" else None
+            # Without a solution, CP-SAT's bound still bounds every solution once its
+            # search has begun; stopped before (a short time limit), it reports 0.
+            searched = solver.num_branches > 0 or solver.num_conflicts > 0
+            bound = solver.best_objective_bound if status == "unknown" and searched else None
             return _Solved(status, None, bound, seconds)
         self.values = list(solver.response_proto.solution)
         self.extra = {}

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from .. import _budget
 from .._instance import Instance
 from .._policy import Policy
 from .._result import Progress
@@ -110,12 +111,19 @@ class _Search:
     progress: ProgressCallback | None
     start: float
     time_limit: float | None
+    pace: float = 1.0
+    """How much slower than the estimates this machine runs now (see ``fits``)."""
 
     def remaining(self) -> float | None:
         """Seconds left of the time limit (None: no limit)."""
         if self.time_limit is None:
             return None
         return self.time_limit - (time.perf_counter() - self.start)
+
+    def fits(self, seconds: float) -> bool:
+        """Whether a step estimated at ``seconds`` (times the pace) fits in the time left."""
+        left = self.remaining()
+        return left is None or seconds * self.pace <= left
 
 
 def _run(
@@ -171,6 +179,15 @@ def _chosen(built: Model, solver: cp_model.CpSolver) -> np.ndarray:
     return np.flatnonzero(values > 0).astype(np.int64)
 
 
+def _hint_pairs(built: Model, chosen: npt.NDArray[np.int64]) -> None:
+    """Hint every pair variable: 1 for the ``chosen`` pairs, 0 for the others."""
+    on = np.zeros(len(built.x), dtype=np.int64)
+    on[chosen] = 1
+    hint = built.model.proto.solution_hint
+    hint.vars.extend(range(len(built.x)))  # pair j is variable j
+    hint.values.extend(on.tolist())
+
+
 def _hint(built: Model, chosen: np.ndarray) -> None:
     on = np.zeros(len(built.x), dtype=bool)
     on[chosen] = True
@@ -203,8 +220,10 @@ def _solve_restricted(
     """Solve with only ``pairs`` eligible, the pairs of the mask ``fixed_on`` assigned.
 
     ``hint`` is a mask over all pairs; ``bound`` (float units) is what progress reports
-    show as the bound.
+    show as the bound. ``time_limit`` counts from the call: building the model takes
+    part of it.
     """
+    t0 = time.perf_counter()
     built = build_model(inst.restricted(pairs), policy)
     built.model.maximize(built.objective)
     variables = built.model.proto.variables
@@ -213,10 +232,10 @@ def _solve_restricted(
         domain[0] = domain[1] = 1
     built.model.proto.solution_hint.vars.extend(range(len(pairs)))
     built.model.proto.solution_hint.values.extend(hint[pairs].astype(np.int64).tolist())
-    status, solver, seconds = _run(
-        built, phase, search, time_limit=time_limit, bound=bound, cuts=False
-    )
-    record = _record(phase, status, solver, seconds, slack)
+    if time_limit is not None:
+        time_limit -= time.perf_counter() - t0
+    status, solver, _ = _run(built, phase, search, time_limit=time_limit, bound=bound, cuts=False)
+    record = _record(phase, status, solver, time.perf_counter() - t0, slack)
     if status not in ("optimal", "feasible"):
         return _Sub(record, None, None)
     return _Sub(record, pairs[_chosen(built, solver)], solver.objective_value)
@@ -249,11 +268,17 @@ def _repair(
     free = split[inst.pair_case] & (x > _INTEGRAL)
     free[open_[rank < _REPAIR_PER_CASE]] = True
     left = search.remaining()
+    pairs = np.flatnonzero(kept | free)
+    if (
+        left is not None
+        and left * _REPAIR_SHARE < _budget.BUILD_PER_PAIR * len(pairs) * search.pace
+    ):
+        return _Sub(PhaseRecord("repair", 0.0, "skipped"), None, None)
     return _solve_restricted(
         inst,
         policy,
         search,
-        pairs=np.flatnonzero(kept | free),
+        pairs=pairs,
         fixed_on=kept,
         hint=x > 0.5,
         phase="repair",
@@ -287,8 +312,13 @@ def _lp_guided(
 
     Under a time limit, the best incumbent is returned with the LP bound.
     """
+    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints)):
+        phases.append(PhaseRecord("lp", 0.0, "skipped"))
+        return None
+    t0 = time.perf_counter()
     lp = solve_relaxation(built, time_limit=search.remaining(), pairs=inst.n_pairs)
     if lp is None:
+        phases.append(PhaseRecord("lp", time.perf_counter() - t0, "unknown"))
         return None
     n = inst.n_pairs
     x, rc = lp.x[:n], lp.reduced_cost[:n]
@@ -320,16 +350,22 @@ def _lp_guided(
     def done(sub: _Sub) -> Outcome | None:
         found = max((s for s in (sub, best) if s.chosen is not None), key=_value, default=None)
         if found is None or found.chosen is None:
-            return None  # no time left for anything better
+            if search.fits(_budget.BUILD_PER_PAIR * n):
+                return None  # the caller's search may still find one
+            # Out of time: no assignment, but the LP's bound and prices.
+            return Outcome("unknown", bound=bound, phases=phases, prices=prices)
         return Outcome("feasible", chosen=found.chosen, bound=bound, phases=phases, prices=prices)
 
     for _ in range(_FIXING_ROUNDS):
         fixed = penalty > delta + margin
+        pairs = np.flatnonzero(~fixed | side)
+        if not search.fits(_budget.BUILD_PER_PAIR * len(pairs)):
+            break
         sub = _solve_restricted(
             inst,
             policy,
             search,
-            pairs=np.flatnonzero(~fixed | side),
+            pairs=pairs,
             fixed_on=fixed & side,
             hint=hint,
             phase="restricted",
@@ -373,21 +409,35 @@ def solve_cpsat(
     workers: int,
     progress: ProgressCallback | None = None,
     use_lp: bool = False,
+    hint: npt.NDArray[np.int64] | None = None,
+    pace: float = 1.0,
 ) -> Outcome:
     """Build and solve the CP-SAT model: each level of the objective, then the total.
 
     With ``use_lp`` (the policy objective alone), the LP relaxation leads: see
     ``_lp_guided``. Levels before it (worst case, leximin, priorities) run in ``_levels``.
+    ``hint``: pairs of an assignment (a constructive start; -1 entries are skipped) that
+    the total's search starts from. Under a time limit too short to build the model, or
+    to load it into CP-SAT after the LP, the outcome is ``"unknown"`` at once; ``pace``
+    scales those estimates (the caller's measure of how busy the machine is).
     """
     start = time.perf_counter()
+    if time_limit is not None and time_limit < _budget.BUILD_PER_PAIR * inst.n_pairs * pace:
+        return Outcome(
+            "unknown",
+            phases=[PhaseRecord("build", 0.0, "skipped")],
+            notes=(f"time limit: no time to build the CP-SAT model of {inst.n_pairs} pairs",),
+        )
     built = build_model(inst, policy)
+    if hint is not None:
+        _hint_pairs(built, hint[hint >= 0])
     phases = [PhaseRecord("build", time.perf_counter() - start, "done")]
     # Rounding each affinity to the solver's resolution moves the objective by half a
     # unit per seat and per unit of spread: bounds are widened by that much to stay true
     # bounds of the float values.
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
     notes: list[str] = []
-    search = _Search(seed, workers, progress, start, time_limit)
+    search = _Search(seed, workers, progress, start, time_limit, pace)
 
     levels = None
     if len(policy.objective.levels) > 1:
@@ -408,6 +458,13 @@ def solve_cpsat(
         guided = _lp_guided(built, inst, policy, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
+    if first_chosen is None and not search.fits(_budget.BUILD_PER_PAIR * inst.n_pairs):
+        # CP-SAT's loading alone would overrun the limit.
+        phases.append(PhaseRecord("total", 0.0, "skipped"))
+        notes.append("time limit: no time left to search")
+        return Outcome(
+            "unknown", phases=phases, worst_bound=worst_bound, notes=tuple(notes), levels=records
+        )
     status, solver, seconds = _run(built, "total", search, time_limit=search.remaining())
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
