@@ -22,9 +22,11 @@ and a path of 50,000 people with ``relation_distance = 100000`` is as fast as a 
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -66,6 +68,23 @@ class ConflictPair:
     reviewer: str
     reasons: tuple[str, ...]
     details: tuple[str, ...]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many acyclic objects are made.
+
+    Each full collection walks every live object, a problem's million relations among
+    them; making a million conflict pairs would set off one after another. Nothing made
+    here forms a reference cycle, so nothing waits on the collector meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _ranges(starts: IntArray, counts: IntArray) -> IntArray:
@@ -310,13 +329,22 @@ class _Applicants:
         return cls(start, ids, person, case, np.arange(len(ids), dtype=np.int64) - start[case])
 
 
-def _nearest(group: IntArray, key: IntArray) -> tuple[IntArray, IntArray]:
-    """The smallest ``key`` of each value of ``group``: the groups ascending, their keys."""
-    order = np.lexsort((key, group))
-    group, key = group[order], key[order]
-    first = np.ones(len(group), dtype=np.bool_)
-    first[1:] = group[1:] != group[:-1]
-    return group[first], key[first]
+class _Nearest:
+    """The smallest key of each group in a batch, through one scratch array of groups."""
+
+    _NONE = np.iinfo(np.int64).max
+
+    def __init__(self, groups: int) -> None:
+        self._best = np.full(groups, self._NONE, dtype=np.int64)
+
+    def __call__(self, group: IntArray, key: IntArray) -> tuple[IntArray, IntArray]:
+        """The groups present, ascending, and the smallest key of each."""
+        best = self._best
+        np.minimum.at(best, group, key)
+        found = np.flatnonzero(best != self._NONE)
+        smallest = best[found]
+        best[found] = self._NONE
+        return found, smallest
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,16 +381,18 @@ def _relation_hits(problem: Problem, distance: int) -> _Hits:
     hit_reviewer: list[IntArray] = []
     hit_key: list[IntArray] = []
     if len(sources) <= len(entries):  # one search from each reviewer
+        nearest = _Nearest(len(cases))
         for j, x in sources:
             people, dist = graph.reach(x, d)
             people, dist = people[dist > 0], dist[dist > 0]
             counts = by_person[people + 1] - by_person[people]
             at = entries[_ranges(by_person[people], counts)]
-            found, key = _nearest(app.case[at], np.repeat(dist, counts) * width + app.pos[at])
+            found, key = nearest(app.case[at], np.repeat(dist, counts) * width + app.pos[at])
             hit_case.append(found)
             hit_reviewer.append(np.full(len(found), j, dtype=np.int64))
             hit_key.append(key)
     else:  # one search from each applicant, case by case
+        nearest = _Nearest(len(reviewers))
         for i in range(len(cases)):
             group_reviewer: list[IntArray] = []
             group_key: list[IntArray] = []
@@ -375,7 +405,7 @@ def _relation_hits(problem: Problem, distance: int) -> _Hits:
                 group_reviewer.append(who[seen])
                 group_key.append(dist[seen] * width + app.pos[e])
             if group_reviewer:
-                found, key = _nearest(np.concatenate(group_reviewer), np.concatenate(group_key))
+                found, key = nearest(np.concatenate(group_reviewer), np.concatenate(group_key))
                 hit_case.append(np.full(len(found), i, dtype=np.int64))
                 hit_reviewer.append(found)
                 hit_key.append(key)
@@ -383,7 +413,7 @@ def _relation_hits(problem: Problem, distance: int) -> _Hits:
     case_of = np.concatenate([empty, *hit_case])
     reviewer_of = np.concatenate([empty, *hit_reviewer])
     key = np.concatenate([empty, *hit_key])
-    order = np.lexsort((reviewer_of, case_of))
+    order = np.argsort(case_of * len(reviewers) + reviewer_of, kind="stable")
     case_of, reviewer_of, key = case_of[order], reviewer_of[order], key[order]
     entry = app.start[case_of] + key % width
     lines = _lines(problem, graph, app, reviewer_of, entry, key // width)
@@ -457,6 +487,11 @@ def conflicts(problem: Problem, policy: Policy | None = None) -> tuple[ConflictP
     [('R1', ('same_institution',)), ('R2', ('relation',))]
     """
     policy = Policy.coerce(policy)
+    with _collector_paused():
+        return _conflicts(problem, policy)
+
+
+def _conflicts(problem: Problem, policy: Policy) -> tuple[ConflictPair, ...]:
     rules = policy.conflicts
     n_r = len(problem.reviewers)
     case_pos = {c.id: i for i, c in enumerate(problem.cases)}
