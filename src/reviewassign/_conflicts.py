@@ -46,8 +46,8 @@ IntArray = npt.NDArray[np.int64]
 _RELATION_ONLY = ("relation",)
 
 _FAR = 1 << 40
-"""Distance of a node the search has not reached: above any distance, and sums of two
-stay far inside 64 bits."""
+"""The distance of a person the search has not reached: above any distance, and a sum of
+two stays far inside 64 bits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,8 @@ def _ranges(starts: IntArray, counts: IntArray) -> IntArray:
     """``arange(s, s + n)`` for each start ``s`` and count ``n``, concatenated."""
     total = int(counts.sum())
     first = np.cumsum(counts) - counts  # where each range begins in the output
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - first, counts)
+    shift: IntArray = np.repeat(starts - first, counts)
+    return np.arange(total, dtype=np.int64) + shift
 
 
 def _distinct(values: IntArray) -> tuple[IntArray, IntArray]:
@@ -192,7 +193,8 @@ class _RelationGraph:
                 is_junction[x] = True
                 done[x] = 1
                 walk(x, one[x])
-        junction = np.array(is_junction, dtype=np.bool_)
+        # Edges between people of other than two relations (a junction-free cycle's new
+        # junction has two, both in its loop).
         direct = np.flatnonzero((degree[src] != 2) & (degree[dst] != 2) & (src < dst))
         sizes = np.array([len(p) for p in inner], dtype=np.int64)
         self.seg_u = np.concatenate([src[direct], np.array(seg_u, dtype=np.int64)])
@@ -209,7 +211,6 @@ class _RelationGraph:
         self.offset[self.inner] = (
             np.arange(len(self.inner)) - self.inner_ptr[self.segment[self.inner]] + 1
         )
-        self.junction = junction
         # The contracted graph: each segment an edge of its length both ways (a loop once).
         segs = np.arange(len(self.seg_u), dtype=np.int64)
         loop = self.seg_u == self.seg_v
