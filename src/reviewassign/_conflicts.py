@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -358,11 +359,14 @@ class _Hits:
     """One detail line (``str``) per pair; equal lines are one string."""
 
 
-def _relation_hits(problem: Problem, distance: int) -> _Hits:
+def _relation_hits(
+    problem: Problem, distance: int, *, side: Literal["reviewers", "applicants"] | None = None
+) -> _Hits:
     """The pairs whose reviewer is within ``distance`` of another applicant of the case.
 
     Each detail line names the nearest applicant, the first in the case's order among
-    equally near ones.
+    equally near ones. The searches start from the reviewers or from the applicants,
+    whichever are fewer in the graph (``side`` chooses, for the tests).
     """
     cases, reviewers = problem.cases, problem.reviewers
     graph = _RelationGraph(problem.relations)
@@ -381,7 +385,9 @@ def _relation_hits(problem: Problem, distance: int) -> _Hits:
     hit_case: list[IntArray] = []
     hit_reviewer: list[IntArray] = []
     hit_key: list[IntArray] = []
-    if len(sources) <= len(entries):  # one search from each reviewer
+    if side is None:
+        side = "reviewers" if len(sources) <= len(entries) else "applicants"
+    if side == "reviewers":  # one search from each reviewer
         nearest = _Nearest(len(cases))
         for j, x in sources:
             people, dist = graph.reach(x, d)
