@@ -312,11 +312,8 @@ class _RelationGraph:
     """
 
     def __init__(self, problem: Problem, panels: Mapping[str, list[Reviewer]]) -> None:
-        self._adjacent: defaultdict[str, list[str]] = defaultdict(list)
-        for rel in problem.relations:
-            if rel.a != rel.b:
-                self._adjacent[rel.a].append(rel.b)
-                self._adjacent[rel.b].append(rel.a)
+        self._relations = problem.relations
+        self._adjacent: defaultdict[str, list[str]] | None = None  # built by a first search
         self._sought: dict[str, set[str]] = {}
         for case in problem.cases:
             for r in panels[case.id]:
@@ -337,8 +334,14 @@ class _RelationGraph:
         return self._near[key]
 
     def _search(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        if self._adjacent is None:
+            self._adjacent = defaultdict(list)
+            for rel in self._relations:  # a self-relation is harmless: a person is seen
+                self._adjacent[rel.a].append(rel.b)
+                self._adjacent[rel.b].append(rel.a)
+        adjacent = self._adjacent
         found = {reviewer: 0}
-        if reviewer not in self._adjacent:  # without relations: near nobody but themselves
+        if reviewer not in adjacent:  # without relations: near nobody but themselves
             return found
         left = self._sought.get(reviewer, set()) - {reviewer}
         label = self._component.get(reviewer)
@@ -351,7 +354,7 @@ class _RelationGraph:
             depth += 1
             reached = []
             for person in frontier:
-                for other in self._adjacent[person]:
+                for other in adjacent[person]:
                     if other not in seen:
                         seen.add(other)
                         reached.append(other)
