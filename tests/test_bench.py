@@ -122,3 +122,20 @@ def test_main_runs_a_row_in_a_fresh_process(
     [row] = payload["rows"]
     assert row["name"] == TINY and row["passed"] and row["peak_mb"] > 0
     assert (tmp_path / "results.md").read_text() in capsys.readouterr().out
+
+
+RELATIONS = "relations/award-120x80/50k-relations/d=3"
+
+
+def test_relation_row_judges_the_conflict_phase() -> None:
+    bench = run.find("ci", RELATIONS)
+    row = run.run_row(bench)
+    assert row.status == "optimal" and row.passed, row.reason
+    assert row.conflicts_s is not None and row.conflicts_s > 0
+    assert row.load_s is not None and "ra.conflicts" in row.note
+    assert row.reason.startswith("conflicts ")  # the phase's figures, in the table's notes
+    slow = judge(dataclasses.replace(row, conflicts_s=bench.target.seconds + 1), bench.target)
+    assert not slow.passed and "conflict phase" in slow.reason
+    if row.conflicts_mb is not None:  # read on Linux
+        big = dataclasses.replace(row, conflicts_mb=5e3)
+        assert not judge(big, dataclasses.replace(bench.target, memory_mb=1024)).passed

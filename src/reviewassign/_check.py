@@ -25,7 +25,7 @@ Choices where SPEC.md is silent, stated once here:
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -234,7 +234,7 @@ def check(
     panels = read.panels
 
     declared = _declared_conflicts(problem)
-    relations = _RelationGraph(problem)
+    relations = _RelationGraph(problem, panels)
     for case in problem.cases:
         panel = panels[case.id]
         found.extend(_check_panel_size(case, panel, policy))
@@ -308,23 +308,70 @@ def _declared_conflicts(problem: Problem) -> dict[tuple[str, str], list[str]]:
 
 
 class _RelationGraph:
-    """The undirected relation graph, with distances from applicants computed on demand."""
+    """The undirected relation graph as adjacency lists, searched from panel reviewers.
 
-    def __init__(self, problem: Problem) -> None:
-        self._graph: nx.Graph[str] = nx.Graph()
-        self._graph.add_edges_from((rel.a, rel.b) for rel in problem.relations)
+    A reviewer's search is breadth-first and goes at most ``cutoff`` steps; it stops as
+    soon as it has found every applicant of the cases on whose panels the reviewer sits.
+    A search that runs out of people has walked a whole connected component: its people
+    are labelled with it, and a later search from that component looks only for the
+    applicants in it (none: no search), so no component is walked out twice.
+    """
+
+    def __init__(self, problem: Problem, panels: Mapping[str, list[Reviewer]]) -> None:
+        self._relations = problem.relations
+        self._adjacent: defaultdict[str, list[str]] | None = None  # built by a first search
+        self._sought: dict[str, set[str]] = {}
+        for case in problem.cases:
+            for r in panels[case.id]:
+                self._sought.setdefault(r.id, set()).update(case.applicants)
+        self._component: dict[str, int] = {}
+        self._components = 0
         self._near: dict[tuple[str, int], dict[str, int]] = {}
 
-    def near(self, person: str, cutoff: int) -> dict[str, int]:
-        """Person id -> graph distance from ``person``, for distances up to ``cutoff``."""
-        key = (person, cutoff)
+    def near(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        """Person id -> graph distance from ``reviewer``, up to ``cutoff``.
+
+        Holds the applicants of the reviewer's cases within ``cutoff`` and the reviewer
+        (at 0), no one else.
+        """
+        key = (reviewer, cutoff)
         if key not in self._near:
-            if person in self._graph:
-                lengths = nx.single_source_shortest_path_length(self._graph, person, cutoff=cutoff)
-                self._near[key] = {str(who): int(d) for who, d in lengths.items()}
-            else:  # a person without relations is near nobody but themselves
-                self._near[key] = {person: 0}
+            self._near[key] = self._search(reviewer, cutoff)
         return self._near[key]
+
+    def _search(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        if self._adjacent is None:
+            self._adjacent = defaultdict(list)
+            for rel in self._relations:  # a self-relation is harmless: a person is seen
+                self._adjacent[rel.a].append(rel.b)
+                self._adjacent[rel.b].append(rel.a)
+        adjacent = self._adjacent
+        found = {reviewer: 0}
+        if reviewer not in adjacent:  # without relations: near nobody but themselves
+            return found
+        left = self._sought.get(reviewer, set()) - {reviewer}
+        label = self._component.get(reviewer)
+        if label is not None:
+            left = {p for p in left if self._component.get(p) == label}
+        seen = {reviewer}
+        frontier = [reviewer]
+        depth = 0
+        while frontier and left and depth < cutoff:
+            depth += 1
+            reached = []
+            for person in frontier:
+                for other in adjacent[person]:
+                    if other not in seen:
+                        seen.add(other)
+                        reached.append(other)
+                        if other in left:
+                            found[other] = depth
+                            left.discard(other)
+            frontier = reached
+        if not frontier and label is None:  # the whole component was walked
+            self._components += 1
+            self._component.update(dict.fromkeys(seen, self._components))
+        return found
 
 
 def _check_conflicts(
@@ -369,10 +416,11 @@ def _check_conflicts(
         d = rules.relation_distance
         if d >= 1:
             # The nearest other applicant within distance d, if any (ties: smallest id).
+            reach = relations.near(r.id, d)
             near = [
-                (relations.near(applicant, d)[r.id], applicant)
+                (reach[applicant], applicant)
                 for applicant in case.applicants
-                if applicant != r.id and r.id in relations.near(applicant, d)
+                if applicant != r.id and applicant in reach
             ]
             if near:
                 distance, applicant = min(near)

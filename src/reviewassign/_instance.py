@@ -521,9 +521,7 @@ def build_instance(
         dtype=np.int64,
     )
     rows = Rows(problem, policy, case_region, reviewer_region)
-    by_reason: Counter[str] = Counter()
-    for cp in rows.conflicts:
-        by_reason.update(cp.reasons)
+    by_reason = Counter(reason for cp in rows.conflicts for reason in cp.reasons)
 
     max_load = np.array(
         [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],

@@ -506,9 +506,14 @@ def _digits(exc: ValueError) -> str:
 # --------------------------------------------------------------------- CSV reading
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+"""A byte that is not UTF-8, as the "surrogateescape" decoding keeps it."""
+
+
 def _check_utf8(cell: str, path: Path, row: int, field: str | None) -> None:
     # Files are decoded with "surrogateescape" so that a bad byte can be traced to its cell.
-    if any("\udc80" <= ch <= "\udcff" for ch in cell):
+    # One regular expression search a cell: a million relations are read in seconds.
+    if _ESCAPED_BYTE.search(cell):
         raw = cell.encode("utf-8", "surrogateescape")
         raise InputError(f"not valid UTF-8: {_show(raw)}", path=path, row=row, field=field)
 

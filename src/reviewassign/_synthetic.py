@@ -19,11 +19,14 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TypeVar
+
+import numpy as np
 
 from ._model import Case, Conflict, Problem, Relation, Reviewer
 
-__all__ = ["REGIONS", "TOPICS", "award_problem"]
+__all__ = ["REGIONS", "TOPICS", "award_problem", "relation_graph_problem"]
 
 _T = TypeVar("_T")
 
@@ -596,3 +599,99 @@ def award_problem(
         conflicts=tuple(conflicts),
         relations=tuple(relations),
     )
+
+
+def relation_graph_problem(
+    n_cases: int,
+    n_reviewers: int,
+    n_people: int,
+    n_relations: int,
+    *,
+    seed: int = 0,
+    chain: bool = False,
+) -> Problem:
+    """An award problem whose relation graph is large: for conflicts at scale.
+
+    The problem of :func:`award_problem` with more applicants, spread at random over the
+    cases, until the reviewers and applicants are ``n_people`` people; its relation graph
+    is replaced by ``n_relations`` distinct relations between people drawn uniformly at
+    random (a sparse random graph), or with ``chain``, by one path through every
+    applicant and half of the reviewers in a random order (``n_relations`` is ignored):
+    the other half are related to nobody, so that panels without conflicts exist under
+    any ``relation_distance``.
+
+    Parameters
+    ----------
+    n_cases, n_reviewers : int
+        As for :func:`award_problem`.
+    n_people : int
+        Reviewers and applicants together, at least those of the award problem.
+    n_relations : int
+        Relations of the random graph, at most all pairs of people.
+    seed : int, default 0
+        Seed of the award problem and of the graph.
+    chain : bool, default False
+        A path instead of a random graph.
+
+    Returns
+    -------
+    Problem
+        Added applicants are ``Q000000...``; relation kinds are coauthor, colleague or
+        supervisor.
+
+    Examples
+    --------
+    >>> p = relation_graph_problem(10, 8, 60, 100, seed=1)
+    >>> people = {a for c in p.cases for a in c.applicants} | {r.id for r in p.reviewers}
+    >>> len(people), len(p.relations)
+    (60, 100)
+    >>> path = relation_graph_problem(10, 8, 60, 0, seed=1, chain=True)
+    >>> len(path.relations)
+    55
+    """
+    base = award_problem(n_cases, n_reviewers, seed=seed)
+    rng = np.random.default_rng(seed)
+    reviewers = [r.id for r in base.reviewers]
+    applicants = list(dict.fromkeys(a for c in base.cases for a in c.applicants))
+    applicants = [a for a in applicants if a not in set(reviewers)]
+    extra = n_people - len(reviewers) - len(applicants)
+    if extra < 0:
+        raise ValueError(f"n_people must be at least {n_people - extra}, got {n_people}")
+    added: list[list[str]] = [[] for _ in base.cases]
+    for i, case in enumerate(rng.integers(0, n_cases, size=extra).tolist()):
+        added[case].append(f"Q{i:06d}")
+    cases = [
+        c.model_copy(update={"applicants": (*c.applicants, *more)})
+        for c, more in zip(base.cases, added, strict=True)
+    ]
+    people = reviewers + applicants + [f"Q{i:06d}" for i in range(extra)]
+    if chain:
+        linked = applicants + [f"Q{i:06d}" for i in range(extra)] + reviewers[::2]
+        order = rng.permutation(len(linked)).tolist()
+        pairs = [(linked[i], linked[j]) for i, j in pairwise(order)]
+    else:
+        pairs = [(people[i], people[j]) for i, j in _random_pairs(rng, len(people), n_relations)]
+    kinds = rng.choice(len(_RELATION_KINDS), size=len(pairs)).tolist()
+    relations = [
+        Relation(a=a, b=b, kind=_RELATION_KINDS[k]) for (a, b), k in zip(pairs, kinds, strict=True)
+    ]
+    return Problem(
+        cases=tuple(cases),
+        reviewers=base.reviewers,
+        conflicts=base.conflicts,
+        relations=tuple(relations),
+    )
+
+
+def _random_pairs(rng: np.random.Generator, n: int, m: int) -> list[tuple[int, int]]:
+    """``m`` distinct unordered pairs of ``0..n-1`` drawn uniformly, in the order drawn."""
+    if m > n * (n - 1) // 2:
+        raise ValueError(f"{n} people have fewer than {m} distinct pairs")
+    keys = np.zeros(0, dtype=np.int64)
+    while len(keys) < m:
+        a, b = rng.integers(0, n, size=(2, 2 * (m - len(keys)) + 16))
+        fresh = np.minimum(a, b)[a != b] * n + np.maximum(a, b)[a != b]
+        keys = np.concatenate([keys, fresh])
+        _, first = np.unique(keys, return_index=True)
+        keys = keys[np.sort(first)]
+    return [(int(k // n), int(k % n)) for k in keys[:m]]
