@@ -272,6 +272,8 @@ class _RelationGraph:
                 continue
             dist[people] = level
             settled.append(people)
+            if level == d:  # the last level: every step from it goes too far
+                continue
             edges = _ranges(self.k_ptr[people], self.k_deg[people])
             nxt, when = self.k_dst[edges], level + self.k_len[edges]
             keep = (when <= d) & (dist[nxt] == _FAR)
