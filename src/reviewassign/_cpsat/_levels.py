@@ -2,9 +2,10 @@
 
 Each level is maximised, then held (its expression kept at what it reached) while the
 next one is maximised: ``worst_case`` and ``coverage`` as one CP-SAT solve each,
-``leximin`` as rounds of two solves. Every solve is hinted with the whole solution of the
-one before it, which meets every constraint added since; so each level starts from a
-feasible assignment and, under a time limit, never ends with less than it started with.
+``leximin`` as rounds of two solves (``_Rounds`` says what each holds and why the result
+is the leximin at the solver's resolution). Every solve is hinted with the whole solution
+of the one before it, which meets every constraint added since; so each level starts from
+a feasible assignment and, under a time limit, never ends with less than it started with.
 Panels and totals are held within the rounding of affinities to solver units (panels
 equal in exact arithmetic may differ by a unit a seat), and every bound leaves the solver
 widened by that rounding and rounded up (``bound_up``), so that it bounds the exact value.
@@ -369,25 +370,25 @@ class _Rounds:
     panels rise further (issue 20: a tie at 7/3 held at 2,333,334 units where one of the
     tied panels rounds to 2,333,333 lost 8/3 on the next panel).
 
-    **Why the result is the leximin.** Each panel's value in solver units is within
-    ``k / 2`` units of its exact value. Let ``key(x) = (t_1, L_1, t_2, L_2, ...)``
-    for an assignment ``x``: ``t_1`` its lowest panel, ``L_i`` its panels at ``t_i +
-    tolerance`` or more, ``t_{i+1}`` the lowest of its best ``L_i``. At tolerance 0 the key
-    is the sorted profile (each floor and how many panels sit on it), so the largest key is
-    the leximin; at a tolerance it is the documented meaning. By induction on the rounds:
+    **Why the result is the leximin.** Let ``key(x) = (t_1, L_1, t_2, L_2, ...)`` for an
+    assignment ``x``: ``t_1`` its lowest panel, ``L_i`` its panels at ``t_i + tolerance`` or
+    more, ``t_{i+1}`` the lowest of its best ``L_i``. At tolerance 0 the key is the sorted
+    profile (each floor and how many panels sit on it), so the largest key is the leximin;
+    at a tolerance it is the documented meaning. Take the returned ``x`` and any ``y``:
 
-    1. every assignment that has the largest key in exact arithmetic meets every hold:
-       its ``t_i`` is at least ``t_i^* - k`` units (``t_i^*`` is at most its exact value
-       plus ``k / 2``, its own at least that value minus ``k / 2``), and its counts are
-       the counts held (the same exact panels clear the same thresholds);
-    2. every assignment that meets the holds of rounds ``1..i`` has a ``t_j`` within ``k``
-       units of ``t_j^*`` and ``L_j = L_j^*`` for ``j <= i``: the max-min and the count
-       maximised over that set bound them, and the holds keep them.
+    - ``y`` meets every hold: round by round its floor is in ``[t_i^* - k, t_i^*]`` (it is
+      in the set round ``i`` maximised over) and it has exactly ``L_i^*`` panels at
+      ``t_i^* + step`` or more (likewise), as ``x`` has: the keys are equal up to ``k``
+      units on the floors;
+    - or ``y`` breaks a hold, first in round ``j``: its ``j``-th floor is below
+      ``t_j^* - k`` where ``x``'s is not, or it has fewer than ``L_j^*`` panels at
+      ``t_j^* + step`` or more where ``x`` has ``L_j^*``: ``y`` is behind.
 
-    So the last round's assignment has the largest key, up to panels within ``k`` units of
-    a floor or of a floor plus the tolerance (there the exact and the rounded comparison may
-    differ: the answer is exact at the solver's resolution). Floors rise by at least a step
-    a round (the hint lifts ``L_i`` panels to ``t_i^* + step``), so the rounds end. The
+    A panel in solver units is within ``k / 2`` units of its exact value, so this is the
+    order of keys in exact arithmetic except between panels within about ``2k`` units of
+    each other or of a floor plus the tolerance: exact at the solver's resolution (and
+    outright when differing panels differ by more). Floors rise by at least a step a
+    round (the hint lifts ``L_i`` panels to ``t_i^* + step``), so the rounds end. The
     level is optimal only when every round and every lift was proven optimal.
     """
 
@@ -452,7 +453,7 @@ class _Rounds:
         session.phases.append(
             PhaseRecord("leximin.round", solved.seconds, solved.status, value, bound)
         )
-        if self.first_bound is None:
+        if lifted is None:  # round 1 bounds the lowest panel: the level's bound
             self.first_bound = bound
         if solved.value is None:
             return solved
