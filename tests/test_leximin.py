@@ -15,8 +15,11 @@ instances have: ``panel_size`` distinct reviewers a case, no reviewer above ``lo
 
 Both are checked against plain enumeration on tiny instances (``leximin_key`` computes
 the key of one assignment). Ties are the point: the scores take two to four levels, the
-loads are tight, and the steps (1/6, 1/11, 1/165) are not whole numbers of solver units,
-so panels equal in exact arithmetic differ by a unit or two inside the solver. That
+loads are mostly tight, and no step (1/6, 1/9, 1/11, 1/13, 1/144, 1/165) is a whole number
+of solver units, so panels equal in exact arithmetic differ by a unit or two inside the
+solver. Distinct panel values differ by a step, far above that rounding, and no
+difference is near the tolerance: on these instances leximin at the solver's resolution
+is leximin outright, and the comparisons are exact. That
 rounding is what ``tests/test_levels.py``'s brute force could not meet (its scores, 0.1,
 0.2, ..., are whole numbers of units: a tie there was a tie in the model) and what the
 leximin of 2dff862 got wrong: it held each floor at the solver's value of the panels that
