@@ -202,6 +202,8 @@ def finish(
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
         bound = max(bound, objective)
+    if metrics is not None and metrics.worst_case is not None and worst_bound is not None:
+        worst_bound = max(worst_bound, metrics.worst_case)  # see ``_outward``
     gap = None if objective is None or bound is None else relative_gap(objective, bound)
     stats = Stats(
         wall_time=time.perf_counter() - start,
@@ -237,16 +239,7 @@ def finish(
         conflicts_avoided=dict(inst.conflicts_by_reason),
         broken=broken,
         levels=(
-            *(
-                Level(
-                    name=r.name,
-                    value=None if metrics is None else level_value(r.name, metrics),
-                    bound=r.bound,
-                    status=r.status,
-                    detail=r.detail,
-                )
-                for r in levels
-            ),
+            *(_level(r, metrics) for r in levels),
             Level(
                 name="objective",
                 value=objective,
@@ -256,6 +249,30 @@ def finish(
         ),
         _source=(problem, policy),
     )
+
+
+def _level(record: LevelRecord, metrics: Metrics | None) -> Level:
+    """A backend's level record, with its value read from ``metrics``."""
+    value = None if metrics is None else level_value(record.name, metrics)
+    return Level(
+        name=record.name,
+        value=value,
+        bound=_outward(record.name, record.bound, value),
+        status=record.status,
+        detail=record.detail,
+    )
+
+
+def _outward(name: str, bound: float | None, value: float | None) -> float | None:
+    """A level's bound, never on the wrong side of the value the returned assignment has.
+
+    The backends round bounds outward; this also covers the float sums of ``metrics``
+    (an ulp or so). Moving a bound outward to a value that an assignment reaches keeps it
+    a bound: ``load_spread`` is minimised (its bound is a lower bound), the others maximised.
+    """
+    if bound is None or value is None:
+        return bound
+    return min(bound, value) if name == "load_spread" else max(bound, value)
 
 
 def level_value(name: str, metrics: Metrics) -> float | None:

@@ -2,9 +2,13 @@
 
 Each level is maximised, then held (its expression kept at what it reached) while the
 next one is maximised: ``worst_case`` and ``coverage`` as one CP-SAT solve each,
-``leximin`` as rounds of two solves. Every solve is hinted with the whole solution of the
-one before it, which meets every constraint added since; so each level starts from a
-feasible assignment and, under a time limit, never ends with less than it started with.
+``leximin`` as rounds of two solves (``_Rounds`` says what each holds and why the result
+is the leximin at the solver's resolution). Every solve is hinted with the whole solution
+of the one before it, which meets every constraint added since; so each level starts from
+a feasible assignment and, under a time limit, never ends with less than it started with.
+Panels and totals are held within the rounding of affinities to solver units (panels
+equal in exact arithmetic may differ by a unit a seat), and every bound leaves the solver
+widened by that rounding and rounded up (``bound_up``), so that it bounds the exact value.
 
 The last level, the policy objective, is left to the caller (``_run.solve_cpsat``), which
 may hand it to the LP-guided path.
@@ -25,7 +29,7 @@ from .._policy import Policy
 from ._builders import LinearExpr, Model, panel_value
 from ._outcome import LevelRecord, PhaseRecord
 from ._run import _run, _Search
-from ._scale import SCALE, to_int, to_ints
+from ._scale import SCALE, bound_up, to_int, to_ints
 
 __all__ = ["Levels", "run_levels"]
 
@@ -223,10 +227,12 @@ def _worst_case(session: _Session, inst: Instance, out: Levels, panel_slack: int
     solved = session.maximise(
         built.worst, "worst_case", time_limit=session.limit(_LEVEL_SHARE), prove=True, start=start
     )
-    bound = None if solved.bound is None else (solved.bound + panel_slack) / SCALE
+    # A panel's exact value is within half a unit a seat of its value in solver units: the
+    # bound, widened by that and rounded up, bounds the exact worst panel (even when optimal).
+    bound = None if solved.bound is None else bound_up(solved.bound, panel_slack / 2)
     value = None if solved.value is None else solved.value / SCALE
     if value is not None and bound is not None:
-        bound = value if solved.status == "optimal" else max(value, bound)
+        bound = max(value, bound)
     session.phases.append(PhaseRecord("worst_case", solved.seconds, solved.status, value, bound))
     out.records.append(LevelRecord("worst_case", solved.status, value, bound))
     out.worst, out.worst_bound = value, bound
@@ -265,7 +271,9 @@ def _plain(session: _Session, inst: Instance, name: str, out: Levels) -> bool:
         expr = _minus_spread(session, inst)
     solved = session.maximise(expr, name, time_limit=session.limit(_LEVEL_SHARE), unit=unit)
     value = None if solved.value is None else solved.value / unit
-    bound = None if solved.bound is None else solved.bound / unit
+    # The total of rounded affinities is within half a unit a seat of the exact total.
+    widen = 0.5 * int(inst.panel_size.sum()) if name == "affinity" else 0.0
+    bound = None if solved.bound is None else bound_up(solved.bound, widen, unit)
     if name == "load_spread":  # reported as the spread itself; the bound is a lower bound
         value = None if value is None else -value
         bound = None if bound is None else -bound
@@ -326,143 +334,202 @@ def _minus_spread(session: _Session, inst: Instance) -> cp_model.LinearExpr:
 def _leximin(
     session: _Session, inst: Instance, policy: Policy, out: Levels, panel_slack: int
 ) -> bool:
-    """Leximin in rounds: the lowest panel, then how many panels can rise above it, ...
-
-    Round 1 maximises ``t``, the lowest panel, and holds every panel at ``t`` or more.
-    Each round then maximises the number ``L`` of panels at ``t + step`` or more and
-    holds that count (not which panels: the later rounds may still choose them). The
-    next round maximises ``t``, the lowest of the best ``L`` panels, again holding it.
-    Together this maximises the sorted profile lexicographically, with panels closer
-    than ``step`` counted as equal.
-    """
-    built, m = session.built, session.built.model
-    objective = policy.objective
-    coeffs = to_ints(inst.pair_affinity)
-    value_of = [panel_value(built.x, coeffs, inst.case_pairs(c)) for c in range(inst.n_cases)]
-    # Steps below the rounding noise would split panels equal in real numbers.
-    step = max(to_int(objective.leximin_tolerance), panel_slack + 1)
-    budget = objective.leximin_time_limit
-    if budget is None:
-        rest = session.search.remaining()
-        budget = None if rest is None else max(0.0, rest) * _LEXIMIN_SHARE
-    deadline = None if budget is None else time.perf_counter() + budget
-    k = int(inst.panel_size.max(initial=0))
-    lo = min(0, k * int(coeffs.min(initial=0)))
-    hi = max(0, k * int(coeffs.max(initial=0)))
-
-    def left() -> float | None:
-        return None if deadline is None else max(0.0, deadline - time.perf_counter())
-
-    def panels() -> npt.NDArray[np.int64]:
-        return _panels(session, inst)
-
-    def at_least(threshold: cp_model.LinearExprT, hint: npt.NDArray[np.bool_]) -> list[Any]:
-        """Per case, a literal that implies its panel is at ``threshold`` or more."""
-        lits = []
-        for c in range(inst.n_cases):
-            z = m.new_bool_var("")
-            m.add(value_of[c] >= threshold).only_enforce_if(z)
-            session.remember(z, int(hint[c]))
-            lits.append(z)
-        return lits
-
-    rest_count = inst.n_cases  # how many panels the next floor applies to
-    lifted: list[Any] = []  # per case, the last round's "at the floor + step or more"
-    previous: int | None = None  # the last round's floor
-    steps: list[tuple[float, int]] = []  # (floor, panels at it)
-    t0 = time.perf_counter()
-    first_bound: float | None = None
-    status = "optimal"
-    while rest_count > 0 and inst.n_cases > 0:
-        if deadline is not None and left() == 0:
-            status = "feasible"
+    """Leximin in rounds (see ``_Rounds``): each raises a floor, then lifts what it can."""
+    rounds = _Rounds(session, inst, policy, panel_slack)
+    lifted: list[Any] | None = None  # the panels the next floor applies to (None: all)
+    while rounds.rest > 0:
+        if rounds.deadline is not None and rounds.left() == 0:
+            rounds.status = "feasible"
             break
-        t = m.new_int_var(lo, hi, "")
-        start = None
-        if rest_count == inst.n_cases:
-            for c in range(inst.n_cases):
-                m.add(t <= value_of[c])
-            if session.values is not None:
-                start = int(panels().min())
-                session.remember(t, start)
-        else:
-            # The lowest of the best rest_count panels: the panels the last round lifted
-            # (at least rest_count of them, still free to change) all reach t.
-            assert session.values is not None
-            now = panels()
-            on = np.array([session.value(z) for z in lifted], dtype=np.bool_)
-            start = int(now[on].min())
-            session.remember(t, start)
-            for c, z in enumerate(lifted):
-                m.add(value_of[c] >= t).only_enforce_if(z)
-        solved = session.maximise(t, "leximin", time_limit=left(), prove=True, start=start)
-        session.phases.append(
-            PhaseRecord(
-                "leximin.round",
-                solved.seconds,
-                solved.status,
-                None if solved.value is None else solved.value / SCALE,
-                None if solved.bound is None else (solved.bound + panel_slack) / SCALE,
-            )
-        )
+        solved = rounds.raise_floor(lifted)
         if solved.status == "infeasible":
             out.infeasible = True
             session.phases.append(PhaseRecord("leximin", solved.seconds, "infeasible"))
             out.records.append(LevelRecord("leximin", "infeasible", None, None))
             return False
         if solved.value is None:  # no assignment within the budget
-            status = "unknown" if session.values is None else "feasible"
+            rounds.status = "unknown" if session.values is None else "feasible"
             break
-        if first_bound is None and solved.bound is not None:
-            first_bound = (solved.bound + panel_slack) / SCALE
-        if solved.status != "optimal":
-            status = "feasible"
-        floor = solved.value
-        if previous is not None and floor < previous + step:  # pragma: no cover
-            # Each round's panels all reached the last floor plus a step in the hint, so
-            # the floor rises by a step a round and the rounds end; this guards that.
-            raise RuntimeError("leximin: a round did not raise its floor")
-        t.proto.domain[0] = t.proto.domain[1] = previous = floor
+        lifted = rounds.lift(solved.value)
+    return rounds.report(out)
 
-        lifted = at_least(floor + step, panels() >= floor + step)
-        count = LinearExpr.sum(lifted)
-        solved = session.maximise(count, "leximin.lift", time_limit=left(), unit=1.0)
+
+class _Rounds:
+    """The rounds of one leximin level: what each maximises and what it holds.
+
+    All in solver units. ``v_c`` is case ``c``'s panel, ``k`` the largest panel size,
+    ``step`` the tolerance (at least ``k + 1``) and ``slack = k``. Round 1 maximises the
+    floor ``t_1 <= v_c`` for every case. Round ``i`` then *lifts*: it maximises the number
+    ``L_i`` of panels at ``t_i + step`` or more (a literal per case; holds the count, not
+    which panels). Round ``i + 1`` maximises ``t_{i+1}``, the lowest of the best ``L_i``
+    panels (the lifted literals imply ``v_c >= t_{i+1}``), and so on until ``L_i = 0``.
+
+    **What a round holds.** A floor ``t_i^*`` is held as ``t_i^* - slack``, never as
+    ``t_i^*``: rounded pair by pair to a unit, two panels equal in exact arithmetic differ
+    by up to ``k`` units, and the round's solution may have put every panel of the floor at
+    the high side of that rounding (it is a maximisation). Held exactly, the floor shut out
+    the panels equal to it but rounded lower, and with them the assignments whose next
+    panels rise further (issue 20: a tie at 7/3 held at 2,333,334 units where one of the
+    tied panels rounds to 2,333,333 lost 8/3 on the next panel).
+
+    **Why the result is the leximin.** Let ``key(x) = (t_1, L_1, t_2, L_2, ...)`` for an
+    assignment ``x``: ``t_1`` its lowest panel, ``L_i`` its panels at ``t_i + tolerance`` or
+    more, ``t_{i+1}`` the lowest of its best ``L_i``. At tolerance 0 the key is the sorted
+    profile (each floor and how many panels sit on it), so the largest key is the leximin;
+    at a tolerance it is the documented meaning. Take the returned ``x`` and any ``y``:
+
+    - ``y`` meets every hold: round by round its floor is in ``[t_i^* - k, t_i^*]`` (it is
+      in the set round ``i`` maximised over) and it has exactly ``L_i^*`` panels at
+      ``t_i^* + step`` or more (likewise), as ``x`` has: the keys are equal up to ``k``
+      units on the floors;
+    - or ``y`` breaks a hold, first in round ``j``: its ``j``-th floor is below
+      ``t_j^* - k`` where ``x``'s is not, or it has fewer than ``L_j^*`` panels at
+      ``t_j^* + step`` or more where ``x`` has ``L_j^*``: ``y`` is behind.
+
+    A panel in solver units is within ``k / 2`` units of its exact value, so this is the
+    order of keys in exact arithmetic except between panels within about ``2k`` units of
+    each other or of a floor plus the tolerance: exact at the solver's resolution (and
+    outright when differing panels differ by more). Floors rise by at least a step a
+    round (the hint lifts ``L_i`` panels to ``t_i^* + step``), so the rounds end. The
+    level is optimal only when every round and every lift was proven optimal.
+    """
+
+    def __init__(self, session: _Session, inst: Instance, policy: Policy, panel_slack: int) -> None:
+        self.session = session
+        self.inst = inst
+        coeffs = to_ints(inst.pair_affinity)
+        built = session.built
+        self.value_of = [
+            panel_value(built.x, coeffs, inst.case_pairs(c)) for c in range(inst.n_cases)
+        ]
+        self.slack = panel_slack
+        # Steps below the rounding noise would split panels equal in real numbers.
+        self.step = max(to_int(policy.objective.leximin_tolerance), panel_slack + 1)
+        k = int(inst.panel_size.max(initial=0))
+        self.lo = min(0, k * int(coeffs.min(initial=0)))
+        self.hi = max(0, k * int(coeffs.max(initial=0)))
+        budget = policy.objective.leximin_time_limit
+        if budget is None:
+            rest = session.search.remaining()
+            budget = None if rest is None else max(0.0, rest) * _LEXIMIN_SHARE
+        self.deadline = None if budget is None else time.perf_counter() + budget
+        self.t0 = time.perf_counter()
+        self.rest = inst.n_cases  # how many panels the next floor applies to
+        self.status = "optimal"
+        self.floors: list[tuple[float, int]] = []  # (floor, panels at it)
+        self.first_bound: float | None = None  # round 1's bound on the lowest panel
+        self.previous: int | None = None  # the last round's floor (solver units)
+
+    def left(self) -> float | None:
+        """Seconds left of the leximin budget (None: no budget)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+
+    def panels(self) -> npt.NDArray[np.int64]:
+        return _panels(self.session, self.inst)
+
+    def raise_floor(self, lifted: list[Any] | None) -> _Solved:
+        """Maximise the lowest of the panels ``lifted`` (every panel: None), then hold it.
+
+        The floor is held ``slack`` units below what the round reached (see the class).
+        """
+        session, m = self.session, self.session.built.model
+        t = m.new_int_var(self.lo, self.hi, "")
+        start = None
+        if lifted is None:
+            for v in self.value_of:
+                m.add(t <= v)
+            if session.values is not None:
+                start = int(self.panels().min())
+        else:
+            # At least L of the lifted literals are on (held by the last lift), and each
+            # puts its panel at t or more: t is the lowest of the best L panels.
+            on = np.array([session.value(z) for z in lifted], dtype=np.bool_)
+            start = int(self.panels()[on].min())
+            for v, z in zip(self.value_of, lifted, strict=True):
+                m.add(v >= t).only_enforce_if(z)
+        if start is not None:
+            session.remember(t, start)
+        solved = session.maximise(t, "leximin", time_limit=self.left(), prove=True, start=start)
+        bound = None if solved.bound is None else bound_up(solved.bound, self.slack / 2)
+        value = None if solved.value is None else solved.value / SCALE
         session.phases.append(
-            PhaseRecord(
-                "leximin.lift",
-                solved.seconds,
-                solved.status,
-                solved.value,
-                solved.bound,
-            )
+            PhaseRecord("leximin.round", solved.seconds, solved.status, value, bound)
+        )
+        if lifted is None:  # round 1 bounds the lowest panel: the level's bound
+            self.first_bound = bound
+        if solved.value is None:
+            return solved
+        if solved.status != "optimal":
+            self.status = "feasible"
+        rose = self.previous is None or solved.value >= self.previous + self.step
+        if not rose:  # pragma: no cover
+            # The hint lifts every panel of this round to the last floor plus a step, so
+            # floors rise by a step a round and the rounds end; this guards that.
+            raise RuntimeError("leximin: a round did not raise its floor")
+        self.previous = solved.value
+        held = solved.value - self.slack
+        t.proto.domain[0] = t.proto.domain[1] = held
+        session.set(t, held)
+        return solved
+
+    def lift(self, floor: int) -> list[Any]:
+        """Maximise the number of panels at ``floor + step`` or more, then hold that number.
+
+        Returns the literals, one per case, that put a panel there (the next round's set).
+        """
+        session, m = self.session, self.session.built.model
+        threshold = floor + self.step
+        before = self.panels() >= threshold
+        lifted = []
+        for c, v in enumerate(self.value_of):
+            z = m.new_bool_var("")
+            m.add(v >= threshold).only_enforce_if(z)
+            session.remember(z, int(before[c]))
+            lifted.append(z)
+        count = LinearExpr.sum(lifted)
+        solved = session.maximise(count, "leximin.lift", time_limit=self.left(), unit=1.0)
+        session.phases.append(
+            PhaseRecord("leximin.lift", solved.seconds, solved.status, solved.value, solved.bound)
         )
         if solved.status != "optimal":  # without a solution, the hint's count stands
-            status = "feasible"
-        up = int(np.count_nonzero(panels() >= floor + step))
+            self.status = "feasible"
+        above = self.panels() >= threshold
+        for z, on in zip(lifted, above, strict=True):  # the hint: every panel above is lifted
+            session.set(z, int(on))
+        up = int(np.count_nonzero(above))
         m.add(count >= up)
-        steps.append((floor / SCALE, rest_count - up))
-        rest_count = up
-    seconds = time.perf_counter() - t0
-    if session.values is None:
-        out.proven = False
-        session.phases.append(PhaseRecord("leximin", seconds, "unknown"))
-        out.records.append(LevelRecord("leximin", "unknown", None, None))
-        out.notes.append("leximin: no assignment was found within its time budget")
-        return False
-    worst = float(panels().min()) / SCALE if inst.n_cases else 0.0
-    shown = ", ".join(f"{floor:.4g} ({n})" for floor, n in steps[:8])
-    more = f", ... ({len(steps)} rounds)" if len(steps) > 8 else ""
-    detail = f"floors (panels at each): {shown}{more}"
-    if rest_count > 0:
-        detail += f"; {rest_count} panel(s) above the last floor when the budget ran out"
-        out.notes.append(
-            f"leximin: the time budget ran out after {len(steps)} round(s); "
-            f"{rest_count} panel(s) are held only at the last floor"
-        )
-    if status != "optimal":
-        out.proven = False
-    bound = worst if status == "optimal" or first_bound is None else max(worst, first_bound)
-    session.phases.append(PhaseRecord("leximin", seconds, status, worst, bound))
-    out.records.append(LevelRecord("leximin", status, worst, bound, detail))
-    out.worst, out.worst_bound = worst, bound
-    return True
+        self.floors.append((floor / SCALE, self.rest - up))
+        self.rest = up
+        return lifted
+
+    def report(self, out: Levels) -> bool:
+        """Record the level (status, worst panel, bound, floors) and its notes."""
+        session, inst = self.session, self.inst
+        seconds = time.perf_counter() - self.t0
+        if session.values is None:
+            out.proven = False
+            session.phases.append(PhaseRecord("leximin", seconds, "unknown"))
+            out.records.append(LevelRecord("leximin", "unknown", None, None))
+            out.notes.append("leximin: no assignment was found within its time budget")
+            return False
+        worst = float(self.panels().min()) / SCALE if inst.n_cases else 0.0
+        shown = ", ".join(f"{floor:.4g} ({n})" for floor, n in self.floors[:8])
+        more = f", ... ({len(self.floors)} rounds)" if len(self.floors) > 8 else ""
+        detail = f"floors (panels at each): {shown}{more}"
+        if self.rest > 0:
+            detail += f"; {self.rest} panel(s) above the last floor when the budget ran out"
+            out.notes.append(
+                f"leximin: the time budget ran out after {len(self.floors)} round(s); "
+                f"{self.rest} panel(s) are held only at the last floor"
+            )
+        status = "feasible" if self.rest > 0 and self.status == "optimal" else self.status
+        if status != "optimal":
+            out.proven = False
+        # Round 1's bound, widened by the rounding and rounded up (None if it never ran).
+        bound = None if self.first_bound is None else max(worst, self.first_bound)
+        if inst.n_cases == 0:
+            bound = 0.0
+        session.phases.append(PhaseRecord("leximin", seconds, status, worst, bound))
+        out.records.append(LevelRecord("leximin", status, worst, bound, detail))
+        out.worst, out.worst_bound = worst, bound
+        return True

@@ -17,7 +17,7 @@ from .._result import Progress
 from ._builders import Model, build_model
 from ._lp import solve_relaxation
 from ._outcome import Outcome, PhaseRecord
-from ._scale import SCALE
+from ._scale import SCALE, bound_up
 
 __all__ = ["solve_cpsat"]
 
@@ -165,11 +165,15 @@ def _run(
 def _record(
     phase: str, status: str, solver: cp_model.CpSolver, seconds: float, slack: float
 ) -> PhaseRecord:
-    """The phase in float units; the bound is widened by the rounding ``slack`` (solver units)."""
+    """The phase in float units; the bound is widened by the rounding ``slack`` (solver units).
+
+    Widened and rounded up even when optimal: the optimum in solver units is not the
+    optimum of the exact values, which may be up to ``slack`` units above it.
+    """
     if status not in ("optimal", "feasible"):
         return PhaseRecord(phase, seconds, status)
     value = solver.objective_value / SCALE
-    bound = value if status == "optimal" else (solver.best_objective_bound + slack) / SCALE
+    bound = bound_up(solver.best_objective_bound, slack)
     return PhaseRecord(phase, seconds, status, value, max(value, bound))
 
 
@@ -322,7 +326,7 @@ def _lp_guided(
         return None
     n = inst.n_pairs
     x, rc = lp.x[:n], lp.reduced_cost[:n]
-    bound = (lp.value + slack) / SCALE
+    bound = bound_up(lp.value, slack)
     # Load-cap duals as prices: a Lagrangian bound over pairs the instance pruned.
     has_row = built.load_rows >= 0
     prices = np.zeros(inst.n_reviewers)
