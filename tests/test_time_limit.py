@@ -169,7 +169,7 @@ def test_cli_counts_from_the_call_when_called_with_arguments() -> None:
     cli._Clock.reset(["solve"])
     assert cli._Clock.left(10.0) == pytest.approx(10.0, abs=0.5)
     assert cli._Clock.left(None) is None
-    assert 0.0 <= cli._process_age() < 600.0
+    assert 0.0 <= cli._process_age() < 86_400.0  # the test process may be old
 
 
 def test_a_search_stopped_before_it_began_claims_no_bound() -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "FINISH_PER_SEAT",
     "GRACE",
     "LP_ROWS_PER_CONSTRAINT",
+    "LP_SETUP_PER_PAIR",
     "READ_PER_PAIR",
     "READ_PRUNED_PER_PAIR",
     "START_PER_CASE",
@@ -32,6 +33,9 @@ BUILD_PER_PAIR = 30e-6
 """Building a CP-SAT model (and CP-SAT loading it), per pair."""
 LP_ROWS_PER_CONSTRAINT = 60e-6
 """Reading a model's constraints into arrays for the LP, per constraint."""
+LP_SETUP_PER_PAIR = 15e-6
+"""HiGHS's setup (presolve, first factorisation), per pair: it overran a time limit it
+was started with by that much."""
 FINISH = 0.1
 """The final check, evaluation and the stats' hashes: a fixed part..."""
 FINISH_PER_SEAT = 40e-6

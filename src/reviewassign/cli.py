@@ -13,13 +13,14 @@ output of the run, is refused with exit 2 before anything is read (see ``_output
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal, NoReturn, TextIO
 
 from ._check import Metrics, check
 from ._errors import InputError, ReviewAssignError
@@ -44,7 +45,7 @@ from ._solve import solve
 from ._trust import EXPORT_COLUMNS, export_anonymous, load_secret, verify
 from ._version import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -752,5 +753,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The program (``python -m reviewassign``, ``reviewassign``): :func:`main`, then exit.
+
+    The process ends without tearing the interpreter down: freeing the solver's model
+    objects at exit took 0.4 s of CPU after a solve of the 1,200 x 700 award (a second
+    on a busy machine), past any ``--time-limit``. Nothing is lost: the output is
+    flushed here, and every file a command writes is closed before it returns.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

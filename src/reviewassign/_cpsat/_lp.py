@@ -266,12 +266,13 @@ class LpSolution:
 
 
 def solve_relaxation(
-    built: Model, *, time_limit: float | None, pairs: int = 0
+    built: Model, *, time_limit: float | None, pairs: int = 0, min_seconds: float = 0.0
 ) -> LpSolution | None:
     """Solve the LP relaxation with HiGHS; None if no LP finishes optimal in time.
 
     The first ``pairs`` variables are 0-1 pair variables: above ``_ALL_COLUMNS_BELOW``
-    of them, the relaxation is solved by column generation over them.
+    of them, the relaxation is solved by column generation over them. HiGHS is not
+    started with less than ``min_seconds`` left: its setup alone would overrun the limit.
     """
     start = time.perf_counter()
     rows = _rows(built, booleans=pairs)
@@ -280,7 +281,7 @@ def solve_relaxation(
     per_constraint = _PER_CONSTRAINT
     for _ in range(_MAX_LPS):
         left = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        if left is not None and left <= 0:
+        if left is not None and left <= max(0.0, min_seconds):
             break
         columns = np.flatnonzero(keep)
         answer = _solve_proto(

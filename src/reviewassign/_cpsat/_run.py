@@ -316,11 +316,17 @@ def _lp_guided(
 
     Under a time limit, the best incumbent is returned with the LP bound.
     """
-    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints)):
+    setup = _budget.LP_SETUP_PER_PAIR * inst.n_pairs
+    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints) + setup):
         phases.append(PhaseRecord("lp", 0.0, "skipped"))
         return None
     t0 = time.perf_counter()
-    lp = solve_relaxation(built, time_limit=search.remaining(), pairs=inst.n_pairs)
+    lp = solve_relaxation(
+        built,
+        time_limit=search.remaining(),
+        pairs=inst.n_pairs,
+        min_seconds=0.0 if search.time_limit is None else setup * search.pace,
+    )
     if lp is None:
         phases.append(PhaseRecord("lp", time.perf_counter() - t0, "unknown"))
         return None

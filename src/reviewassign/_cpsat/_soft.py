@@ -232,7 +232,10 @@ def _max_per_group(b: _Builder, c: int, keys: np.ndarray, cap: int, rule: str) -
     """At most ``cap`` seats share one key (negative keys: no group), give or take the slack."""
     pairs = b.inst.case_pairs(c)
     groups = [b.seats(group) for _, group in _groups(keys, pairs)]
-    b.soft(RuleInstance(rule, c, limit=cap), groups, int(b.inst.panel_size[c]))
+    seats = int(b.inst.panel_size[c])
+    if cap >= seats:  # never binds (and a huge cap would overflow the solver's integers)
+        return
+    b.soft(RuleInstance(rule, c, limit=cap), groups, seats)
 
 
 def _min_distinct(b: _Builder, c: int, keys: np.ndarray, minimum: int, rule: str) -> None:
