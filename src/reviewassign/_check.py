@@ -1,8 +1,9 @@
 """The executable specification: :func:`check` every hard rule, :func:`evaluate` any assignment.
 
 This module restates SPEC.md's semantics directly and shares no code with the model
-builder: it reads only the data model (``_model``) and the policy (``_policy``), and
-computes conflicts, relation distances and affinities itself, in the plainest way.
+builder: it reads only the data model (``_model``), the policy (``_policy``) and the
+rule keys in their order (``_rules``), and computes conflicts, relation distances and
+affinities itself, in the plainest way.
 
 Choices where SPEC.md is silent, stated once here:
 
@@ -34,36 +35,15 @@ from pydantic import BaseModel, ConfigDict
 
 from ._model import Case, Problem, Reviewer
 from ._policy import SHARE_EPS, WEAK_EPS, Policy
+from ._rules import keys
 
 __all__ = ["RULES", "Metrics", "Violation", "check", "evaluate", "pair_affinity"]
 
-RULES: tuple[str, ...] = (
-    "assignment.unknown_case",
-    "assignment.unknown_reviewer",
-    "assignment.duplicate",
-    "panel_size",
-    "load.min",
-    "load.max",
-    "load.max_weak_matches",
-    "conflicts.declared",
-    "conflicts.same_institution",
-    "conflicts.same_country",
-    "conflicts.relation_distance",
-    "conflicts.applicant",
-    "panel.max_per_region",
-    "panel.min_regions",
-    "panel.own_region",
-    "panel.max_per_gender",
-    "panel.min_genders",
-    "panel.min_senior",
-    "panel.language",
-    "expertise.coverage",
-    "expertise.min_panel_affinity",
-    "representation.region_tolerance",
-    "representation.gender_tolerance",
-    "integrity.forbid_cycles",
-)
-"""Every rule :func:`check` knows, in the order its violations are listed."""
+RULES: tuple[str, ...] = keys()
+"""Every rule :func:`check` knows, in the order its violations are listed.
+
+Read from the rule registry (``_rules``), for the keys and their order only: every rule
+is judged below by code of this module alone."""
 
 _RULE_ORDER = {rule: i for i, rule in enumerate(RULES)}
 

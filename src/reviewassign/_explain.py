@@ -20,6 +20,7 @@ from ._core import Relaxation, find_core
 from ._instance import Instance, build_instance, seat_bands
 from ._model import Problem
 from ._policy import Policy
+from ._rules import active, rule
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
@@ -162,6 +163,7 @@ def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
 def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
     """Each case's eligible reviewers against each panel rule, one case at a time."""
     panel = policy.panel
+    on = {r.key for r in active(policy)}
     reasons: list[Reason] = []
     rid = [r.id for r in problem.reviewers]
     for c, case in enumerate(problem.cases):
@@ -190,7 +192,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                 names,
             )
             continue
-        if panel.max_per_region is not None:
+        if panel.max_per_region is not None:  # "panel.max_per_region" in on, for mypy
             m = panel.max_per_region
             counts = np.bincount(region, minlength=len(inst.regions))
             most = int(np.minimum(counts, m).sum())
@@ -202,7 +204,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                     f"{_by(inst.regions, region, names)}",
                     names,
                 )
-        if panel.min_regions > 0 and len(set(region.tolist())) < panel.min_regions:
+        if "panel.min_regions" in on and len(set(region.tolist())) < panel.min_regions:
             add(
                 "panel.min_regions",
                 f"case {case.id} needs reviewers from {panel.min_regions} "
@@ -217,7 +219,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                 f"({case.region or 'no region'}); none of its {who} is",
                 names,
             )
-        if panel.max_per_gender is not None:
+        if panel.max_per_gender is not None:  # "panel.max_per_gender" in on, for mypy
             m = panel.max_per_gender
             disclosed = gender[gender >= 0]
             counts = np.bincount(disclosed, minlength=len(inst.genders))
@@ -231,7 +233,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                     names,
                 )
         present = len(set(gender[gender >= 0].tolist()))
-        if panel.min_genders > 0 and present < panel.min_genders:
+        if "panel.min_genders" in on and present < panel.min_genders:
             add(
                 "panel.min_genders",
                 f"case {case.id} needs {panel.min_genders} distinct "
@@ -247,7 +249,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                 seniors,
             )
         topics = inst.case_topics[c]
-        if policy.expertise.coverage != "none" and topics:
+        if "expertise.coverage" in on and topics:
             level = policy.expertise.min_level
             uncovered = [t for t in topics if not inst.reviewer_covers[t][revs].any()]
             if policy.expertise.coverage == "all" and uncovered:
@@ -265,7 +267,7 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
                     [],
                 )
         floor = policy.expertise.min_panel_affinity
-        if floor > 0:
+        if "expertise.min_panel_affinity" in on:
             values = inst.pair_affinity[pairs.start : pairs.stop]
             best = np.sort(values)[::-1][:k]
             # The solver's resolution: a panel within it of the floor is accepted.
@@ -284,7 +286,7 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     """Readers of a language and experts of a topic against the seats that need them."""
     reasons: list[Reason] = []
     rid = [r.id for r in problem.reviewers]
-    if policy.panel.language:
+    if rule("panel.language").on(policy):
         need: dict[str, list[int]] = defaultdict(list)
         for c, case in enumerate(problem.cases):
             if case.language:
@@ -395,18 +397,12 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
 
 
 def _whole_rules_on(policy: Policy) -> list[str]:
-    """The rules over the whole assignment that are on (hard in the core's soft model)."""
-    rep = policy.representation
-    on = []
-    if policy.integrity.forbid_cycles:
-        on.append("integrity.forbid_cycles")
-    if policy.load.max_weak_matches is not None:
-        on.append("load.max_weak_matches")
-    if rep.weight == 0 and rep.region_on:
-        on.append("representation.region_tolerance")
-    if rep.weight == 0 and rep.gender_on:
-        on.append("representation.gender_tolerance")
-    return on
+    """The rules over the whole assignment that are on (hard in the core's soft model).
+
+    Listed as the model adds them: cycles first, then the others in check order.
+    """
+    on = [r.key for r in active(policy) if r.scope == "whole"]
+    return sorted(on, key=lambda key: key != "integrity.forbid_cycles")
 
 
 def explain(

@@ -8,6 +8,7 @@ builder (``_cpsat``) and the checker (``_check``) each implement them independen
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -37,6 +38,7 @@ __all__ = [
 
 from ._errors import InputError
 from ._model import MAX_COUNT, MAX_SCORE, Label, look_alike_key
+from ._rules import RULES, rule
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._model import Problem
@@ -414,20 +416,10 @@ class RepresentationPolicy(_Section):
         return self.gender_tolerance < 1
 
 
-RELAXABLE: tuple[str, ...] = (
-    "load.min",
-    "load.max",
-    "panel.max_per_region",
-    "panel.min_regions",
-    "panel.own_region",
-    "panel.max_per_gender",
-    "panel.min_genders",
-    "panel.min_senior",
-    "panel.language",
-    "expertise.coverage",
-    "expertise.min_panel_affinity",
-)
-"""The rules ``solve(..., relax="minimal")`` may break; panel sizes and conflicts never."""
+RELAXABLE: tuple[str, ...] = tuple(r.key for r in RULES if r.relaxable)
+"""The rules ``solve(..., relax="minimal")`` may break; panel sizes and conflicts never.
+
+Derived from the rule registry (``_rules``), in check order."""
 
 
 class RelaxPolicy(_Section):
@@ -552,6 +544,32 @@ class Policy(BaseModel):
         if policy is None:
             return cls()
         return cls.model_validate(policy.model_dump(warnings=False))
+
+    def without(self, keys: Iterable[str]) -> Policy:
+        """The policy with the rules ``keys`` turned off, each by its registry ``off`` values.
+
+        A rule that cannot be turned off (``load.max``, ``panel_size``) is left as it is.
+        Like ``model_copy``, the copy is not validated again (see :meth:`coerce`).
+
+        Examples
+        --------
+        >>> award = Policy(panel={"max_per_region": 1, "min_genders": 2})
+        >>> off = award.without(["panel.max_per_region"])
+        >>> off.panel.max_per_region, off.panel.min_genders
+        (None, 2)
+        """
+        sections: dict[str, dict[str, object]] = {}
+        top: dict[str, object] = {}
+        for key in keys:
+            for dotted, value in rule(key).off.items():
+                section, _, name = dotted.partition(".")
+                if name:
+                    sections.setdefault(section, {})[name] = value
+                else:
+                    top[section] = value
+        for section, values in sections.items():
+            top[section] = getattr(self, section).model_copy(update=values)
+        return self.model_copy(update=top)
 
     def check_targets(self, problem: Problem, path: str | Path | None = None) -> None:
         """Refuse a ``representation`` target that names the region or gender of no reviewer.

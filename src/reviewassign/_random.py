@@ -29,6 +29,7 @@ from ._instance import Instance, build_instance
 from ._model import Problem
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
+from ._rules import active
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat._lottery import ColumnSampler, FlowSampler
@@ -276,21 +277,8 @@ def _spec_affinity(problem: Problem, inst: Instance, pairs: IntArray) -> npt.NDA
 
 def _flow_relaxation(policy: Policy) -> Policy:
     """The policy with every rule a flow network cannot express turned off."""
-    panel = policy.panel.model_copy(
+    return policy.without(r.key for r in active(policy) if not r.flow(policy)).model_copy(
         update={
-            "max_per_gender": None,
-            "min_genders": 0,
-            "min_senior": 0,
-            "min_regions": 0,
-            "own_region": "any"
-            if policy.panel.own_region == "at_least_one"
-            else policy.panel.own_region,
-        }
-    )
-    return policy.model_copy(
-        update={
-            "panel": panel,
-            "expertise": policy.expertise.model_copy(update={"coverage": "none"}),
             "objective": policy.objective.model_copy(
                 update={"kind": "affinity", "load_spread": 0.0}
             ),

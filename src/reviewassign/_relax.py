@@ -24,66 +24,11 @@ __all__ = ["solve_relaxed"]
 
 
 def _kept_only(policy: Policy) -> Policy:
-    """``policy`` with every relaxable rule off except those it keeps hard."""
+    """``policy`` with every relaxable rule off except those it keeps hard, and no priorities."""
     keep = set(policy.relax.keep)
-    panel, default = policy.panel, Policy().panel
-    updates = {
-        "max_per_region": panel.max_per_region if "panel.max_per_region" in keep else None,
-        "min_regions": panel.min_regions if "panel.min_regions" in keep else 0,
-        "own_region": panel.own_region if "panel.own_region" in keep else "any",
-        "max_per_gender": panel.max_per_gender if "panel.max_per_gender" in keep else None,
-        "min_genders": panel.min_genders if "panel.min_genders" in keep else 0,
-        "min_senior": panel.min_senior if "panel.min_senior" in keep else 0,
-        "language": panel.language if "panel.language" in keep else False,
-    }
-    load = policy.load.model_copy(
-        update={
-            "min": policy.load.min if "load.min" in keep else 0,
-            "max": policy.load.max,
-        }
-    )
-    coverage = policy.expertise.coverage if "expertise.coverage" in keep else "none"
-    floor = policy.expertise.min_panel_affinity if "expertise.min_panel_affinity" in keep else 0.0
-    return Policy.coerce(
-        policy.model_copy(
-            update={
-                "panel": default.model_copy(update=updates),
-                "load": load,
-                "expertise": policy.expertise.model_copy(
-                    update={"coverage": coverage, "min_panel_affinity": floor}
-                ),
-                "objective": policy.objective.model_copy(
-                    update={"kind": "affinity", "priorities": ()}
-                ),
-            }
-        )
-    )
-
-
-def _without(policy: Policy, rule: str) -> Policy:
-    """``policy`` with one relaxable rule turned off."""
-    panel: dict[str, dict[str, object]] = {
-        "panel.max_per_region": {"max_per_region": None},
-        "panel.min_regions": {"min_regions": 0},
-        "panel.own_region": {"own_region": "any"},
-        "panel.max_per_gender": {"max_per_gender": None},
-        "panel.min_genders": {"min_genders": 0},
-        "panel.min_senior": {"min_senior": 0},
-        "panel.language": {"language": False},
-    }
-    if rule in panel:
-        return policy.model_copy(update={"panel": policy.panel.model_copy(update=panel[rule])})
-    if rule == "expertise.coverage":
-        return policy.model_copy(
-            update={"expertise": policy.expertise.model_copy(update={"coverage": "none"})}
-        )
-    if rule == "expertise.min_panel_affinity":
-        return policy.model_copy(
-            update={"expertise": policy.expertise.model_copy(update={"min_panel_affinity": 0.0})}
-        )
-    if rule == "load.min":
-        return policy.model_copy(update={"load": policy.load.model_copy(update={"min": 0})})
-    return policy  # load.max: no start drops it
+    off = policy.without(r for r in RELAXABLE if r not in keep)
+    objective = policy.objective.model_copy(update={"kind": "affinity", "priorities": ()})
+    return Policy.coerce(off.model_copy(update={"objective": objective}))
 
 
 def _start(
@@ -106,9 +51,9 @@ def _start(
     share = None if time_limit is None else time_limit / (3 * max(1, len(candidates)))
     best: tuple[int, Assignment] | None = None
     for rule in candidates:
-        if rule == "load.max":
+        if rule == "load.max":  # it cannot be turned off (see its registry record)
             continue
-        result = solve(problem, _without(policy, rule), time_limit=share, seed=seed)
+        result = solve(problem, policy.without([rule]), time_limit=share, seed=seed)
         if not result.ok:
             continue
         weight = policy.relax.priority.get(rule, 1)

@@ -37,16 +37,12 @@ from ortools.sat.python import cp_model
 from .._instance import Instance, build_instance
 from .._model import Problem
 from .._policy import Policy
-from ._builders import (
-    LinearExpr,
-    _groups,
-    _worst_case,
-    floor_units,
-    panel_value,
-    whole_assignment,
-)
+from .._rules import active
+from ._builders import _worst_case, whole_assignment
 from ._run import _STATUS, _parameters
-from ._scale import SCALE, to_int, to_ints
+from ._scale import SCALE
+from .rules import SOFT, RuleInstance, SoftBuilder, loads
+from .rules._common import LinearExpr
 
 __all__ = [
     "RuleInstance",
@@ -57,20 +53,6 @@ __all__ = [
     "soft_instance",
     "soft_policy",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleInstance:
-    """One rule on one case, topic of a case, or reviewer, with the number it sets."""
-
-    rule: str
-    """The policy key (``"panel.max_per_region"``, ``"load.max"``...)."""
-    case: int = -1
-    reviewer: int = -1
-    topic: str = ""
-    limit: int = 0
-    """The cap (``at_most``) or the need the rule sets."""
-    at_most: bool = True
 
 
 @dataclass(slots=True)
@@ -106,146 +88,29 @@ def soft_instance(problem: Problem, policy: Policy) -> Instance:
     return build_instance(problem, soft_policy(policy))
 
 
-class _Builder:
-    def __init__(self, inst: Instance, hard: frozenset[str]) -> None:
-        self.inst = inst
-        self.hard = hard
-        self.m = cp_model.CpModel()
-        self.x = [self.m.new_bool_var("") for _ in range(inst.n_pairs)]
-        self.rules: list[RuleInstance] = []
-        self.slack: list[cp_model.IntVar] = []
-        self.holds: list[cp_model.IntVar] = []
-
-    def seats(self, pairs: Sequence[int]) -> cp_model.LinearExpr:
-        return LinearExpr.sum([self.x[p] for p in pairs])
-
-    def soft(self, rule: RuleInstance, exprs: Sequence[cp_model.LinearExprT], span: int) -> None:
-        """Each of ``exprs`` at most (or at least) ``rule.limit``, give or take the slack."""
-        if rule.rule in self.hard:
-            for e in exprs:
-                self.m.add(e <= rule.limit if rule.at_most else e >= rule.limit)
-            return
-        s = self.m.new_int_var(0, max(0, span), "")
-        h = self.m.new_bool_var("")
-        self.m.add(s == 0).only_enforce_if(h)
-        for e in exprs:
-            self.m.add(e <= rule.limit + s if rule.at_most else e >= rule.limit - s)
-        self.rules.append(rule)
-        self.slack.append(s)
-        self.holds.append(h)
-
-    def case_seats(self, c: int, mask: np.ndarray) -> list[int]:
-        pairs = self.inst.case_pairs(c)
-        return [pairs.start + int(i) for i in np.flatnonzero(mask)]
-
-
 def build_soft(
     inst: Instance, problem: Problem, policy: Policy, hard: frozenset[str] = frozenset()
 ) -> SoftModel:
     """Build the soft model of ``policy`` on ``inst`` (from :func:`soft_instance`).
 
-    Rules named in ``hard`` stay hard constraints, with no slack.
+    Rules named in ``hard`` stay hard constraints, with no slack. Panel sizes and loads
+    first, then case by case each per-case rule the policy turns on, in the order of
+    ``rules.SOFT``, then the rules over the whole assignment (hard) and the objective.
     """
-    b = _Builder(inst, hard)
-    m, x, panel = b.m, b.x, policy.panel
+    b = SoftBuilder(inst, problem, hard)
+    loads.soft_panel_size(b)
+    load_exprs = loads.soft_loads(b)
+    on = {r.key for r in active(policy)}
+    per_case = [encode for key, encode in SOFT.items() if key in on]
     for c in range(inst.n_cases):
-        m.add(b.seats(inst.case_pairs(c)) == int(inst.panel_size[c]))
-
-    order = np.argsort(inst.pair_reviewer, kind="stable")
-    starts = np.searchsorted(inst.pair_reviewer[order], np.arange(inst.n_reviewers + 1))
-    loads: list[cp_model.LinearExprT] = []
-    for r in range(inst.n_reviewers):
-        mine = [int(p) for p in order[starts[r] : starts[r + 1]]]
-        load = b.seats(mine)
-        lo, hi = int(inst.min_load[r]), int(inst.max_load[r])
-        if len(mine) > hi:
-            b.soft(RuleInstance("load.max", reviewer=r, limit=hi), [load], len(mine) - hi)
-        if lo > 0:
-            b.soft(RuleInstance("load.min", reviewer=r, limit=lo, at_most=False), [load], lo)
-        loads.append(load)
-
-    coeffs = to_ints(inst.pair_affinity)
-    floor = to_int(policy.expertise.min_panel_affinity)
-    speaks = {
-        lang: np.array([lang in r.languages for r in problem.reviewers], dtype=np.bool_)
-        for lang in {c.language for c in problem.cases if c.language}
-    }
-    for c in range(inst.n_cases):
-        pairs = inst.case_pairs(c)
-        size = int(inst.panel_size[c])
-        revs = inst.pair_reviewer[pairs.start : pairs.stop]
-        region, gender = inst.reviewer_region[revs], inst.reviewer_gender[revs]
-        if panel.max_per_region is not None:
-            _max_per_group(b, c, region, panel.max_per_region, "panel.max_per_region")
-        if panel.min_regions > 1:
-            _min_distinct(b, c, region, panel.min_regions, "panel.min_regions")
-        own = region == inst.case_region[c]
-        if policy.panel.own_region == "at_least_one":
-            b.soft(
-                RuleInstance("panel.own_region", c, limit=1, at_most=False),
-                [b.seats(b.case_seats(c, own))],
-                1,
-            )
-        elif policy.panel.own_region == "exclude":
-            b.soft(
-                RuleInstance("panel.own_region", c, limit=0), [b.seats(b.case_seats(c, own))], size
-            )
-        if panel.max_per_gender is not None:
-            _max_per_group(b, c, gender, panel.max_per_gender, "panel.max_per_gender")
-        if panel.min_genders > 0:
-            _min_distinct(b, c, gender, panel.min_genders, "panel.min_genders")
-        if panel.min_senior > 0:
-            senior = b.case_seats(c, inst.reviewer_senior[revs])
-            k = panel.min_senior
-            b.soft(
-                RuleInstance("panel.min_senior", c, limit=k, at_most=False), [b.seats(senior)], k
-            )
-        lang = problem.cases[c].language
-        if panel.language and lang:
-            others = b.case_seats(c, ~speaks[lang][revs])
-            b.soft(RuleInstance("panel.language", c, limit=0), [b.seats(others)], size)
-        topics = inst.case_topics[c]
-        if policy.expertise.coverage == "all":
-            for t in topics:
-                covering = b.case_seats(c, inst.reviewer_covers[t][revs])
-                rule = RuleInstance("expertise.coverage", c, topic=t, limit=1, at_most=False)
-                b.soft(rule, [b.seats(covering)], 1)
-        elif policy.expertise.coverage == "any" and topics:
-            mask = np.logical_or.reduce([inst.reviewer_covers[t][revs] for t in topics])
-            rule = RuleInstance("expertise.coverage", c, limit=1, at_most=False)
-            b.soft(rule, [b.seats(b.case_seats(c, mask))], 1)
-        if floor > 0:
-            need = floor_units(policy.expertise.min_panel_affinity, size)
-            rule = RuleInstance("expertise.min_panel_affinity", c, limit=need, at_most=False)
-            lowest = min(0, int(coeffs.min(initial=0))) * size
-            b.soft(rule, [panel_value(x, coeffs, pairs)], need - lowest)
-
+        for encode in per_case:
+            encode(b, c, policy)
     # Rules over the whole assignment stay hard here (never relaxed, never in a core).
-    objective = whole_assignment(m, inst, x, loads, policy)
+    objective = whole_assignment(b.m, inst, b.x, load_exprs, policy)
     # Relax mode keeps the first fairness level of the policy: the worst panel.
     fair = {"worst_case", "leximin"} & set(policy.objective.levels)
-    worst = _worst_case(m, inst, x) if fair else None
-    return SoftModel(inst, m, x, objective, worst, b.rules, b.slack, b.holds)
-
-
-def _max_per_group(b: _Builder, c: int, keys: np.ndarray, cap: int, rule: str) -> None:
-    """At most ``cap`` seats share one key (negative keys: no group), give or take the slack."""
-    pairs = b.inst.case_pairs(c)
-    groups = [b.seats(group) for _, group in _groups(keys, pairs)]
-    seats = int(b.inst.panel_size[c])
-    if cap >= seats:  # never binds (and a huge cap would overflow the solver's integers)
-        return
-    b.soft(RuleInstance(rule, c, limit=cap), groups, seats)
-
-
-def _min_distinct(b: _Builder, c: int, keys: np.ndarray, minimum: int, rule: str) -> None:
-    pairs = b.inst.case_pairs(c)
-    present = []
-    for _, group in _groups(keys, pairs):
-        y = b.m.new_bool_var("")
-        b.m.add(b.seats(group) >= y)
-        present.append(y)
-    b.soft(RuleInstance(rule, c, limit=minimum, at_most=False), [LinearExpr.sum(present)], minimum)
+    worst = _worst_case(b.m, inst, b.x) if fair else None
+    return SoftModel(inst, b.m, b.x, objective, worst, b.rules, b.slack, b.holds)
 
 
 @dataclass(frozen=True, slots=True)
