@@ -2,8 +2,9 @@
 
 Relaxing each reviewer's load cap with a price ``v_r >= 0`` (Lagrange) and dropping every
 other rule except the region cap leaves one small problem per case: pick the case's
-``panel_size`` best eligible reviewers by ``affinity - v_r``, at most ``max_per_region``
-from one region (a partition matroid, so picking greedily is exact). For any prices,
+``panel_size`` best eligible reviewers by ``affinity - v_r``, at most the region cap
+(``_rules.region_cap``) from one region (a partition matroid, so picking greedily is
+exact). For any prices,
 
     L(v) = sum_r max_load_r * v_r + sum_c best_c(v)
 
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from ._instance import Instance, best_panel
 from ._policy import Policy
+from ._rules import region_cap
 
 __all__ = ["lagrangian_bound"]
 
@@ -45,7 +47,7 @@ def lagrangian_bound(
         total = float(inst.best_panels.sum())  # gathered while the rows were read
         return total + 1e-9 * (1.0 + abs(total))
     v = np.zeros(inst.n_reviewers) if prices is None else np.maximum(prices, 0.0)
-    cap = policy.panel.max_per_region
+    cap = region_cap(policy)
     total = float(np.dot(inst.max_load.astype(np.float64), v))
     for c in range(inst.n_cases):
         idx, affinity, _ = inst.rows.row(c)

@@ -15,13 +15,15 @@ load, say) that the core search must be free to name.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ._check import Violation, check, evaluate
 from ._instance import Instance
 from ._model import Problem
 from ._policy import ObjectivePolicy, Policy, RepresentationPolicy
+from ._rules import Said
+from ._rules import rule as registry_rule
 
 if TYPE_CHECKING:
     from ._cpsat._soft import RuleInstance
@@ -79,101 +81,46 @@ class CoreReport:
     """Whether the core is proven irreducible (the deletion finished within the time)."""
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _said(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) -> Said:
+    """The rule instance as its registry sentences need it."""
+    from ._cpsat import SCALE
+
+    said = Said(policy, rule.limit, rule.at_most, topic=rule.topic, scale=SCALE)
+    if rule.reviewer >= 0:
+        return replace(said, reviewer=inst.reviewer_ids[rule.reviewer])
+    case = problem.cases[rule.case]
+    pairs = inst.case_pairs(rule.case)
+    revs = inst.pair_reviewer[pairs.start : pairs.stop]
+    return replace(
+        said,
+        case=case.id,
+        region=case.region,
+        language=case.language,
+        eligible=len(revs),
+        regions=len(set(inst.reviewer_region[revs].tolist())),
+        genders=len({g for g in inst.reviewer_gender[revs].tolist() if g >= 0}),
+    )
 
 
 def rule_text(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) -> str:
-    """The rule instance as a statement: what it requires of its case or reviewer."""
-    if rule.reviewer >= 0:
-        who = inst.reviewer_ids[rule.reviewer]
-        if rule.rule == "load.max":
-            return f"reviewer {who} takes at most {_plural(rule.limit, 'review')}"
-        return f"reviewer {who} takes at least {_plural(rule.limit, 'review')}"
-    case = problem.cases[rule.case]
-    cid = case.id
-    pairs = inst.case_pairs(rule.case)
-    revs = inst.pair_reviewer[pairs.start : pairs.stop]
-    n_regions = len(set(inst.reviewer_region[revs].tolist()))
-    genders = {g for g in inst.reviewer_gender[revs].tolist() if g >= 0}
-    seen = (
-        f"(its {_plural(len(revs), 'eligible reviewer')} come from {_plural(n_regions, 'region')})"
-    )
-    match rule.rule:
-        case "panel.max_per_region":
-            return f"case {cid} has at most {rule.limit} reviewer(s) from one region {seen}"
-        case "panel.min_regions":
-            return f"case {cid} needs reviewers from at least {rule.limit} regions {seen}"
-        case "panel.own_region" if rule.at_most:
-            return f"case {cid} takes no reviewer from its own region ({case.region or 'none'})"
-        case "panel.own_region":
-            return f"case {cid} needs a reviewer from its own region ({case.region or 'none'})"
-        case "panel.max_per_gender":
-            return f"case {cid} has at most {rule.limit} reviewer(s) of one gender"
-        case "panel.min_genders":
-            return (
-                f"case {cid} needs at least {rule.limit} genders (its eligible reviewers "
-                f"disclose {len(genders)})"
-            )
-        case "panel.min_senior":
-            return f"case {cid} needs {_plural(rule.limit, 'senior reviewer')}"
-        case "panel.language":
-            return f"every reviewer of case {cid} reads {case.language}"
-        case "expertise.coverage" if rule.topic:
-            return (
-                f"case {cid} needs topic {rule.topic} covered at level "
-                f"{policy.expertise.min_level} or more"
-            )
-        case "expertise.min_panel_affinity":
-            return (
-                f"case {cid} needs a panel affinity of at least "
-                f"{policy.expertise.min_panel_affinity:g}"
-            )
-        case _:
-            return f"case {cid} needs one of its topics covered"
+    """The rule instance as a statement: what it requires of its case or reviewer.
+
+    The words are the registry's (``Rule.states``); a rule without them is a ``KeyError``.
+    """
+    states = registry_rule(rule.rule).states
+    if states is None:
+        raise KeyError(f"{rule.rule} has no statement in the rule registry")
+    return states(_said(rule, inst, problem, policy))
 
 
-def _change(rule: RuleInstance, inst: Instance, problem: Problem, slack: int) -> str:
-    """What relaxing the rule instance by ``slack`` means, as an instruction."""
-    if rule.reviewer >= 0:
-        who = inst.reviewer_ids[rule.reviewer]
-        if rule.rule == "load.max":
-            return f"raise {who}'s maximum load from {rule.limit} to {rule.limit + slack}"
-        return f"lower {who}'s minimum load from {rule.limit} to {rule.limit - slack}"
-    case = problem.cases[rule.case]
-    cid = case.id
-    match rule.rule:
-        case "panel.max_per_region":
-            return f"allow {rule.limit + slack} reviewers from one region on case {cid}"
-        case "panel.min_regions":
-            return f"accept {_plural(rule.limit - slack, 'region')} on case {cid}"
-        case "panel.own_region" if rule.at_most:
-            return (
-                f"allow {_plural(slack, 'reviewer')} from the case's own region "
-                f"({case.region}) on case {cid}"
-            )
-        case "panel.own_region":
-            return f"accept no reviewer from its own region ({case.region}) on case {cid}"
-        case "panel.max_per_gender":
-            return f"allow {rule.limit + slack} reviewers of one gender on case {cid}"
-        case "panel.min_genders":
-            return f"accept {_plural(rule.limit - slack, 'gender')} on case {cid}"
-        case "panel.min_senior":
-            return f"accept {_plural(rule.limit - slack, 'senior reviewer')} on case {cid}"
-        case "panel.language":
-            return (
-                f"allow {_plural(slack, 'reviewer')} who do(es) not read {case.language} "
-                f"on case {cid}"
-            )
-        case "expertise.coverage" if rule.topic:
-            return f"leave topic {rule.topic} uncovered on case {cid}"
-        case "expertise.min_panel_affinity":
-            from ._cpsat import SCALE
-
-            lower = (rule.limit - slack) / SCALE
-            return f"accept a panel affinity of {lower:.6g} on case {cid}"
-        case _:
-            return f"leave case {cid}'s topics uncovered"
+def _change(
+    rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy, slack: int
+) -> str:
+    """What relaxing the rule instance by ``slack`` means, as an instruction (``Rule.lifts``)."""
+    lifts = registry_rule(rule.rule).lifts
+    if lifts is None:
+        raise KeyError(f"{rule.rule} has no relaxation words in the rule registry")
+    return lifts(_said(rule, inst, problem, policy), slack)
 
 
 def _rules_only(policy: Policy) -> Policy:
@@ -267,7 +214,7 @@ def find_core(
             found.append(
                 Relaxation(
                     r.rule,
-                    _change(r, inst, problem, slack),
+                    _change(r, inst, problem, policy, slack),
                     (case,) if case else (),
                     (reviewer,) if reviewer else (),
                     True,

@@ -22,6 +22,7 @@ from ._construct import Start, StartBuilder
 from ._model import Problem
 from ._policy import SHARE_EPS, Policy, RepresentationPolicy
 from ._result import Assignment
+from ._rules import active, region_cap
 
 __all__ = ["Instance", "Rows", "SeatBand", "best_panel", "build_instance", "seat_bands"]
 
@@ -366,18 +367,20 @@ def _group_keys(
 ) -> list[IntArray]:
     """Per reviewer, the group keys that the policy's panel rules read (-1: no group)."""
     panel = policy.panel
+    on = {r.key for r in active(policy)}
     keys: list[IntArray] = []
+    # A minimum of one region asks nothing of the candidates: every panel has a seat.
     if (
-        panel.max_per_region is not None
+        region_cap(policy) is not None
         or panel.min_regions > 1
         or panel.own_region == "at_least_one"
     ):
         keys.append(region)
-    if panel.max_per_gender is not None or panel.min_genders > 0:
+    if {"panel.max_per_gender", "panel.min_genders"} & on:
         keys.append(gender)
-    if panel.min_senior > 0:
+    if "panel.min_senior" in on:
         keys.append(np.where(senior, 0, -1).astype(np.int64))
-    if policy.expertise.coverage != "none":
+    if "expertise.coverage" in on:
         keys.extend(np.where(covers[t], 0, -1).astype(np.int64) for t in topics)
     return keys
 
@@ -389,7 +392,7 @@ _REVIEWER_SIDE = 2
 class _Greedy:
     """A greedy assignment over every eligible pair, case by case, kept as candidates.
 
-    Each case takes its best reviewers with seats left, at most ``max_per_region`` from
+    Each case takes its best reviewers with seats left, at most the region cap from
     a region, and saving its last seats for the regions and genders it still needs
     (``min_regions``, ``min_genders``). When it completes, the candidates hold a whole
     assignment: capacity stays reachable even where many cases want the same few
@@ -401,7 +404,7 @@ class _Greedy:
     ) -> None:
         panel = policy.panel
         self._left = max_load.copy()
-        self._cap = panel.max_per_region
+        self._cap = region_cap(policy)
         self._needs = [(region, panel.min_regions), (gender, panel.min_genders)]
 
     def pick(self, idx: IntArray, aff: FloatArray, seats: int) -> IntArray:
@@ -538,7 +541,7 @@ def build_instance(
         per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
         side = _ReviewerBest(len(reviewers), per_reviewer)
     best_panels = None if candidates is None and not start else np.zeros(n_c)
-    cap = policy.panel.max_per_region
+    cap = region_cap(policy)
     builder = None
     if start:
         builder = StartBuilder(

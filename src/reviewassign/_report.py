@@ -15,7 +15,7 @@ import html
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +29,7 @@ from ._io import PathLike, load_assignment, write_atomic
 from ._model import Problem, Reviewer
 from ._policy import SHARE_EPS, WEAK_EPS, Policy
 from ._result import Assignment, Result, Stats, Status
+from ._rules import active, region_cap, rule
 
 __all__ = ["read_result", "render_report", "report_format", "write_report"]
 
@@ -99,130 +100,146 @@ def _min_load(r: Reviewer, policy: Policy) -> int:
     return policy.load.min if r.min_load is None else r.min_load
 
 
-def _panel_rules(
-    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
-) -> list[_Rule]:
-    rules: list[_Rule] = []
-    p = policy.panel
-    cases = problem.cases
-    total = len(cases)
+Panels = Mapping[str, list[Reviewer]]
+Binds = Callable[[Problem, Policy, Panels], tuple[str, str]]
+"""``(binds, where)`` of a per-case rule over the assignment's panels."""
 
-    def tight(key: str, words: str, what: str, hit: Any) -> None:
-        ids = [c.id for c in cases if hit(c, panels[c.id])]
-        binds, where = _at(len(ids), total, "panel", what, ids)
-        rules.append(_Rule(key, words, binds, where))
 
-    def regions(panel: list[Reviewer]) -> Counter[str]:
-        return Counter(r.region for r in panel)
+def _tight(
+    problem: Problem, panels: Panels, what: str, hit: Callable[..., bool]
+) -> tuple[str, str]:
+    """``(binds, where)`` of a rule that binds on the panels where ``hit`` holds."""
+    ids = [c.id for c in problem.cases if hit(c, panels[c.id])]
+    return _at(len(ids), len(problem.cases), "panel", what, ids)
 
-    def genders(panel: list[Reviewer]) -> Counter[str]:
-        return Counter(r.gender for r in panel if r.gender)
 
-    if p.max_per_region is not None:
-        cap = p.max_per_region
-        tight(
-            "panel.max_per_region",
-            f"At most {_n(cap, 'reviewer')} per region on every panel.",
-            "at the cap",
-            lambda c, panel: bool(panel) and max(regions(panel).values()) == cap,
-        )
-    if p.min_regions:
-        low = p.min_regions
-        tight(
-            "panel.min_regions",
-            f"At least {_n(low, 'distinct region')} on every panel.",
-            "exactly at the minimum",
-            lambda c, panel: len(regions(panel)) == low,
-        )
-    if p.own_region == "exclude":
-        excluded = sum(1 for c in cases for r in problem.reviewers if r.region == c.region)
-        rules.append(
-            _Rule(
-                "panel.own_region",
-                "No reviewer from the case's own region.",
-                "yes" if excluded else "no",
-                f"{_n(excluded, 'case-reviewer pair')} excluded",
-            )
-        )
-    elif p.own_region == "at_least_one":
-        tight(
-            "panel.own_region",
-            "At least one reviewer from the case's own region on every panel.",
-            "with exactly one",
-            lambda c, panel: sum(r.region == c.region for r in panel) == 1,
-        )
-    if p.max_per_gender is not None:
-        cap = p.max_per_gender
-        tight(
-            "panel.max_per_gender",
-            f"At most {_n(cap, 'seat')} of one disclosed gender on every panel.",
-            "at the cap",
-            lambda c, panel: max(genders(panel).values(), default=0) == cap,
-        )
-    if p.min_genders:
-        low = p.min_genders
-        tight(
-            "panel.min_genders",
-            f"At least {_n(low, 'distinct disclosed gender')} on every panel.",
-            "exactly at the minimum",
-            lambda c, panel: len(genders(panel)) == low,
-        )
-    if p.min_senior:
-        low = p.min_senior
-        tight(
-            "panel.min_senior",
-            f"At least {_n(low, 'senior reviewer')} on every panel.",
-            "exactly at the minimum",
-            lambda c, panel: sum(r.seniority == "senior" for r in panel) == low,
-        )
-    if p.language:
-        excluded = sum(
+def _regions(panel: list[Reviewer]) -> Counter[str]:
+    return Counter(r.region for r in panel)
+
+
+def _genders(panel: list[Reviewer]) -> Counter[str]:
+    return Counter(r.gender for r in panel if r.gender)
+
+
+def _excluded(count: int) -> tuple[str, str]:
+    """``(binds, where)`` of a single-pair rule that excluded ``count`` pairs."""
+    return "yes" if count else "no", f"{_n(count, 'case-reviewer pair')} excluded"
+
+
+def _region_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    cap = region_cap(policy)
+    return _tight(
+        problem,
+        panels,
+        "at the cap",
+        lambda c, panel: bool(panel) and max(_regions(panel).values()) == cap,
+    )
+
+
+def _min_regions(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    low = policy.panel.min_regions
+    return _tight(
+        problem, panels, "exactly at the minimum", lambda c, panel: len(_regions(panel)) == low
+    )
+
+
+def _own_region(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    if policy.panel.own_region == "exclude":
+        cases, reviewers = problem.cases, problem.reviewers
+        return _excluded(sum(1 for c in cases for r in reviewers if r.region == c.region))
+    return _tight(
+        problem,
+        panels,
+        "with exactly one",
+        lambda c, panel: sum(r.region == c.region for r in panel) == 1,
+    )
+
+
+def _gender_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    cap = policy.panel.max_per_gender
+    return _tight(
+        problem,
+        panels,
+        "at the cap",
+        lambda c, panel: max(_genders(panel).values(), default=0) == cap,
+    )
+
+
+def _min_genders(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    low = policy.panel.min_genders
+    return _tight(
+        problem, panels, "exactly at the minimum", lambda c, panel: len(_genders(panel)) == low
+    )
+
+
+def _min_senior(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    low = policy.panel.min_senior
+    return _tight(
+        problem,
+        panels,
+        "exactly at the minimum",
+        lambda c, panel: sum(r.seniority == "senior" for r in panel) == low,
+    )
+
+
+def _language(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    return _excluded(
+        sum(
             1
-            for c in cases
+            for c in problem.cases
             if c.language
             for r in problem.reviewers
             if c.language not in r.languages
         )
-        rules.append(
-            _Rule(
-                "panel.language",
-                "Every panel member reads the case's language.",
-                "yes" if excluded else "no",
-                f"{_n(excluded, 'case-reviewer pair')} excluded",
-            )
-        )
+    )
+
+
+def _coverage(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
     e = policy.expertise
-    if e.coverage != "none":
-        level = e.min_level
+    level = e.min_level
 
-        def sole(c: Any, panel: list[Reviewer]) -> bool:
-            counts = [sum(r.expertise.get(t, 0) >= level for r in panel) for t in c.topics]
-            if e.coverage == "all":
-                return 1 in counts
-            return (
-                sum(1 for r in panel if any(r.expertise.get(t, 0) >= level for t in c.topics)) == 1
-            )
+    def sole(c: Any, panel: list[Reviewer]) -> bool:
+        counts = [sum(r.expertise.get(t, 0) >= level for r in panel) for t in c.topics]
+        if e.coverage == "all":
+            return 1 in counts
+        return sum(1 for r in panel if any(r.expertise.get(t, 0) >= level for t in c.topics)) == 1
 
-        words = (
-            "every topic of the case" if e.coverage == "all" else "at least one topic of the case"
-        )
-        tight(
-            "expertise.coverage",
-            f"Every panel covers {words} (a reviewer covers a topic at level {level} or more).",
-            "covered by one member only",
-            sole,
-        )
-    if e.min_panel_affinity > 0:
-        floor = e.min_panel_affinity
-        tight(
-            "expertise.min_panel_affinity",
-            f"Every panel's affinity is at least {floor:g}.",
-            "at the floor (within 1e-6 a seat)",
-            lambda c, panel: (
-                sum(pair_affinity(problem, c, r) for r in panel)
-                <= floor + 1e-6 * max(len(panel), 1)
-            ),
-        )
+    return _tight(problem, panels, "covered by one member only", sole)
+
+
+def _panel_floor(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    floor = policy.expertise.min_panel_affinity
+    return _tight(
+        problem,
+        panels,
+        "at the floor (within 1e-6 a seat)",
+        lambda c, panel: (
+            sum(pair_affinity(problem, c, r) for r in panel) <= floor + 1e-6 * max(len(panel), 1)
+        ),
+    )
+
+
+_PANEL_BINDS: Mapping[str, Binds] = {
+    "panel.max_per_region": _region_cap,
+    "panel.min_regions": _min_regions,
+    "panel.own_region": _own_region,
+    "panel.max_per_gender": _gender_cap,
+    "panel.min_genders": _min_genders,
+    "panel.min_senior": _min_senior,
+    "panel.language": _language,
+    "expertise.coverage": _coverage,
+    "expertise.min_panel_affinity": _panel_floor,
+}
+"""Where each per-case rule binds; every such rule of the registry has an entry."""
+
+
+def _panel_rules(problem: Problem, policy: Policy, panels: Panels) -> list[_Rule]:
+    """The per-case rules that are on (not panel sizes), in check order, in the registry's words."""
+    rules: list[_Rule] = []
+    for r in active(policy):
+        if r.scope == "case" and r.key != "panel_size":
+            binds, where = _PANEL_BINDS[r.key](problem, policy, panels)
+            rules.append(_Rule(r.key, r.says(policy), binds, where))
     return rules
 
 
@@ -242,7 +259,7 @@ def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Ru
     rules.append(
         _Rule(
             "panel_size",
-            f"Every case gets a panel of {_n(policy.panel_size, 'reviewer')}"
+            rule("panel_size").says(policy)
             + (" (a case's own panel size overrides)." if len(sizes) > 1 else "."),
             "yes",
             size_words or "no case",
@@ -254,8 +271,7 @@ def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Ru
     rules.append(
         _Rule(
             "load.max",
-            f"No reviewer reviews more than {_n(policy.load.max, 'case')}"
-            " (a reviewer's own maximum overrides).",
+            rule("load.max").says(policy),
             binds,
             where,
         )
@@ -268,13 +284,13 @@ def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Ru
         rules.append(
             _Rule(
                 "load.min",
-                f"Every reviewer reviews at least {_n(policy.load.min, 'case')}"
-                " (a reviewer's own minimum overrides).",
+                rule("load.min").says(policy),
                 binds,
                 where,
             )
         )
-    if policy.load.max_weak_matches is not None:
+    weak_matches = rule("load.max_weak_matches")
+    if weak_matches.on(policy):
         cap, below = policy.load.max_weak_matches, policy.load.weak_match_below
         cases = {c.id: c for c in problem.cases}
         weak: Counter[str] = Counter()
@@ -288,62 +304,35 @@ def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Ru
         rules.append(
             _Rule(
                 "load.max_weak_matches",
-                f"No reviewer gets more than {_n(cap, 'case')} of affinity below {below:g}.",
+                weak_matches.says(policy),
                 binds,
                 where,
             )
         )
-    c = policy.conflicts
     found = conflicts(problem, policy)
     reasons = Counter(reason for pair in found for reason in pair.reasons)
-
-    def conflict(key: str, words: str, reason: str) -> None:
-        n = reasons[reason]
-        rules.append(_Rule(key, words, "yes" if n else "no", f"{_n(n, 'pair')} avoided"))
-
-    conflict(
-        "conflicts.declared",
-        "No reviewer reviews a case they declared a conflict with.",
-        "declared",
-    )
-    conflict(
-        "conflicts.applicant", "No reviewer reviews a case they are an applicant of.", "applicant"
-    )
-    if c.same_institution:
-        conflict(
-            "conflicts.same_institution",
-            "No reviewer reviews a case from their own institution.",
-            "same_institution",
-        )
-    if c.same_country:
-        conflict(
-            "conflicts.same_country",
-            "No reviewer reviews a case from their own country.",
-            "same_country",
-        )
-    if c.relation_distance:
-        d = c.relation_distance
-        within = "directly related to" if d == 1 else f"within {d} relation steps of"
-        conflict(
-            "conflicts.relation_distance",
-            f"No reviewer reviews a case when they are {within} an applicant.",
-            "relation",
-        )
+    # Declared and applicant first, as they always apply; then the switches.
+    for key, reason in (
+        ("conflicts.declared", "declared"),
+        ("conflicts.applicant", "applicant"),
+        ("conflicts.same_institution", "same_institution"),
+        ("conflicts.same_country", "same_country"),
+        ("conflicts.relation_distance", "relation"),
+    ):
+        if rule(key).on(policy):
+            n = reasons[reason]
+            said = rule(key).says(policy)
+            rules.append(_Rule(key, said, "yes" if n else "no", f"{_n(n, 'pair')} avoided"))
     rules.extend(_panel_rules(problem, policy, panels))
     rules.extend(_band_rules(problem, policy, panels))
-    k = policy.integrity.forbid_cycles
-    if k:
-        words = (
-            "No two reviewer-applicants review each other's cases."
-            if k == 2
-            else f"No review cycle among reviewer-applicants of length {k} or less."
-        )
+    cycles = rule("integrity.forbid_cycles")
+    if cycles.on(policy):
         applicants = {a for case in problem.cases for a in case.applicants}
         both = sum(1 for r in reviewers if r.id in applicants)
         rules.append(
             _Rule(
                 "integrity.forbid_cycles",
-                words,
+                cycles.says(policy),
                 "yes" if both else "no",
                 f"{_n(both, 'reviewer')} also applicant",
             )
@@ -391,13 +380,11 @@ def _band_rules(
             bottom = math.ceil(total * (target - tol - SHARE_EPS))
             if seats in (top, bottom):
                 edges.append(label or "no region")
-        hard = "" if rep.weight == 0 else f" (soft: {rep.weight:g} per seat outside)"
-        name = "region" if kind == "region" else "disclosed gender"
+        key = f"representation.{kind}_tolerance"
         rules.append(
             _Rule(
-                f"representation.{kind}_tolerance",
-                f"Each {name}'s share of all seats is within {100 * tolerance:g} points of its "
-                f"share of the reviewer pool (or its target){hard}.",
+                key,
+                rule(key).says(policy),  # shown soft too (with a weight): an objective term
                 "yes" if edges else "no",
                 (f"at the edge of the band: {_ids(edges)}" if edges else "every share inside"),
             )

@@ -88,6 +88,46 @@ class Rule:
     """Whether a min-cost-flow network expresses the rule as ``policy`` sets it."""
     says: Callable[[Policy], str]
     """The rule in words, as the policy sets it (the report's and docs' sentence)."""
+    states: Callable[[Said], str] | None = None
+    """One instance of a relaxable rule as a statement (a member of a conflicting core)."""
+    lifts: Callable[[Said, int], str] | None = None
+    """What breaking one instance by ``slack`` means, as an instruction (a relaxation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One instance of a rule, as its sentences need it (``_core`` fills it in).
+
+    The case fields are empty for a reviewer's rule, and ``reviewer`` for a case's.
+    """
+
+    policy: Policy
+    limit: int
+    """The cap (``at_most``) or the need of the instance."""
+    at_most: bool
+    reviewer: str = ""
+    case: str = ""
+    region: str = ""
+    """The case's region."""
+    language: str = ""
+    """The case's language."""
+    topic: str = ""
+    """The topic, for a coverage instance of one topic."""
+    eligible: int = 0
+    """The case's eligible reviewers."""
+    regions: int = 0
+    """The regions among them."""
+    genders: int = 0
+    """The disclosed genders among them."""
+    scale: int = 1
+    """Solver units per unit of affinity (for a panel-affinity floor)."""
+
+    @property
+    def seen(self) -> str:
+        """The case's eligible reviewers and their regions, in words."""
+        return (
+            f"(its {_n(self.eligible, 'eligible reviewer')} come from {_n(self.regions, 'region')})"
+        )
 
 
 def _off(**values: object) -> Mapping[str, object]:
@@ -140,6 +180,36 @@ def _band(kind: Literal["region", "gender"]) -> Rule:
     return Rule(key, "whole", on, MappingProxyType(off), False, _never, says)
 
 
+def _own_region_states(s: Said) -> str:
+    if s.at_most:
+        return f"case {s.case} takes no reviewer from its own region ({s.region or 'none'})"
+    return f"case {s.case} needs a reviewer from its own region ({s.region or 'none'})"
+
+
+def _own_region_lifts(s: Said, slack: int) -> str:
+    if s.at_most:
+        return (
+            f"allow {_n(slack, 'reviewer')} from the case's own region ({s.region}) on case "
+            f"{s.case}"
+        )
+    return f"accept no reviewer from its own region ({s.region}) on case {s.case}"
+
+
+def _coverage_states(s: Said) -> str:
+    if s.topic:
+        return (
+            f"case {s.case} needs topic {s.topic} covered at level "
+            f"{s.policy.expertise.min_level} or more"
+        )
+    return f"case {s.case} needs one of its topics covered"
+
+
+def _coverage_lifts(s: Said, slack: int) -> str:
+    if s.topic:
+        return f"leave topic {s.topic} uncovered on case {s.case}"
+    return f"leave case {s.case}'s topics uncovered"
+
+
 def _coverage_says(p: Policy) -> str:
     e = p.expertise
     words = "every topic of the case" if e.coverage == "all" else "at least one topic of the case"
@@ -182,6 +252,10 @@ RULES: tuple[Rule, ...] = (
             f"Every reviewer reviews at least {_n(p.load.min, 'case')}"
             " (a reviewer's own minimum overrides)."
         ),
+        states=lambda s: f"reviewer {s.reviewer} takes at least {_n(s.limit, 'review')}",
+        lifts=lambda s, slack: (
+            f"lower {s.reviewer}'s minimum load from {s.limit} to {s.limit - slack}"
+        ),
     ),
     Rule(
         "load.max",
@@ -193,6 +267,10 @@ RULES: tuple[Rule, ...] = (
         lambda p: (
             f"No reviewer reviews more than {_n(p.load.max, 'case')}"
             " (a reviewer's own maximum overrides)."
+        ),
+        states=lambda s: f"reviewer {s.reviewer} takes at most {_n(s.limit, 'review')}",
+        lifts=lambda s, slack: (
+            f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
         ),
     ),
     Rule(
@@ -234,6 +312,12 @@ RULES: tuple[Rule, ...] = (
         lambda p: (
             f"At most {_n(p.panel.max_per_region or 0, 'reviewer')} per region on every panel."
         ),
+        states=lambda s: (
+            f"case {s.case} has at most {s.limit} reviewer(s) from one region {s.seen}"
+        ),
+        lifts=lambda s, slack: (
+            f"allow {s.limit + slack} reviewers from one region on case {s.case}"
+        ),
     ),
     Rule(
         "panel.min_regions",
@@ -243,6 +327,8 @@ RULES: tuple[Rule, ...] = (
         True,
         lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
         lambda p: f"At least {_n(p.panel.min_regions, 'distinct region')} on every panel.",
+        states=lambda s: f"case {s.case} needs reviewers from at least {s.limit} regions {s.seen}",
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
     ),
     Rule(
         "panel.own_region",
@@ -256,6 +342,8 @@ RULES: tuple[Rule, ...] = (
             if p.panel.own_region == "exclude"
             else "At least one reviewer from the case's own region on every panel."
         ),
+        states=_own_region_states,
+        lifts=_own_region_lifts,
     ),
     Rule(
         "panel.max_per_gender",
@@ -268,6 +356,8 @@ RULES: tuple[Rule, ...] = (
             f"At most {_n(p.panel.max_per_gender or 0, 'seat')} of one disclosed gender on "
             "every panel."
         ),
+        states=lambda s: f"case {s.case} has at most {s.limit} reviewer(s) of one gender",
+        lifts=lambda s, slack: f"allow {s.limit + slack} reviewers of one gender on case {s.case}",
     ),
     Rule(
         "panel.min_genders",
@@ -279,6 +369,11 @@ RULES: tuple[Rule, ...] = (
         lambda p: (
             f"At least {_n(p.panel.min_genders, 'distinct disclosed gender')} on every panel."
         ),
+        states=lambda s: (
+            f"case {s.case} needs at least {s.limit} genders (its eligible reviewers "
+            f"disclose {s.genders})"
+        ),
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'gender')} on case {s.case}",
     ),
     Rule(
         "panel.min_senior",
@@ -288,6 +383,8 @@ RULES: tuple[Rule, ...] = (
         True,
         _never,
         lambda p: f"At least {_n(p.panel.min_senior, 'senior reviewer')} on every panel.",
+        states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
     ),
     Rule(
         "panel.language",
@@ -297,6 +394,10 @@ RULES: tuple[Rule, ...] = (
         True,
         _always,  # removes single pairs
         lambda p: "Every panel member reads the case's language.",
+        states=lambda s: f"every reviewer of case {s.case} reads {s.language}",
+        lifts=lambda s, slack: (
+            f"allow {_n(slack, 'reviewer')} who do(es) not read {s.language} on case {s.case}"
+        ),
     ),
     Rule(
         "expertise.coverage",
@@ -306,6 +407,8 @@ RULES: tuple[Rule, ...] = (
         True,
         _never,
         _coverage_says,
+        states=_coverage_states,
+        lifts=_coverage_lifts,
     ),
     Rule(
         "expertise.min_panel_affinity",
@@ -315,6 +418,13 @@ RULES: tuple[Rule, ...] = (
         True,
         _never,
         lambda p: f"Every panel's affinity is at least {p.expertise.min_panel_affinity:g}.",
+        states=lambda s: (
+            f"case {s.case} needs a panel affinity of at least "
+            f"{s.policy.expertise.min_panel_affinity:g}"
+        ),
+        lifts=lambda s, slack: (
+            f"accept a panel affinity of {(s.limit - slack) / s.scale:.6g} on case {s.case}"
+        ),
     ),
     _band("region"),
     _band("gender"),

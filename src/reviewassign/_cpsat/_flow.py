@@ -3,8 +3,9 @@
 Without per-case composition rules, choosing panels is a transportation problem: case
 ``c`` sends ``panel_size[c]`` units, each eligible pair is an arc of capacity 1, and each
 reviewer passes between ``min_load`` and ``max_load`` units to the sink. A per-case cap on
-one partitioning attribute (``panel.max_per_region``) is one more layer of nodes. The LP of
-a network is integral, so the flow optimum is the optimum of the assignment.
+one partitioning attribute (the region cap, ``_rules.region_cap``) is one more layer of
+nodes. The LP of a network is integral, so the flow optimum is the optimum of the
+assignment. Which rules a network takes is the registry's ``Rule.flow``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ortools.graph.python import min_cost_flow
 
 from .._instance import Instance
 from .._policy import Policy
+from .._rules import active, region_cap
 from ._outcome import Outcome, PhaseRecord
 from ._scale import SCALE, to_ints
 
@@ -34,30 +36,29 @@ _PRICING_ROUNDS = 5
 
 
 def flow_applicable(inst: Instance, policy: Policy) -> bool:
-    """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network."""
-    panel = policy.panel
+    """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network.
+
+    The objective must be the total affinity alone (bands with a weight are objective
+    terms), and every rule that is on must say it fits (``Rule.flow``), but a minimum of
+    regions that the region cap implies on every panel.
+    """
+    rep = policy.representation
     if not (
         policy.objective.levels == ("objective",)
         and policy.objective.load_spread == 0
-        and policy.expertise.min_panel_affinity == 0
-        and panel.own_region in ("any", "exclude")
-        and panel.max_per_gender is None
-        and panel.min_genders == 0
-        and panel.min_senior == 0
-        and policy.expertise.coverage == "none"
-        and not policy.integrity.forbid_cycles
-        and policy.load.max_weak_matches is None
-        and not policy.representation.region_on
-        and not policy.representation.gender_on
+        and not rep.region_on
+        and not rep.gender_on
     ):
         return False
-    if panel.min_regions <= 1:
+    blocked = [r.key for r in active(policy) if not r.flow(policy)]
+    if not blocked:
         return True
     # A region cap of m forces at least ceil(k / m) regions on a panel of k; a larger
     # minimum needs CP-SAT.
-    if panel.max_per_region is None:
+    cap = region_cap(policy)
+    if blocked != ["panel.min_regions"] or cap is None:
         return False
-    return bool(np.all(-(-inst.panel_size // panel.max_per_region) >= panel.min_regions))
+    return bool(np.all(-(-inst.panel_size // cap) >= policy.panel.min_regions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ def _network(inst: Instance, policy: Policy) -> _Network:
     n_c, n_r, n_p = inst.n_cases, inst.n_reviewers, inst.n_pairs
     gain = to_ints(inst.pair_affinity)
     top = int(gain.max(initial=0))
-    cap = policy.panel.max_per_region
+    cap = region_cap(policy)
     case_node = np.arange(n_c, dtype=np.int64)
     reviewer_node = n_c + np.arange(n_r, dtype=np.int64)
     sink = n_c + n_r
@@ -176,7 +177,7 @@ def _price(
             continue
         idx, aff = idx[out], aff[out]
         tail = np.full(len(idx), d[c], dtype=np.int64)
-        if policy.panel.max_per_region is not None and len(net.group_keys):
+        if region_cap(policy) is not None and len(net.group_keys):
             keys = c * n_regions + inst.reviewer_region[idx]
             at = np.minimum(np.searchsorted(net.group_keys, keys), len(net.group_keys) - 1)
             has = net.group_keys[at] == keys
