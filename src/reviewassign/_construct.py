@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._policy import WEAK_EPS, Policy
+from ._rules import region_cap
 
 __all__ = ["Start", "StartBuilder"]
 
@@ -118,7 +119,7 @@ class StartBuilder:
         reviewer_covers: dict[str, BoolArray],
     ) -> None:
         panel = policy.panel
-        self.region_cap = panel.max_per_region
+        self.region_cap = region_cap(policy)
         self.gender_cap = panel.max_per_gender
         self.min_regions = panel.min_regions
         self.min_genders = panel.min_genders

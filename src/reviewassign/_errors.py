@@ -46,7 +46,7 @@ class InputError(ReviewAssignError, ValueError):
     row
         The 1-based line number in a CSV file (the header is line 1), if any.
     field
-        The column or key, e.g. ``"max_load"`` or ``"panel.max_per_region"``.
+        The column or key, e.g. ``"max_load"`` or ``"panel.min_genders"``.
 
     Examples
     --------

@@ -5,7 +5,7 @@ names the file, the row and the field, so that the command line can print one pl
 and a notebook user can find the cell. Rows are numbered as a spreadsheet or an editor
 shows them: ``row`` is the 1-based line number on which the record starts, the header
 being line 1. In JSON and TOML files ``row`` is the line of a syntax error and ``field``
-the dotted path of a value, e.g. ``conflicts[0].reviewer`` or ``panel.max_per_region``.
+the dotted path of a value, e.g. ``conflicts[0].reviewer`` or ``panel.min_genders``.
 
 CSV is read strictly: a cell holds one line (a quoted cell that spans lines is nearly
 always a quote left open, which would swallow the rows after it), a quote left open to
@@ -810,7 +810,7 @@ def load_policy(path: PathLike) -> Policy:
     Raises
     ------
     InputError
-        Naming the file, the key as a dotted ``field`` (e.g. ``panel.max_per_region``)
+        Naming the file, the key as a dotted ``field`` (e.g. ``panel.min_genders``)
         and, for a syntax error, the line as ``row``.
 
     Examples
@@ -822,11 +822,11 @@ def load_policy(path: PathLike) -> Policy:
     >>> policy = load_policy(file)
     >>> policy.panel_size, policy.panel.own_region, policy.load.max
     (2, 'exclude', 6)
-    >>> _ = file.write_text("[panel]\nmax_per_regoin = 1\n")
+    >>> _ = file.write_text("[panel]\nmin_gendres = 2\n")
     >>> load_policy(file)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    reviewassign._errors.InputError: ...'panel.max_per_regoin': ... (did you mean 'max_per_region'?)
+    reviewassign._errors.InputError: ...'panel.min_gendres': ... (did you mean 'min_genders'?)
     """
     where = Path(path)
     suffix = where.suffix.lower()

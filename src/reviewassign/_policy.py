@@ -553,10 +553,10 @@ class Policy(BaseModel):
 
         Examples
         --------
-        >>> award = Policy(panel={"max_per_region": 1, "min_genders": 2})
-        >>> off = award.without(["panel.max_per_region"])
-        >>> off.panel.max_per_region, off.panel.min_genders
-        (None, 2)
+        >>> award = Policy(panel={"min_senior": 1, "min_genders": 2})
+        >>> off = award.without(["panel.min_genders"])
+        >>> off.panel.min_senior, off.panel.min_genders
+        (1, 0)
         """
         sections: dict[str, dict[str, object]] = {}
         top: dict[str, object] = {}

@@ -71,7 +71,7 @@ def grid(base: Policy, axes: Mapping[str, Sequence[Any]]) -> dict[str, Policy]:
         The policy every combination starts from.
     axes
         Dotted policy keys (``"panel_size"``, ``"load.max"``,
-        ``"panel.max_per_region"``...) and the values each takes. The first key varies
+        ``"panel.min_genders"``...) and the values each takes. The first key varies
         slowest (``itertools.product`` order).
 
     Returns

@@ -1,6 +1,6 @@
 """Every rule instance as a soft constraint: one slack and one literal per instance.
 
-A *rule instance* is one rule of the policy applied to one case (``panel.max_per_region``
+A *rule instance* is one rule of the policy applied to one case (``panel.min_genders``
 on case C0019), one topic of one case (``expertise.coverage`` of t07 on C0019) or one
 reviewer (``load.max`` of R0003). Each gets an integer slack ``s`` by which it may be
 broken (a cap becomes ``cap + s``, a need ``need - s``) and a literal ``holds`` that forces

@@ -2,27 +2,32 @@
 
 - ``loads``: ``panel_size``, ``load.min``, ``load.max`` (always on; the builders call
   them first, themselves);
-- ``groups``: ``panel.max_per_region``, ``panel.min_regions``, ``panel.max_per_gender``,
-  ``panel.min_genders``;
+- ``groups``: the region and gender caps and minimums;
 - ``panel``: ``panel.own_region``, ``panel.min_senior``, ``panel.language``;
 - ``expertise``: ``expertise.coverage``, ``expertise.min_panel_affinity``;
 - ``whole``: ``integrity.forbid_cycles``, ``load.max_weak_matches`` and the
   ``representation`` bands, one encoding shared by both models (hard in the soft one).
 
-The builders loop over the tables below, keeping the rules the policy turns on
+Each family module declares its ``HARD`` and ``SOFT`` tables (rule key to encoding);
+the builders loop over the merged tables below, keeping the rules the policy turns on
 (``_rules.active``). A table's order is the order in which the model receives its
 constraints: CP-SAT's search depends on it, and a fixed seed gives the same assignment
-only if it stays. Every rule of the registry is in :data:`HARD` or :data:`WHOLE`, or in
-:data:`ELSEWHERE` with the reason (``tests/test_registry.py``).
+only if it stays. The per-case rules go in check order; the whole-assignment rules in
+``whole.HARD``'s own order. Every rule of the registry is in :data:`HARD` or
+:data:`WHOLE`, or in :data:`ELSEWHERE` with the reason (``tests/test_registry.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TypeVar
 
+from ..._rules import keys
 from . import expertise, groups, loads, panel, whole
 from ._common import HardEncoding, RuleInstance, SoftBuilder, SoftEncoding
+
+T = TypeVar("T")
 
 __all__ = [
     "ELSEWHERE",
@@ -36,43 +41,20 @@ __all__ = [
     "loads",
 ]
 
-HARD: Mapping[str, HardEncoding] = MappingProxyType(
-    {
-        "panel.max_per_region": groups.hard_max_per_region,
-        "panel.min_regions": groups.hard_min_regions,
-        "panel.own_region": panel.hard_own_region,
-        "panel.max_per_gender": groups.hard_max_per_gender,
-        "panel.min_genders": groups.hard_min_genders,
-        "panel.min_senior": panel.hard_min_senior,
-        "expertise.coverage": expertise.hard_coverage,
-        "expertise.min_panel_affinity": expertise.hard_min_panel_affinity,
-    }
-)
+
+def _in_check_order(*tables: Mapping[str, T]) -> Mapping[str, T]:
+    """The families' tables as one, in the registry's (check) order."""
+    merged = {key: encode for table in tables for key, encode in table.items()}
+    return MappingProxyType({key: merged[key] for key in keys() if key in merged})
+
+
+HARD: Mapping[str, HardEncoding] = _in_check_order(groups.HARD, panel.HARD, expertise.HARD)
 """The per-case rules of the hard model, after panel sizes and loads."""
 
-SOFT: Mapping[str, SoftEncoding] = MappingProxyType(
-    {
-        "panel.max_per_region": groups.soft_max_per_region,
-        "panel.min_regions": groups.soft_min_regions,
-        "panel.own_region": panel.soft_own_region,
-        "panel.max_per_gender": groups.soft_max_per_gender,
-        "panel.min_genders": groups.soft_min_genders,
-        "panel.min_senior": panel.soft_min_senior,
-        "panel.language": panel.soft_language,
-        "expertise.coverage": expertise.soft_coverage,
-        "expertise.min_panel_affinity": expertise.soft_min_panel_affinity,
-    }
-)
+SOFT: Mapping[str, SoftEncoding] = _in_check_order(groups.SOFT, panel.SOFT, expertise.SOFT)
 """The per-case rules of the soft model, case by case, after panel sizes and loads."""
 
-WHOLE: Mapping[str, HardEncoding] = MappingProxyType(
-    {
-        "integrity.forbid_cycles": whole.hard_forbid_cycles,
-        "load.max_weak_matches": whole.hard_weak_matches,
-        "representation.region_tolerance": whole.hard_region_bands,
-        "representation.gender_tolerance": whole.hard_gender_bands,
-    }
-)
+WHOLE: Mapping[str, HardEncoding] = MappingProxyType(whole.HARD)
 """The rules over the whole assignment, in both models, after the per-case rules."""
 
 _ELIGIBILITY = "a single-pair rule: the pairs it excludes get no variable (``_instance``)"

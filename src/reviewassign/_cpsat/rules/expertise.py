@@ -14,9 +14,24 @@ from ortools.sat.python import cp_model
 from ..._instance import Instance
 from ..._policy import Policy
 from .._scale import to_int, to_ints
-from ._common import RuleInstance, SoftBuilder, at_least_one_of, floor_units, panel_value
+from ._common import (
+    HardEncoding,
+    RuleInstance,
+    SoftBuilder,
+    SoftEncoding,
+    at_least_one_of,
+    floor_units,
+    panel_value,
+)
 
-__all__ = ["hard_coverage", "hard_min_panel_affinity", "soft_coverage", "soft_min_panel_affinity"]
+__all__ = [
+    "HARD",
+    "SOFT",
+    "hard_coverage",
+    "hard_min_panel_affinity",
+    "soft_coverage",
+    "soft_min_panel_affinity",
+]
 
 
 def hard_coverage(
@@ -80,3 +95,13 @@ def soft_min_panel_affinity(b: SoftBuilder, c: int, policy: Policy) -> None:
     rule = RuleInstance("expertise.min_panel_affinity", c, limit=need, at_most=False)
     lowest = min(0, int(b.coeffs.min(initial=0))) * size
     b.soft(rule, [panel_value(b.x, b.coeffs, b.inst.case_pairs(c))], need - lowest)
+
+
+HARD: dict[str, HardEncoding] = {
+    "expertise.coverage": hard_coverage,
+    "expertise.min_panel_affinity": hard_min_panel_affinity,
+}
+SOFT: dict[str, SoftEncoding] = {
+    "expertise.coverage": soft_coverage,
+    "expertise.min_panel_affinity": soft_min_panel_affinity,
+}

@@ -17,9 +17,20 @@ from ortools.sat.python import cp_model
 from ..._instance import Instance
 from ..._policy import Policy
 from ..._rules import region_cap
-from ._common import LinearExpr, RuleInstance, SoftBuilder, at_least_one_of, case_keys, groups
+from ._common import (
+    HardEncoding,
+    LinearExpr,
+    RuleInstance,
+    SoftBuilder,
+    SoftEncoding,
+    at_least_one_of,
+    case_keys,
+    groups,
+)
 
 __all__ = [
+    "HARD",
+    "SOFT",
     "hard_max_per_gender",
     "hard_max_per_region",
     "hard_min_genders",
@@ -163,3 +174,17 @@ def soft_min_genders(b: SoftBuilder, c: int, policy: Policy) -> None:
     """Case ``c``'s minimum of disclosed genders, soft."""
     gender = b.inst.reviewer_gender[b.reviewers(c)]
     _soft_min_distinct(b, c, gender, policy.panel.min_genders, "panel.min_genders")
+
+
+HARD: dict[str, HardEncoding] = {
+    "panel.max_per_region": hard_max_per_region,
+    "panel.min_regions": hard_min_regions,
+    "panel.max_per_gender": hard_max_per_gender,
+    "panel.min_genders": hard_min_genders,
+}
+SOFT: dict[str, SoftEncoding] = {
+    "panel.max_per_region": soft_max_per_region,
+    "panel.min_regions": soft_min_regions,
+    "panel.max_per_gender": soft_max_per_gender,
+    "panel.min_genders": soft_min_genders,
+}

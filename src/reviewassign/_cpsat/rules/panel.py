@@ -12,9 +12,11 @@ from ortools.sat.python import cp_model
 
 from ..._instance import Instance
 from ..._policy import Policy
-from ._common import RuleInstance, SoftBuilder, at_least_one_of
+from ._common import HardEncoding, RuleInstance, SoftBuilder, SoftEncoding, at_least_one_of
 
 __all__ = [
+    "HARD",
+    "SOFT",
     "hard_min_senior",
     "hard_own_region",
     "soft_language",
@@ -75,3 +77,14 @@ def soft_language(b: SoftBuilder, c: int, policy: Policy) -> None:
         others = b.case_seats(c, ~b.speaks[lang][b.reviewers(c)])
         size = int(b.inst.panel_size[c])
         b.soft(RuleInstance("panel.language", c, limit=0), [b.seats(others)], size)
+
+
+HARD: dict[str, HardEncoding] = {
+    "panel.own_region": hard_own_region,
+    "panel.min_senior": hard_min_senior,
+}
+SOFT: dict[str, SoftEncoding] = {
+    "panel.own_region": soft_own_region,
+    "panel.min_senior": soft_min_senior,
+    "panel.language": soft_language,
+}

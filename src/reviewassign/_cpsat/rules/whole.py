@@ -21,9 +21,10 @@ from ortools.sat.python import cp_model
 from ..._errors import InputError
 from ..._instance import Instance, SeatBand, seat_bands
 from ..._policy import WEAK_EPS, Policy, RepresentationPolicy
-from ._common import LinearExpr
+from ._common import HardEncoding, LinearExpr
 
 __all__ = [
+    "HARD",
     "MAX_CYCLE_CUTS",
     "band_seats",
     "hard_forbid_cycles",
@@ -142,3 +143,12 @@ def hard_gender_bands(
 ) -> None:
     """Each disclosed gender's seats within its band (``representation.gender_tolerance``)."""
     _hard_bands(m, inst, x, policy, "representation.gender_tolerance")
+
+
+HARD: dict[str, HardEncoding] = {
+    "integrity.forbid_cycles": hard_forbid_cycles,
+    "load.max_weak_matches": hard_weak_matches,
+    "representation.region_tolerance": hard_region_bands,
+    "representation.gender_tolerance": hard_gender_bands,
+}
+"""In the order the models add them (cycles first, as they always have been)."""

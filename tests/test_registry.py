@@ -1,0 +1,188 @@
+"""The rule registry (``_rules``) and what every rule of it must have.
+
+For every rule: a policy that turns it on and whose ``off`` turns it off again; a case
+in ``check``'s tests; a hard and a soft encoding, or a stated place where it is encoded
+instead; a ``Binding`` and an ``Infeasible`` case in ``test_rules.py`` (or a stated
+exemption); its sentences for explanations and reports; a flow-agreement case when a
+flow network takes it. Adding a rule without one of these fails here, by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import reviewassign as ra
+from reviewassign._check import RULES as CHECK_RULES
+from reviewassign._cpsat import rules as encodings
+from reviewassign._policy import RELAXABLE
+from reviewassign._report import _PANEL_BINDS, _rules
+from reviewassign._rules import RULES, Said, active, keys, rule
+from test_check import RULE_CASES
+from test_rules import BINDINGS, FLOW_POLICIES, INFEASIBLE, random_problem
+
+KEYS = keys()
+
+ON: dict[str, ra.Policy] = {
+    "assignment.unknown_case": ra.Policy(),
+    "assignment.unknown_reviewer": ra.Policy(),
+    "assignment.duplicate": ra.Policy(),
+    "panel_size": ra.Policy(),
+    "load.min": ra.Policy(load={"min": 1}),
+    "load.max": ra.Policy(),
+    "load.max_weak_matches": ra.Policy(load={"max_weak_matches": 1}),
+    "conflicts.declared": ra.Policy(),
+    "conflicts.same_institution": ra.Policy(),
+    "conflicts.same_country": ra.Policy(conflicts={"same_country": True}),
+    "conflicts.relation_distance": ra.Policy(),
+    "conflicts.applicant": ra.Policy(),
+    "panel.max_per_region": ra.Policy(panel={"max_per_region": 1}),
+    "panel.min_regions": ra.Policy(panel={"min_regions": 2}),
+    "panel.own_region": ra.Policy(panel={"own_region": "exclude"}),
+    "panel.max_per_gender": ra.Policy(panel={"max_per_gender": 1}),
+    "panel.min_genders": ra.Policy(panel={"min_genders": 2}),
+    "panel.min_senior": ra.Policy(panel={"min_senior": 1}),
+    "panel.language": ra.Policy(),
+    "expertise.coverage": ra.Policy(expertise={"coverage": "all"}),
+    "expertise.min_panel_affinity": ra.Policy(expertise={"min_panel_affinity": 0.5}),
+    "representation.region_tolerance": ra.Policy(
+        representation={"region_tolerance": 0.1, "region_targets": {"A": 0.5}}
+    ),
+    "representation.gender_tolerance": ra.Policy(representation={"gender_tolerance": 0.1}),
+    "integrity.forbid_cycles": ra.Policy(integrity={"forbid_cycles": 2}),
+}
+"""Per rule, a policy that turns it on (the default one for rules that are always on)."""
+
+EVERY = ra.Policy(
+    panel_size=3,
+    load={"min": 1, "max_weak_matches": 2},
+    conflicts={"same_country": True},
+    panel={
+        "max_per_region": 2,
+        "min_regions": 2,
+        "own_region": "at_least_one",
+        "max_per_gender": 2,
+        "min_genders": 2,
+        "min_senior": 1,
+    },
+    expertise={"coverage": "any", "min_panel_affinity": 0.1},
+    integrity={"forbid_cycles": 2},
+    representation={"region_tolerance": 0.5, "gender_tolerance": 0.5},
+)
+"""A policy that turns every rule on."""
+
+NOT_SOLVED = {
+    "assignment.unknown_case": "about a listed assignment: the solver never writes one",
+    "assignment.unknown_reviewer": "about a listed assignment: the solver never writes one",
+    "assignment.duplicate": "about a listed assignment: the solver never writes one",
+    "load.max_weak_matches": "test_integrity.py::test_weak_match_cap",
+    "representation.region_tolerance": "test_integrity.py::test_region_band_hard",
+    "representation.gender_tolerance": "test_integrity.py::test_gender_band_and_explicit_targets",
+    "integrity.forbid_cycles": "test_integrity.py::test_two_cycle_optimum_by_hand and others",
+    "expertise.min_panel_affinity": "test_levels.py (the expertise.min_panel_affinity section)",
+}
+"""Rules without a ``Binding`` and an ``Infeasible`` case in test_rules.py, and where
+they are solved instead."""
+
+
+def _infeasible_rule(param: object) -> str:
+    """The rule an ``Infeasible`` case is about: its id up to the first ``-``."""
+    return str(getattr(param, "id", "")).split("-")[0]
+
+
+def test_the_registry_is_check_order_and_the_copies_are_derived() -> None:
+    assert KEYS == CHECK_RULES
+    assert len(KEYS) == len(set(KEYS)) == 24
+    assert tuple(r.key for r in RULES if r.relaxable) == RELAXABLE
+    assert all(rule(key).key == key for key in KEYS)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_an_on_policy_and_off_turns_it_off(key: str) -> None:
+    r = rule(key)
+    assert r.on(ON[key]), key
+    assert r.on(EVERY), key
+    if r.off and key != "load.min":  # a reviewer's own min_load keeps load.min on
+        off = ra.Policy.coerce(ON[key].without([key]))
+        assert not r.on(off), key
+        assert not r.on(ra.Policy.coerce(EVERY.without([key]))), key
+        others = [x.key for x in active(EVERY) if x.key != key]
+        assert [x.key for x in active(EVERY.without([key]))] == others
+
+
+def test_default_policy_turns_on_only_the_rules_that_cannot_be_turned_off_and_a_few() -> None:
+    on = {r.key for r in active(ra.Policy())}
+    structural = {r.key for r in RULES if not r.off}
+    assert structural <= on
+    # The defaults that are on: language, same institution, relation distance 1, load.min
+    # (a reviewer's own min_load applies under load.min = 0).
+    assert on - structural == {
+        "load.min",
+        "conflicts.same_institution",
+        "conflicts.relation_distance",
+        "panel.language",
+    }
+
+
+def test_every_rule_has_a_check_case() -> None:
+    assert set(KEYS) <= {rc.rule for rc in RULE_CASES}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_its_encodings_or_says_where_they_are(key: str) -> None:
+    hard = [key in encodings.HARD, key in encodings.WHOLE, key in encodings.ELSEWHERE]
+    assert hard.count(True) == 1, f"{key}: no hard encoding, or more than one home"
+    soft = key in encodings.SOFT or key in encodings.WHOLE or key in encodings.ELSEWHERE
+    assert soft, f"{key}: no soft encoding, and no word of where it is"
+    assert (key in encodings.WHOLE) == (rule(key).scope == "whole"), key
+
+
+def test_every_soft_encoding_is_of_a_relaxable_rule() -> None:
+    soft = set(encodings.SOFT) | {"load.min", "load.max"}
+    assert soft == set(RELAXABLE)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_a_binding_and_an_infeasible_case(key: str) -> None:
+    if key in NOT_SOLVED:
+        return
+    bound = {b.values[0].rule for b in BINDINGS}
+    infeasible = {_infeasible_rule(x) for x in INFEASIBLE}
+    assert key in bound, f"{key}: no Binding case in test_rules.py"
+    assert key in infeasible, f"{key}: no Infeasible case in test_rules.py"
+
+
+def test_the_exemptions_are_of_rules_without_cases() -> None:
+    bound = {b.values[0].rule for b in BINDINGS}
+    assert not set(NOT_SOLVED) & bound  # an exemption no longer needed is dropped
+    assert set(NOT_SOLVED) <= set(KEYS)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_its_sentences(key: str) -> None:
+    r = rule(key)
+    said = r.says(ON[key])
+    assert said.endswith(".") or key == "panel_size", said  # panel_size: the report ends it
+    assert said[0].isupper(), said
+    if r.relaxable:
+        assert r.states is not None and r.lifts is not None, key
+        instance = Said(EVERY, limit=2, at_most=True, reviewer="R1", case="C1", topic="t")
+        assert r.states(instance) and r.lifts(instance, 1), key
+
+
+def test_every_rule_has_a_report_line() -> None:
+    p = random_problem(0)
+    reported = {line.key for line in _rules(p, EVERY, ra.Assignment({}))}
+    assert reported == {r.key for r in RULES if r.scope != "assignment"}
+    case_rules = {r.key for r in RULES if r.scope == "case"} - {"panel_size"}
+    assert set(_PANEL_BINDS) == case_rules
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_a_flow_network_takes_has_a_flow_agreement_case(key: str) -> None:
+    r = rule(key)
+    if r.scope == "assignment" or not r.flow(ON[key]):
+        return
+    flow_cases = {b.values[0].rule for b in BINDINGS if b.values[0].flow}
+    flow_cases |= {_infeasible_rule(x) for x in INFEASIBLE if x.values[0].flow}
+    flow_cases |= {x.key for policy in FLOW_POLICIES.values() for x in active(policy)}
+    assert key in flow_cases, f"{key}: Rule.flow, but no case compares flow with CP-SAT"
