@@ -16,7 +16,7 @@ from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
-from ._errors import ViolationsError
+from ._errors import SolverError
 from ._model import Problem
 from ._policy import Policy
 from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
@@ -152,13 +152,14 @@ def checked(
     """Re-check ``assignment`` and evaluate it; a ``check`` phase is appended.
 
     Violations of a rule in ``allow`` are returned; any other violation is a bug in the
-    backend (never the user's input) and raises :class:`ViolationsError`.
+    backend (never the user's input) and raises :class:`SolverError` with them.
     """
     t0 = time.perf_counter()
     violations = check(problem, policy, assignment)
     wrong = [v for v in violations if v.rule not in allow]
     if wrong:  # pragma: no cover - a bug in a backend, never the user's input
-        raise ViolationsError(wrong)
+        head = "; ".join(v.message for v in wrong[:3])
+        raise SolverError(f"the backend's assignment fails check: {head}", wrong)
     metrics = evaluate(problem, assignment, policy)
     status = "passed" if not violations else f"{len(violations)} allowed violation(s)"
     phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status=status))

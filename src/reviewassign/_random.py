@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._check import check
-from ._errors import InfeasibleError, InputError, NoSolutionError
+from ._errors import InfeasibleError, InputError, NoSolutionError, SolverError
 from ._finish import checked, finish
 from ._instance import Instance, build_instance
 from ._model import Problem
@@ -253,7 +253,7 @@ def _pair_indices(inst: Instance, assignment: Assignment) -> IntArray:
         np.any(at >= len(pair_keys))
         or np.any(pair_keys[np.minimum(at, len(pair_keys) - 1)] != keys)
     ):
-        raise RuntimeError("the optimum holds a pair that is not eligible")  # pragma: no cover
+        raise SolverError("the optimum holds a pair that is not eligible")  # pragma: no cover
     return np.sort(at).astype(np.int64)
 
 
@@ -383,7 +383,9 @@ def randomize(
         problem, deterministic, time_limit=time_limit, seed=seed, workers=workers, candidates=None
     )
     if opt.status is Status.INFEASIBLE:
-        raise InfeasibleError("no assignment meets every hard rule of the policy")
+        raise InfeasibleError(
+            "no assignment meets every hard rule of the policy", status=Status.INFEASIBLE
+        )
     if opt.status is Status.NO_SOLUTION or opt.objective is None:
         raise NoSolutionError("the time limit was reached before any assignment was found")
     inst = build_instance(problem, policy)
@@ -405,7 +407,7 @@ def randomize(
     elif use_flow:
         flow = capped_flow(inst, policy, q)
         if flow is None:
-            raise InfeasibleError(_no_lottery(inst, q))
+            raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
         sampler, marginals, expected, bound = flow.sampler, flow.marginals, flow.value, flow.value
     else:
         deadline = None if time_limit is None else start + time_limit
@@ -413,7 +415,7 @@ def randomize(
         starts = [best]
         first = capped_flow(inst, relaxed, q)
         if first is None:
-            raise InfeasibleError(_no_lottery(inst, q))
+            raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
         rng = np.random.default_rng(seed)
         kept = 0
         for _ in range(_START_SAMPLES):
@@ -424,7 +426,8 @@ def randomize(
         lp = capped_relaxation(inst, policy, q)
         if lp is None:
             raise InfeasibleError(
-                _no_lottery(inst, q) + " (the capped LP relaxation is infeasible)"
+                _no_lottery(inst, q) + " (the capped LP relaxation is infeasible)",
+                status=Status.INFEASIBLE,
             )
         found = column_lottery(
             inst,
@@ -443,7 +446,8 @@ def randomize(
             raise InfeasibleError(
                 f"no lottery over assignments meeting every rule keeps every pair at or below "
                 f"probability {q:g}: the least achievable largest probability is about "
-                f"{found.least_cap:.4f}"
+                f"{found.least_cap:.4f}",
+                status=Status.INFEASIBLE,
             )
         if found.sampler is None:
             raise NoSolutionError(

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
+from .._errors import SolverError
 from .._instance import Instance
 from .._policy import Policy
 from ._outcome import Outcome, PhaseRecord
@@ -227,7 +228,7 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
             # Pruned candidates may miss what feasibility needs: the caller retries in full.
             return Outcome("infeasible", phases=phases)
         if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-            raise RuntimeError(f"min-cost flow failed with status {status}")
+            raise SolverError(f"min-cost flow failed with status {status}")
         flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
         chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
         gain = to_ints(inst.pair_affinity)

@@ -31,6 +31,7 @@ from ortools.math_opt.core.python import solver as core_solver
 from ortools.math_opt.python import callback, init_arguments, mathopt, model_parameters
 from ortools.sat.python import cp_model
 
+from .._errors import SolverError
 from .._instance import Instance
 from .._policy import Policy
 from ._builders import build_model
@@ -188,7 +189,7 @@ def dependent_round(
                 nodes.clear()
                 into.clear()
                 continue
-            raise RuntimeError(
+            raise SolverError(
                 "dependent rounding: a node with one fractional arc"
             )  # pragma: no cover
         w = tails[e] + heads[e] - v
@@ -253,7 +254,7 @@ def capped_flow(inst: Instance, policy: Policy, q: float) -> CappedFlow | None:
     if status == smcf.INFEASIBLE:
         return None
     if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-        raise RuntimeError(f"min-cost flow failed with status {status}")
+        raise SolverError(f"min-cost flow failed with status {status}")
     flows = np.asarray(smcf.flows(np.arange(len(net.tails), dtype=np.int64)), dtype=np.int64)
     pair_flow = flows[net.pair_arcs]
     marginals = pair_flow / units
@@ -427,7 +428,7 @@ def _simplex(
     if answer.termination.reason != result_pb2.TERMINATION_REASON_OPTIMAL or not len(
         answer.solutions
     ):  # pragma: no cover - phase one is always feasible and bounded
-        raise RuntimeError("the master LP of the lottery did not solve to optimality")
+        raise SolverError("the master LP of the lottery did not solve to optimality")
     solution = answer.solutions[0]
     primal = solution.primal_solution
     x = np.zeros(n_vars)

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from .. import _budget
+from .._errors import SolverError
 from .._instance import Instance
 from .._policy import Policy
 from .._result import Progress
@@ -158,7 +159,7 @@ def _run(
     code = solver.solve(built.model, callback)
     status = _STATUS.get(code)
     if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
-        raise RuntimeError(f"CP-SAT rejected the model: {solver.status_name(code)}")
+        raise SolverError(f"CP-SAT rejected the model: {solver.status_name(code)}")
     return status, solver, time.perf_counter() - t0
 
 
