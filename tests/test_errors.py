@@ -48,3 +48,26 @@ def test_an_assignment_that_fails_check_is_a_solver_error() -> None:
     with pytest.raises(ra.SolverError, match="fails check") as info:
         checked(problem, policy, ra.Assignment({"C1": ["R1"]}), [])
     assert [v.rule for v in info.value.violations] == ["panel_size"]
+
+
+def test_a_model_cp_sat_rejects_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ortools.sat.python import cp_model
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", lambda *_: cp_model.MODEL_INVALID)
+    problem = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
+    with pytest.raises(ra.SolverError, match="CP-SAT rejected the model: MODEL_INVALID"):
+        ra.solve(problem, ra.Policy(panel_size=1), method="cpsat")
+
+
+def test_backend_status_words_and_their_public_status() -> None:
+    from reviewassign._cpsat import BackendStatus
+
+    assert [s.public for s in BackendStatus] == [
+        ra.Status.OPTIMAL,
+        ra.Status.FEASIBLE,
+        ra.Status.INFEASIBLE,
+        ra.Status.NO_SOLUTION,
+    ]
+    assert BackendStatus.named("UNKNOWN") is BackendStatus.UNKNOWN
+    assert BackendStatus.named("MODEL_INVALID") is None
+    assert f"{BackendStatus.UNKNOWN}" == "unknown"  # what the phases of Stats show

@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat import LevelRecord, Outcome
 
 __all__ = [
-    "STATUS",
     "Counts",
     "checked",
     "finish",
@@ -56,15 +55,6 @@ class Counts(Protocol):
     def excluded_by_policy(self) -> int: ...
     @property
     def conflicts_by_reason(self) -> dict[str, int]: ...
-
-
-STATUS = {
-    "optimal": Status.OPTIMAL,
-    "feasible": Status.FEASIBLE,
-    "infeasible": Status.INFEASIBLE,
-    "unknown": Status.NO_SOLUTION,
-}
-"""A backend's status word as a :class:`Status`."""
 
 
 def _sha256(data: object) -> str:

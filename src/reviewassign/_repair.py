@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._conflicts import conflicts
 from ._errors import InputError
-from ._finish import STATUS, checked, finish, phases_of
+from ._finish import checked, finish, phases_of
 from ._instance import Instance, build_instance
 from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
 from ._policy import Policy
@@ -537,7 +537,7 @@ def repair(
     if int(inst.max_load.sum()) < int(inst.panel_size.sum()):
         # Fewer reviews than seats: no solver needed (and a large one is slow to see it).
         outcome = _cpsat.Outcome(
-            "infeasible",
+            _cpsat.BackendStatus.INFEASIBLE,
             notes=(
                 f"capacity: the reviewers' maximum loads sum to {int(inst.max_load.sum())}, "
                 f"below the {int(inst.panel_size.sum())} seats of the panels",
@@ -555,7 +555,7 @@ def repair(
             workers=workers,
         )
     phases.extend(phases_of(outcome))
-    status = STATUS[outcome.status]
+    status = outcome.status.public
     assignment = inst.assignment(outcome.chosen)
     bound = None
     metrics = None

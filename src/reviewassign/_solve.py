@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from . import _budget
 from ._bound import lagrangian_bound
 from ._check import Metrics, check, evaluate
-from ._finish import STATUS, checked, finish, input_hash, phases_of
+from ._finish import checked, finish, input_hash, phases_of
 from ._instance import Instance, build_instance
 from ._model import Problem
 from ._policy import Policy
@@ -193,7 +193,9 @@ def _backend(
     if method in ("cpsat", "lp"):
         use_flow = False
     if left is not None and left <= 0:
-        return _cpsat.Outcome("unknown", notes=("time limit: no time left for a search",))
+        return _cpsat.Outcome(
+            _cpsat.BackendStatus.UNKNOWN, notes=("time limit: no time left for a search",)
+        )
     if use_flow:
         return _cpsat.solve_flow(inst, policy)
     use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
@@ -440,13 +442,13 @@ def solve(
 
     outcome = _backend(inst, problem, policy, method, budget(), seed, workers, progress, pace)
     notes = list(outcome.notes)
-    if inst.pruned and outcome.status in ("infeasible", "unknown"):
+    if inst.pruned and not outcome.status.found:
         wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
         retry = len(problem.cases) * len(problem.reviewers) * _budget.READ_PRUNED_PER_PAIR * pace
         if timed and clock.left() - reserve <= retry:
             # No time to read more candidates; infeasible candidates do not make an
             # infeasible problem.
-            outcome = replace(outcome, status="unknown")
+            outcome = replace(outcome, status=_cpsat.BackendStatus.UNKNOWN)
         else:
             # The candidates may lack what the rules need: more of them, then every pair.
             phases.extend(phases_of(outcome))
@@ -464,13 +466,13 @@ def solve(
                 inst, problem, policy, method, budget(), seed, workers, progress, pace
             )
             notes.extend(outcome.notes)
-            if inst.pruned and outcome.status == "infeasible":
-                outcome = replace(outcome, status="unknown")
+            if inst.pruned and outcome.status is _cpsat.BackendStatus.INFEASIBLE:
+                outcome = replace(outcome, status=_cpsat.BackendStatus.UNKNOWN)
     phases.extend(phases_of(outcome))
     if outcome.instance is not None:
         inst = outcome.instance
 
-    status = STATUS[outcome.status]
+    status = outcome.status.public
     assignment = inst.assignment(outcome.chosen)
     bound = None
     metrics = None

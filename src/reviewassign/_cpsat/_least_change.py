@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 from .._instance import Instance
 from .._policy import Policy
 from ._builders import Model, build_model
-from ._outcome import Outcome, PhaseRecord
+from ._outcome import BackendStatus, Outcome, PhaseRecord
 from ._run import _chosen, _record, _run, _Search
 from ._scale import SCALE
 
@@ -179,13 +179,13 @@ def _levels(
     status, solver, seconds = _run(
         built, "changes", search, time_limit=None if left is None else left * _CHANGES_SHARE
     )
-    if status not in ("optimal", "feasible"):
-        phases.append(PhaseRecord("changes", seconds, status))
-        return _Levels(Outcome(status, phases=phases), None, status == "infeasible")
+    if not status.found:
+        phases.append(PhaseRecord("changes", seconds, status.value))
+        return _Levels(Outcome(status, phases=phases), None, status is BackendStatus.INFEASIBLE)
     fewest = round(solver.objective_value)
     at_least = round(solver.best_objective_bound)
-    phases.append(PhaseRecord("changes", seconds, status, float(fewest), float(at_least)))
-    proven = status == "optimal"
+    phases.append(PhaseRecord("changes", seconds, status.value, float(fewest), float(at_least)))
+    proven = status is BackendStatus.OPTIMAL
     chosen = _chosen(built, solver)
     built.model.add(changes <= fewest)
 
@@ -203,10 +203,10 @@ def _levels(
         )
         record = _record("worst_case", status, solver, seconds, 2 * panel_slack)
         phases.append(record)
-        if status in ("optimal", "feasible"):
+        if status.found:
             value = round(solver.objective_value)
             worst, worst_bound = value / SCALE, record.bound
-            objective_proven = status == "optimal"
+            objective_proven = status is BackendStatus.OPTIMAL
             chosen = _chosen(built, solver)
             # Keep every panel that ties with the worst at full precision (as ``solve``).
             built.model.add(built.worst >= value - int(2 * panel_slack))
@@ -219,15 +219,15 @@ def _levels(
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
     bound = None
-    if status in ("optimal", "feasible"):
+    if status.found:
         chosen = _chosen(built, solver)
-        objective_proven = objective_proven and status == "optimal"
+        objective_proven = objective_proven and status is BackendStatus.OPTIMAL
         bound = record.bound
     else:
         objective_proven = False
         notes.append("repair: the objective was not improved within the time limit")
     outcome = Outcome(
-        "optimal" if proven and objective_proven else "feasible",
+        BackendStatus.OPTIMAL if proven and objective_proven else BackendStatus.FEASIBLE,
         chosen=chosen,
         bound=bound,
         worst=worst,
@@ -334,7 +334,7 @@ def solve_least_change(
             )
             return replace(
                 best[0].outcome,
-                status="feasible",
+                status=BackendStatus.FEASIBLE,
                 chosen=best[1][best[0].outcome.chosen],
                 phases=phases,
                 notes=tuple(notes),

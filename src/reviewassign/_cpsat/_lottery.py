@@ -37,8 +37,8 @@ from .._policy import Policy
 from ._builders import build_model
 from ._flow import _network, flow_applicable, solve_flow
 from ._lp import _model_proto, _rows, _solve_proto
-from ._outcome import Outcome
-from ._run import _parameters, solve_cpsat
+from ._outcome import BackendStatus, Outcome
+from ._run import _parameters, solve_cpsat, solved
 from ._scale import SCALE, to_ints
 
 __all__ = [
@@ -488,13 +488,12 @@ class _Pricer:
         # the whole response per solution).
         solver.parameters.fill_additional_solutions_in_response = True
         solver.parameters.solution_pool_size = _POOL
-        code = solver.solve(built.model)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown"), []
+        status = solved(solver, solver.solve(built.model))
+        if not status.found:
+            return Outcome(status), []
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
         chosen = np.flatnonzero(values > 0).astype(np.int64)
         bound = (solver.best_objective_bound + self._slack) / SCALE
-        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
         others = [
             np.flatnonzero(np.asarray(extra.values, dtype=np.int64)[: len(built.x)] > 0)
             for extra in solver.response_proto.additional_solutions
@@ -585,7 +584,7 @@ def column_lottery(
             base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
             hint = columns[int(np.argmax(lam[: len(columns)]))]
             others: list[IntArray] = []
-            outcome = Outcome("unknown")
+            outcome = Outcome(BackendStatus.UNKNOWN)
             if phase_one and not patient:
                 # First the best assignment avoiding every overloaded pair (the solve's own
                 # pipeline on the other pairs): it prices in whenever it exists, and its
@@ -599,15 +598,15 @@ def column_lottery(
                     workers=workers,
                     use_lp=len(free) >= _LP_MIN_PAIRS,
                 )
-                if found.status in ("optimal", "feasible"):
+                if found.status.found:
                     outcome = replace(found, chosen=free[found.chosen], bound=None)
-            if outcome.status == "unknown":
+            if outcome.status is BackendStatus.UNKNOWN:
                 outcome, others = pricer.price(
                     base - dual, spread=not phase_one, hint=hint, time_limit=left
                 )
-            proven = outcome.status == "optimal"
+            proven = outcome.status is BackendStatus.OPTIMAL
             reduced = -math.inf
-            if outcome.status in ("optimal", "feasible"):
+            if outcome.status.found:
                 chosen = outcome.chosen
                 worth = 0.0 if phase_one else objective_of(inst, policy, chosen)
                 reduced = worth - float(master_dual[chosen].sum()) - mu

@@ -45,7 +45,7 @@ from ._builders import (
     panel_value,
     whole_assignment,
 )
-from ._run import _STATUS, _parameters
+from ._run import _parameters, solved
 from ._scale import SCALE, to_int, to_ints
 
 __all__ = [
@@ -295,7 +295,7 @@ class SoftSolver:
         if time_limit is not None:
             left = time_limit if left is None else min(left, time_limit)
         _parameters(solver, seed=self.seed, workers=1, time_limit=left)
-        return _STATUS[solver.solve(self.sm.model)], solver
+        return solved(solver, solver.solve(self.sm.model)), solver
 
     def _run(
         self, status: str, solver: cp_model.CpSolver, t0: float, *, scaled: bool = False
