@@ -3,6 +3,11 @@
 Every path ends the same way: the chosen pairs become an assignment, the independent
 checker re-checks it, :func:`evaluate` gives its objective, and the stats record the
 instance, the phases and the reproducibility fields.
+
+A workflow makes one :class:`RunContext` at its start (the problem, the policy, the
+options of the call) and gathers its phases and notes in it; :func:`finish` reads the rest
+from the backend's :class:`Outcome` (the levels, the worst panel, the solver's resolution
+and version), so this module never imports the backend package.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import json
 import platform
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
 from ._errors import SolverError
 from ._model import Problem
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
 from ._version import __version__
@@ -27,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Counts",
+    "RunContext",
     "checked",
     "finish",
     "input_hash",
@@ -55,6 +63,20 @@ class Counts(Protocol):
     def excluded_by_policy(self) -> int: ...
     @property
     def conflicts_by_reason(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """One workflow's run, made once at its start: what its result records beside the answer.
+
+    The record is frozen; its ``phases`` and ``notes`` lists grow as the run goes.
+    """
+
+    problem: Problem
+    policy: Policy
+    options: SolveOptions
+    phases: list[Phase] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _sha256(data: object) -> str:
@@ -157,38 +179,31 @@ def checked(
 
 
 def finish(
-    problem: Problem,
-    policy: Policy,
+    ctx: RunContext,
     inst: Counts,
+    outcome: Outcome | None,
     *,
     status: Status,
     assignment: Assignment,
     metrics: Metrics | None,
     bound: float | None,
-    start: float,
-    phases: Sequence[Phase],
-    seed: int,
-    workers: int,
-    time_limit: float | None,
-    notes: Sequence[str] = (),
-    worst: float | None = None,
-    worst_bound: float | None = None,
     broken: tuple[Violation, ...] = (),
-    levels: Sequence[LevelRecord] = (),
-    solver: bool = True,
 ) -> Result:
     """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats.
 
-    ``levels`` are the backend's records of the levels before the policy objective; each
-    becomes a :class:`Level` whose value is read from ``metrics``. ``solver=False``: no
-    solver ran (a solve out of time before it read its instance), and OR-Tools is not
-    loaded for the stats (its import alone takes half a second).
+    ``outcome`` is the backend's answer the assignment comes from: its level records
+    before the policy objective each become a :class:`Level` whose value is read from
+    ``metrics``; its worst panel, resolution and solver version go into the stats.
+    ``None``: no solver ran (a solve out of time before it read its instance), and
+    OR-Tools is not loaded for the stats (its import alone takes half a second).
     """
+    options = ctx.options
     backend: dict[str, Any] = {"ortools_version": version("ortools")}
-    if solver:
-        from . import _cpsat  # ortools is imported on the first solve, not with the package
-
-        backend["resolution"] = _cpsat.RESOLUTION
+    worst = worst_bound = None
+    levels: Sequence[LevelRecord] = ()
+    if outcome is not None:
+        backend = {"ortools_version": outcome.backend_version, "resolution": outcome.resolution}
+        worst, worst_bound, levels = outcome.worst, outcome.worst_bound, outcome.levels
 
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
@@ -196,12 +211,13 @@ def finish(
     if metrics is not None and metrics.worst_case is not None and worst_bound is not None:
         worst_bound = max(worst_bound, metrics.worst_case)  # see ``_outward``
     gap = None if objective is None or bound is None else relative_gap(objective, bound)
+    problem, policy, phases = ctx.problem, ctx.policy, ctx.phases
     stats = Stats(
-        wall_time=time.perf_counter() - start,
+        wall_time=time.perf_counter() - options.start,
         phases=tuple(phases),
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
+        seed=options.seed,
+        workers=options.workers,
+        time_limit=options.time_limit,
         library_version=__version__,
         input_hash=input_hash(problem, policy),
         problem_hash=problem_hash(problem),
@@ -216,7 +232,7 @@ def finish(
         excluded_by_policy=inst.excluded_by_policy,
         worst_case=worst,
         worst_case_bound=worst_bound,
-        notes=(*(f"warning: {w}" for w in problem.warnings), *notes),
+        notes=(*(f"warning: {w}" for w in problem.warnings), *ctx.notes),
         **backend,
     )
     return Result(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -24,16 +24,17 @@ import numpy.typing as npt
 
 from ._check import check
 from ._errors import InfeasibleError, InputError, NoSolutionError, SolverError
-from ._finish import checked, finish
+from ._finish import RunContext, checked, finish
 from ._instance import Instance, build_instance
 from ._model import Problem
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat._lottery import ColumnSampler, FlowSampler
 
-__all__ = ["Lottery", "randomize"]
+__all__ = ["Lottery", "lottery", "randomize"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -192,23 +193,22 @@ class Lottery:
             f"{self.expected_objective:.6f}, optimum {self.optimum:.6f} "
             f"(share {100 * self.share:.2f} %)"
         )
+        ctx = RunContext(
+            problem, policy, SolveOptions(seed=seed, workers=self._workers, start=start), phases
+        )
+        ctx.notes.extend((note, *self.notes))
+        from ._cpsat import BackendStatus, Outcome
+
+        drawn = Outcome(BackendStatus.FEASIBLE, chosen=chosen)  # the lottery backend's answer
         result = finish(
-            problem,
-            policy,
+            ctx,
             self._inst,
+            drawn,
             status=Status.FEASIBLE,
             assignment=assignment,
             metrics=metrics,
             bound=self._optimum_bound,
-            start=start,
-            phases=phases,
-            seed=seed,
-            workers=self._workers,
-            time_limit=None,
-            notes=(note, *self.notes),
         )
-        from dataclasses import replace
-
         return replace(result, lottery=self)
 
     def summary(self) -> dict[str, Any]:
@@ -356,11 +356,29 @@ def randomize(
     True
     """
     start = time.perf_counter()  # the time limit counts from the call
+    policy = Policy.coerce(policy)
+    options = SolveOptions.checked(seed=seed, workers=workers, time_limit=time_limit, start=start)
+    return lottery(problem, policy, options)
+
+
+def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
+    """:func:`randomize` with its options checked; ``solve`` calls it for a lottery.
+
+    Every option is honoured or refused: the seed, the workers, the time limit, the
+    method and the progress go to the deterministic optimum (progress reports its
+    incumbents); ``candidates`` may be ``"auto"`` or None (a lottery is over every
+    eligible pair), an integer raises :class:`InputError`.
+    """
     from ._cpsat import flow_applicable
     from ._cpsat._lottery import ColumnSampler, capped_flow, capped_relaxation, column_lottery
-    from ._solve import solve
+    from ._solve import solve_exact
 
-    policy = Policy.coerce(policy)
+    if options.candidates not in ("auto", None):
+        raise InputError(
+            f"a lottery is over every eligible pair, not candidates={options.candidates!r}",
+            field="candidates",
+        )
+    start, seed, workers = options.start, options.seed, options.workers
     q = policy.random.max_probability
     if policy.objective.levels != ("objective",):
         raise InputError(
@@ -379,9 +397,7 @@ def randomize(
     deterministic = policy.model_copy(
         update={"random": policy.random.model_copy(update={"max_probability": 1.0})}
     )
-    opt = solve(
-        problem, deterministic, time_limit=time_limit, seed=seed, workers=workers, candidates=None
-    )
+    opt = solve_exact(problem, deterministic, replace(options, candidates=None))
     if opt.status is Status.INFEASIBLE:
         raise InfeasibleError(
             "no assignment meets every hard rule of the policy", status=Status.INFEASIBLE
@@ -410,7 +426,6 @@ def randomize(
             raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
         sampler, marginals, expected, bound = flow.sampler, flow.marginals, flow.value, flow.value
     else:
-        deadline = None if time_limit is None else start + time_limit
         relaxed = _flow_relaxation(policy)
         starts = [best]
         first = capped_flow(inst, relaxed, q)
@@ -434,9 +449,7 @@ def randomize(
             policy,
             q,
             starts,
-            deadline=deadline,
-            seed=seed,
-            workers=workers,
+            options,
             upper=lp,
             # A round's pricing gets a few times the deterministic solve: any assignment
             # that prices in will do until the last round, which must be proven.

@@ -40,12 +40,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._conflicts import conflicts
 from ._errors import InputError
-from ._finish import checked, finish, phases_of
+from ._finish import RunContext, checked, finish, phases_of
 from ._instance import Instance, build_instance
 from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
-from ._solve import check_options
 from ._table import AffinityTable
 
 if TYPE_CHECKING:
@@ -503,7 +503,7 @@ def repair(
     from . import _cpsat  # ortools is imported on the first solve, not with the package
 
     policy = Policy.coerce(policy)
-    check_options(seed=seed, workers=workers, time_limit=time_limit)
+    options = SolveOptions.checked(seed=seed, workers=workers, time_limit=time_limit, start=start)
     events = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
     locked = [(str(c), str(r)) for c, r in locked]
     current = Assignment(current)
@@ -533,7 +533,9 @@ def repair(
             f"the locked pair ({c}, {r}) is not eligible after the events: {reason}",
             field=f"locked[{j}]",
         )
-    phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
+    ctx = RunContext(updated, policy, options)
+    phases = ctx.phases
+    phases.append(Phase(name="prepare", seconds=time.perf_counter() - t0, status="done"))
     if int(inst.max_load.sum()) < int(inst.panel_size.sum()):
         # Fewer reviews than seats: no solver needed (and a large one is slow to see it).
         outcome = _cpsat.Outcome(
@@ -548,11 +550,10 @@ def repair(
         outcome = _cpsat.solve_least_change(
             inst,
             policy,
+            options,
             current=np.unique(at[at >= 0]),
             locked=np.unique(lock_at),
             time_limit=left,
-            seed=seed,
-            workers=workers,
         )
     phases.extend(phases_of(outcome))
     status = outcome.status.public
@@ -566,22 +567,9 @@ def repair(
         bound = metrics.objective if status is Status.OPTIMAL else outcome.bound
         new, old = set(assignment.pairs()), set(before)
         added, removed = tuple(sorted(new - old)), tuple(sorted(old - new))
+    ctx.notes.extend(outcome.notes)
     result = finish(
-        updated,
-        policy,
-        inst,
-        status=status,
-        assignment=assignment,
-        metrics=metrics,
-        bound=bound,
-        start=start,
-        phases=phases,
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
-        notes=outcome.notes,
-        worst=outcome.worst,
-        worst_bound=outcome.worst_bound,
+        ctx, inst, outcome, status=status, assignment=assignment, metrics=metrics, bound=bound
     )
     return Repair(
         status=status,

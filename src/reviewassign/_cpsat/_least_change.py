@@ -25,6 +25,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from ._builders import Model, build_model
 from ._outcome import BackendStatus, Outcome, PhaseRecord
@@ -245,12 +246,11 @@ def _renamed(phases: list[PhaseRecord], prefix: str) -> list[PhaseRecord]:
 def solve_least_change(
     inst: Instance,
     policy: Policy,
+    options: SolveOptions,
     *,
     current: IntArray,
     locked: IntArray,
     time_limit: float | None,
-    seed: int,
-    workers: int,
 ) -> Outcome:
     """The assignment nearest ``current`` that meets every rule, best under the policy.
 
@@ -271,8 +271,9 @@ def solve_least_change(
         Pair indices (ascending, unique) of the current pairs that are still eligible.
     locked
         Pair indices (ascending, unique) fixed on.
-    time_limit, seed, workers
-        As for ``solve_cpsat``; the time is shared between the runs.
+    options, time_limit
+        As for ``solve_cpsat`` (no progress is reported); the time is shared between the
+        runs.
 
     Returns
     -------
@@ -281,7 +282,7 @@ def solve_least_change(
         ``wider.`` or ``full.``; a ``changes`` phase's objective is the fewest changes
         over the model's pairs.
     """
-    search = _Search(seed, workers, None, time.perf_counter(), time_limit)
+    search = _Search(options.seed, options.workers, None, time.perf_counter(), time_limit)
     bound = fewest_changes_bound(inst, current)
     touched = bound.touched.copy()
     touched[inst.pair_case[locked]] = True

@@ -33,6 +33,7 @@ from ortools.sat.python import cp_model
 
 from .._errors import SolverError
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from ._builders import build_model
 from ._flow import _network, flow_applicable, solve_flow
@@ -506,10 +507,8 @@ def column_lottery(
     policy: Policy,
     q: float,
     start: list[IntArray],
+    options: SolveOptions,
     *,
-    deadline: float | None,
-    seed: int,
-    workers: int,
     upper: float = math.inf,
     price_seconds: float = math.inf,
     progress: Callable[[str], None] | None = None,
@@ -524,7 +523,10 @@ def column_lottery(
     ``1e-6`` (relative) of it or of ``upper`` (another bound: the capped LP relaxation).
     A pricing solve gets ``price_seconds``; one that finds no column in that time is run
     again without the limit (up to the deadline), so that "no column" is proven.
+    ``options`` give the seed, the workers and the deadline (not the progress: pricing
+    solves are no incumbents of the call).
     """
+    deadline = options.deadline
     columns: list[IntArray] = []
     seen: set[bytes] = set()
     values: list[float] = []
@@ -541,7 +543,7 @@ def column_lottery(
 
     for chosen in start:
         add(chosen)
-    pricer = _Pricer(inst, policy, seed, workers)
+    pricer = _Pricer(inst, policy, options.seed, options.workers)
     phase_one = True
     lagrangian = math.inf
     center: FloatArray | None = None  # the duals of the best Lagrangian bound so far
@@ -593,9 +595,8 @@ def column_lottery(
                 found = solve_cpsat(
                     inst.restricted(free),
                     policy,
+                    replace(options, progress=None),
                     time_limit=left,
-                    seed=seed,
-                    workers=workers,
                     use_lp=len(free) >= _LP_MIN_PAIRS,
                 )
                 if found.status.found:

@@ -8,15 +8,24 @@ of the scaling, so that it is a true bound of the float objective.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 import numpy as np
 import numpy.typing as npt
 
 from .._instance import Instance
 from .._result import Status
+from ._scale import RESOLUTION
 
-__all__ = ["BackendStatus", "LevelRecord", "Outcome", "PhaseRecord"]
+__all__ = ["BackendStatus", "LevelRecord", "Outcome", "PhaseRecord", "ortools_version"]
+
+
+@functools.cache
+def ortools_version() -> str:
+    """The installed OR-Tools version (read once: outcomes are made in loops)."""
+    return version("ortools")
 
 
 class BackendStatus(enum.StrEnum):
@@ -102,3 +111,7 @@ class Outcome:
     """Per reviewer, the LP dual of its load cap (float units, >= 0), when an LP ran."""
     levels: tuple[LevelRecord, ...] = ()
     """The levels before the policy objective (see ``ObjectivePolicy.levels``)."""
+    resolution: float = RESOLUTION
+    """The solver's resolution of the objective (policy units), for the stats."""
+    backend_version: str = field(default_factory=ortools_version)
+    """The version of the solver library, for the stats."""

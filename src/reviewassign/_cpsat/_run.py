@@ -13,6 +13,7 @@ from ortools.sat.python import cp_model
 from .. import _budget
 from .._errors import SolverError
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from .._result import Progress
 from ._builders import Model, build_model
@@ -420,16 +421,17 @@ def _value(sub: _Sub) -> float:
 def solve_cpsat(
     inst: Instance,
     policy: Policy,
+    options: SolveOptions,
     *,
     time_limit: float | None,
-    seed: int,
-    workers: int,
-    progress: ProgressCallback | None = None,
     use_lp: bool = False,
     hint: npt.NDArray[np.int64] | None = None,
     pace: float = 1.0,
 ) -> Outcome:
     """Build and solve the CP-SAT model: each level of the objective, then the total.
+
+    ``options`` give the seed, the workers and the progress callback; ``time_limit`` is
+    this backend's share of the call's time limit, counted from now.
 
     With ``use_lp`` (the policy objective alone), the LP relaxation leads: see
     ``_lp_guided``. Levels before it (worst case, leximin, priorities) run in ``_levels``.
@@ -454,7 +456,7 @@ def solve_cpsat(
     # bounds of the float values.
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
     notes: list[str] = []
-    search = _Search(seed, workers, progress, start, time_limit, pace)
+    search = _Search(options.seed, options.workers, options.progress, start, time_limit, pace)
 
     levels = None
     if len(policy.objective.levels) > 1:

@@ -45,6 +45,7 @@ from ._builders import (
     panel_value,
     whole_assignment,
 )
+from ._outcome import BackendStatus
 from ._run import _parameters, solved
 from ._scale import SCALE, to_int, to_ints
 
@@ -252,7 +253,7 @@ def _min_distinct(b: _Builder, c: int, keys: np.ndarray, minimum: int, rule: str
 class SoftRun:
     """One solve of the soft model."""
 
-    status: str
+    status: BackendStatus
     chosen: np.ndarray
     """The eligible pairs chosen (empty without a solution)."""
     broken: tuple[int, ...]
@@ -289,7 +290,7 @@ class SoftSolver:
             v.proto.domain[0] = 0
             v.proto.domain[1] = 0 if i in keep else self._spans[i]
 
-    def _solve(self, time_limit: float | None = None) -> tuple[str, cp_model.CpSolver]:
+    def _solve(self, time_limit: float | None = None) -> tuple[BackendStatus, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         left = self.remaining()
         if time_limit is not None:
@@ -298,7 +299,7 @@ class SoftSolver:
         return solved(solver, solver.solve(self.sm.model)), solver
 
     def _run(
-        self, status: str, solver: cp_model.CpSolver, t0: float, *, scaled: bool = False
+        self, status: BackendStatus, solver: cp_model.CpSolver, t0: float, *, scaled: bool = False
     ) -> SoftRun:
         """The run's pairs and broken rule instances; with ``scaled``, the policy objective."""
         seconds = time.perf_counter() - t0
