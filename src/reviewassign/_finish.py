@@ -197,44 +197,16 @@ def finish(
     ``None``: no solver ran (a solve out of time before it read its instance), and
     OR-Tools is not loaded for the stats (its import alone takes half a second).
     """
-    options = ctx.options
-    backend: dict[str, Any] = {"ortools_version": version("ortools")}
-    worst = worst_bound = None
-    levels: Sequence[LevelRecord] = ()
-    if outcome is not None:
-        backend = {"ortools_version": outcome.backend_version, "resolution": outcome.resolution}
-        worst, worst_bound, levels = outcome.worst, outcome.worst_bound, outcome.levels
-
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
         bound = max(bound, objective)
+    worst_bound = None if outcome is None else outcome.worst_bound
     if metrics is not None and metrics.worst_case is not None and worst_bound is not None:
         worst_bound = max(worst_bound, metrics.worst_case)  # see ``_outward``
     gap = None if objective is None or bound is None else relative_gap(objective, bound)
-    problem, policy, phases = ctx.problem, ctx.policy, ctx.phases
-    stats = Stats(
-        wall_time=time.perf_counter() - options.start,
-        phases=tuple(phases),
-        seed=options.seed,
-        workers=options.workers,
-        time_limit=options.time_limit,
-        library_version=__version__,
-        input_hash=input_hash(problem, policy),
-        problem_hash=problem_hash(problem),
-        policy_hash=policy_hash(policy),
-        python_version=platform.python_version(),
-        method=method_of(phases),
-        cases=inst.n_cases,
-        reviewers=inst.n_reviewers,
-        eligible_pairs=inst.eligible_pairs,
-        candidate_pairs=inst.n_pairs,
-        conflicts=inst.conflicted_pairs,
-        excluded_by_policy=inst.excluded_by_policy,
-        worst_case=worst,
-        worst_case_bound=worst_bound,
-        notes=(*(f"warning: {w}" for w in problem.warnings), *ctx.notes),
-        **backend,
-    )
+    levels: Sequence[LevelRecord] = () if outcome is None else outcome.levels
+    problem, policy = ctx.problem, ctx.policy
+    stats = _stats(ctx, inst, outcome, worst_bound)
     return Result(
         status=status,
         assignment=assignment,
@@ -255,6 +227,39 @@ def finish(
             ),
         ),
         _source=(problem, policy),
+    )
+
+
+def _stats(
+    ctx: RunContext, inst: Counts, outcome: Outcome | None, worst_bound: float | None
+) -> Stats:
+    """The stats of a run: its options, the phases, the hashes, the counts and the backend."""
+    options, problem, policy = ctx.options, ctx.problem, ctx.policy
+    backend: dict[str, Any] = {"ortools_version": version("ortools")}
+    if outcome is not None:
+        backend = {"ortools_version": outcome.backend_version, "resolution": outcome.resolution}
+    return Stats(
+        wall_time=time.perf_counter() - options.start,
+        phases=tuple(ctx.phases),
+        seed=options.seed,
+        workers=options.workers,
+        time_limit=options.time_limit,
+        library_version=__version__,
+        input_hash=input_hash(problem, policy),
+        problem_hash=problem_hash(problem),
+        policy_hash=policy_hash(policy),
+        python_version=platform.python_version(),
+        method=method_of(ctx.phases),
+        cases=inst.n_cases,
+        reviewers=inst.n_reviewers,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
+        conflicts=inst.conflicted_pairs,
+        excluded_by_policy=inst.excluded_by_policy,
+        worst_case=None if outcome is None else outcome.worst,
+        worst_case_bound=worst_bound,
+        notes=(*(f"warning: {w}" for w in problem.warnings), *ctx.notes),
+        **backend,
     )
 
 

@@ -14,10 +14,12 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from ._check import Violation, check
 from ._errors import InputError
 from ._finish import RunContext, checked, finish
+from ._instance import Instance
 from ._model import Problem
 from ._options import SolveOptions
 from ._policy import RELAXABLE, Policy
@@ -145,6 +147,29 @@ def _refuse(options: SolveOptions) -> None:
         raise InputError(message, field="candidates")
 
 
+def _hint(ctx: RunContext, inst: Instance, sm_rules: set[str]) -> npt.NDArray[np.int64] | None:
+    """The pair indices of :func:`_start`'s assignment, if any (a ``start`` phase is added)."""
+    t0 = time.perf_counter()
+    options = ctx.options
+    first = _start(
+        ctx.problem,
+        ctx.policy,
+        sm_rules=sm_rules,
+        time_limit=options.time_limit,
+        seed=options.seed,
+    )
+    hint = None
+    if first is not None:
+        position = {
+            (inst.case_ids[int(c)], inst.reviewer_ids[int(r)]): p
+            for p, (c, r) in enumerate(zip(inst.pair_case, inst.pair_reviewer, strict=True))
+        }
+        hint = np.array([position[pair] for pair in first.pairs()], dtype=np.int64)
+    status = "done" if first else "none"
+    ctx.phases.append(Phase(name="start", seconds=time.perf_counter() - t0, status=status))
+    return hint
+
+
 def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Result:
     """Solve with every rule soft but those ``policy.relax.keep``; see the module doc.
 
@@ -164,20 +189,7 @@ def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Re
     weights = [policy.relax.priority.get(r.rule, 1) for r in sm.rules]
     phases = ctx.phases
     phases.append(Phase(name="prepare", seconds=time.perf_counter() - start, status="done"))
-    t0 = time.perf_counter()
-    first = _start(
-        problem, policy, sm_rules={r.rule for r in sm.rules}, time_limit=time_limit, seed=seed
-    )
-    hint = None
-    if first is not None:
-        position = {
-            (inst.case_ids[int(c)], inst.reviewer_ids[int(r)]): p
-            for p, (c, r) in enumerate(zip(inst.pair_case, inst.pair_reviewer, strict=True))
-        }
-        hint = np.array([position[pair] for pair in first.pairs()], dtype=np.int64)
-    phases.append(
-        Phase(name="start", seconds=time.perf_counter() - t0, status="done" if first else "none")
-    )
+    hint = _hint(ctx, inst, {r.rule for r in sm.rules})
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     run, proven = SoftSolver(sm, seed=seed, time_limit=left).minimal(weights, hint)
     phases.append(Phase(name="relax", seconds=run.seconds, status=run.status))
