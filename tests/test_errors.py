@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,19 @@ def test_backend_status_words_and_their_public_status() -> None:
     assert BackendStatus.named("UNKNOWN") is BackendStatus.UNKNOWN
     assert BackendStatus.named("MODEL_INVALID") is None
     assert f"{BackendStatus.UNKNOWN}" == "unknown"  # what the phases of Stats show
+
+
+def test_the_command_line_shows_a_solver_error_as_a_bug(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A user's mistake is one line and exit 2; a failure of ours keeps its traceback.
+    from reviewassign import cli
+
+    def fail(*args: object, **kwargs: object) -> ra.Result:
+        raise ra.SolverError("min-cost flow failed with status 3")
+
+    problem = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
+    ra.save_problem(problem, tmp_path / "p")
+    monkeypatch.setattr(cli, "solve", fail)
+    with pytest.raises(ra.SolverError, match="status 3"):
+        cli.main(["solve", str(tmp_path / "p")])
