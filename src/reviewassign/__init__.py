@@ -29,6 +29,7 @@ from ._errors import (
     InputError,
     NoSolutionError,
     ReviewAssignError,
+    SolverError,
     ViolationsError,
 )
 from ._explain import Explanation, Reason, Relaxation, explain
@@ -101,6 +102,7 @@ __all__ = [
     "Result",
     "ReviewAssignError",
     "Reviewer",
+    "SolverError",
     "Stats",
     "Status",
     "SweepResult",

@@ -4,28 +4,37 @@
 
     ReviewAssignError
      ├── InputError          bad input; names the file, row and field (also a ValueError)
-     ├── InfeasibleError     the policy cannot be met; carries the solver status
+     ├── InfeasibleError     the policy cannot be met; carries the status (see ``ra.explain``)
      ├── NoSolutionError     the time limit ran out before any assignment was found
-     └── ViolationsError     an assignment breaks hard rules; carries every violation
+     ├── ViolationsError     an assignment breaks hard rules; carries every violation
+     └── SolverError         a backend failed (a bug, never the user's input)
 
 Malformed models raise pydantic's ``ValidationError`` when built in Python; the file
 readers turn every such error into an :class:`InputError` naming the file, row and field.
+
+The first branches are the user's to handle: their input, their policy, their time limit.
+:class:`SolverError` (cvxpy's name) is ours: a backend that fails, rejects the model it was
+built, or returns an assignment the independent ``check`` refuses. ``ViolationsError``
+stays what the API documents it for, an assignment (the user's, or one read from a file)
+that breaks hard rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._check import Violation
+    from ._result import Status
 
 __all__ = [
     "InfeasibleError",
     "InputError",
     "NoSolutionError",
     "ReviewAssignError",
+    "SolverError",
     "ViolationsError",
 ]
 
@@ -88,7 +97,32 @@ def _cut(text: str, limit: int) -> str:
 
 
 class InfeasibleError(ReviewAssignError):
-    """No assignment satisfies every hard rule of the policy."""
+    """No assignment satisfies every hard rule of the policy.
+
+    Parameters
+    ----------
+    message
+        What cannot be met; a pointer to :func:`reviewassign.explain` is added.
+    status
+        The status of the solve that proved it (``Status.INFEASIBLE``), if any.
+
+    Examples
+    --------
+    >>> str(InfeasibleError("no assignment meets every hard rule of the policy"))
+    'no assignment meets every hard rule of the policy (ra.explain(problem, policy) says why)'
+    """
+
+    def __init__(self, message: str, *, status: Status | None = None) -> None:
+        self.message = message
+        self.status = status
+        super().__init__(f"{message} ({_EXPLAIN})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the message as given (``args`` holds it with the pointer added).
+        return type(self), (self.message,), self.__dict__
+
+
+_EXPLAIN = "ra.explain(problem, policy) says why"
 
 
 class NoSolutionError(ReviewAssignError):
@@ -112,3 +146,17 @@ class ViolationsError(ReviewAssignError):
             f"{len(self.violations)} violation(s): {head}"
             + (f"; and {more} more" if more > 0 else "")
         )
+
+
+class SolverError(ReviewAssignError):
+    """A backend failed: a bug in reviewassign or OR-Tools, never the user's input.
+
+    Raised when a solver reports a status it must never reach (a model it rejects, a flow
+    that is neither optimal nor infeasible), or when a backend returns an assignment that
+    the independent :func:`reviewassign.check` refuses; ``violations`` then holds what it
+    found (empty otherwise).
+    """
+
+    def __init__(self, message: str, violations: Sequence[Violation] = ()) -> None:
+        self.violations = tuple(violations)
+        super().__init__(message)

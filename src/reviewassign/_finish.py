@@ -3,6 +3,11 @@
 Every path ends the same way: the chosen pairs become an assignment, the independent
 checker re-checks it, :func:`evaluate` gives its objective, and the stats record the
 instance, the phases and the reproducibility fields.
+
+A workflow makes one :class:`RunContext` at its start (the problem, the policy, the
+options of the call) and gathers its phases and notes in it; :func:`finish` reads the rest
+from the backend's :class:`Outcome` (the levels, the worst panel, the solver's resolution
+and version), so this module never imports the backend package.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import json
 import platform
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._check import Metrics, Violation, check, evaluate
-from ._errors import ViolationsError
+from ._errors import SolverError
 from ._model import Problem
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
 from ._version import __version__
@@ -26,8 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat import LevelRecord, Outcome
 
 __all__ = [
-    "STATUS",
     "Counts",
+    "RunContext",
     "checked",
     "finish",
     "input_hash",
@@ -58,13 +65,18 @@ class Counts(Protocol):
     def conflicts_by_reason(self) -> dict[str, int]: ...
 
 
-STATUS = {
-    "optimal": Status.OPTIMAL,
-    "feasible": Status.FEASIBLE,
-    "infeasible": Status.INFEASIBLE,
-    "unknown": Status.NO_SOLUTION,
-}
-"""A backend's status word as a :class:`Status`."""
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """One workflow's run, made once at its start: what its result records beside the answer.
+
+    The record is frozen; its ``phases`` and ``notes`` lists grow as the run goes.
+    """
+
+    problem: Problem
+    policy: Policy
+    options: SolveOptions
+    phases: list[Phase] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _sha256(data: object) -> str:
@@ -152,13 +164,14 @@ def checked(
     """Re-check ``assignment`` and evaluate it; a ``check`` phase is appended.
 
     Violations of a rule in ``allow`` are returned; any other violation is a bug in the
-    backend (never the user's input) and raises :class:`ViolationsError`.
+    backend (never the user's input) and raises :class:`SolverError` with them.
     """
     t0 = time.perf_counter()
     violations = check(problem, policy, assignment)
     wrong = [v for v in violations if v.rule not in allow]
     if wrong:  # pragma: no cover - a bug in a backend, never the user's input
-        raise ViolationsError(wrong)
+        head = "; ".join(v.message for v in wrong[:3])
+        raise SolverError(f"the backend's assignment fails check: {head}", wrong)
     metrics = evaluate(problem, assignment, policy)
     status = "passed" if not violations else f"{len(violations)} allowed violation(s)"
     phases.append(Phase(name="check", seconds=time.perf_counter() - t0, status=status))
@@ -166,68 +179,34 @@ def checked(
 
 
 def finish(
-    problem: Problem,
-    policy: Policy,
+    ctx: RunContext,
     inst: Counts,
+    outcome: Outcome | None,
     *,
     status: Status,
     assignment: Assignment,
     metrics: Metrics | None,
     bound: float | None,
-    start: float,
-    phases: Sequence[Phase],
-    seed: int,
-    workers: int,
-    time_limit: float | None,
-    notes: Sequence[str] = (),
-    worst: float | None = None,
-    worst_bound: float | None = None,
     broken: tuple[Violation, ...] = (),
-    levels: Sequence[LevelRecord] = (),
-    solver: bool = True,
 ) -> Result:
     """The :class:`Result`: objective from ``metrics``, gap from ``bound``, full stats.
 
-    ``levels`` are the backend's records of the levels before the policy objective; each
-    becomes a :class:`Level` whose value is read from ``metrics``. ``solver=False``: no
-    solver ran (a solve out of time before it read its instance), and OR-Tools is not
-    loaded for the stats (its import alone takes half a second).
+    ``outcome`` is the backend's answer the assignment comes from: its level records
+    before the policy objective each become a :class:`Level` whose value is read from
+    ``metrics``; its worst panel, resolution and solver version go into the stats.
+    ``None``: no solver ran (a solve out of time before it read its instance), and
+    OR-Tools is not loaded for the stats (its import alone takes half a second).
     """
-    backend: dict[str, Any] = {"ortools_version": version("ortools")}
-    if solver:
-        from . import _cpsat  # ortools is imported on the first solve, not with the package
-
-        backend["resolution"] = _cpsat.RESOLUTION
-
     objective = None if metrics is None else metrics.objective
     if objective is not None and bound is not None:
         bound = max(bound, objective)
+    worst_bound = None if outcome is None else outcome.worst_bound
     if metrics is not None and metrics.worst_case is not None and worst_bound is not None:
         worst_bound = max(worst_bound, metrics.worst_case)  # see ``_outward``
     gap = None if objective is None or bound is None else relative_gap(objective, bound)
-    stats = Stats(
-        wall_time=time.perf_counter() - start,
-        phases=tuple(phases),
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
-        library_version=__version__,
-        input_hash=input_hash(problem, policy),
-        problem_hash=problem_hash(problem),
-        policy_hash=policy_hash(policy),
-        python_version=platform.python_version(),
-        method=method_of(phases),
-        cases=inst.n_cases,
-        reviewers=inst.n_reviewers,
-        eligible_pairs=inst.eligible_pairs,
-        candidate_pairs=inst.n_pairs,
-        conflicts=inst.conflicted_pairs,
-        excluded_by_policy=inst.excluded_by_policy,
-        worst_case=worst,
-        worst_case_bound=worst_bound,
-        notes=(*(f"warning: {w}" for w in problem.warnings), *notes),
-        **backend,
-    )
+    levels: Sequence[LevelRecord] = () if outcome is None else outcome.levels
+    problem, policy = ctx.problem, ctx.policy
+    stats = _stats(ctx, inst, outcome, worst_bound)
     return Result(
         status=status,
         assignment=assignment,
@@ -248,6 +227,39 @@ def finish(
             ),
         ),
         _source=(problem, policy),
+    )
+
+
+def _stats(
+    ctx: RunContext, inst: Counts, outcome: Outcome | None, worst_bound: float | None
+) -> Stats:
+    """The stats of a run: its options, the phases, the hashes, the counts and the backend."""
+    options, problem, policy = ctx.options, ctx.problem, ctx.policy
+    backend: dict[str, Any] = {"ortools_version": version("ortools")}
+    if outcome is not None:
+        backend = {"ortools_version": outcome.backend_version, "resolution": outcome.resolution}
+    return Stats(
+        wall_time=time.perf_counter() - options.start,
+        phases=tuple(ctx.phases),
+        seed=options.seed,
+        workers=options.workers,
+        time_limit=options.time_limit,
+        library_version=__version__,
+        input_hash=input_hash(problem, policy),
+        problem_hash=problem_hash(problem),
+        policy_hash=policy_hash(policy),
+        python_version=platform.python_version(),
+        method=method_of(ctx.phases),
+        cases=inst.n_cases,
+        reviewers=inst.n_reviewers,
+        eligible_pairs=inst.eligible_pairs,
+        candidate_pairs=inst.n_pairs,
+        conflicts=inst.conflicted_pairs,
+        excluded_by_policy=inst.excluded_by_policy,
+        worst_case=None if outcome is None else outcome.worst,
+        worst_case_bound=worst_bound,
+        notes=(*(f"warning: {w}" for w in problem.warnings), *ctx.notes),
+        **backend,
     )
 
 

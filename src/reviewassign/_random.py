@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,10 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ._check import check
-from ._errors import InfeasibleError, InputError, NoSolutionError
-from ._finish import checked, finish
+from ._errors import InfeasibleError, InputError, NoSolutionError, SolverError
+from ._finish import RunContext, checked, finish
 from ._instance import Instance, build_instance
 from ._model import Problem
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
 from ._rules import active
@@ -34,7 +35,7 @@ from ._rules import active
 if TYPE_CHECKING:  # pragma: no cover
     from ._cpsat._lottery import ColumnSampler, FlowSampler
 
-__all__ = ["Lottery", "randomize"]
+__all__ = ["Lottery", "lottery", "randomize"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -193,23 +194,22 @@ class Lottery:
             f"{self.expected_objective:.6f}, optimum {self.optimum:.6f} "
             f"(share {100 * self.share:.2f} %)"
         )
+        ctx = RunContext(
+            problem, policy, SolveOptions(seed=seed, workers=self._workers, start=start), phases
+        )
+        ctx.notes.extend((note, *self.notes))
+        from ._cpsat import BackendStatus, Outcome
+
+        drawn = Outcome(BackendStatus.FEASIBLE, chosen=chosen)  # the lottery backend's answer
         result = finish(
-            problem,
-            policy,
+            ctx,
             self._inst,
+            drawn,
             status=Status.FEASIBLE,
             assignment=assignment,
             metrics=metrics,
             bound=self._optimum_bound,
-            start=start,
-            phases=phases,
-            seed=seed,
-            workers=self._workers,
-            time_limit=None,
-            notes=(note, *self.notes),
         )
-        from dataclasses import replace
-
         return replace(result, lottery=self)
 
     def summary(self) -> dict[str, Any]:
@@ -254,7 +254,7 @@ def _pair_indices(inst: Instance, assignment: Assignment) -> IntArray:
         np.any(at >= len(pair_keys))
         or np.any(pair_keys[np.minimum(at, len(pair_keys) - 1)] != keys)
     ):
-        raise RuntimeError("the optimum holds a pair that is not eligible")  # pragma: no cover
+        raise SolverError("the optimum holds a pair that is not eligible")  # pragma: no cover
     return np.sort(at).astype(np.int64)
 
 
@@ -344,113 +344,38 @@ def randomize(
     True
     """
     start = time.perf_counter()  # the time limit counts from the call
-    from ._cpsat import flow_applicable
-    from ._cpsat._lottery import ColumnSampler, capped_flow, capped_relaxation, column_lottery
-    from ._solve import solve
-
     policy = Policy.coerce(policy)
+    options = SolveOptions.checked(seed=seed, workers=workers, time_limit=time_limit, start=start)
+    return lottery(problem, policy, options)
+
+
+def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
+    """:func:`randomize` with its options checked; ``solve`` calls it for a lottery.
+
+    Every option is honoured or refused: the seed, the workers, the time limit, the
+    method and the progress go to the deterministic optimum (progress reports its
+    incumbents); ``candidates`` may be ``"auto"`` or None (a lottery is over every
+    eligible pair), an integer raises :class:`InputError`.
+    """
+    from ._cpsat import flow_applicable
+
+    _refuse(policy, options)
     q = policy.random.max_probability
-    if policy.objective.levels != ("objective",):
-        raise InputError(
-            f'randomised assignment needs objective.kind = "affinity" and no priorities, not '
-            f"{policy.objective.kind!r} {list(policy.objective.priorities)}: the expected "
-            "worst case (or profile) of a lottery is not linear in its probabilities",
-            field="random.max_probability",
-        )
-    rep = policy.representation
-    if rep.weight > 0 and (rep.region_on or rep.gender_on):
-        raise InputError(
-            "randomised assignment needs hard representation bands (representation.weight "
-            "= 0): the expected seats outside weighted bands are not linear",
-            field="random.max_probability",
-        )
-    deterministic = policy.model_copy(
-        update={"random": policy.random.model_copy(update={"max_probability": 1.0})}
-    )
-    opt = solve(
-        problem, deterministic, time_limit=time_limit, seed=seed, workers=workers, candidates=None
-    )
-    if opt.status is Status.INFEASIBLE:
-        raise InfeasibleError("no assignment meets every hard rule of the policy")
-    if opt.status is Status.NO_SOLUTION or opt.objective is None:
-        raise NoSolutionError("the time limit was reached before any assignment was found")
+    opt = _optimum(problem, policy, options)
+    assert opt.objective is not None  # _optimum raises otherwise
     inst = build_instance(problem, policy)
     best = _pair_indices(inst, opt.assignment)
-    notes: list[str] = []
-    status = Status.OPTIMAL
-    support = 0
-    sampler: FlowSampler | ColumnSampler
     use_flow = flow_applicable(inst, policy)
-    method: Literal["flow", "columns"] = "flow" if use_flow else "columns"
     if q >= 1.0:
-        sampler = ColumnSampler((best,), np.ones(1))
-        marginals = np.zeros(inst.n_pairs)
-        marginals[best] = 1.0
-        expected = opt.objective
-        bound = opt.bound if opt.bound is not None else opt.objective
-        support = 1
-        status = opt.status
+        mix = _Mix.of_optimum(inst, best, opt)
     elif use_flow:
-        flow = capped_flow(inst, policy, q)
-        if flow is None:
-            raise InfeasibleError(_no_lottery(inst, q))
-        sampler, marginals, expected, bound = flow.sampler, flow.marginals, flow.value, flow.value
+        mix = _flow_mix(inst, policy, q)
     else:
-        deadline = None if time_limit is None else start + time_limit
-        relaxed = _flow_relaxation(policy)
-        starts = [best]
-        first = capped_flow(inst, relaxed, q)
-        if first is None:
-            raise InfeasibleError(_no_lottery(inst, q))
-        rng = np.random.default_rng(seed)
-        kept = 0
-        for _ in range(_START_SAMPLES):
-            chosen = first.sampler.draw(rng)
-            if not check(problem, policy, inst.assignment(chosen)):
-                starts.append(chosen)
-                kept += 1
-        lp = capped_relaxation(inst, policy, q)
-        if lp is None:
-            raise InfeasibleError(
-                _no_lottery(inst, q) + " (the capped LP relaxation is infeasible)"
-            )
-        found = column_lottery(
-            inst,
-            policy,
-            q,
-            starts,
-            deadline=deadline,
-            seed=seed,
-            workers=workers,
-            upper=lp,
-            # A round's pricing gets a few times the deterministic solve: any assignment
-            # that prices in will do until the last round, which must be proven.
-            price_seconds=max(_PRICE_SECONDS, _PRICE_FACTOR * opt.stats.wall_time),
-        )
-        if found.status == "infeasible":
-            raise InfeasibleError(
-                f"no lottery over assignments meeting every rule keeps every pair at or below "
-                f"probability {q:g}: the least achievable largest probability is about "
-                f"{found.least_cap:.4f}"
-            )
-        if found.sampler is None:
-            raise NoSolutionError(
-                f"the time limit was reached before a mix of assignments keeping every pair at or "
-                f"below probability {q:g} was found (the best found reaches {found.least_cap:.4f})"
-            )
-        sampler, marginals, expected = found.sampler, found.marginals, found.value
-        bound = max(expected, min(lp, found.lagrangian))
-        support = len(sampler.columns)
-        status = Status.OPTIMAL if found.status == "optimal" else Status.FEASIBLE
-        notes.append(
-            f"random: column generation, {found.rounds} rounds, {found.columns} assignments "
-            f"({kept} of {_START_SAMPLES} flow-relaxation draws met every rule), "
-            f"{support} in the lottery; capped LP relaxation {lp:.6f}"
-        )
-        if status is Status.FEASIBLE:
-            notes.append("random: the time limit stopped the column generation; see the gap")
+        mix = _column_mix(problem, policy, inst, best, opt, options)
+    notes = list(mix.notes)
     if opt.status is not Status.OPTIMAL:
         notes.append(f"random: the deterministic optimum is not proven ({opt.status.value})")
+    marginals, expected, bound = mix.marginals, mix.expected, mix.bound
     pairs = np.flatnonzero(marginals > _SHOWN)
     # In the objective's own units, as evaluate() counts each pair (it computes affinities
     # apart from the solver, e.g. for tiny topic weights); the load-spread term as solved.
@@ -467,22 +392,165 @@ def randomize(
     )
     return Lottery(
         max_probability=q,
-        method=method,
+        method="flow" if use_flow else "columns",
         marginals=MappingProxyType(dict(shown)),
         expected_objective=float(expected),
         optimum=float(opt.objective),
         optimum_status=opt.status,
         bound=float(bound),
-        support=support,
-        status=status,
+        support=mix.support,
+        status=mix.status,
         notes=tuple(notes),
-        seconds=time.perf_counter() - start,
-        _sampler=sampler,
+        seconds=time.perf_counter() - options.start,
+        _sampler=mix.sampler,
         _inst=inst,
         _source=(problem, policy),
         _optimum_bound=opt.bound,
-        _workers=workers,
+        _workers=options.workers,
     )
+
+
+def _refuse(policy: Policy, options: SolveOptions) -> None:
+    """Raise :class:`InputError` for an option or a policy a lottery cannot honour."""
+    if options.candidates not in ("auto", None):
+        raise InputError(
+            f"a lottery is over every eligible pair, not candidates={options.candidates!r}",
+            field="candidates",
+        )
+    if policy.objective.levels != ("objective",):
+        raise InputError(
+            f'randomised assignment needs objective.kind = "affinity" and no priorities, not '
+            f"{policy.objective.kind!r} {list(policy.objective.priorities)}: the expected "
+            "worst case (or profile) of a lottery is not linear in its probabilities",
+            field="random.max_probability",
+        )
+    rep = policy.representation
+    if rep.weight > 0 and (rep.region_on or rep.gender_on):
+        raise InputError(
+            "randomised assignment needs hard representation bands (representation.weight "
+            "= 0): the expected seats outside weighted bands are not linear",
+            field="random.max_probability",
+        )
+
+
+def _optimum(problem: Problem, policy: Policy, options: SolveOptions) -> Result:
+    """The deterministic optimum over every eligible pair, with the call's options."""
+    from ._solve import solve_exact
+
+    deterministic = policy.model_copy(
+        update={"random": policy.random.model_copy(update={"max_probability": 1.0})}
+    )
+    opt = solve_exact(problem, deterministic, replace(options, candidates=None))
+    if opt.status is Status.INFEASIBLE:
+        raise InfeasibleError(
+            "no assignment meets every hard rule of the policy", status=Status.INFEASIBLE
+        )
+    if opt.status is Status.NO_SOLUTION or opt.objective is None:
+        raise NoSolutionError("the time limit was reached before any assignment was found")
+    return opt
+
+
+@dataclass(frozen=True, slots=True)
+class _Mix:
+    """A lottery as computed: its sampler, marginals, value and bound (solver units)."""
+
+    sampler: FlowSampler | ColumnSampler
+    marginals: npt.NDArray[np.float64]
+    expected: float
+    bound: float
+    support: int = 0
+    status: Status = Status.OPTIMAL
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of_optimum(cls, inst: Instance, best: IntArray, opt: Result) -> _Mix:
+        """At ``q = 1``: the deterministic optimum, always."""
+        from ._cpsat._lottery import ColumnSampler
+
+        assert opt.objective is not None
+        marginals = np.zeros(inst.n_pairs)
+        marginals[best] = 1.0
+        bound = opt.bound if opt.bound is not None else opt.objective
+        sampler = ColumnSampler((best,), np.ones(1))
+        return cls(sampler, marginals, opt.objective, bound, 1, opt.status)
+
+
+def _flow_mix(inst: Instance, policy: Policy, q: float) -> _Mix:
+    """The exact capped flow LP, sampled by dependent rounding on the network."""
+    from ._cpsat._lottery import capped_flow
+
+    flow = capped_flow(inst, policy, q)
+    if flow is None:
+        raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
+    return _Mix(flow.sampler, flow.marginals, flow.value, flow.value)
+
+
+def _column_mix(
+    problem: Problem,
+    policy: Policy,
+    inst: Instance,
+    best: IntArray,
+    opt: Result,
+    options: SolveOptions,
+) -> _Mix:
+    """Column generation over assignments of the full model, from the optimum and draws.
+
+    The draws of the flow relaxation's lottery that meet every rule join the optimum
+    as starting columns.
+    """
+    from ._cpsat._lottery import capped_flow, capped_relaxation, column_lottery
+
+    q = policy.random.max_probability
+    starts = [best]
+    first = capped_flow(inst, _flow_relaxation(policy), q)
+    if first is None:
+        raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
+    rng = np.random.default_rng(options.seed)
+    for _ in range(_START_SAMPLES):
+        chosen = first.sampler.draw(rng)
+        if not check(problem, policy, inst.assignment(chosen)):
+            starts.append(chosen)
+    kept = len(starts) - 1
+    lp = capped_relaxation(inst, policy, q)
+    if lp is None:
+        raise InfeasibleError(
+            _no_lottery(inst, q) + " (the capped LP relaxation is infeasible)",
+            status=Status.INFEASIBLE,
+        )
+    found = column_lottery(
+        inst,
+        policy,
+        q,
+        starts,
+        options,
+        upper=lp,
+        # A round's pricing gets a few times the deterministic solve: any assignment
+        # that prices in will do until the last round, which must be proven.
+        price_seconds=max(_PRICE_SECONDS, _PRICE_FACTOR * opt.stats.wall_time),
+    )
+    if found.status == "infeasible":
+        raise InfeasibleError(
+            f"no lottery over assignments meeting every rule keeps every pair at or below "
+            f"probability {q:g}: the least achievable largest probability is about "
+            f"{found.least_cap:.4f}",
+            status=Status.INFEASIBLE,
+        )
+    if found.sampler is None:
+        raise NoSolutionError(
+            f"the time limit was reached before a mix of assignments keeping every pair at or "
+            f"below probability {q:g} was found (the best found reaches {found.least_cap:.4f})"
+        )
+    support = len(found.sampler.columns)
+    status = Status.OPTIMAL if found.status == "optimal" else Status.FEASIBLE
+    notes = [
+        f"random: column generation, {found.rounds} rounds, {found.columns} assignments "
+        f"({kept} of {_START_SAMPLES} flow-relaxation draws met every rule), "
+        f"{support} in the lottery; capped LP relaxation {lp:.6f}"
+    ]
+    if status is Status.FEASIBLE:
+        notes.append("random: the time limit stopped the column generation; see the gap")
+    bound = max(found.value, min(lp, found.lagrangian))
+    return _Mix(found.sampler, found.marginals, found.value, bound, support, status, tuple(notes))
 
 
 def _no_lottery(inst: Instance, q: float) -> str:

@@ -11,12 +11,17 @@ not what the model believes.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 
 from ._check import Violation, check
-from ._finish import checked, finish
+from ._errors import InputError
+from ._finish import RunContext, checked, finish
+from ._instance import Instance
 from ._model import Problem
+from ._options import SolveOptions
 from ._policy import RELAXABLE, Policy
 from ._result import Assignment, Phase, Result, Status
 
@@ -70,25 +75,33 @@ def _start(
     return flat.assignment if flat.ok else None
 
 
-def solve_relaxed(
-    problem: Problem,
-    policy: Policy,
-    *,
-    time_limit: float | None,
-    seed: int,
-) -> Result:
-    """Solve with every rule soft but those ``policy.relax.keep``; see the module doc."""
-    start = time.perf_counter()  # the time limit counts from the call
-    from ._cpsat._soft import SoftSolver, build_soft, soft_instance
+def _refuse(options: SolveOptions) -> None:
+    """Raise :class:`InputError` for an option ``relax="minimal"`` cannot honour.
 
-    inst = soft_instance(problem, policy)
-    hard = frozenset(policy.relax.keep)
-    sm = build_soft(inst, problem, policy, hard)
-    weights = [policy.relax.priority.get(r.rule, 1) for r in sm.rules]
-    phases = [Phase(name="prepare", seconds=time.perf_counter() - start, status="done")]
+    The soft model is CP-SAT's, over every eligible pair, with one worker (as documented);
+    a flow or an LP lead, or pruned candidates, cannot be given to it.
+    """
+    if options.method in ("flow", "lp"):
+        message = f'relax="minimal" solves with CP-SAT only, not method={options.method!r}'
+        raise InputError(message, field="method")
+    if options.candidates not in ("auto", None):
+        message = (
+            'relax="minimal" is solved over every eligible pair, not '
+            f"candidates={options.candidates!r}"
+        )
+        raise InputError(message, field="candidates")
+
+
+def _hint(ctx: RunContext, inst: Instance, sm_rules: set[str]) -> npt.NDArray[np.int64] | None:
+    """The pair indices of :func:`_start`'s assignment, if any (a ``start`` phase is added)."""
     t0 = time.perf_counter()
+    options = ctx.options
     first = _start(
-        problem, policy, sm_rules={r.rule for r in sm.rules}, time_limit=time_limit, seed=seed
+        ctx.problem,
+        ctx.policy,
+        sm_rules=sm_rules,
+        time_limit=options.time_limit,
+        seed=options.seed,
     )
     hint = None
     if first is not None:
@@ -97,14 +110,36 @@ def solve_relaxed(
             for p, (c, r) in enumerate(zip(inst.pair_case, inst.pair_reviewer, strict=True))
         }
         hint = np.array([position[pair] for pair in first.pairs()], dtype=np.int64)
-    phases.append(
-        Phase(name="start", seconds=time.perf_counter() - t0, status="done" if first else "none")
-    )
+    status = "done" if first else "none"
+    ctx.phases.append(Phase(name="start", seconds=time.perf_counter() - t0, status=status))
+    return hint
+
+
+def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Result:
+    """Solve with every rule soft but those ``policy.relax.keep``; see the module doc.
+
+    ``options``: the seed and the time limit are used; one worker, always (the stats say
+    so); no progress is reported; other methods and candidates are refused.
+    """
+    _refuse(options)
+    start = options.start  # the time limit counts from the call
+    time_limit, seed = options.time_limit, options.seed
+    ctx = RunContext(problem, policy, replace(options, workers=1))
+    from ._cpsat import Outcome
+    from ._cpsat._soft import SoftSolver, build_soft, soft_instance
+
+    inst = soft_instance(problem, policy)
+    hard = frozenset(policy.relax.keep)
+    sm = build_soft(inst, problem, policy, hard)
+    weights = [policy.relax.priority.get(r.rule, 1) for r in sm.rules]
+    phases = ctx.phases
+    phases.append(Phase(name="prepare", seconds=time.perf_counter() - start, status="done"))
+    hint = _hint(ctx, inst, {r.rule for r in sm.rules})
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
     run, proven = SoftSolver(sm, seed=seed, time_limit=left).minimal(weights, hint)
     phases.append(Phase(name="relax", seconds=run.seconds, status=run.status))
 
-    notes = []
+    notes = ctx.notes
     bound = None
     metrics = None
     broken: tuple[Violation, ...] = ()
@@ -127,19 +162,14 @@ def solve_relaxed(
                 "relax=minimal: even with every rule but panel sizes, conflicts and "
                 f"{', '.join(sorted(hard)) or 'nothing else'} relaxed, no assignment exists"
             )
+    outcome = Outcome(run.status, chosen=run.chosen, bound=run.bound)
     return finish(
-        problem,
-        policy,
+        ctx,
         inst,
+        outcome,
         status=status,
         assignment=assignment,
         metrics=metrics,
         bound=bound,
-        start=start,
-        phases=phases,
-        seed=seed,
-        workers=1,
-        time_limit=time_limit,
-        notes=notes,
         broken=broken,
     )

@@ -40,16 +40,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._conflicts import conflicts
 from ._errors import InputError
-from ._finish import STATUS, checked, finish, phases_of
+from ._finish import RunContext, checked, finish, phases_of
 from ._instance import Instance, build_instance
 from ._model import Conflict, Count, Id, Issue, Problem, Reviewer
+from ._options import SolveOptions
 from ._policy import Policy
 from ._result import Assignment, Phase, Result, Status
-from ._solve import check_options
 from ._table import AffinityTable
 
 if TYPE_CHECKING:
-    pass
+    from . import _cpsat
 
 __all__ = ["Event", "EventKind", "Repair", "apply_events", "repair", "repair_issues"]
 
@@ -500,88 +500,39 @@ def repair(
     []
     """
     start = time.perf_counter()  # the time limit counts from the call
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
-
     policy = Policy.coerce(policy)
-    check_options(seed=seed, workers=workers, time_limit=time_limit)
+    options = SolveOptions.checked(seed=seed, workers=workers, time_limit=time_limit, start=start)
     events = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
     locked = [(str(c), str(r)) for c, r in locked]
     current = Assignment(current)
-    issues = repair_issues(problem, current, events, locked)
-    if issues:
-        first = issues[0]
-        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        raise InputError(
-            first.message + more, field=f"{first.collection}[{first.index}].{first.field}"
-        )
+    _raise_first(repair_issues(problem, current, events, locked))
 
     t0 = time.perf_counter()
     updated = apply_events(problem, events, policy)
     inst = build_instance(updated, policy)
     cases = set(inst.case_ids)
     before = [(c, r) for c, r in current.pairs()]
-    kept = [(c, r) for c, r in before if c in cases]
-    at = _pair_index(inst, kept)
+    at = _pair_index(inst, [(c, r) for c, r in before if c in cases])
     lock_at = _pair_index(inst, locked)
-    for j in np.flatnonzero(lock_at < 0).tolist():
-        c, r = locked[j]
-        why = {(cp.case, cp.reviewer): cp.details for cp in inst.rows.conflicts}.get((c, r))
-        reason = (
-            "; ".join(why) if why else "a single-pair rule of the policy (language, own region)"
-        )
-        raise InputError(
-            f"the locked pair ({c}, {r}) is not eligible after the events: {reason}",
-            field=f"locked[{j}]",
-        )
-    phases = [Phase(name="prepare", seconds=time.perf_counter() - t0, status="done")]
-    if int(inst.max_load.sum()) < int(inst.panel_size.sum()):
-        # Fewer reviews than seats: no solver needed (and a large one is slow to see it).
-        outcome = _cpsat.Outcome(
-            "infeasible",
-            notes=(
-                f"capacity: the reviewers' maximum loads sum to {int(inst.max_load.sum())}, "
-                f"below the {int(inst.panel_size.sum())} seats of the panels",
-            ),
-        )
-    else:
-        left = None if time_limit is None else max(0.0, start + time_limit - time.perf_counter())
-        outcome = _cpsat.solve_least_change(
-            inst,
-            policy,
-            current=np.unique(at[at >= 0]),
-            locked=np.unique(lock_at),
-            time_limit=left,
-            seed=seed,
-            workers=workers,
-        )
-    phases.extend(phases_of(outcome))
-    status = STATUS[outcome.status]
+    _check_locked(inst, locked, lock_at)
+    ctx = RunContext(updated, policy, options)
+    ctx.phases.append(Phase(name="prepare", seconds=time.perf_counter() - t0, status="done"))
+    outcome = _least_change(ctx, inst, np.unique(at[at >= 0]), np.unique(lock_at))
+    ctx.phases.extend(phases_of(outcome))
+    status = outcome.status.public
     assignment = inst.assignment(outcome.chosen)
     bound = None
     metrics = None
     added: tuple[Pair, ...] = ()
     removed: tuple[Pair, ...] = ()
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        metrics, _ = checked(updated, policy, assignment, phases)
+        metrics, _ = checked(updated, policy, assignment, ctx.phases)
         bound = metrics.objective if status is Status.OPTIMAL else outcome.bound
         new, old = set(assignment.pairs()), set(before)
         added, removed = tuple(sorted(new - old)), tuple(sorted(old - new))
+    ctx.notes.extend(outcome.notes)
     result = finish(
-        updated,
-        policy,
-        inst,
-        status=status,
-        assignment=assignment,
-        metrics=metrics,
-        bound=bound,
-        start=start,
-        phases=phases,
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
-        notes=outcome.notes,
-        worst=outcome.worst,
-        worst_bound=outcome.worst_bound,
+        ctx, inst, outcome, status=status, assignment=assignment, metrics=metrics, bound=bound
     )
     return Repair(
         status=status,
@@ -592,4 +543,49 @@ def repair(
         problem=updated,
         current=current,
         result=result,
+    )
+
+
+def _raise_first(issues: Sequence[Issue]) -> None:
+    """Raise the first issue of a repair's input as an :class:`InputError` (with a count)."""
+    if issues:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise InputError(
+            first.message + more, field=f"{first.collection}[{first.index}].{first.field}"
+        )
+
+
+def _check_locked(inst: Instance, locked: Sequence[Pair], lock_at: np.ndarray) -> None:
+    """Raise :class:`InputError` for the first locked pair that is not eligible, and why."""
+    for j in np.flatnonzero(lock_at < 0).tolist():
+        c, r = locked[j]
+        why = {(cp.case, cp.reviewer): cp.details for cp in inst.rows.conflicts}.get((c, r))
+        reason = (
+            "; ".join(why) if why else "a single-pair rule of the policy (language, own region)"
+        )
+        raise InputError(
+            f"the locked pair ({c}, {r}) is not eligible after the events: {reason}",
+            field=f"locked[{j}]",
+        )
+
+
+def _least_change(
+    ctx: RunContext, inst: Instance, current: np.ndarray, locked: np.ndarray
+) -> _cpsat.Outcome:
+    """The least-change backend's outcome, or infeasible at once for too few reviews."""
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+    if int(inst.max_load.sum()) < int(inst.panel_size.sum()):
+        # Fewer reviews than seats: no solver needed (and a large one is slow to see it).
+        return _cpsat.Outcome(
+            _cpsat.BackendStatus.INFEASIBLE,
+            notes=(
+                f"capacity: the reviewers' maximum loads sum to {int(inst.max_load.sum())}, "
+                f"below the {int(inst.panel_size.sum())} seats of the panels",
+            ),
+        )
+    left = None if ctx.options.time_limit is None else max(0.0, ctx.options.left())
+    return _cpsat.solve_least_change(
+        inst, ctx.policy, ctx.options, current=current, locked=locked, time_limit=left
     )

@@ -253,7 +253,9 @@ class Result:
     def raise_for_status(self) -> Result:
         """Return ``self`` if it holds an assignment, else raise the matching error."""
         if self.status is Status.INFEASIBLE:
-            raise InfeasibleError("no assignment meets every hard rule of the policy")
+            raise InfeasibleError(
+                "no assignment meets every hard rule of the policy", status=self.status
+            )
         if self.status is Status.NO_SOLUTION:
             raise NoSolutionError("the time limit was reached before any assignment was found")
         return self

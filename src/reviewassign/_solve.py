@@ -3,11 +3,16 @@
 The pipeline: conflicts and eligible pairs (``_instance``) -> a backend (an exact min-cost
 flow when the policy fits one, CP-SAT otherwise; ``_cpsat``) -> the assignment -> the
 independent ``check`` -> metrics, objective, bound and stats -> ``Result``.
+
+:func:`solve` checks its options into one :class:`SolveOptions` and routes: a lottery
+(``[random] max_probability < 1``), ``relax="minimal"``, or :func:`solve_exact`, whose
+steps are :func:`_solve_candidates` (read the instance, run the backend, widen pruned
+candidates that gave nothing), :func:`_conclude` (check the answer, or the constructive
+start, and bound it) and ``finish``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,18 +21,18 @@ from typing import TYPE_CHECKING, Literal
 from . import _budget
 from ._bound import lagrangian_bound
 from ._check import Metrics, check, evaluate
-from ._finish import STATUS, checked, finish, input_hash, phases_of
+from ._errors import InputError
+from ._finish import RunContext, checked, finish, input_hash, phases_of
 from ._instance import Instance, build_instance
 from ._model import Problem
+from ._options import Candidates, Method, SolveOptions, check_options
 from ._policy import Policy
 from ._result import Assignment, Phase, Progress, Result, Status
 
 if TYPE_CHECKING:
     from . import _cpsat
 
-__all__ = ["check_options", "input_hash", "solve"]
-
-Method = Literal["auto", "flow", "lp", "cpsat"]
+__all__ = ["check_options", "input_hash", "solve", "solve_exact"]
 
 # Below this many eligible pairs plain CP-SAT proves optima fast and the LP is overhead.
 _LP_MIN_PAIRS = 5_000
@@ -41,31 +46,22 @@ _AUTO_CANDIDATES_PER_SEAT = 10
 # pairs than this, and dropped (every eligible pair) otherwise.
 _FULL_RETRY_PAIRS = 20_000_000
 
-_SEED_MIN, _SEED_MAX = -(2**31), 2**31 - 1
-
 # Under a time limit, candidates="auto" also prunes when cases x reviewers exceed this many
 # pairs a second of the limit: a model of every pair would not be built in time, let alone
 # solved (building takes about 20 us a pair, reading it for the LP as much again).
 _TIMED_PAIRS_PER_SECOND = 10_000
 
 
-def check_options(*, seed: int, workers: int, time_limit: float | None) -> None:
-    """Raise ``ValueError`` for a seed, worker count or time limit CP-SAT cannot take."""
-    if not _SEED_MIN <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be a 32-bit integer (CP-SAT's random_seed), got {seed}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if time_limit is not None and not 0 <= time_limit < math.inf:
-        raise ValueError(f"time_limit must be non-negative, got {time_limit}")
-
-
 def _candidate_count(
-    candidates: int | Literal["auto"] | None,
+    candidates: Candidates,
     problem: Problem,
     policy: Policy,
     time_limit: float | None = None,
 ) -> int | None:
-    """Candidates a case under ``solve(..., candidates=...)``; None: every eligible pair."""
+    """Candidates a case under ``solve(..., candidates=...)``; None: every eligible pair.
+
+    ``candidates`` has been checked by :class:`SolveOptions`.
+    """
     if candidates is None:
         return None
     if candidates == "auto":
@@ -78,25 +74,7 @@ def _candidate_count(
         sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
         seats = max([policy.panel_size, *sizes])
         return max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * seats)
-    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
-        raise ValueError(
-            f"candidates must be a positive integer, 'auto' or None, got {candidates!r}"
-        )
     return candidates
-
-
-@dataclass(frozen=True, slots=True)
-class _Clock:
-    """The time limit of one call, counted from its start."""
-
-    start: float
-    limit: float | None
-
-    def left(self) -> float:
-        """Seconds left (``inf`` without a limit)."""
-        if self.limit is None:
-            return math.inf
-        return self.limit - (time.perf_counter() - self.start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +112,9 @@ class _Plan:
 def _plan(
     problem: Problem,
     policy: Policy,
-    candidates: int | Literal["auto"] | None,
+    candidates: Candidates,
     keep: int | None,
-    clock: _Clock,
+    options: SolveOptions,
 ) -> _Plan:
     """The instance to read under a time limit, and whether reading it fits at all.
 
@@ -153,10 +131,10 @@ def _plan(
         model_pairs = n_cases * keep + 2 * policy.load.max * len(problem.reviewers)  # about
         model = _budget.BUILD_PER_PAIR * model_pairs
         quicker = full < pruned and pairs <= _AUTO_PRUNE_PAIRS  # not too large to hold
-        if not (candidates == "auto" and quicker and pruned + reserve + model > clock.left()):
-            return _Plan(keep, pruned, pruned + reserve <= clock.left() + _budget.GRACE)
+        if not (candidates == "auto" and quicker and pruned + reserve + model > options.left()):
+            return _Plan(keep, pruned, pruned + reserve <= options.left() + _budget.GRACE)
     reserve = _reserve(problem, policy, pruned=False)
-    return _Plan(None, full, full + reserve <= clock.left() + _budget.GRACE)
+    return _Plan(None, full, full + reserve <= options.left() + _budget.GRACE)
 
 
 def _pace(seconds: float, estimate: float) -> float:
@@ -170,13 +148,9 @@ def _pace(seconds: float, estimate: float) -> float:
 
 def _backend(
     inst: Instance,
-    problem: Problem,
     policy: Policy,
-    method: Method,
+    options: SolveOptions,
     left: float | None,
-    seed: int,
-    workers: int,
-    progress: Callable[[Progress], None] | None,
     pace: float = 1.0,
 ) -> _cpsat.Outcome:
     """Run the backend that fits: a min-cost flow, or CP-SAT (LP-guided when large).
@@ -187,13 +161,17 @@ def _backend(
     """
     from . import _cpsat
 
+    method = options.method
     use_flow = _cpsat.flow_applicable(inst, policy)
     if method == "flow" and not use_flow:
-        raise ValueError("method='flow': the policy has rules a flow network cannot express")
+        raise InputError(
+            "method='flow': the policy has rules a flow network cannot express", field="method"
+        )
     if method in ("cpsat", "lp"):
         use_flow = False
     if left is not None and left <= 0:
-        return _cpsat.Outcome("unknown", notes=("time limit: no time left for a search",))
+        unknown = _cpsat.BackendStatus.UNKNOWN
+        return _cpsat.Outcome(unknown, notes=("time limit: no time left for a search",))
     if use_flow:
         return _cpsat.solve_flow(inst, policy)
     use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
@@ -201,15 +179,7 @@ def _backend(
     if inst.start is not None:
         hint = inst.pair_indices(inst.start.case, inst.start.reviewer)
     return _cpsat.solve_cpsat(
-        inst,
-        policy,
-        time_limit=left,
-        seed=seed,
-        workers=workers,
-        progress=progress,
-        use_lp=use_lp,
-        hint=hint,
-        pace=pace,
+        inst, policy, options, time_limit=left, use_lp=use_lp, hint=hint, pace=pace
     )
 
 
@@ -248,12 +218,14 @@ def _from_start(
     return assignment, metrics
 
 
-def _start_bound(inst: Instance, policy: Policy, outcome: _cpsat.Outcome, clock: _Clock) -> float:
+def _start_bound(
+    inst: Instance, policy: Policy, outcome: _cpsat.Outcome, options: SolveOptions
+) -> float:
     """A bound for the constructive start: the LP's, else a Lagrangian one."""
     if not inst.pruned and outcome.bound is not None:
         return outcome.bound  # the LP over every pair
     bound = lagrangian_bound(inst, policy)
-    if outcome.prices is not None and clock.left() > _budget.BOUND_PER_CASE * inst.n_cases:
+    if outcome.prices is not None and options.left() > _budget.BOUND_PER_CASE * inst.n_cases:
         bound = min(bound, lagrangian_bound(inst, policy, outcome.prices))
     return bound
 
@@ -283,33 +255,22 @@ def _worst_bound(inst: Instance, policy: Policy, outcome: _cpsat.Outcome) -> flo
     return worst + 1e-9 * (1.0 + abs(worst))  # rounded outward
 
 
-def _out_of_time(
-    problem: Problem,
-    policy: Policy,
-    start: float,
-    seed: int,
-    workers: int,
-    time_limit: float | None,
-) -> Result:
+def _out_of_time(ctx: RunContext) -> Result:
     """``NO_SOLUTION`` before reading the instance: the time left could not cover it."""
+    problem = ctx.problem
+    ctx.phases.append(Phase(name="prepare", seconds=0.0, status="skipped"))
+    ctx.notes.append(
+        "time limit: too little time to read the instance (eligible pairs and "
+        "conflicts are not counted)"
+    )
     return finish(
-        problem,
-        policy,
+        ctx,
         _Unread(len(problem.cases), len(problem.reviewers)),
+        None,
         status=Status.NO_SOLUTION,
         assignment=Assignment(),
         metrics=None,
         bound=None,
-        start=start,
-        phases=[Phase(name="prepare", seconds=0.0, status="skipped")],
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
-        notes=[
-            "time limit: too little time to read the instance (eligible pairs and "
-            "conflicts are not counted)"
-        ],
-        solver=False,
     )
 
 
@@ -351,8 +312,8 @@ def solve(
     method
         ``"auto"``: a min-cost flow when the policy fits one; else, from 5,000 eligible
         pairs on, the LP relaxation leads CP-SAT (``"lp"``); else plain CP-SAT.
-        ``"flow"`` fails with ``ValueError`` if the policy does not fit a flow; ``"lp"``
-        and ``"cpsat"`` force those paths.
+        ``"flow"`` fails with :class:`InputError` (a ``ValueError``) if the policy does not
+        fit a flow; ``"lp"`` and ``"cpsat"`` force those paths.
     candidates
         Prune each case to its best eligible reviewers. An integer ``K`` keeps each
         case's ``K`` best, plus the best ``panel_size`` of every group a panel rule reads
@@ -382,6 +343,14 @@ def solve(
         Status, assignment, objective, bound, gap, stats and metrics. Every returned
         assignment has passed :func:`reviewassign.check`.
 
+    Raises
+    ------
+    InputError
+        An option out of range (``seed``, ``workers``, ``time_limit``, ``candidates``,
+        ``method``, ``relax``), or one that cannot apply: ``relax="minimal"`` or an
+        integer ``candidates`` under ``[random] max_probability < 1`` (a lottery is over
+        every eligible pair), ``method="flow"`` for a policy a flow cannot express.
+
     Examples
     --------
     >>> import reviewassign as ra
@@ -399,136 +368,187 @@ def solve(
     """
     start = time.perf_counter()  # the time limit counts from the call
     policy = Policy.coerce(policy)
-    check_options(seed=seed, workers=workers, time_limit=time_limit)
+    options = SolveOptions.checked(
+        seed=seed,
+        workers=workers,
+        time_limit=time_limit,
+        progress=progress,
+        method=method,
+        candidates=candidates,
+        start=start,
+    )
     if relax not in ("none", "minimal"):
-        raise ValueError(f'relax must be "none" or "minimal", got {relax!r}')
-    clock = _Clock(start, time_limit)
-    timed = time_limit is not None
+        raise InputError(f'relax must be "none" or "minimal", got {relax!r}', field="relax")
     if policy.random.max_probability < 1:
         if relax != "none":
-            raise ValueError('relax="minimal" does not combine with [random] max_probability < 1')
-        from ._random import randomize
+            raise InputError(
+                'relax="minimal" does not combine with [random] max_probability < 1',
+                field="relax",
+            )
+        from ._random import lottery
 
-        lottery = randomize(problem, policy, time_limit=time_limit, seed=seed, workers=workers)
-        return lottery.sample(seed)
+        return lottery(problem, policy, options).sample(seed)
     if relax == "minimal":
         from ._relax import solve_relaxed
 
-        return solve_relaxed(problem, policy, time_limit=time_limit, seed=seed)
-    keep = _candidate_count(candidates, problem, policy, time_limit)
-    pace = 1.0
-    estimate = 0.0
-    if timed:
-        plan = _plan(problem, policy, candidates, keep, clock)
-        if not plan.fits:
-            return _out_of_time(problem, policy, start, seed, workers, time_limit)
-        keep, estimate = plan.keep, plan.seconds
-    from . import _cpsat  # ortools is imported on the first solve, not with the package
+        return solve_relaxed(problem, policy, options)
+    return solve_exact(problem, policy, options)
 
+
+def solve_exact(problem: Problem, policy: Policy, options: SolveOptions) -> Result:
+    """The exact pipeline of :func:`solve` (no lottery, no relaxation), every option used.
+
+    Under a time limit, the instance is read only if reading it fits (else
+    ``NO_SOLUTION`` at once); see :func:`_solve_candidates` and :func:`_conclude`.
+    """
+    ctx = RunContext(problem, policy, options)
+    keep = _candidate_count(options.candidates, problem, policy, options.time_limit)
+    estimate = 0.0
+    if options.time_limit is not None:
+        plan = _plan(problem, policy, options.candidates, keep, options)
+        if not plan.fits:
+            return _out_of_time(ctx)
+        keep, estimate = plan.keep, plan.seconds
+    inst, outcome = _solve_candidates(ctx, keep, estimate)
+    return _conclude(ctx, inst, outcome)
+
+
+@dataclass(slots=True)
+class _Reading:
+    """The instance a solve reads, and the seconds it keeps for what follows the search."""
+
+    inst: Instance
+    pace: float
+    reserve: float
+
+    def budget(self, options: SolveOptions) -> float | None:
+        """Seconds the search may take: what is left but the reserve."""
+        return None if options.time_limit is None else options.left() - self.reserve
+
+
+def _read(ctx: RunContext, keep: int | None, pace: float | None, estimate: float) -> _Reading:
+    """Read the instance of ``keep`` candidates a case (None: every eligible pair).
+
+    ``pace`` None: measure it on this reading (the first), against ``estimate``.
+    """
+    problem, policy, timed = ctx.problem, ctx.policy, ctx.options.time_limit is not None
     t0 = time.perf_counter()
     inst = build_instance(problem, policy, candidates=keep, start=timed)
-    phases = _prepared(inst, time.perf_counter() - t0)
-    if timed:  # the conflicts' time depends on the relation graph, not on the machine
-        pace = _pace(time.perf_counter() - t0 - inst.rows.conflict_seconds, estimate)
-    if inst.pruned and progress is not None:
-        progress = _over_every_pair(progress, lagrangian_bound(inst, policy))
+    ctx.phases.extend(_prepared(inst, time.perf_counter() - t0))
+    if pace is None:
+        pace = 1.0
+        if timed:  # the conflicts' time depends on the relation graph, not on the machine
+            pace = _pace(time.perf_counter() - t0 - inst.rows.conflict_seconds, estimate)
     reserve = _reserve(problem, policy, inst.pruned) * pace if timed else 0.0
+    return _Reading(inst, pace, reserve)
 
-    def budget() -> float | None:
-        """Seconds the search may take: what is left but the reserve."""
-        return clock.left() - reserve if timed else None
 
-    outcome = _backend(inst, problem, policy, method, budget(), seed, workers, progress, pace)
-    notes = list(outcome.notes)
-    if inst.pruned and outcome.status in ("infeasible", "unknown"):
-        wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
-        retry = len(problem.cases) * len(problem.reviewers) * _budget.READ_PRUNED_PER_PAIR * pace
-        if timed and clock.left() - reserve <= retry:
-            # No time to read more candidates; infeasible candidates do not make an
-            # infeasible problem.
-            outcome = replace(outcome, status="unknown")
-        else:
-            # The candidates may lack what the rules need: more of them, then every pair.
-            phases.extend(phases_of(outcome))
-            what = "all" if wider is None else f"{wider} candidates a case of"
-            notes.append(
-                f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
-                f"({outcome.status}); solved again with {what} {inst.eligible_pairs} "
-                "eligible pairs"
-            )
-            t0 = time.perf_counter()
-            inst = build_instance(problem, policy, candidates=wider, start=timed)
-            phases.extend(_prepared(inst, time.perf_counter() - t0))
-            reserve = _reserve(problem, policy, inst.pruned) * pace if timed else 0.0
-            outcome = _backend(
-                inst, problem, policy, method, budget(), seed, workers, progress, pace
-            )
-            notes.extend(outcome.notes)
-            if inst.pruned and outcome.status == "infeasible":
-                outcome = replace(outcome, status="unknown")
-    phases.extend(phases_of(outcome))
+def _solve_candidates(
+    ctx: RunContext, keep: int | None, estimate: float
+) -> tuple[Instance, _cpsat.Outcome]:
+    """Read the instance and run the backend; pruned candidates that gave nothing widen.
+
+    If the candidates gave no assignment, they may lack what the rules need: the solve is
+    repeated with four times as many (on very large instances) or every eligible pair,
+    time permitting. Returns the instance the outcome indexes and the outcome.
+    """
+    from . import _cpsat  # ortools is imported on the first solve, not with the package
+
+    problem, policy, options = ctx.problem, ctx.policy, ctx.options
+    read = _read(ctx, keep, None, estimate)
+    inst = read.inst
+    if inst.pruned and options.progress is not None:
+        progress = _over_every_pair(options.progress, lagrangian_bound(inst, policy))
+        options = replace(options, progress=progress)
+    outcome = _backend(inst, policy, options, read.budget(options), read.pace)
+    ctx.notes.extend(outcome.notes)
+    if not inst.pruned or outcome.status.found:
+        return inst, outcome
+    unknown = _cpsat.BackendStatus.UNKNOWN
+    wider = None if keep is None or inst.eligible_pairs <= _FULL_RETRY_PAIRS else 4 * keep
+    pairs = len(problem.cases) * len(problem.reviewers)
+    retry = pairs * _budget.READ_PRUNED_PER_PAIR * read.pace
+    if options.time_limit is not None and options.left() - read.reserve <= retry:
+        # No time to read more candidates; infeasible candidates do not make an
+        # infeasible problem.
+        return inst, replace(outcome, status=unknown)
+    ctx.phases.extend(phases_of(outcome))
+    what = "all" if wider is None else f"{wider} candidates a case of"
+    ctx.notes.append(
+        f"pruning: the {inst.n_pairs} candidate pairs gave no assignment "
+        f"({outcome.status}); solved again with {what} {inst.eligible_pairs} "
+        "eligible pairs"
+    )
+    read = _read(ctx, wider, read.pace, estimate)
+    outcome = _backend(read.inst, policy, options, read.budget(options), read.pace)
+    ctx.notes.extend(outcome.notes)
+    if read.inst.pruned and outcome.status is _cpsat.BackendStatus.INFEASIBLE:
+        outcome = replace(outcome, status=unknown)
+    return read.inst, outcome
+
+
+def _conclude(ctx: RunContext, inst: Instance, outcome: _cpsat.Outcome) -> Result:
+    """Check the backend's answer (or the constructive start), bound it, and finish."""
+    problem, policy = ctx.problem, ctx.policy
+    ctx.phases.extend(phases_of(outcome))
     if outcome.instance is not None:
         inst = outcome.instance
-
-    status = STATUS[outcome.status]
+    status = outcome.status.public
     assignment = inst.assignment(outcome.chosen)
     bound = None
     metrics = None
     if status is Status.NO_SOLUTION:
-        started = _from_start(problem, policy, inst, phases)
+        started = _from_start(problem, policy, inst, ctx.phases)
         if started is not None:
             # No search result in time: the constructive start, checked, is the answer.
             assignment, metrics = started
             status = Status.FEASIBLE
-            bound = _start_bound(inst, policy, outcome, clock)
-            notes.append("time limit: no search result in time; the constructive start is returned")
+            bound = _start_bound(inst, policy, outcome, ctx.options)
+            ctx.notes.append(
+                "time limit: no search result in time; the constructive start is returned"
+            )
     elif status in (Status.OPTIMAL, Status.FEASIBLE):
-        metrics, _ = checked(problem, policy, assignment, phases)
-        objective = metrics.objective
+        metrics, _ = checked(problem, policy, assignment, ctx.phases)
         if inst.pruned and not outcome.priced:
             # The backend's status and bound speak of the candidates only.
-            t0 = time.perf_counter()
-            # Any prices give a bound: the LP's (tight when the dropped rules are slack)
-            # and none (tight when they are not); the lower is kept.
-            bound = lagrangian_bound(inst, policy)
-            if outcome.prices is not None:
-                bound = min(bound, lagrangian_bound(inst, policy, outcome.prices))
-            bound = max(objective, bound)
-            seats = int(inst.panel_size.sum())
-            proven = bound - objective <= seats * _cpsat.RESOLUTION
-            status = Status.OPTIMAL if proven else Status.FEASIBLE
-            phases.append(
-                Phase(
-                    name="bound",
-                    seconds=time.perf_counter() - t0,
-                    status="optimal" if proven else "done",
-                    objective=objective,
-                    bound=bound,
-                )
-            )
-            notes.append(
-                f"pruning: {inst.n_pairs} of {inst.eligible_pairs} eligible pairs were "
-                "candidates; the bound is Lagrangian over every eligible pair"
-            )
+            status, bound = _bound_over_every_pair(ctx, inst, outcome, metrics.objective)
         elif status is Status.OPTIMAL:
-            bound = objective
+            bound = metrics.objective
         else:
             bound = lagrangian_bound(inst, policy) if outcome.bound is None else outcome.bound
+    outcome = replace(outcome, worst_bound=_worst_bound(inst, policy, outcome))
     return finish(
-        problem,
-        policy,
-        inst,
-        status=status,
-        assignment=assignment,
-        metrics=metrics,
-        bound=bound,
-        start=start,
-        phases=phases,
-        seed=seed,
-        workers=workers,
-        time_limit=time_limit,
-        notes=notes,
-        worst=outcome.worst,
-        worst_bound=_worst_bound(inst, policy, outcome),
-        levels=outcome.levels,
+        ctx, inst, outcome, status=status, assignment=assignment, metrics=metrics, bound=bound
     )
+
+
+def _bound_over_every_pair(
+    ctx: RunContext, inst: Instance, outcome: _cpsat.Outcome, objective: float
+) -> tuple[Status, float]:
+    """The status and bound over every eligible pair of an answer over the candidates.
+
+    Any prices give a Lagrangian bound: the LP's (tight when the dropped rules are
+    slack) and none (tight when they are not); the lower is kept. ``OPTIMAL`` when it
+    meets the objective at the solver's resolution.
+    """
+    t0 = time.perf_counter()
+    bound = lagrangian_bound(inst, ctx.policy)
+    if outcome.prices is not None:
+        bound = min(bound, lagrangian_bound(inst, ctx.policy, outcome.prices))
+    bound = max(objective, bound)
+    seats = int(inst.panel_size.sum())
+    proven = bound - objective <= seats * outcome.resolution
+    ctx.phases.append(
+        Phase(
+            name="bound",
+            seconds=time.perf_counter() - t0,
+            status="optimal" if proven else "done",
+            objective=objective,
+            bound=bound,
+        )
+    )
+    ctx.notes.append(
+        f"pruning: {inst.n_pairs} of {inst.eligible_pairs} eligible pairs were "
+        "candidates; the bound is Lagrangian over every eligible pair"
+    )
+    return (Status.OPTIMAL if proven else Status.FEASIBLE), bound

@@ -195,8 +195,8 @@ def _seed(stats: Mapping[str, Any], where: str | None) -> int:
         return 0
     try:
         check_options(seed=seed, workers=1, time_limit=None)
-    except ValueError as exc:
-        raise InputError(str(exc), path=where, field="stats.seed") from None
+    except InputError as exc:
+        raise InputError(exc.message, path=where, field="stats.seed") from None
     return int(seed)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal, NoReturn, TextIO
 
 from ._check import Metrics, check
-from ._errors import InputError, ReviewAssignError
+from ._errors import InputError, ReviewAssignError, SolverError
 from ._explain import Explanation, explain
 from ._io import (
     csv_text,
@@ -741,6 +741,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) has gone: stop writing, quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_VIOLATIONS
+    except SolverError:
+        raise  # a bug, not the user's mistake: the traceback is what a report needs
     except ReviewAssignError as exc:
         print(f"reviewassign: error: {_in_policy_file(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT

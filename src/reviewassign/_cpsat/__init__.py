@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from ._flow import flow_applicable, solve_flow
 from ._least_change import solve_least_change
-from ._outcome import LevelRecord, Outcome, PhaseRecord
+from ._outcome import BackendStatus, LevelRecord, Outcome, PhaseRecord, ortools_version
 from ._run import ProgressCallback, solve_cpsat
 from ._scale import RESOLUTION, SCALE
 
 __all__ = [
     "RESOLUTION",
     "SCALE",
+    "BackendStatus",
     "LevelRecord",
     "Outcome",
     "PhaseRecord",
@@ -25,10 +26,3 @@ __all__ = [
     "solve_flow",
     "solve_least_change",
 ]
-
-
-def ortools_version() -> str:
-    """The installed OR-Tools version."""
-    from importlib.metadata import version
-
-    return version("ortools")

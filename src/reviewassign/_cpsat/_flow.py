@@ -17,10 +17,11 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
+from .._errors import SolverError
 from .._instance import Instance
 from .._policy import Policy
 from .._rules import active, region_cap
-from ._outcome import Outcome, PhaseRecord
+from ._outcome import BackendStatus, Outcome, PhaseRecord
 from ._scale import SCALE, to_ints
 
 __all__ = ["flow_applicable", "solve_flow"]
@@ -210,7 +211,8 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
     if np.any(inst.min_load > inst.max_load):
         # A reviewer's own bound crosses the policy's (e.g. min_load 3 under load.max 2).
         return Outcome(
-            "infeasible", phases=[PhaseRecord("flow", time.perf_counter() - start, "infeasible")]
+            BackendStatus.INFEASIBLE,
+            phases=[PhaseRecord("flow", time.perf_counter() - start, BackendStatus.INFEASIBLE)],
         )
     phases: list[PhaseRecord] = []
     given = inst
@@ -226,21 +228,21 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
         if status == smcf.INFEASIBLE:
             phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
             # Pruned candidates may miss what feasibility needs: the caller retries in full.
-            return Outcome("infeasible", phases=phases)
+            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
         if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-            raise RuntimeError(f"min-cost flow failed with status {status}")
+            raise SolverError(f"min-cost flow failed with status {status}")
         flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
         chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
         gain = to_ints(inst.pair_affinity)
         value = float(gain[chosen].sum()) / SCALE
         if not inst.pruned:
             phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
-            return Outcome("optimal", chosen=chosen, bound=value, phases=phases)
+            return Outcome(BackendStatus.OPTIMAL, chosen=chosen, bound=value, phases=phases)
         d = _potentials(net, flows, n_nodes)
         if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
             phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
             return Outcome(
-                "feasible",
+                BackendStatus.FEASIBLE,
                 chosen=chosen,
                 phases=phases,
                 notes=("pricing: the flow's potentials did not converge; no bound",),
@@ -252,7 +254,7 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
         if not len(rc):
             phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
             return Outcome(
-                "optimal",
+                BackendStatus.OPTIMAL,
                 chosen=chosen,
                 bound=value,
                 phases=phases,
@@ -264,7 +266,7 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
             break
         inst = inst.with_pairs(case, reviewer, affinity)
     return Outcome(
-        "feasible",
+        BackendStatus.FEASIBLE,
         chosen=chosen,
         bound=bound,
         phases=phases,

@@ -25,9 +25,10 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from ._builders import Model, build_model
-from ._outcome import Outcome, PhaseRecord
+from ._outcome import BackendStatus, Outcome, PhaseRecord
 from ._run import _chosen, _record, _run, _Search
 from ._scale import SCALE
 
@@ -179,13 +180,13 @@ def _levels(
     status, solver, seconds = _run(
         built, "changes", search, time_limit=None if left is None else left * _CHANGES_SHARE
     )
-    if status not in ("optimal", "feasible"):
-        phases.append(PhaseRecord("changes", seconds, status))
-        return _Levels(Outcome(status, phases=phases), None, status == "infeasible")
+    if not status.found:
+        phases.append(PhaseRecord("changes", seconds, status.value))
+        return _Levels(Outcome(status, phases=phases), None, status is BackendStatus.INFEASIBLE)
     fewest = round(solver.objective_value)
     at_least = round(solver.best_objective_bound)
-    phases.append(PhaseRecord("changes", seconds, status, float(fewest), float(at_least)))
-    proven = status == "optimal"
+    phases.append(PhaseRecord("changes", seconds, status.value, float(fewest), float(at_least)))
+    proven = status is BackendStatus.OPTIMAL
     chosen = _chosen(built, solver)
     built.model.add(changes <= fewest)
 
@@ -203,10 +204,10 @@ def _levels(
         )
         record = _record("worst_case", status, solver, seconds, 2 * panel_slack)
         phases.append(record)
-        if status in ("optimal", "feasible"):
+        if status.found:
             value = round(solver.objective_value)
             worst, worst_bound = value / SCALE, record.bound
-            objective_proven = status == "optimal"
+            objective_proven = status is BackendStatus.OPTIMAL
             chosen = _chosen(built, solver)
             # Keep every panel that ties with the worst at full precision (as ``solve``).
             built.model.add(built.worst >= value - int(2 * panel_slack))
@@ -219,15 +220,15 @@ def _levels(
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
     bound = None
-    if status in ("optimal", "feasible"):
+    if status.found:
         chosen = _chosen(built, solver)
-        objective_proven = objective_proven and status == "optimal"
+        objective_proven = objective_proven and status is BackendStatus.OPTIMAL
         bound = record.bound
     else:
         objective_proven = False
         notes.append("repair: the objective was not improved within the time limit")
     outcome = Outcome(
-        "optimal" if proven and objective_proven else "feasible",
+        BackendStatus.OPTIMAL if proven and objective_proven else BackendStatus.FEASIBLE,
         chosen=chosen,
         bound=bound,
         worst=worst,
@@ -245,12 +246,11 @@ def _renamed(phases: list[PhaseRecord], prefix: str) -> list[PhaseRecord]:
 def solve_least_change(
     inst: Instance,
     policy: Policy,
+    options: SolveOptions,
     *,
     current: IntArray,
     locked: IntArray,
     time_limit: float | None,
-    seed: int,
-    workers: int,
 ) -> Outcome:
     """The assignment nearest ``current`` that meets every rule, best under the policy.
 
@@ -271,8 +271,9 @@ def solve_least_change(
         Pair indices (ascending, unique) of the current pairs that are still eligible.
     locked
         Pair indices (ascending, unique) fixed on.
-    time_limit, seed, workers
-        As for ``solve_cpsat``; the time is shared between the runs.
+    options, time_limit
+        As for ``solve_cpsat`` (no progress is reported); the time is shared between the
+        runs.
 
     Returns
     -------
@@ -281,7 +282,7 @@ def solve_least_change(
         ``wider.`` or ``full.``; a ``changes`` phase's objective is the fewest changes
         over the model's pairs.
     """
-    search = _Search(seed, workers, None, time.perf_counter(), time_limit)
+    search = _Search(options.seed, options.workers, None, time.perf_counter(), time_limit)
     bound = fewest_changes_bound(inst, current)
     touched = bound.touched.copy()
     touched[inst.pair_case[locked]] = True
@@ -334,7 +335,7 @@ def solve_least_change(
             )
             return replace(
                 best[0].outcome,
-                status="feasible",
+                status=BackendStatus.FEASIBLE,
                 chosen=best[1][best[0].outcome.chosen],
                 phases=phases,
                 notes=tuple(notes),

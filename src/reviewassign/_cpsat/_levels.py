@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from .._errors import SolverError
 from .._instance import Instance
 from .._policy import Policy
 from ._builders import LinearExpr, Model, panel_value
@@ -465,7 +466,7 @@ class _Rounds:
         if not rose:  # pragma: no cover
             # The hint lifts every panel of this round to the last floor plus a step, so
             # floors rise by a step a round and the rounds end; this guards that.
-            raise RuntimeError("leximin: a round did not raise its floor")
+            raise SolverError("leximin: a round did not raise its floor")
         self.previous = solved.value
         held = solved.value - self.slack
         t.proto.domain[0] = t.proto.domain[1] = held

@@ -31,13 +31,15 @@ from ortools.math_opt.core.python import solver as core_solver
 from ortools.math_opt.python import callback, init_arguments, mathopt, model_parameters
 from ortools.sat.python import cp_model
 
+from .._errors import SolverError
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from ._builders import build_model
 from ._flow import _network, flow_applicable, solve_flow
 from ._lp import _model_proto, _rows, _solve_proto
-from ._outcome import Outcome
-from ._run import _parameters, solve_cpsat
+from ._outcome import BackendStatus, Outcome
+from ._run import _parameters, solve_cpsat, solved
 from ._scale import SCALE, to_ints
 
 __all__ = [
@@ -188,7 +190,7 @@ def dependent_round(
                 nodes.clear()
                 into.clear()
                 continue
-            raise RuntimeError(
+            raise SolverError(
                 "dependent rounding: a node with one fractional arc"
             )  # pragma: no cover
         w = tails[e] + heads[e] - v
@@ -253,7 +255,7 @@ def capped_flow(inst: Instance, policy: Policy, q: float) -> CappedFlow | None:
     if status == smcf.INFEASIBLE:
         return None
     if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-        raise RuntimeError(f"min-cost flow failed with status {status}")
+        raise SolverError(f"min-cost flow failed with status {status}")
     flows = np.asarray(smcf.flows(np.arange(len(net.tails), dtype=np.int64)), dtype=np.int64)
     pair_flow = flows[net.pair_arcs]
     marginals = pair_flow / units
@@ -427,7 +429,7 @@ def _simplex(
     if answer.termination.reason != result_pb2.TERMINATION_REASON_OPTIMAL or not len(
         answer.solutions
     ):  # pragma: no cover - phase one is always feasible and bounded
-        raise RuntimeError("the master LP of the lottery did not solve to optimality")
+        raise SolverError("the master LP of the lottery did not solve to optimality")
     solution = answer.solutions[0]
     primal = solution.primal_solution
     x = np.zeros(n_vars)
@@ -487,13 +489,12 @@ class _Pricer:
         # the whole response per solution).
         solver.parameters.fill_additional_solutions_in_response = True
         solver.parameters.solution_pool_size = _POOL
-        code = solver.solve(built.model)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Outcome("infeasible" if code == cp_model.INFEASIBLE else "unknown"), []
+        status = solved(solver, solver.solve(built.model))
+        if not status.found:
+            return Outcome(status), []
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: len(built.x)]
         chosen = np.flatnonzero(values > 0).astype(np.int64)
         bound = (solver.best_objective_bound + self._slack) / SCALE
-        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
         others = [
             np.flatnonzero(np.asarray(extra.values, dtype=np.int64)[: len(built.x)] > 0)
             for extra in solver.response_proto.additional_solutions
@@ -506,10 +507,8 @@ def column_lottery(
     policy: Policy,
     q: float,
     start: list[IntArray],
+    options: SolveOptions,
     *,
-    deadline: float | None,
-    seed: int,
-    workers: int,
     upper: float = math.inf,
     price_seconds: float = math.inf,
     progress: Callable[[str], None] | None = None,
@@ -524,7 +523,10 @@ def column_lottery(
     ``1e-6`` (relative) of it or of ``upper`` (another bound: the capped LP relaxation).
     A pricing solve gets ``price_seconds``; one that finds no column in that time is run
     again without the limit (up to the deadline), so that "no column" is proven.
+    ``options`` give the seed, the workers and the deadline (not the progress: pricing
+    solves are no incumbents of the call).
     """
+    deadline = options.deadline
     columns: list[IntArray] = []
     seen: set[bytes] = set()
     values: list[float] = []
@@ -541,7 +543,7 @@ def column_lottery(
 
     for chosen in start:
         add(chosen)
-    pricer = _Pricer(inst, policy, seed, workers)
+    pricer = _Pricer(inst, policy, options.seed, options.workers)
     phase_one = True
     lagrangian = math.inf
     center: FloatArray | None = None  # the duals of the best Lagrangian bound so far
@@ -584,7 +586,7 @@ def column_lottery(
             base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
             hint = columns[int(np.argmax(lam[: len(columns)]))]
             others: list[IntArray] = []
-            outcome = Outcome("unknown")
+            outcome = Outcome(BackendStatus.UNKNOWN)
             if phase_one and not patient:
                 # First the best assignment avoiding every overloaded pair (the solve's own
                 # pipeline on the other pairs): it prices in whenever it exists, and its
@@ -593,20 +595,19 @@ def column_lottery(
                 found = solve_cpsat(
                     inst.restricted(free),
                     policy,
+                    replace(options, progress=None),
                     time_limit=left,
-                    seed=seed,
-                    workers=workers,
                     use_lp=len(free) >= _LP_MIN_PAIRS,
                 )
-                if found.status in ("optimal", "feasible"):
+                if found.status.found:
                     outcome = replace(found, chosen=free[found.chosen], bound=None)
-            if outcome.status == "unknown":
+            if outcome.status is BackendStatus.UNKNOWN:
                 outcome, others = pricer.price(
                     base - dual, spread=not phase_one, hint=hint, time_limit=left
                 )
-            proven = outcome.status == "optimal"
+            proven = outcome.status is BackendStatus.OPTIMAL
             reduced = -math.inf
-            if outcome.status in ("optimal", "feasible"):
+            if outcome.status.found:
                 chosen = outcome.chosen
                 worth = 0.0 if phase_one else objective_of(inst, policy, chosen)
                 reduced = worth - float(master_dual[chosen].sum()) - mu

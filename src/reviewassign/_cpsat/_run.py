@@ -11,24 +11,19 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from .. import _budget
+from .._errors import SolverError
 from .._instance import Instance
+from .._options import SolveOptions
 from .._policy import Policy
 from .._result import Progress
 from ._builders import Model, build_model
 from ._lp import solve_relaxation
-from ._outcome import Outcome, PhaseRecord
+from ._outcome import BackendStatus, Outcome, PhaseRecord
 from ._scale import SCALE, bound_up
 
 __all__ = ["solve_cpsat"]
 
 ProgressCallback = Callable[[Progress], None]
-
-_STATUS = {
-    cp_model.OPTIMAL: "optimal",
-    cp_model.FEASIBLE: "feasible",
-    cp_model.INFEASIBLE: "infeasible",
-    cp_model.UNKNOWN: "unknown",
-}
 
 # The LP-guided path: a value within this of 0 or 1 counts as integral; the first fixing
 # threshold, relative to the LP optimum; how many restricted solves before falling back.
@@ -136,7 +131,7 @@ def _run(
     bound: float | None = None,
     cuts: bool = True,
     unit: float = SCALE,
-) -> tuple[str, cp_model.CpSolver, float]:
+) -> tuple[BackendStatus, cp_model.CpSolver, float]:
     """Solve; return the status, the solver, and the phase's seconds.
 
     ``bound`` (float units), when given, is the bound progress reports show: that of a
@@ -155,26 +150,31 @@ def _run(
     t0 = time.perf_counter()
     progress = search.progress
     callback = None if progress is None else _Reporter(phase, progress, search.start, bound, unit)
-    code = solver.solve(built.model, callback)
-    status = _STATUS.get(code)
-    if status is None:  # pragma: no cover - MODEL_INVALID is a bug in the builders
-        raise RuntimeError(f"CP-SAT rejected the model: {solver.status_name(code)}")
+    status = solved(solver, solver.solve(built.model, callback))
     return status, solver, time.perf_counter() - t0
 
 
+def solved(solver: cp_model.CpSolver, code: cp_model.CpSolverStatus) -> BackendStatus:
+    """The status of a finished CP-SAT solve; ``MODEL_INVALID`` raises :class:`SolverError`."""
+    status = BackendStatus.named(solver.status_name(code))
+    if status is None:  # MODEL_INVALID: a bug in the builders
+        raise SolverError(f"CP-SAT rejected the model: {solver.status_name(code)}")
+    return status
+
+
 def _record(
-    phase: str, status: str, solver: cp_model.CpSolver, seconds: float, slack: float
+    phase: str, status: BackendStatus, solver: cp_model.CpSolver, seconds: float, slack: float
 ) -> PhaseRecord:
     """The phase in float units; the bound is widened by the rounding ``slack`` (solver units).
 
     Widened and rounded up even when optimal: the optimum in solver units is not the
     optimum of the exact values, which may be up to ``slack`` units above it.
     """
-    if status not in ("optimal", "feasible"):
-        return PhaseRecord(phase, seconds, status)
+    if not status.found:
+        return PhaseRecord(phase, seconds, status.value)
     value = solver.objective_value / SCALE
     bound = bound_up(solver.best_objective_bound, slack)
-    return PhaseRecord(phase, seconds, status, value, max(value, bound))
+    return PhaseRecord(phase, seconds, status.value, value, max(value, bound))
 
 
 def _chosen(built: Model, solver: cp_model.CpSolver) -> np.ndarray:
@@ -240,7 +240,7 @@ def _solve_restricted(
         time_limit -= time.perf_counter() - t0
     status, solver, _ = _run(built, phase, search, time_limit=time_limit, bound=bound, cuts=False)
     record = _record(phase, status, solver, time.perf_counter() - t0, slack)
-    if status not in ("optimal", "feasible"):
+    if not status.found:
         return _Sub(record, None, None)
     return _Sub(record, pairs[_chosen(built, solver)], solver.objective_value)
 
@@ -341,7 +341,9 @@ def _lp_guided(
     margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
     if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL) and lp.objective >= lp.value - margin:
         chosen = np.flatnonzero(x > 0.5).astype(np.int64)
-        return Outcome("optimal", chosen=chosen, bound=bound, phases=phases, prices=prices)
+        return Outcome(
+            BackendStatus.OPTIMAL, chosen=chosen, bound=bound, phases=phases, prices=prices
+        )
 
     # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
     penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
@@ -363,8 +365,10 @@ def _lp_guided(
             if search.fits(_budget.BUILD_PER_PAIR * n):
                 return None  # the caller's search may still find one
             # Out of time: no assignment, but the LP's bound and prices.
-            return Outcome("unknown", bound=bound, phases=phases, prices=prices)
-        return Outcome("feasible", chosen=found.chosen, bound=bound, phases=phases, prices=prices)
+            return Outcome(BackendStatus.UNKNOWN, bound=bound, phases=phases, prices=prices)
+        return Outcome(
+            BackendStatus.FEASIBLE, chosen=found.chosen, bound=bound, phases=phases, prices=prices
+        )
 
     for _ in range(_FIXING_ROUNDS):
         fixed = penalty > delta + margin
@@ -390,7 +394,11 @@ def _lp_guided(
             # margin; the margin also absorbs the float rounding of delta = LP - z.
             if sub.value >= lp.value - delta - margin:
                 return Outcome(
-                    "optimal", chosen=sub.chosen, bound=bound, phases=phases, prices=prices
+                    BackendStatus.OPTIMAL,
+                    chosen=sub.chosen,
+                    bound=bound,
+                    phases=phases,
+                    prices=prices,
                 )
             # An incumbent below LP - delta: fixing at delta = LP - z is exact.
             best = max(sub, best, key=_value)
@@ -413,28 +421,29 @@ def _value(sub: _Sub) -> float:
 def solve_cpsat(
     inst: Instance,
     policy: Policy,
+    options: SolveOptions,
     *,
     time_limit: float | None,
-    seed: int,
-    workers: int,
-    progress: ProgressCallback | None = None,
     use_lp: bool = False,
     hint: npt.NDArray[np.int64] | None = None,
     pace: float = 1.0,
 ) -> Outcome:
     """Build and solve the CP-SAT model: each level of the objective, then the total.
 
+    ``options`` give the seed, the workers and the progress callback; ``time_limit`` is
+    this backend's share of the call's time limit, counted from now.
+
     With ``use_lp`` (the policy objective alone), the LP relaxation leads: see
     ``_lp_guided``. Levels before it (worst case, leximin, priorities) run in ``_levels``.
     ``hint``: pairs of an assignment (a constructive start; -1 entries are skipped) that
     the total's search starts from. Under a time limit too short to build the model, or
-    to load it into CP-SAT after the LP, the outcome is ``"unknown"`` at once; ``pace``
+    to load it into CP-SAT after the LP, the outcome is ``UNKNOWN`` at once; ``pace``
     scales those estimates (the caller's measure of how busy the machine is).
     """
     start = time.perf_counter()
     if time_limit is not None and time_limit < _budget.BUILD_PER_PAIR * inst.n_pairs * pace:
         return Outcome(
-            "unknown",
+            BackendStatus.UNKNOWN,
             phases=[PhaseRecord("build", 0.0, "skipped")],
             notes=(f"time limit: no time to build the CP-SAT model of {inst.n_pairs} pairs",),
         )
@@ -447,7 +456,7 @@ def solve_cpsat(
     # bounds of the float values.
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
     notes: list[str] = []
-    search = _Search(seed, workers, progress, start, time_limit, pace)
+    search = _Search(options.seed, options.workers, options.progress, start, time_limit, pace)
 
     levels = None
     if len(policy.objective.levels) > 1:
@@ -456,7 +465,7 @@ def solve_cpsat(
         levels = run_levels(built, inst, policy, search, phases)
         notes.extend(levels.notes)
         if levels.infeasible:
-            return Outcome("infeasible", phases=phases, levels=tuple(levels.records))
+            return Outcome(BackendStatus.INFEASIBLE, phases=phases, levels=tuple(levels.records))
     first_chosen = None if levels is None else levels.chosen
     first_optimal = levels is None or levels.proven
     worst = None if levels is None else levels.worst
@@ -473,18 +482,22 @@ def solve_cpsat(
         phases.append(PhaseRecord("total", 0.0, "skipped"))
         notes.append("time limit: no time left to search")
         return Outcome(
-            "unknown", phases=phases, worst_bound=worst_bound, notes=tuple(notes), levels=records
+            BackendStatus.UNKNOWN,
+            phases=phases,
+            worst_bound=worst_bound,
+            notes=tuple(notes),
+            levels=records,
         )
     status, solver, seconds = _run(built, "total", search, time_limit=search.remaining())
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
-    if status in ("infeasible", "unknown"):
+    if not status.found:
         if first_chosen is not None:
             # The last phase ran out of time before it found a solution (it cannot be
             # infeasible: the levels' panels meet every hold). Keep those.
             notes.append("levels: the total was not improved within the time limit")
             return Outcome(
-                "feasible",
+                BackendStatus.FEASIBLE,
                 chosen=first_chosen,
                 worst=worst,
                 worst_bound=worst_bound,
@@ -496,7 +509,9 @@ def solve_cpsat(
             status, phases=phases, worst_bound=worst_bound, notes=tuple(notes), levels=records
         )
     return Outcome(
-        "optimal" if status == "optimal" and first_optimal else "feasible",
+        BackendStatus.OPTIMAL
+        if status is BackendStatus.OPTIMAL and first_optimal
+        else BackendStatus.FEASIBLE,
         chosen=_chosen(built, solver),
         bound=record.bound,
         worst=worst,

@@ -39,7 +39,8 @@ from .._model import Problem
 from .._policy import Policy
 from .._rules import active
 from ._builders import _worst_case, whole_assignment
-from ._run import _STATUS, _parameters
+from ._outcome import BackendStatus
+from ._run import _parameters, solved
 from ._scale import SCALE
 from .rules import SOFT, RuleInstance, SoftBuilder, loads
 from .rules._common import LinearExpr
@@ -117,7 +118,7 @@ def build_soft(
 class SoftRun:
     """One solve of the soft model."""
 
-    status: str
+    status: BackendStatus
     chosen: np.ndarray
     """The eligible pairs chosen (empty without a solution)."""
     broken: tuple[int, ...]
@@ -154,16 +155,16 @@ class SoftSolver:
             v.proto.domain[0] = 0
             v.proto.domain[1] = 0 if i in keep else self._spans[i]
 
-    def _solve(self, time_limit: float | None = None) -> tuple[str, cp_model.CpSolver]:
+    def _solve(self, time_limit: float | None = None) -> tuple[BackendStatus, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
         left = self.remaining()
         if time_limit is not None:
             left = time_limit if left is None else min(left, time_limit)
         _parameters(solver, seed=self.seed, workers=1, time_limit=left)
-        return _STATUS[solver.solve(self.sm.model)], solver
+        return solved(solver, solver.solve(self.sm.model)), solver
 
     def _run(
-        self, status: str, solver: cp_model.CpSolver, t0: float, *, scaled: bool = False
+        self, status: BackendStatus, solver: cp_model.CpSolver, t0: float, *, scaled: bool = False
     ) -> SoftRun:
         """The run's pairs and broken rule instances; with ``scaled``, the policy objective."""
         seconds = time.perf_counter() - t0
