@@ -31,10 +31,12 @@ bench-ci: $(STAMP)
 
 # scripts/architecture.py --check: no function over 60 code lines unless
 # scripts/long_functions.txt lists it with a reason (and every line there still applies).
+# interrogate: docstring coverage of every module, private ones included ([tool.interrogate]).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
 	$(BIN)/ruff format --check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
 	$(BIN)/python scripts/architecture.py --check src
+	$(BIN)/interrogate src/reviewassign
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
