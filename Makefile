@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest docs bench bench-ci clean
+.PHONY: demo test lint typecheck pytest coverage docs bench bench-ci clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,14 @@ bench: $(STAMP)
 bench-ci: $(STAMP)
 	$(BIN)/python -m benchmarks.run --suite ci
 
+# scripts/architecture.py --check: no function over 60 code lines unless
+# scripts/long_functions.txt lists it with a reason (and every line there still applies).
+# interrogate: docstring coverage of every module, private ones included ([tool.interrogate]).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks docs/notebooks docs/_hooks.py
-	$(BIN)/ruff format --check src tests examples benchmarks docs/notebooks docs/_hooks.py
+	$(BIN)/ruff check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
+	$(BIN)/ruff format --check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
+	$(BIN)/python scripts/architecture.py --check src
+	$(BIN)/interrogate src/reviewassign
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -41,10 +46,17 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Branch coverage of the whole suite with a floor, the least covered files first. Not part
+# of `make test`: measured on the full suite it adds about 60 % to its time (CPU 522 ->
+# 830 s; 13 -> 20 minutes on two shared cores, of the 20 CI allows), over the 15 % allowed.
+coverage: $(STAMP)
+	$(BIN)/python -m pytest -q --doctest-modules --cov=reviewassign --cov-branch \
+		--cov-report=term --cov-fail-under=95 src tests
+
 # The documentation site (mkdocs.yml) in site/; --strict: a warning (a broken link or
 # anchor, a docstring griffe cannot parse) fails the build. The build reads no network.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) out site .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out site .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

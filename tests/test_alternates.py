@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign._result import Assignment, Result, Stats, Status
 from strategies import flow_policies, policies, problems
 
@@ -243,7 +244,7 @@ def test_errors() -> None:
         empty.alternates("C1", problem=AWARD, policy=POLICY)
 
 
-@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.8))  # a brute force per example
 @given(problems(max_cases=8, max_reviewers=10), st.one_of(policies(), flow_policies()), st.data())
 def test_alternates_are_the_top_k_of_the_brute_force(
     problem: ra.Problem, policy: ra.Policy, data: st.DataObject

@@ -58,7 +58,7 @@ def assert_no_bound_below_its_value(result: ra.Result) -> None:
             assert level.bound >= level.value, level
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(max_examples=EXAMPLES)
 @given(
     problems(max_cases=8, max_reviewers=10),
     policies(),

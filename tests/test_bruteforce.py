@@ -274,20 +274,20 @@ def assert_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: s
         assert result.stats.worst_case == pytest.approx(best.worst_case, abs=1e-5), why
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(max_examples=EXAMPLES)
 @given(problems(), policies())
 def test_solve_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -> None:
     assert_matches_brute_force(problem, policy, "auto")
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(max_examples=EXAMPLES)
 @given(problems(), policies())
 def test_cpsat_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -> None:
     # "auto" takes the flow path whenever it can; this runs the CP-SAT model on those too.
     assert_matches_brute_force(problem, policy, "cpsat")
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
+@settings(max_examples=EXAMPLES)
 @given(problems(), policies())
 def test_lp_guided_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -> None:
     # The LP relaxation, reduced-cost fixing and restricted CP-SAT solves ("auto" takes

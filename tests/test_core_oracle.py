@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from ortools.linear_solver import pywraplp
 
@@ -301,11 +301,7 @@ def _small(draw: st.DrawFn) -> ra.Problem:
     return draw(problems(min_cases=2, max_cases=5, min_reviewers=3, max_reviewers=6))
 
 
-_SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+_SETTINGS = settings(max_examples=EXAMPLES)
 
 
 # --------------------------------------------------------------------------------------
@@ -418,11 +414,7 @@ def test_load_spread_regression_core_names_the_loads(spread: float) -> None:
     assert_core_is_honest(problem, policy, why)
 
 
-@settings(
-    max_examples=max(1, EXAMPLES // 2),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=max(1, EXAMPLES // 2))  # two explains per example
 @given(data=st.data())
 def test_the_objective_does_not_change_the_core(data: st.DataObject) -> None:
     # A core is about feasibility: the same rules give the same core, whatever is maximised.

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign import cli
 from reviewassign._io import (
     load_assignment,
@@ -53,11 +54,8 @@ def _summary() -> Iterator[None]:
     print(f"\nfuzz: {total} inputs tried ({parts})")
 
 
-FUZZ = settings(
-    deadline=None,
-    max_examples=600,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# Reading a file takes milliseconds: six times the profile's examples.
+FUZZ = settings(max_examples=examples(6))
 
 # ------------------------------------------------------------------ valid inputs
 
@@ -478,7 +476,7 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=examples(2))  # a CLI run per example
 @given(
     which=st.sampled_from(["cases.csv", "reviewers.csv", "affinity.csv", "assignment", "policy"]),
     data=st.data(),
@@ -763,7 +761,7 @@ LOCKED_CSV = "case,reviewer\nC2,R1\n"
 REPAIR_POLICY = "panel_size = 1\n[panel]\nlanguage = false\n"
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=examples(1))  # a CLI repair per example
 @given(which=st.sampled_from(["events", "locked", "current"]), data=st.data())
 def test_cli_repair_exits_2_without_traceback(which: str, data: st.DataObject) -> None:
     base = {"events": REPAIR_EVENTS, "locked": LOCKED_CSV, "current": REPAIR_CURRENT}
@@ -1100,7 +1098,7 @@ def command_lines(draw: st.DrawFn, tmp: str) -> tuple[str, list[str], str]:
     return command, argv, draw(st.sampled_from(inputs))
 
 
-@settings(FUZZ, max_examples=700)
+@settings(FUZZ, max_examples=examples(7))  # every command and option
 @given(data=st.data())
 def test_every_command_exits_with_a_documented_code_without_traceback(
     data: st.DataObject,

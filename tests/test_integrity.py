@@ -15,10 +15,11 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from test_bruteforce import assert_matches_brute_force
 
 SOLVE = {"seed": 0, "workers": 1}
@@ -178,13 +179,13 @@ def tiny_policies(draw: st.DrawFn) -> ra.Policy:
     return ra.Policy.model_validate(rules)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.6))  # a brute force per example
 @given(cycle_problems(), tiny_policies(), st.sampled_from(("cpsat", "lp")))
 def test_solve_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: str) -> None:
     assert_matches_brute_force(problem, policy, method)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.3))  # a solve per example
 @given(cycle_problems(n_cases=4), st.sampled_from((2, 3)))
 def test_solves_never_hold_forbidden_cycles(problem: ra.Problem, k: int) -> None:
     policy = ra.Policy(panel_size=2, load={"max": 3}, integrity={"forbid_cycles": k})
@@ -383,7 +384,7 @@ def test_weak_match_cap() -> None:
 # Properties on the shared strategies: hard bands hold in every solve
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.25))  # a solve per example
 @given(
     cycle_problems(n_cases=4),
     st.sampled_from((0.0, 0.05, 0.1, 0.25)),

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pioneer_award"
@@ -94,7 +95,7 @@ def scored_problems(draw: st.DrawFn) -> tuple[ra.Problem, ra.Policy]:
     return problem, policy
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(0.6))  # a brute force per example
 @given(scored_problems())
 def test_leximin_matches_brute_force(example: tuple[ra.Problem, ra.Policy]) -> None:
     problem, policy = example

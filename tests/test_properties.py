@@ -18,18 +18,19 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, note, settings
+from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from strategies import flow_policies, policies, problems, relabellings, relaxations
 
 SOLVED = (ra.Status.OPTIMAL, ra.Status.FEASIBLE)
 
 # A solve takes milliseconds and drawing a problem some tens of them: these counts keep
 # the file near a minute on two cores. Raise them tenfold to hunt for bugs.
-FAST = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-SLOWER = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings()  # the profile's
+SLOWER = settings(max_examples=examples(0.6))
 
 
 def solve(

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign._synthetic import award_problem
 from reviewassign.cli import main
 from strategies import flow_policies, policies, problems
@@ -194,7 +195,7 @@ def test_random_policy_validates() -> None:
             ra.RandomPolicy(max_probability=bad)
 
 
-_PROPERTY = settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+_PROPERTY = settings(max_examples=examples(0.25))  # a lottery (many solves) per example
 
 
 def _holds(problem: ra.Problem, policy: ra.Policy) -> None:
@@ -223,7 +224,7 @@ def test_property_flow_lotteries(problem: ra.Problem, policy: ra.Policy, q: floa
     _holds(problem, policy.model_copy(update={"random": ra.RandomPolicy(max_probability=q)}))
 
 
-@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.6))  # a lottery per example, on smaller problems
 @given(problems(max_cases=6, max_reviewers=9), policies(), st.sampled_from([0.5, 0.75]))
 def test_property_any_policy(problem: ra.Problem, policy: ra.Policy, q: float) -> None:
     policy = policy.model_copy(update={"objective": ra.ObjectivePolicy()})

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 
-SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+# No solve here, only graph searches: three times the profile's examples.
+SETTINGS = settings(max_examples=examples(3))
 
 FAR = 100_000
 """The largest relation distance a policy takes: beyond every graph here."""

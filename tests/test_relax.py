@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
@@ -143,11 +143,7 @@ def _brute_force(problem: ra.Problem, policy: ra.Policy) -> tuple[int, float, fl
     return max(found, key=lambda f: f[2])
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=EXAMPLES)
 @given(data=st.data())
 def test_fewest_broken_then_best_objective_against_brute_force(data: st.DataObject) -> None:
     problem = data.draw(problems(min_cases=1, max_cases=3, min_reviewers=2, max_reviewers=4))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -452,7 +452,7 @@ def test_load_events_and_locked(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------ properties
 
-PROPERTIES = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings()  # the profile's
 
 
 @st.composite

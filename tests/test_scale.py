@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign._instance import build_instance
 from reviewassign._synthetic import award_problem
 from strategies import flow_policies, policies, problems
 
-SETTINGS = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(0.6))  # full and pruned solves per example
 
 
 def solve(problem: ra.Problem, policy: ra.Policy, **kw: object) -> ra.Result:

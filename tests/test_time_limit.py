@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 import reviewassign as ra
+from conftest import examples
 from reviewassign._check import RULES
 from reviewassign._instance import build_instance
 from reviewassign._synthetic import award_problem
@@ -134,7 +135,7 @@ def test_the_start_is_returned_when_no_search_fits(
     assert result.stats.method == "construct"
 
 
-@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.6))  # builds an instance per example
 @given(problem=problems(), policy=policies())
 def test_a_complete_start_meets_every_rule_it_keeps(problem: ra.Problem, policy: ra.Policy) -> None:
     inst = build_instance(problem, policy, start=True)

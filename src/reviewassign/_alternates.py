@@ -73,10 +73,12 @@ class Alternate:
 
 
 def _max_load(reviewer: Reviewer, policy: Policy) -> int:
+    """The most reviews ``reviewer`` may take: its own maximum, else the policy's."""
     return policy.load.max if reviewer.max_load is None else reviewer.max_load
 
 
 def _spread(counts: Counter[int]) -> int:
+    """The largest load less the smallest among the loads held by some reviewer."""
     present = [load for load, n in counts.items() if n > 0]
     return max(present) - min(present) if present else 0
 

@@ -331,16 +331,19 @@ class Comparison:
         return "\n".join(text)
 
     def _repr_html_(self) -> str:
+        """The comparison as an HTML table, for Jupyter."""
         from ._html import comparison_html
 
         return comparison_html(self)
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
+    """``value`` formatted by ``spec`` with ``suffix``, or an empty cell for ``None``."""
     return "" if value is None else f"{value:{spec}}{suffix}"
 
 
 def _metrics(problem: Problem, result: Result) -> Metrics | None:
+    """The metrics of a result with an assignment, computed if it carries none."""
     if not result.ok:
         return None
     if result.metrics is not None:
@@ -356,6 +359,7 @@ def _row(
     base_pairs: set[tuple[str, str]] | None,
     seconds: float | None,
 ) -> ComparisonRow:
+    """One row of a comparison: a policy's result against the base policy's."""
     wall = result.stats.wall_time if seconds is None else seconds
     if not result.ok or metrics is None:
         return ComparisonRow(policy=name, status=result.status.value, seconds=wall)
@@ -469,6 +473,7 @@ def compare(
 
 
 def _policy(given: object) -> Policy:
+    """A policy from a ``Policy``, a mapping of policy keys or ``None``."""
     if given is None or isinstance(given, Policy):
         return Policy.coerce(given)
     if isinstance(given, Mapping):
@@ -479,6 +484,7 @@ def _policy(given: object) -> Policy:
 
 
 def _message(exc: Exception) -> str:
+    """An exception as one line: its type and its message."""
     text = " ".join(str(exc).split())  # one line: pydantic's messages span several
     name = type(exc).__name__
     return f"{name}: {text}" if text else name

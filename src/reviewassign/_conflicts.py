@@ -158,6 +158,7 @@ class _RelationGraph:
         self._mark = np.zeros(n, dtype=np.int64)
 
     def _contract(self, ptr: IntArray, src: IntArray, dst: IntArray) -> None:
+        """Contract each chain of people with two relations into one weighted edge."""
         n = self.n
         degree = np.diff(ptr)
         junction = degree != 2
@@ -325,6 +326,7 @@ class _Applicants:
 
     @classmethod
     def of(cls, cases: Sequence[Case], graph: _RelationGraph) -> _Applicants:
+        """The applicants of ``cases`` by case, with their people in ``graph``."""
         sizes = np.array([len(c.applicants) for c in cases], dtype=np.int64)
         start = _csr(np.repeat(np.arange(len(cases), dtype=np.int64), sizes), len(cases))
         ids = [p for c in cases for p in c.applicants]
@@ -501,6 +503,7 @@ def conflicts(problem: Problem, policy: Policy | None = None) -> tuple[ConflictP
 
 
 def _conflicts(problem: Problem, policy: Policy) -> tuple[ConflictPair, ...]:
+    """Every conflicted pair of ``problem`` under ``policy``, with its reasons."""
     rules = policy.conflicts
     n_r = len(problem.reviewers)
     case_pos = {c.id: i for i, c in enumerate(problem.cases)}

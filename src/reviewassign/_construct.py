@@ -278,6 +278,7 @@ class StartBuilder:
     # -- assigning ----------------------------------------------------------------------
 
     def _seat(self, c: int, s: _Seat, sign: int) -> None:
+        """Add (``sign`` +1) or remove (-1) seat ``s`` on case ``c``'s panel in the counts."""
         self.left[s.reviewer] -= sign
         if s.weak:
             self.weak_left[s.reviewer] -= sign
@@ -288,6 +289,7 @@ class StartBuilder:
             held.remove(c)
 
     def _take(self, c: int, panel: list[_Seat]) -> None:
+        """Give case ``c`` the panel ``panel``."""
         self.panels[c] = panel
         for s in panel:
             self._seat(c, s, +1)
@@ -321,6 +323,7 @@ class StartBuilder:
                 self.short.append(c)
 
     def _exchange(self, c: int, row: Row) -> bool:
+        """Seat a panel for case ``c`` by moving reviewers of other panels; whether it worked."""
         rev, aff = row(c)
         every = self._seats(c, rev, aff, open_only=False)
         budget = [_EXCHANGE_STEPS]
@@ -389,10 +392,12 @@ class StartBuilder:
         return None
 
     def _undo(self, moves: list[_Move]) -> None:
+        """Take back ``moves``, the last one first."""
         for other, old, new in reversed(moves):
             self._swap(other, new, old)
 
     def _swap(self, c: int, old: _Seat, new: _Seat) -> None:
+        """Replace seat ``old`` by ``new`` on case ``c``'s panel."""
         self._seat(c, old, -1)
         self._seat(c, new, +1)
         self.panels[c] = [new if s is old else s for s in self.panels[c]]
@@ -468,6 +473,7 @@ class _Seats:
 
 
 def _drop(counts: dict[int, int], key: int) -> None:
+    """Count one ``key`` less, removing it at zero."""
     counts[key] -= 1
     if counts[key] == 0:
         del counts[key]

@@ -25,16 +25,19 @@ _RIGHT = ' style="text-align:right"'
 
 
 def _e(value: object) -> str:
+    """``value`` as escaped HTML text."""
     return html.escape(str(value), quote=True)
 
 
 def _num(value: float | int | None, spec: str = ".4g", suffix: str = "") -> str:
+    """A number formatted by ``spec`` with ``suffix``, or a dash for ``None``."""
     if value is None:
         return "&ndash;"
     return _e(f"{value:{spec}}{suffix}")
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage with ``digits`` decimals, or a dash for ``None``."""
     return _num(None if value is None else 100 * value, f".{digits}f", "%")
 
 
@@ -74,6 +77,7 @@ def table(
 
 
 def _label(key: str, empty: str) -> str:
+    """A label as HTML, or ``empty`` in italics when it is empty."""
     return _e(key) if key else f"<i>{_e(empty)}</i>"
 
 
@@ -102,6 +106,7 @@ def problem_html(problem: Problem) -> str:
 
 
 def _metrics_html(metrics: Metrics) -> str:
+    """The figures of ``metrics`` as an HTML table."""
     figures = [
         ("total affinity", _num(metrics.total_affinity)),
         ("worst panel", _num(metrics.worst_case)),

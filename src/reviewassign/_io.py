@@ -85,14 +85,17 @@ def _show(value: object, limit: int = 60) -> str:
 
 
 def _parse_text(cell: str) -> str:
+    """A text cell, as it is."""
     return cell
 
 
 def _parse_items(cell: str) -> tuple[str, ...]:
+    """A list cell: its ``;``-separated items, stripped, empty ones left out."""
     return tuple(item.strip() for item in cell.split(";") if item.strip())
 
 
 def _parse_integer(cell: str) -> int:
+    """An integer cell of at most 18 digits."""
     # int() alone would also take "1_000" and 5,000-digit strings.
     if not re.fullmatch(r"[+-]?[0-9]{1,18}", cell):
         raise ValueError(f"not an integer: {_show(cell)}")
@@ -100,6 +103,7 @@ def _parse_integer(cell: str) -> int:
 
 
 def _parse_number(cell: str) -> float:
+    """A finite number cell."""
     try:
         value = float(cell)
     except ValueError:
@@ -124,6 +128,7 @@ def _pairs(cell: str) -> Iterable[tuple[str, str | None]]:
 
 
 def _parse_weights(cell: str) -> dict[str, float]:
+    """A ``topic`` or ``topic:weight`` list cell (weight 1 when not given)."""
     weights: dict[str, float] = {}
     for topic, text in _pairs(cell):
         weight = 1.0 if text is None else _parse_number(text)
@@ -134,6 +139,7 @@ def _parse_weights(cell: str) -> dict[str, float]:
 
 
 def _parse_levels(cell: str) -> dict[str, int]:
+    """A ``topic:level`` list cell, levels 1 to 3."""
     levels: dict[str, int] = {}
     for topic, text in _pairs(cell):
         if not text:
@@ -146,26 +152,32 @@ def _parse_levels(cell: str) -> dict[str, int]:
 
 
 def _format_text(value: Any) -> str:
+    """A text cell."""
     return str(value)
 
 
 def _format_items(value: Any) -> str:
+    """A list cell, items joined by ``;``."""
     return ";".join(value)
 
 
 def _format_integer(value: Any) -> str:
+    """An integer cell, empty for ``None``."""
     return "" if value is None else str(value)
 
 
 def _format_number(value: Any) -> str:
+    """A number cell that reads back as the same float."""
     return repr(float(value))  # the shortest text that reads back as the same float
 
 
 def _format_weights(value: Any) -> str:
+    """A topic weights cell, weight 1 left out."""
     return ";".join(t if w == 1 else f"{t}:{float(w)!r}" for t, w in value.items())
 
 
 def _format_levels(value: Any) -> str:
+    """A ``topic:level`` list cell."""
     return ";".join(f"{t}:{level}" for t, level in value.items())
 
 
@@ -285,6 +297,7 @@ _EVENTS = _Table(
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file, or an :class:`InputError` naming it."""
     try:
         # A pipe or a device (/dev/zero) named as an input would block or never end.
         if not stat.S_ISREG(path.stat().st_mode):
@@ -407,6 +420,7 @@ def _dotted(loc: Sequence[int | str], prefix: str = "") -> str | None:
 
 
 def _more(count: int, noun: str) -> str:
+    """`` (and N more nouns)`` when ``count`` is positive, else nothing."""
     return f" (and {count} more {noun}{'s' if count > 1 else ''})" if count > 0 else ""
 
 
@@ -420,12 +434,15 @@ def _document_error(
 
 
 class _DuplicateKeyError(Exception):
+    """A JSON object holds ``key`` twice."""
+
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice."""
     # json.loads would silently keep the last of two equal keys: a lost panel or topic.
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -436,6 +453,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON document in ``path``; errors name the file and the line."""
     text = _decode(path)
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys)
@@ -468,6 +486,7 @@ def _strictly(model: type[M], data: Any, path: Path) -> M:
 
 
 def _arrays_as_tuples(data: Any) -> Any:
+    """``data`` with every JSON array turned into a tuple."""
     if isinstance(data, list):
         return tuple(_arrays_as_tuples(item) for item in data)
     if isinstance(data, dict):
@@ -511,6 +530,7 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def _check_utf8(cell: str, path: Path, row: int, field: str | None) -> None:
+    """Refuse a cell holding bytes that are not UTF-8, naming its place."""
     # Files are decoded with "surrogateescape" so that a bad byte can be traced to its cell.
     # One regular expression search a cell: a million relations are read in seconds.
     if _ESCAPED_BYTE.search(cell):
@@ -519,6 +539,7 @@ def _check_utf8(cell: str, path: Path, row: int, field: str | None) -> None:
 
 
 def _header(table: _Table[M], cells: list[str], path: Path, row: int) -> list[str]:
+    """The column names of a table's header row, each known and given once."""
     names = [name.strip() for name in cells]
     for number, name in enumerate(names, start=1):
         _check_utf8(name, path, row, None)
@@ -556,6 +577,7 @@ def _one_line(names: list[str], cells: list[str], path: Path, row: int) -> None:
 
 
 def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: int) -> M:
+    """One CSV row of ``table`` as its model, with errors naming the row and field."""
     _one_line(names, cells, path, row)
     if len(cells) > len(names):
         message = f"{len(cells)} cells but the header has {len(names)} columns"
@@ -658,6 +680,8 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
 
 
 def _read_folder(folder: Path) -> Problem:
+    """The problem in a folder of CSV files."""
+
     def optional(table: _Table[M]) -> tuple[list[M], list[int]]:
         path = folder / table.file
         return _read_table(path, table) if path.exists() else ([], [])
@@ -692,6 +716,7 @@ def _read_folder(folder: Path) -> Problem:
 
 
 def _problem(parts: Mapping[str, Any], path: Path) -> Problem:
+    """The :class:`Problem` of validated and cross-checked parts."""
     # The parts are validated and cross-checked already; this cannot fail short of a bug.
     try:
         return Problem.model_validate(parts)
@@ -710,10 +735,12 @@ runs itself to name the field of the first mistake."""
 
 
 def _issue_field(issue: Issue) -> str:
+    """Where an issue is, as a JSON path (``cases[3].applicants``)."""
     return f"{issue.collection}[{issue.index}].{issue.field}"
 
 
 def _read_json_problem(path: Path) -> Problem:
+    """The problem in one JSON file, read strictly."""
     data = _read_json(path)
     parts = dict(_strictly(_Parts, data, path))
     issues = cross_reference_issues(
@@ -787,6 +814,7 @@ def load_problem(path: PathLike) -> Problem:
 
 
 def _read_toml(path: Path) -> Any:
+    """The TOML document in ``path``; errors name the file and the line."""
     text = _decode(path)  # outside the try: its InputError is a ValueError too
     try:
         return tomllib.loads(text)
@@ -845,6 +873,7 @@ _PANELS: TypeAdapter[dict[str, tuple[str, ...]]] = TypeAdapter(dict[Id, tuple[Id
 
 
 def _read_csv_assignment(path: Path) -> Assignment:
+    """An assignment from ``case,reviewer`` CSV rows; a pair given twice is an error."""
     pairs, lines = _read_table(path, _PAIRS)
     first: dict[tuple[str, str], int] = {}
     for pair, line in zip(pairs, lines, strict=True):
@@ -862,6 +891,7 @@ _RESULT_KEYS = frozenset({"status", "objective", "bound", "gap", "assignment", "
 
 
 def _read_json_assignment(path: Path) -> Assignment:
+    """An assignment from a JSON file: a mapping of panels, or a result file."""
     data = _read_json(path)
     prefix = ""
     if isinstance(data, dict) and _RESULT_KEYS & data.keys():

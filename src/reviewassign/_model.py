@@ -124,6 +124,7 @@ def look_alike_key(text: str) -> str:
 
 
 def _label(text: str) -> str:
+    """A label: no invisible or control character, NFC-normalised."""
     bad = bad_character(text)
     if bad is not None:
         raise ValueError(f"a label may not hold {bad}, an invisible or control character")
@@ -179,6 +180,8 @@ Score = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE, allow_inf_nan=False)
 
 
 class _Frozen(BaseModel):
+    """The base of the data model: frozen, no unknown field, strings stripped."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -214,10 +217,12 @@ class Reviewer(_Frozen):
     @field_validator("expertise", mode="wrap")
     @classmethod
     def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Refuse a topic given twice in two spellings."""
         return _unique_names(value, handler, "topic")
 
     @model_validator(mode="after")
     def _loads_in_order(self) -> Reviewer:
+        """Refuse a ``min_load`` above the ``max_load``."""
         if (
             self.min_load is not None
             and self.max_load is not None
@@ -256,6 +261,7 @@ class Case(_Frozen):
     @field_validator("topics", mode="wrap")
     @classmethod
     def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Refuse a topic given twice in two spellings."""
         return _unique_names(value, handler, "topic")
 
 
@@ -297,6 +303,7 @@ class Issue:
 
 
 def _duplicates(collection: str, ids: list[str], seen: set[str] | None = None) -> Iterator[Issue]:
+    """An issue for each id of ``ids`` seen before (in ``seen`` or earlier in ``ids``)."""
     seen = set() if seen is None else seen
     for i, x in enumerate(ids):
         if x in seen:
@@ -546,6 +553,7 @@ class Problem(_Frozen):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Problem:
+        """Refuse ids that point nowhere; index the affinity table by the problem's order."""
         issues = cross_reference_issues(
             self.cases, self.reviewers, self.conflicts, self.relations, self.affinity
         )
@@ -674,8 +682,10 @@ class Problem(_Frozen):
     # Built on first use and kept: the model is frozen, so the index never goes stale.
     @cached_property
     def _case_index(self) -> Mapping[str, Case]:
+        """The cases by id."""
         return {c.id: c for c in self.cases}
 
     @cached_property
     def _reviewer_index(self) -> Mapping[str, Reviewer]:
+        """The reviewers by id."""
         return {r.id: r for r in self.reviewers}

@@ -47,11 +47,13 @@ def problem_inputs(path: PathLike) -> list[Named]:
 
 
 def _real(path: Path) -> str:
+    """``path`` absolute with its links resolved (never raises)."""
     # os.path.realpath never raises (a link loop stays unresolved), unlike Path.resolve.
     return os.path.realpath(os.path.abspath(path))
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of ``path``, or ``None`` if it cannot be read."""
     try:
         info = path.stat()
     except (OSError, ValueError):  # missing, unreadable, or a NUL byte in the name

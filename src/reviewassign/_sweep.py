@@ -45,6 +45,7 @@ _BAR_WIDTH = 30
 
 
 def _format_value(value: Any) -> str:
+    """A swept value as text: a string as it is, anything else as its repr."""
     return value if isinstance(value, str) else repr(value)
 
 
@@ -121,6 +122,7 @@ def grid(base: Policy, axes: Mapping[str, Sequence[Any]]) -> dict[str, Policy]:
 
 
 def _validated(base_data: dict[str, Any], chosen: Mapping[str, Any]) -> Policy:
+    """The policy of ``base_data`` with the ``chosen`` dotted keys set, validated."""
     data = copy.deepcopy(base_data)
     for key, value in chosen.items():
         _set_dotted(data, key, value)
@@ -289,6 +291,7 @@ class SweepResult:
         )
 
     def _seed(self, seed: int | None) -> int:
+        """``seed``, else the tasks' seed (0 when any task used 0)."""
         if seed is not None:
             return seed
         seeds = [t.seed for t in self.tasks]
@@ -316,6 +319,7 @@ class SweepResult:
 
 
 def _cpu_count() -> int:
+    """The CPUs this process may use."""
     counted = getattr(os, "process_cpu_count", None)  # Python 3.13+
     if counted is not None:
         return int(counted() or 1)
@@ -326,6 +330,7 @@ def _cpu_count() -> int:
 
 
 def _named(policies: Mapping[str, Policy] | Sequence[Policy]) -> list[tuple[str, Policy]]:
+    """The policies with their names (``policy i`` for a sequence)."""
     if isinstance(policies, Mapping):
         named = [(str(k), v) for k, v in policies.items()]
     elif isinstance(policies, Policy | str | bytes):
@@ -469,6 +474,7 @@ def _run_all(
     workers: int,
     report: ProgressCallback | None,
 ) -> list[_Outcome | None]:
+    """Run every job in ``pool``, reporting progress; an outcome per job, in order."""
     total = len(jobs)
     outcomes: list[_Outcome | None] = [None] * total
     index: dict[Future[_Outcome], int] = {}
@@ -508,4 +514,5 @@ def _run_all(
 
 
 def _format(exc: BaseException) -> str:
+    """An exception with its traceback, as text."""
     return "".join(traceback.format_exception(exc))

@@ -208,6 +208,7 @@ def _institutions(n_cases: int, n_reviewers: int) -> int:
 
 
 def _pick_institution(rng: random.Random, country: str, per_country: int) -> str:
+    """An institution of ``country``, the larger ones more likely."""
     # Larger universities (lower numbers) send and supply more people.
     weights = [1 / (j + 1) for j in range(per_country)]
     (j,) = rng.choices(range(per_country), weights=weights)
@@ -215,6 +216,7 @@ def _pick_institution(rng: random.Random, country: str, per_country: int) -> str
 
 
 def _pick_country(rng: random.Random, region: str) -> tuple[str, tuple[str, ...]]:
+    """A country of ``region``, the first ones more likely."""
     countries = _COUNTRIES[region]
     weights = [len(countries) + 2 - i for i in range(len(countries))]
     (country,) = rng.choices(countries, weights=weights)
@@ -276,6 +278,7 @@ def _make_cases(
 
 
 def _make_reviewers(rng: random.Random, n_reviewers: int, per_country: int) -> list[_Draft]:
+    """Draft reviewers: regions by the pool's shares, genders and seniority balanced."""
     counts = _apportion(n_reviewers, _REVIEWER_SHARES, 1)
     regions = [r for r, n in zip(REGIONS, counts, strict=True) for _ in range(n)]
     rng.shuffle(regions)
@@ -419,6 +422,7 @@ def _ensure_readers(
 
 
 def _missing_gender(chosen: Sequence[_Draft]) -> str | None:
+    """The gender a panel of one disclosed gender lacks, else ``None``."""
     genders = {d.gender for d in chosen if d.gender}
     if len(genders) != 1:
         return None

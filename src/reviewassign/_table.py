@@ -28,6 +28,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``array``, made read-only."""
     array.setflags(write=False)
     return array
 
@@ -196,6 +197,7 @@ class AffinityTable(Sequence["Affinity"]):
 
     @cached_property
     def _keys(self) -> IntArray:
+        """Each row's (case, reviewer) pair as one integer key."""
         keys: IntArray = self._case.astype(np.int64) * max(1, len(self._reviewer_ids))
         keys += self._reviewer
         return keys
@@ -219,6 +221,7 @@ class AffinityTable(Sequence["Affinity"]):
 
     @cached_property
     def _lookup(self) -> tuple[IntArray, IntArray, Mapping[str, int], Mapping[str, int]]:
+        """The sorted keys, their rows and the id positions that :meth:`get` searches."""
         order = np.arange(len(self._keys)) if self._order is None else self._order
         case_pos = {c: i for i, c in enumerate(self._case_ids)}
         reviewer_pos = {r: i for i, r in enumerate(self._reviewer_ids)}
@@ -324,6 +327,7 @@ class AffinityTable(Sequence["Affinity"]):
 
 
 def _dump(table: AffinityTable) -> list[dict[str, object]]:
+    """The rows as ``case``, ``reviewer``, ``score`` records."""
     cids, rids = table.case_ids, table.reviewer_ids
     return [
         {"case": cids[c], "reviewer": rids[r], "score": s}
@@ -334,6 +338,7 @@ def _dump(table: AffinityTable) -> list[dict[str, object]]:
 
 
 def _encode(ids: Sequence[str]) -> tuple[IntArray, tuple[str, ...]]:
+    """Each id as the position of its first occurrence, and the distinct ids in order."""
     pos: dict[str, int] = {}
     codes = np.fromiter((pos.setdefault(str(x), len(pos)) for x in ids), np.int64, len(ids))
     return codes, tuple(pos)

@@ -123,6 +123,7 @@ class Verification:
         return "\n".join(lines)
 
     def _summary(self) -> str:
+        """The verdict, then the items by verdict."""
         parts = ["valid." if self.valid else "not valid."]
         for verdict in ("refuted", "absent", "confirmed", "not verified"):
             items = [f.item for f in self.findings if f.verdict == verdict]
@@ -156,6 +157,7 @@ def _record(
 def _field(
     data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str | None
 ) -> Any:
+    """``data[key]`` if absent or of type ``kind``, else an :class:`InputError`."""
     value = data.get(key)
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
         raise InputError(f"{key} has the wrong type: {type(value).__name__}", path=where, field=key)
@@ -163,6 +165,7 @@ def _field(
 
 
 def _assignment(data: Mapping[str, Any], where: str | None) -> Assignment:
+    """The assignment a result file holds."""
     panels = data.get("assignment")
     if not isinstance(panels, dict):
         message = "a result needs an 'assignment' object mapping case ids to reviewer ids"
@@ -176,6 +179,7 @@ def _assignment(data: Mapping[str, Any], where: str | None) -> Assignment:
 
 
 def _status(data: Mapping[str, Any], where: str | None) -> Status | None:
+    """The status a result file claims, if any."""
     value = data.get("status")
     if value is None:
         return None
@@ -201,6 +205,7 @@ def _seed(stats: Mapping[str, Any], where: str | None) -> int:
 
 
 def _rules(violations: Sequence[Violation], assignment: Assignment) -> Finding:
+    """The hard-rules finding: refuted by ``violations``, else confirmed."""
     if violations:
         return Finding("hard rules", "refuted", f"{len(violations)} violation(s), listed above")
     pairs = sum(len(p) for p in assignment.values())
@@ -248,6 +253,7 @@ def _hashes(
 
 
 def _objective(stored: float | None, metrics: Metrics | None, unknown: str) -> Finding:
+    """The objective finding: the stored objective against the one recomputed."""
     if metrics is None:
         return Finding("objective", "refuted", unknown)
     objective = metrics.objective

@@ -90,6 +90,7 @@ class _Clock:
 
     @classmethod
     def reset(cls, argv: Sequence[str] | None) -> None:
+        """Start the clock: at process start from the shell, at the call otherwise."""
         now = time.perf_counter()
         cls.origin = now - _process_age() if argv is None else now
 
@@ -110,6 +111,7 @@ def _example_dir() -> Path:
 
 
 def _percent(shares: dict[str, float], pool: dict[str, float]) -> list[str]:
+    """Summary lines of shares of seats next to shares of the pool."""
     return [
         f"    {name or '(none)':<34} {100 * share:5.1f} % of seats"
         f"  ({100 * pool.get(name, 0.0):5.1f} % of pool)"
@@ -213,6 +215,7 @@ def _warn(problem: Problem) -> None:
 
 
 def _check_out(out: str | None) -> None:
+    """Refuse an ``--out`` that is not a ``.json`` or ``.csv`` file."""
     if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
         raise InputError("--out must end in .json or .csv", path=out)
     if out is not None and Path(out).is_dir():
@@ -220,6 +223,7 @@ def _check_out(out: str | None) -> None:
 
 
 def _check_marginals(path: str | None) -> None:
+    """Refuse a ``--marginals`` that is not a ``.csv`` file."""
     if path is not None and Path(path).suffix.lower() != ".csv":
         raise InputError("--marginals must end in .csv", path=path)
     if path is not None and Path(path).is_dir():
@@ -253,6 +257,7 @@ def _solve_and_report(
     policy: Policy,
     args: argparse.Namespace,
 ) -> int:
+    """Solve, write the outputs and the summary; the exit code."""
     out = args.out
     _check_out(out)
     marginals = getattr(args, "marginals", None)
@@ -291,6 +296,7 @@ def _solve_and_report(
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
+    """``reviewassign solve``."""
     refuse_overwrite(
         [("--out", args.out), ("--marginals", args.marginals)],
         [*problem_inputs(args.problem), ("the policy", args.policy)],
@@ -300,6 +306,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """``reviewassign demo``: solve the bundled example under its policy."""
     folder = _example_dir()
     if not folder.is_dir():
         raise InputError("the bundled example is not installed", path=folder)
@@ -310,6 +317,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    """``reviewassign explain``."""
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     _warn(problem)
@@ -321,6 +329,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    """``reviewassign check``."""
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     _warn(problem)
@@ -337,6 +346,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    """``reviewassign verify``."""
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     _warn(problem)
@@ -352,6 +362,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    """``reviewassign export``: anonymised panels only."""
     if not args.anonymous:
         raise InputError("export writes anonymised panels only: give --anonymous")
     if Path(args.out).suffix.lower() != ".csv" or Path(args.out).is_dir():
@@ -383,6 +394,7 @@ _CURRENT = "the current assignment"
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
+    """``reviewassign repair``."""
     refuse_overwrite(
         [("--out", args.out)],
         [
@@ -469,6 +481,7 @@ def _check_ids(problem: Problem, assignment: Assignment, path: str) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    """``reviewassign report``."""
     try:
         fmt = report_format(args.out, None)
     except ValueError:
@@ -494,6 +507,7 @@ _MAX_SECONDS = 1e9
 
 
 def _non_negative_float(text: str) -> float:
+    """An argparse type: seconds from 0 to the largest limit taken."""
     try:
         value = float(text)
     except ValueError:
@@ -538,6 +552,7 @@ def _candidates(text: str) -> int | Literal["auto"] | None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command line's parser: every command and option."""
     parser = argparse.ArgumentParser(
         prog="reviewassign",
         description="Assign cases to reviewer panels under a policy, with a proven bound.",

@@ -54,6 +54,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _metrics(result: Result, problem: Problem | None = None) -> Metrics:
+    """The metrics to plot: the result's, else computed from ``problem``."""
     if not result.ok:
         raise ValueError(
             f"the result holds no assignment (status {result.status.name}): nothing to plot"
