@@ -485,6 +485,25 @@ def _flow_mix(inst: Instance, policy: Policy, q: float) -> _Mix:
     return _Mix(flow.sampler, flow.marginals, flow.value, flow.value)
 
 
+def _starting_columns(
+    problem: Problem, policy: Policy, inst: Instance, best: IntArray, seed: int
+) -> list[IntArray]:
+    """The optimum, then the draws of the flow relaxation's lottery that meet every rule."""
+    from ._cpsat._lottery import capped_flow
+
+    q = policy.random.max_probability
+    starts = [best]
+    first = capped_flow(inst, _flow_relaxation(policy), q)
+    if first is None:
+        raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
+    rng = np.random.default_rng(seed)
+    for _ in range(_START_SAMPLES):
+        chosen = first.sampler.draw(rng)
+        if not check(problem, policy, inst.assignment(chosen)):
+            starts.append(chosen)
+    return starts
+
+
 def _column_mix(
     problem: Problem,
     policy: Policy,
@@ -498,18 +517,10 @@ def _column_mix(
     The draws of the flow relaxation's lottery that meet every rule join the optimum
     as starting columns.
     """
-    from ._cpsat._lottery import capped_flow, capped_relaxation, column_lottery
+    from ._cpsat._lottery import capped_relaxation, column_lottery
 
     q = policy.random.max_probability
-    starts = [best]
-    first = capped_flow(inst, _flow_relaxation(policy), q)
-    if first is None:
-        raise InfeasibleError(_no_lottery(inst, q), status=Status.INFEASIBLE)
-    rng = np.random.default_rng(options.seed)
-    for _ in range(_START_SAMPLES):
-        chosen = first.sampler.draw(rng)
-        if not check(problem, policy, inst.assignment(chosen)):
-            starts.append(chosen)
+    starts = _starting_columns(problem, policy, inst, best, options.seed)
     kept = len(starts) - 1
     lp = capped_relaxation(inst, policy, q)
     if lp is None:
