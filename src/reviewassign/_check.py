@@ -78,10 +78,12 @@ class Violation(BaseModel):
 
 
 def _sort_key(v: Violation) -> tuple[int, str, str, str]:
+    """The order of violations: rule (registry order), case, reviewer, message."""
     return (_RULE_ORDER.get(v.rule, len(RULES)), v.case or "", v.reviewer or "", v.message)
 
 
 def _ids(case_id: str, listed: Sequence[str]) -> list[str]:
+    """The reviewer ids listed for ``case_id``, as a list; a bare string is a ``TypeError``."""
     # A bare string is a Sequence[str] too; reading "R0001" as five reviewers would be silent
     # nonsense, so refuse it.
     if isinstance(listed, str):
@@ -107,6 +109,7 @@ class _Panels:
 
 
 def _read_panels(problem: Problem, assignment: Mapping[str, Sequence[str]]) -> _Panels:
+    """Each case's panel of known reviewers, and the unknown ids and duplicates listed."""
     cases = {c.id for c in problem.cases}
     reviewers = {r.id: r for r in problem.reviewers}
     read = _Panels({c.id: [] for c in problem.cases}, [], [], [])
@@ -125,10 +128,12 @@ def _read_panels(problem: Problem, assignment: Mapping[str, Sequence[str]]) -> _
 
 
 def _plural(n: int, word: str) -> str:
+    """``n word``, with an s unless ``n`` is 1."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _region_name(region: str) -> str:
+    """The region as a message names it (``"no region"`` for the empty one)."""
     return region if region else "no region"
 
 
@@ -231,6 +236,7 @@ def check(
 
 
 def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The violation of a case whose panel is not exactly its size."""
     size = case.panel_size if case.panel_size is not None else policy.panel_size
     if len(panel) != size:
         yield Violation(
@@ -246,6 +252,7 @@ def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iter
 def _check_loads(
     problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
 ) -> Iterator[Violation]:
+    """Each reviewer's load below its minimum or above its maximum (its own, else the policy's)."""
     loads = Counter(r.id for panel in panels.values() for r in panel)
     for reviewer in problem.reviewers:
         load = loads[reviewer.id]
@@ -320,6 +327,7 @@ class _RelationGraph:
         return self._near[key]
 
     def _search(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        """What :meth:`near` caches: a breadth-first search that stops once the sought are found."""
         if self._adjacent is None:
             self._adjacent = defaultdict(list)
             for rel in self._relations:  # a self-relation is harmless: a person is seen
@@ -361,6 +369,7 @@ def _check_conflicts(
     declared: Mapping[tuple[str, str], list[str]],
     relations: _RelationGraph,
 ) -> Iterator[Violation]:
+    """The conflicts of interest on a case's panel: declared, institution, country, relation."""
     rules = policy.conflicts
     for r in panel:
         reasons = declared.get((case.id, r.id))
@@ -423,6 +432,7 @@ def _check_conflicts(
 
 
 def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The panel rules a case's panel breaks: regions, own region, genders, seniority, language."""
     rules = policy.panel
 
     by_region: dict[str, list[str]] = {}
@@ -532,10 +542,12 @@ def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Ite
 
 
 def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
+    """Whether ``reviewer`` has ``topic`` at ``min_level`` or above."""
     return reviewer.expertise.get(topic, 0) >= min_level
 
 
 def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The violations of ``expertise.coverage`` by a case's panel."""
     rules = policy.expertise
     level = rules.min_level
     covered = [t for t in case.topics if any(_covers(r, t, level) for r in panel)]
@@ -566,6 +578,7 @@ def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterat
 def _check_weak_matches(
     problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
 ) -> Iterator[Violation]:
+    """The reviewers with more weak matches than ``load.max_weak_matches`` allows."""
     most, below = policy.load.max_weak_matches, policy.load.weak_match_below
     if most is None:
         return
@@ -604,10 +617,12 @@ class _Band:
 
     @property
     def share(self) -> float:
+        """The band's seats as a share of all seats (0 without seats)."""
         return self.seats / self.total if self.total else 0.0
 
     @property
     def inside(self) -> bool:
+        """Whether the share is within the tolerance of the target."""
         # SHARE_EPS: a share on the edge of the band is inside, however the floats round.
         return abs(self.share - self.target) <= self.tolerance + SHARE_EPS
 
@@ -657,6 +672,7 @@ def _bands(problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Polic
 def _check_representation(
     problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
 ) -> Iterator[Violation]:
+    """A violation for each representation band whose share is outside it."""
     for band in _bands(problem, panels, policy):
         if band.inside:
             continue
@@ -716,6 +732,7 @@ def _review_cycles(
 def _check_cycles(
     problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
 ) -> Iterator[Violation]:
+    """A violation for each review cycle of length ``integrity.forbid_cycles`` or less."""
     k = policy.integrity.forbid_cycles
     if not k:
         return
@@ -735,6 +752,7 @@ def _check_cycles(
 def _check_panel_affinity(
     problem: Problem, case: Case, panel: list[Reviewer], policy: Policy
 ) -> Iterator[Violation]:
+    """The violation of a panel whose affinity is below ``expertise.min_panel_affinity``."""
     floor = policy.expertise.min_panel_affinity
     if floor <= 0 or not panel:
         # An empty panel is reported by panel_size; a floor on it adds nothing.
@@ -917,6 +935,7 @@ def pair_affinity(problem: Problem, case: Case, reviewer: Reviewer) -> float:
 
 
 def _shares(counts: Mapping[str, int]) -> dict[str, float]:
+    """Each key's share of the counts' total (all 0 when the total is 0)."""
     total = sum(counts.values())
     return {k: (n / total if total else 0.0) for k, n in counts.items()}
 

@@ -137,6 +137,7 @@ def _rules_only(policy: Policy) -> Policy:
 
 
 def _matches(v: Violation, rule: str, case: str | None, reviewer: str | None) -> bool:
+    """Whether ``v`` is a violation of ``rule`` on ``case`` (given), else on ``reviewer``."""
     if v.rule != rule:
         return False
     return (v.case == case) if case is not None else (v.reviewer == reviewer)

@@ -93,6 +93,7 @@ MAX_MESSAGE = 1_000
 
 
 def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``" ..."`` when cut."""
     return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 

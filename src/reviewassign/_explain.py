@@ -117,6 +117,7 @@ class Explanation:
 
 
 def _ids(ids: list[str]) -> str:
+    """The first ids, joined, and how many more there are."""
     shown = ", ".join(ids[:_SHOWN])
     return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
 
@@ -130,6 +131,7 @@ def _by(labels: tuple[str, ...], codes: np.ndarray, reviewers: list[str]) -> str
 
 
 def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
+    """Why the loads cannot fill the seats: maximum loads too low, minimum too high or crossed."""
     seats, cap = int(inst.panel_size.sum()), int(inst.max_load.sum())
     reasons = []
     if seats > cap:

@@ -50,19 +50,39 @@ class Counts(Protocol):
     """What the stats read of an instance: an :class:`Instance`, or the counts of none."""
 
     @property
-    def n_cases(self) -> int: ...
+    def n_cases(self) -> int:
+        """Number of cases."""
+        ...
+
     @property
-    def n_reviewers(self) -> int: ...
+    def n_reviewers(self) -> int:
+        """Number of reviewers."""
+        ...
+
     @property
-    def n_pairs(self) -> int: ...
+    def n_pairs(self) -> int:
+        """Number of candidate pairs."""
+        ...
+
     @property
-    def eligible_pairs(self) -> int: ...
+    def eligible_pairs(self) -> int:
+        """Number of eligible pairs."""
+        ...
+
     @property
-    def conflicted_pairs(self) -> int: ...
+    def conflicted_pairs(self) -> int:
+        """Number of pairs excluded by a conflict of interest."""
+        ...
+
     @property
-    def excluded_by_policy(self) -> int: ...
+    def excluded_by_policy(self) -> int:
+        """Number of pairs the policy's rules exclude."""
+        ...
+
     @property
-    def conflicts_by_reason(self) -> dict[str, int]: ...
+    def conflicts_by_reason(self) -> dict[str, int]:
+        """Conflict reason -> the number of pairs it excludes."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +100,13 @@ class RunContext:
 
 
 def _sha256(data: object) -> str:
+    """The SHA-256 hex digest of ``data``'s canonical JSON (sorted keys, no spaces)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _problem_data(problem: Problem) -> dict[str, object]:
+    """The problem as JSON data to hash, its affinity as a digest."""
     return {
         "problem": problem.model_dump(mode="json", exclude={"affinity"}),
         "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows

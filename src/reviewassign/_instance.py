@@ -226,6 +226,7 @@ def _starts(pair_case: IntArray, n_cases: int) -> IntArray:
 
 
 def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The distinct labels, sorted, and each one's code (its index among them)."""
     names = tuple(sorted(set(labels)))
     return names, {name: i for i, name in enumerate(names)}
 
@@ -424,6 +425,7 @@ class _Greedy:
         return np.array(sorted(chosen), dtype=np.int64)
 
     def _fits(self, idx: IntArray, chosen: list[int], r: int, seats: int) -> bool:
+        """Whether reviewer ``r`` fits: within the region cap, with seats left for the needs."""
         region = self._needs[0][0]
         taken = [int(idx[i]) for i in chosen]
         if self._cap is not None and sum(region[t] == region[r] for t in taken) >= self._cap:
@@ -455,11 +457,13 @@ class _ReviewerBest:
         self._rows: list[tuple[int, IntArray, FloatArray]] = []
 
     def add(self, case: int, idx: IntArray, affinity: FloatArray) -> None:
+        """Buffer case ``case``'s row (reviewers ``idx``); a full block is merged."""
         self._rows.append((case, idx, affinity))
         if len(self._rows) == self._BLOCK:
             self._merge()
 
     def _merge(self) -> None:
+        """Merge the buffered rows into each reviewer's ``keep`` best cases."""
         n_r = self._value.shape[1]
         block = np.full((len(self._rows), n_r), -np.inf)
         cases = np.zeros((len(self._rows), n_r), dtype=np.int64)

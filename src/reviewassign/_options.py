@@ -87,6 +87,7 @@ class SolveOptions:
         return made
 
     def _check(self) -> None:
+        """Raise :class:`InputError` naming the first option out of its domain."""
         check_options(seed=self.seed, workers=self.workers, time_limit=self.time_limit)
         if self.method not in get_args(Method):
             message = f"method must be one of {list(get_args(Method))}, got {self.method!r}"

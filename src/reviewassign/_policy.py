@@ -47,6 +47,8 @@ NonNegative = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Section(BaseModel):
+    """A section of the policy: frozen, and an unknown key is an error."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -85,6 +87,7 @@ class LoadPolicy(_Section):
 
     @model_validator(mode="after")
     def _in_order(self) -> LoadPolicy:
+        """Refuse a ``load.min`` above ``load.max``."""
         if self.min > self.max:
             raise ValueError(f"load.min ({self.min}) exceeds load.max ({self.max})")
         return self
@@ -238,6 +241,7 @@ class ObjectivePolicy(_Section):
 
     @model_validator(mode="after")
     def _one_order(self) -> ObjectivePolicy:
+        """Refuse priorities beside a kind, a level twice, or ``"objective"`` before the last."""
         if self.priorities and self.kind != "affinity":
             raise ValueError(
                 f"objective.priorities replaces objective.kind ({self.kind!r}): list "
@@ -298,6 +302,7 @@ class IntegrityPolicy(_Section):
 
     @model_validator(mode="after")
     def _not_one(self) -> IntegrityPolicy:
+        """Refuse ``forbid_cycles = 1``, which means nothing."""
         if self.forbid_cycles == 1:
             raise ValueError(
                 "integrity.forbid_cycles = 1 means nothing (a reviewer never reviews their own "
@@ -377,6 +382,7 @@ class RepresentationPolicy(_Section):
     @field_validator("region_targets", "gender_targets", mode="wrap")
     @classmethod
     def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Refuse two target keys that normalise to one label."""
         # Keys are labels, normalised as the problem's are (NFC, stripped): two keys that
         # become one would silently lose a target.
         out = handler(value)
@@ -386,6 +392,7 @@ class RepresentationPolicy(_Section):
 
     @model_validator(mode="after")
     def _targets(self) -> RepresentationPolicy:
+        """Refuse targets above 1 in all, targets without a band, or an undisclosed gender's."""
         for name, targets, tolerance in (
             ("region", self.region_targets, self.region_tolerance),
             ("gender", self.gender_targets, self.gender_tolerance),
@@ -450,6 +457,7 @@ class RelaxPolicy(_Section):
 
     @model_validator(mode="after")
     def _known(self) -> RelaxPolicy:
+        """Refuse unknown rules in ``relax.priority`` and ``relax.keep``."""
         unknown = sorted((set(self.priority) | set(self.keep)) - set(RELAXABLE))
         if unknown:
             raise ValueError(

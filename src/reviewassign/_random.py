@@ -146,6 +146,7 @@ class Lottery:
         return max(self.marginals.values(), default=0.0)
 
     def _draw(self, rng: np.random.Generator) -> IntArray:
+        """The pairs of one draw of the lottery (increasing pair indices)."""
         return self._sampler.draw(rng)
 
     def samples(self, n: int, seed: int = 0) -> Iterator[Assignment]:

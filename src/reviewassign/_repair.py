@@ -102,6 +102,7 @@ class Event(BaseModel):
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Event:
+        """Refuse an event missing a field its kind needs, or filling one it does not."""
         needs = _NEEDS[self.kind]
         fields = ("case", "reviewer", "value")
         for name in fields:

@@ -54,6 +54,8 @@ _REASON_WORDS = {
 
 @dataclass(frozen=True, slots=True)
 class _Table:
+    """A table of the report: its header, rows of cells and caption."""
+
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     caption: str | None = None
@@ -61,6 +63,8 @@ class _Table:
 
 @dataclass(frozen=True, slots=True)
 class _Section:
+    """A section of the report: its title, paragraphs, tables and list items."""
+
     title: str
     paragraphs: tuple[str, ...] = ()
     tables: tuple[_Table, ...] = ()
@@ -69,6 +73,8 @@ class _Section:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
+    """A rule as the report lists it: key, words, whether it binds, and where."""
+
     key: str
     words: str
     binds: str
@@ -76,12 +82,14 @@ class _Rule:
 
 
 def _ids(ids: Sequence[str]) -> str:
+    """The first ids, joined, and how many more there are."""
     shown = ", ".join(ids[:SHOWN])
     more = len(ids) - SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _n(count: int, word: str, plural: str | None = None) -> str:
+    """``count word``, in the plural (``word + "s"`` unless given) unless ``count`` is 1."""
     return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
@@ -93,10 +101,12 @@ def _at(count: int, total: int, noun: str, what: str, ids: Sequence[str]) -> tup
 
 
 def _max_load(r: Reviewer, policy: Policy) -> int:
+    """The reviewer's maximum load: their own, else ``load.max``."""
     return policy.load.max if r.max_load is None else r.max_load
 
 
 def _min_load(r: Reviewer, policy: Policy) -> int:
+    """The reviewer's minimum load: their own, else ``load.min``."""
     return policy.load.min if r.min_load is None else r.min_load
 
 
@@ -114,10 +124,12 @@ def _tight(
 
 
 def _regions(panel: list[Reviewer]) -> Counter[str]:
+    """A panel's seats by region."""
     return Counter(r.region for r in panel)
 
 
 def _genders(panel: list[Reviewer]) -> Counter[str]:
+    """A panel's seats by disclosed gender."""
     return Counter(r.gender for r in panel if r.gender)
 
 
@@ -127,6 +139,7 @@ def _excluded(count: int) -> tuple[str, str]:
 
 
 def _region_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.max_per_region``: the panels at the cap."""
     cap = region_cap(policy)
     return _tight(
         problem,
@@ -137,6 +150,7 @@ def _region_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, 
 
 
 def _min_regions(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.min_regions``: the panels at the minimum."""
     low = policy.panel.min_regions
     return _tight(
         problem, panels, "exactly at the minimum", lambda c, panel: len(_regions(panel)) == low
@@ -144,6 +158,7 @@ def _min_regions(problem: Problem, policy: Policy, panels: Panels) -> tuple[str,
 
 
 def _own_region(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.own_region``: the pairs excluded, or the panels with one."""
     if policy.panel.own_region == "exclude":
         cases, reviewers = problem.cases, problem.reviewers
         return _excluded(sum(1 for c in cases for r in reviewers if r.region == c.region))
@@ -156,6 +171,7 @@ def _own_region(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, 
 
 
 def _gender_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.max_per_gender``: the panels at the cap."""
     cap = policy.panel.max_per_gender
     return _tight(
         problem,
@@ -166,6 +182,7 @@ def _gender_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, 
 
 
 def _min_genders(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.min_genders``: the panels at the minimum."""
     low = policy.panel.min_genders
     return _tight(
         problem, panels, "exactly at the minimum", lambda c, panel: len(_genders(panel)) == low
@@ -173,6 +190,7 @@ def _min_genders(problem: Problem, policy: Policy, panels: Panels) -> tuple[str,
 
 
 def _min_senior(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.min_senior``: the panels at the minimum."""
     low = policy.panel.min_senior
     return _tight(
         problem,
@@ -183,6 +201,7 @@ def _min_senior(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, 
 
 
 def _language(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``panel.language``: the pairs it excludes."""
     return _excluded(
         sum(
             1
@@ -195,6 +214,7 @@ def _language(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, st
 
 
 def _coverage(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``expertise.coverage``: the panels where one member alone covers."""
     e = policy.expertise
     level = e.min_level
 
@@ -208,6 +228,7 @@ def _coverage(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, st
 
 
 def _panel_floor(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
+    """``(binds, where)`` of ``expertise.min_panel_affinity``: the panels at the floor."""
     floor = policy.expertise.min_panel_affinity
     return _tight(
         problem,
@@ -366,6 +387,7 @@ def _bands(
 def _band_rules(
     problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
 ) -> list[_Rule]:
+    """The representation bands that are on; one binds where a share is at its band's edge."""
     rules: list[_Rule] = []
     rep = policy.representation
     bands = _bands(problem, policy, panels)
@@ -393,6 +415,7 @@ def _band_rules(
 
 
 def _objective_words(policy: Policy) -> list[str]:
+    """What the solver maximises, and what costs, in sentences."""
     o = policy.objective
     words = {
         "coverage": "the covered topics",
@@ -426,10 +449,12 @@ def _objective_words(policy: Policy) -> list[str]:
 
 
 def _f(value: float | None, spec: str = ".4f") -> str:
+    """``value`` formatted by ``spec``, a dash for None."""
     return _DASH if value is None else format(value, spec)
 
 
 def _pct(value: float | None) -> str:
+    """``value`` as a percentage, a dash for None."""
     return _DASH if value is None else f"{100 * value:.1f} %"
 
 
@@ -437,6 +462,7 @@ _RECHECK = "reviewassign verify PROBLEM RESULT.json --time-limit S re-proves the
 
 
 def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, list[_Section]]:
+    """The report's title and its sections, in order."""
     assignment = result.assignment
     title = (
         f"Audit report: {_n(len(problem.cases), 'case')} and "
@@ -538,6 +564,7 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
 
 
 def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assignment) -> _Section:
+    """The panel composition section: seats, coverage, and seats by region and gender."""
     panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
     by_id = {r.id: r for r in problem.reviewers}
     for case, panel in assignment.items():
@@ -584,6 +611,7 @@ def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assig
 
 
 def _loads(m: Metrics) -> _Section:
+    """The loads section: their range, spread and mean, and reviewers by load."""
     dist = Counter(m.loads.values())
     return _Section(
         "Loads",
@@ -602,6 +630,7 @@ def _loads(m: Metrics) -> _Section:
 
 
 def _affinity(m: Metrics) -> _Section:
+    """The affinity section: total, worst and mean panel, and the weakest panels."""
     worst = sorted(m.case_affinity.items(), key=lambda kv: (kv[1], kv[0]))[:SHOWN]
     return _Section(
         "Affinity",
@@ -620,6 +649,7 @@ def _affinity(m: Metrics) -> _Section:
 
 
 def _record(result: Result) -> _Section:
+    """The reproducibility section: versions, seed, hashes, times and phases."""
     s: Stats = result.stats
     rows = (
         ("reviewassign", s.library_version or _DASH),
@@ -664,6 +694,7 @@ td.n{text-align:right}
 
 
 def _html(title: str, sections: Sequence[_Section]) -> str:
+    """The report as a standalone HTML page."""
     e = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -691,11 +722,13 @@ def _html(title: str, sections: Sequence[_Section]) -> str:
 
 
 def _md_cell(text: str) -> str:
+    """``text`` escaped for a Markdown table cell."""
     # Markdown renders raw HTML: escape it, and the pipes and newlines of a table cell.
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _md(title: str, sections: Sequence[_Section]) -> str:
+    """The report as Markdown."""
     out = [f"# {_md_cell(title)}", ""]
     for section in sections:
         out += [f"## {_md_cell(section.title)}", ""]

@@ -57,6 +57,7 @@ def _never(policy: Policy) -> bool:
 
 
 def _n(count: int, word: str) -> str:
+    """``count word``, with an s unless ``count`` is 1."""
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -139,10 +140,13 @@ _STRUCTURAL: Mapping[str, object] = MappingProxyType({})
 
 
 def _assignment(key: str, words: str) -> Rule:
+    """A rule of the assignment's own consistency, always on, in ``words``."""
     return Rule(key, "assignment", _always, _STRUCTURAL, False, _always, lambda p: words)
 
 
 def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object]) -> Rule:
+    """A conflict-of-interest rule on a pair, on when ``on`` says, off by ``off``."""
+
     def says(p: Policy) -> str:
         d = p.conflicts.relation_distance
         within = "directly related to" if d == 1 else f"within {d} relation steps of"
@@ -160,6 +164,7 @@ def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object])
 
 
 def _band(kind: Literal["region", "gender"]) -> Rule:
+    """The representation band of ``kind``: a hard rule while ``representation.weight`` is 0."""
     name = "region" if kind == "region" else "disclosed gender"
 
     def on(p: Policy) -> bool:
@@ -181,12 +186,14 @@ def _band(kind: Literal["region", "gender"]) -> Rule:
 
 
 def _own_region_states(s: Said) -> str:
+    """One ``panel.own_region`` instance as a statement."""
     if s.at_most:
         return f"case {s.case} takes no reviewer from its own region ({s.region or 'none'})"
     return f"case {s.case} needs a reviewer from its own region ({s.region or 'none'})"
 
 
 def _own_region_lifts(s: Said, slack: int) -> str:
+    """Breaking one ``panel.own_region`` instance by ``slack``, as an instruction."""
     if s.at_most:
         return (
             f"allow {_n(slack, 'reviewer')} from the case's own region ({s.region}) on case "
@@ -196,6 +203,7 @@ def _own_region_lifts(s: Said, slack: int) -> str:
 
 
 def _coverage_states(s: Said) -> str:
+    """One ``expertise.coverage`` instance as a statement."""
     if s.topic:
         return (
             f"case {s.case} needs topic {s.topic} covered at level "
@@ -205,18 +213,21 @@ def _coverage_states(s: Said) -> str:
 
 
 def _coverage_lifts(s: Said, slack: int) -> str:
+    """Breaking one ``expertise.coverage`` instance, as an instruction."""
     if s.topic:
         return f"leave topic {s.topic} uncovered on case {s.case}"
     return f"leave case {s.case}'s topics uncovered"
 
 
 def _coverage_says(p: Policy) -> str:
+    """``expertise.coverage`` in words, as the policy sets it."""
     e = p.expertise
     words = "every topic of the case" if e.coverage == "all" else "at least one topic of the case"
     return f"Every panel covers {words} (a reviewer covers a topic at level {e.min_level} or more)."
 
 
 def _cycles_says(p: Policy) -> str:
+    """``integrity.forbid_cycles`` in words, as the policy sets it."""
     k = p.integrity.forbid_cycles
     if k == 2:
         return "No two reviewer-applicants review each other's cases."

@@ -91,6 +91,7 @@ class _Unread:
 
 
 def _seats(problem: Problem, policy: Policy) -> int:
+    """The seats of all panels: each case's panel size, summed."""
     return sum(policy.panel_size if c.panel_size is None else c.panel_size for c in problem.cases)
 
 

@@ -82,6 +82,7 @@ class _Network:
 
 
 def _network(inst: Instance, policy: Policy) -> _Network:
+    """The min-cost flow network of ``inst`` under ``policy``."""
     n_c, n_r, n_p = inst.n_cases, inst.n_reviewers, inst.n_pairs
     gain = to_ints(inst.pair_affinity)
     top = int(gain.max(initial=0))

@@ -240,6 +240,7 @@ def _levels(
 
 
 def _renamed(phases: list[PhaseRecord], prefix: str) -> list[PhaseRecord]:
+    """``phases`` with each name prefixed by ``prefix``."""
     return [replace(r, name=f"{prefix}{r.name}") for r in phases]
 
 

@@ -63,6 +63,8 @@ class Levels:
 
 @dataclass(frozen=True, slots=True)
 class _Solved:
+    """One solve of a level: its status, value and bound (solver units), and seconds."""
+
     status: str
     value: int | None  # solver units of the level
     bound: float | None  # solver units of the level
@@ -99,10 +101,12 @@ class _Session:
             self.extra[var.index] = value
 
     def x(self) -> npt.NDArray[np.bool_]:
+        """The pairs chosen in the kept solution, as a mask over the pair variables."""
         assert self.values is not None
         return np.asarray(self.values[: len(self.built.x)], dtype=np.int64) > 0
 
     def hint(self) -> None:
+        """Hint the model with the kept solution, every variable (none kept: no hint)."""
         m = self.built.model
         m.clear_hints()  # type: ignore[no-untyped-call]  # ortools leaves it unannotated
         if self.values is None:
@@ -169,6 +173,7 @@ class _Session:
         return self._keep(status, solver, t0)
 
     def _keep(self, status: str, solver: cp_model.CpSolver, t0: float) -> _Solved:
+        """The solve as :class:`_Solved`; with a solution, keep its values for the hints."""
         seconds = time.perf_counter() - t0
         if status not in ("optimal", "feasible"):
             # Without a solution, CP-SAT's bound still bounds every solution once its
@@ -181,6 +186,7 @@ class _Session:
         return _Solved(status, round(solver.objective_value), solver.best_objective_bound, seconds)
 
     def limit(self, share: float) -> float | None:
+        """The time limit of a solve given ``share`` of the seconds left (None: no limit)."""
         left = self.search.remaining()
         return None if left is None else max(0.0, left) * share
 
@@ -426,6 +432,7 @@ class _Rounds:
         return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
 
     def panels(self) -> npt.NDArray[np.int64]:
+        """Each case's panel affinity in the last solution (solver units)."""
         return _panels(self.session, self.inst)
 
     def raise_floor(self, lifted: list[Any] | None) -> _Solved:

@@ -44,6 +44,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _bounds(domain: object) -> tuple[float, float]:
+    """The lower and upper bound of a proto domain, infinite where CP-SAT leaves it unbounded."""
     # The proto's repeated fields do not support negative indices.
     values = list(domain)  # type: ignore[call-overload]
     lo, hi = float(values[0]), float(values[len(values) - 1])
@@ -172,6 +173,8 @@ def _mathopt(rows: _Rows, columns: IntArray, *, integer: bool) -> mathopt_model.
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
+    """HiGHS's answer, as arrays: optimal or infeasible, its value, the variables and the duals."""
+
     optimal: bool
     infeasible: bool
     value: float

@@ -40,6 +40,8 @@ _REPAIR_SHARE = 0.5
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
+    """A CP-SAT solution callback that reports each solution of a phase as :class:`Progress`."""
+
     def __init__(
         self,
         phase: str,
@@ -56,6 +58,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         self._unit = unit
 
     def on_solution_callback(self) -> None:
+        """Report the solution's objective and the bound (the one given, else CP-SAT's)."""
         self._progress(
             Progress(
                 phase=self._phase,
@@ -77,6 +80,7 @@ def _parameters(
     lb_search: bool = False,
     cuts: bool = True,
 ) -> None:
+    """Set ``solver``'s parameters: seed, workers, time limit and the search options."""
     p = solver.parameters
     p.num_workers = workers
     p.random_seed = seed
@@ -193,6 +197,7 @@ def _hint_pairs(built: Model, chosen: npt.NDArray[np.int64]) -> None:
 
 
 def _hint(built: Model, chosen: np.ndarray) -> None:
+    """Hint the pairs ``chosen`` on and every other pair off."""
     on = np.zeros(len(built.x), dtype=bool)
     on[chosen] = True
     for var, value in zip(built.x, on, strict=True):
@@ -415,6 +420,7 @@ def _lp_guided(
 
 
 def _value(sub: _Sub) -> float:
+    """The value of a restricted solve, ``-inf`` without a solution."""
     return -np.inf if sub.value is None else sub.value
 
 

@@ -146,6 +146,7 @@ class SoftSolver:
         self._spans = [int(v.proto.domain[len(v.proto.domain) - 1]) for v in sm.slack]
 
     def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
         return None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
 
     def _hold(self, held: Collection[int]) -> None:
@@ -156,6 +157,7 @@ class SoftSolver:
             v.proto.domain[1] = 0 if i in keep else self._spans[i]
 
     def _solve(self, time_limit: float | None = None) -> tuple[BackendStatus, cp_model.CpSolver]:
+        """Solve the soft model within the time left and ``time_limit``: status and solver."""
         solver = cp_model.CpSolver()
         left = self.remaining()
         if time_limit is not None:
@@ -330,4 +332,5 @@ class SoftSolver:
 
 
 def _least(a: float | None, b: float | None) -> float | None:
+    """The smaller of two time limits, None being no limit."""
     return b if a is None else a if b is None else min(a, b)
