@@ -752,7 +752,7 @@ def _method(phases: Sequence[str]) -> str:
 def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance | None, str]:
     """The problem, policy, matrix (for matrix rows) and a note on where the data are from."""
     if bench.kind == "award":
-        from reviewassign._synthetic import award_problem
+        from reviewassign._lab.synthetic import award_problem
 
         assert bench.size is not None
         problem = award_problem(*bench.size, seed=SEED)
@@ -845,7 +845,7 @@ def _measure_price(bench: Bench, row: Row, problem: ra.Problem, policy: ra.Polic
 
 def _flow_on_instance(problem: ra.Problem, policy: ra.Policy) -> FlowReference:
     """The bare flow on the eligible pairs the library derives (rules acting on pairs only)."""
-    from reviewassign._instance import build_instance
+    from reviewassign._reduce.eligible import build_instance
 
     inst = build_instance(problem, policy)
     if np.any(inst.min_load > 0):
@@ -885,11 +885,11 @@ def highs_reference(problem: ra.Problem, policy: ra.Policy, time_limit: float) -
 
     from ortools.math_opt.python import mathopt
 
-    from reviewassign._cpsat import SCALE
-    from reviewassign._cpsat._builders import _worst_case, build_model
-    from reviewassign._cpsat._lp import mathopt_from
-    from reviewassign._instance import build_instance
-    from reviewassign._solve import _candidate_count
+    from reviewassign._backends.cpsat.model import _worst_case, build_model
+    from reviewassign._backends.lp import mathopt_from
+    from reviewassign._backends.solvers import SCALE
+    from reviewassign._pipeline.exact import _candidate_count
+    from reviewassign._reduce.eligible import build_instance
 
     # The model the library solves: on huge instances, that of the same candidates.
     inst = build_instance(problem, policy, candidates=_candidate_count("auto", problem, policy))
@@ -1303,7 +1303,7 @@ def _measure_relations(bench: Bench, row: Row, limit: float | None) -> None:
     """
     import tempfile
 
-    from reviewassign._synthetic import relation_graph_problem
+    from reviewassign._lab.synthetic import relation_graph_problem
 
     assert bench.size is not None and bench.relations is not None
     people, relations = bench.relations
@@ -1369,7 +1369,7 @@ def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float)
     if bench.repair:
         _measure_repair(bench, row, limit)
         return
-    import reviewassign._cpsat  # noqa: F401 - ortools is loaded by the first solve anyway
+    import reviewassign._backends.solvers  # noqa: F401 - ortools is loaded by the first solve anyway
 
     t0 = time.perf_counter()
     problem, policy, matrix, row.note = _make_problem(bench)

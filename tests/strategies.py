@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import reviewassign as ra
-from reviewassign._model import look_alike_key
+from reviewassign._data.model import look_alike_key
 
 __all__ = [
     "COUNTRIES",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import reviewassign as ra
 from conftest import examples
-from reviewassign._result import Assignment, Result, Stats, Status
+from reviewassign._data.result import Assignment, Result, Stats, Status
 from strategies import flow_policies, policies, problems
 
 Panels = Mapping[str, Sequence[str]]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import reviewassign as ra
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
 from reviewassign.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def test_column_generated_lp_gives_the_same_optimum(
 ) -> None:
     # Column generation runs from 100,000 pairs on; here it starts from 2 pairs per
     # constraint on 60 x 40 (infeasible at first: widened), and must end at the optimum.
-    from reviewassign._cpsat import _lp
+    from reviewassign._backends import lp as _lp
 
     monkeypatch.setattr(_lp, "_ALL_COLUMNS_BELOW", 0)
     monkeypatch.setattr(_lp, "_PER_CONSTRAINT", 2)

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewassign._check import RULES, Metrics, Violation, check, evaluate
-from reviewassign._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
-from reviewassign._policy import Policy
+from reviewassign._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from reviewassign._data.policy import Policy
+from reviewassign._spec.check import RULES, Metrics, Violation, check, evaluate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONFORMANCE = SHARED / "conformance"
@@ -605,15 +605,16 @@ def test_a_string_panel_is_refused() -> None:
 
 
 def test_check_does_not_import_other_reviewassign_modules() -> None:
-    import reviewassign._check as module
+    import reviewassign._spec.check as module
 
     source = Path(module.__file__).read_text()
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     local = [line for line in imports if line.startswith("from .")]
     assert sorted(local) == [
-        "from ._model import Case, Problem, Reviewer",
-        "from ._policy import SHARE_EPS, WEAK_EPS, Policy",  # the margins are policy semantics
-        "from ._rules import keys",  # the rule keys in their order, nothing else
+        "from .._data.model import Case, Problem, Reviewer",
+        # the margins are policy semantics
+        "from .._data.policy import SHARE_EPS, WEAK_EPS, Policy",
+        "from .._data.rules import keys",  # the rule keys in their order, nothing else
     ]
 
 
@@ -820,7 +821,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _read_folder(folder: Path) -> Problem:
-    """A plain reader of the CSV folder format of SPEC.md, independent of ``_io``."""
+    """A plain reader of the CSV folder format of SPEC.md, independent of ``_files.io``."""
     cases = []
     for row in _rows(folder / "cases.csv"):
         topics = {}
@@ -868,7 +869,7 @@ def _read_folder(folder: Path) -> Problem:
 
 def _io_load_problem() -> Any:
     try:
-        from reviewassign._io import load_problem
+        from reviewassign._files.io import load_problem
     except ImportError:  # the reader is written in parallel; fall back to a plain one
         return None
     return load_problem
@@ -905,6 +906,6 @@ def test_conformance_empty_assignment_breaks_every_panel_size(award_a: Problem) 
 
 def test_conformance_plain_reader_agrees_with_io(award_a: Problem) -> None:
     if _io_load_problem() is None:
-        pytest.skip("reviewassign._io is not importable yet")
+        pytest.skip("reviewassign._files.io is not importable yet")
     # The reader of _io and the plain one here read the same problem.
     assert _read_folder(CONFORMANCE / "award-a") == award_a

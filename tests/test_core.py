@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 import reviewassign as ra
-from reviewassign._cpsat._soft import SoftSolver, build_soft, soft_instance
+from reviewassign._backends.cpsat.soft import SoftSolver, build_soft, soft_instance
 
 AFRICA, ARAB, EUROPE = "Africa", "Arab States", "Europe and North America"
 
@@ -87,7 +87,7 @@ def _held(problem: ra.Problem, policy: ra.Policy, keep: list[int]) -> ra.Assignm
 
 def _members(problem: ra.Problem, policy: ra.Policy, core: tuple[ra.Reason, ...]) -> list[int]:
     """The soft model's indices of the core's rule instances (matched by statement)."""
-    from reviewassign._core import rule_text
+    from reviewassign._workflows.conflict_core import rule_text
 
     inst = soft_instance(problem, policy)
     sm = build_soft(inst, problem, policy)

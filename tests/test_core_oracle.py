@@ -466,7 +466,7 @@ def test_load_spread_regression_relaxations_raise_loads() -> None:
 def test_a_core_cut_short_says_not_proven_irreducible(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
-    from reviewassign._cpsat._soft import SoftSolver
+    from reviewassign._backends.cpsat.soft import SoftSolver
     from reviewassign.cli import main
 
     problem = ra.Problem(

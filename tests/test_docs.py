@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import reviewassign as ra
-from reviewassign._check import RULES
-from reviewassign._conflicts import REASONS
+from reviewassign._reduce.conflicts import REASONS
+from reviewassign._spec.check import RULES
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import reviewassign as ra
-from reviewassign._finish import checked
+from reviewassign._pipeline.finish import checked
 
 
 def _infeasible() -> tuple[ra.Problem, ra.Policy]:
@@ -61,7 +61,7 @@ def test_a_model_cp_sat_rejects_is_a_solver_error(monkeypatch: pytest.MonkeyPatc
 
 
 def test_backend_status_words_and_their_public_status() -> None:
-    from reviewassign._cpsat import BackendStatus
+    from reviewassign._backends.solvers import BackendStatus
 
     assert [s.public for s in BackendStatus] == [
         ra.Status.OPTIMAL,

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 import reviewassign as ra
 from conftest import examples
 from reviewassign import cli
-from reviewassign._io import (
+from reviewassign._files.io import (
     load_assignment,
     load_events,
     load_locked,

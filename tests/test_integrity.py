@@ -110,8 +110,8 @@ def test_forbid_cycles_validation() -> None:
 
 
 def test_rules_over_the_whole_assignment_leave_the_flow() -> None:
-    from reviewassign._cpsat import flow_applicable
-    from reviewassign._instance import build_instance
+    from reviewassign._backends.solvers import flow_applicable
+    from reviewassign._reduce.eligible import build_instance
 
     problem = two_cycle()
     for update in (

@@ -1,4 +1,4 @@
-"""Reading and writing problems, policies, assignments and results (reviewassign._io)."""
+"""Reading and writing problems, policies, assignments and results (reviewassign._files.io)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from reviewassign._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from reviewassign._data.result import Assignment, Result, Stats, Status
 from reviewassign._errors import InputError
-from reviewassign._io import (
+from reviewassign._files.io import (
     csv_text,
     load_assignment,
     load_policy,
@@ -19,8 +21,6 @@ from reviewassign._io import (
     save_result,
     write_atomic,
 )
-from reviewassign._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
-from reviewassign._result import Assignment, Result, Stats, Status
 
 SHARED = Path(os.environ.get("REVIEWASSIGN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 CONFORMANCE = SHARED / "conformance"
@@ -883,7 +883,7 @@ def test_a_line_break_inside_a_cell_is_an_error(
 
 @pytest.mark.parametrize("kind", ["assignment", "locked", "events"])
 def test_the_other_csv_readers_refuse_a_quote_left_open(tmp_path: Path, kind: str) -> None:
-    from reviewassign._io import load_events, load_locked
+    from reviewassign._files.io import load_events, load_locked
 
     if kind == "events":
         text, reader = 'event,case,reviewer,value\ndecline,C1,"R2,\nload,,R3,2\n', load_events

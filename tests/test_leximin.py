@@ -412,7 +412,7 @@ def test_leximin_ties_in_grid_steps() -> None:
 
 @pytest.mark.parametrize("phase", ["leximin", "leximin.lift"])
 def test_a_round_not_proven_is_not_optimal(phase: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewassign._cpsat import _levels
+    from reviewassign._backends.cpsat import lexicographic as _levels
 
     # Three panels on three floors (1, 2 and 3 steps): three rounds of two solves each.
     tied = make_tied(((1, 0, 0), (0, 2, 0), (0, 0, 3)), Fraction(1, 6), 1, 1, 0.0)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 import reviewassign as ra
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pioneer_award"
 EXAMPLE_OPTIMUM = 370.7777777  # proven by an unlimited solve (see test_cli's demo test)
@@ -40,8 +40,8 @@ def test_a_time_limited_bound_is_a_true_bound(
 
 
 def test_lagrangian_bound_when_the_backend_has_none() -> None:
-    from reviewassign._bound import lagrangian_bound
-    from reviewassign._instance import build_instance
+    from reviewassign._pipeline.lagrangian import lagrangian_bound
+    from reviewassign._reduce.eligible import build_instance
 
     problem = award_problem(30, 20, seed=1)
     policy = ra.load_policy(EXAMPLE / "policy.toml")

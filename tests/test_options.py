@@ -15,7 +15,7 @@ import math
 import pytest
 
 import reviewassign as ra
-from reviewassign._options import SolveOptions
+from reviewassign._data.options import SolveOptions
 
 
 def _problem() -> ra.Problem:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import reviewassign as ra
 from conftest import examples
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
 from reviewassign.cli import main
 from strategies import flow_policies, policies, problems
 
@@ -276,7 +276,7 @@ def test_cli_bad_marginals_file_exits_2(tmp_path: Path, problem: ra.Problem) -> 
 
 @pytest.mark.parametrize(("flows", "units"), [((1, 1, 1, 1), 2), ((1, 2, 2, 1), 3)])
 def test_dependent_rounding_keeps_every_arc_expectation(flows: tuple[int, ...], units: int) -> None:
-    from reviewassign._cpsat._lottery import dependent_round
+    from reviewassign._backends.lottery import dependent_round
 
     # Two cases (nodes 0, 1) each sending one unit to two reviewers (nodes 2, 3): a 4-cycle.
     # In thirds the two shifts of a step differ, so a wrong coin shows.

@@ -1,4 +1,4 @@
-"""The rule registry (``_rules``) and what every rule of it must have.
+"""The rule registry (``_data.rules``) and what every rule of it must have.
 
 For every rule: a policy that turns it on and whose ``off`` turns it off again; a case
 in ``check``'s tests; a hard and a soft encoding, or a stated place where it is encoded
@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 
 import reviewassign as ra
-from reviewassign._check import RULES as CHECK_RULES
-from reviewassign._cpsat import rules as encodings
-from reviewassign._policy import RELAXABLE
-from reviewassign._report import _PANEL_BINDS, _rules
-from reviewassign._rules import RULES, Said, active, keys, rule
+from reviewassign._audit.report import _PANEL_BINDS, _rules
+from reviewassign._backends.cpsat import rules as encodings
+from reviewassign._data.policy import RELAXABLE
+from reviewassign._data.rules import RULES, Said, active, keys, rule
+from reviewassign._spec.check import RULES as CHECK_RULES
 from test_check import RULE_CASES
 from test_rules import BINDINGS, FLOW_POLICIES, INFEASIBLE, random_problem
 

@@ -132,7 +132,9 @@ def test_conflicts_match_networkx(problem: ra.Problem, d: int) -> None:
 @SETTINGS
 @given(relation_problems(), st.sampled_from((1, 2, 3, FAR)))
 def test_both_search_sides_agree(problem: ra.Problem, d: int) -> None:
-    from reviewassign._conflicts import _relation_hits  # private: the side is a test's choice
+    from reviewassign._reduce.conflicts import (
+        _relation_hits,  # private: the side is a test's choice
+    )
 
     expected = reference(problem, d)
     for side in ("reviewers", "applicants"):

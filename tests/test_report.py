@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import reviewassign as ra
-from reviewassign._report import read_result, render_report
+from reviewassign._audit.report import read_result, render_report
 from reviewassign.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pioneer_award"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import reviewassign as ra
 from conftest import examples
-from reviewassign._instance import build_instance
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
+from reviewassign._reduce.eligible import build_instance
 from strategies import flow_policies, policies, problems
 
 SETTINGS = settings(max_examples=examples(0.6))  # full and pruned solves per example
@@ -68,6 +68,8 @@ def test_problem_reports_table_rows_with_unknown_ids_and_duplicates() -> None:
 
 
 def test_table_and_rows_give_the_same_problem_hash_and_json() -> None:
+    from reviewassign._pipeline.finish import input_hash
+
     scores = np.array([[0.9, 0.1, 0.4], [0.3, 0.8, 0.2]])
     from_matrix = ra.Problem.from_matrix(scores)
     rows = [
@@ -76,9 +78,7 @@ def test_table_and_rows_give_the_same_problem_hash_and_json() -> None:
         for j in reversed(range(3))  # another row order: the hash ignores it
     ]
     from_rows = ra.Problem(cases=from_matrix.cases, reviewers=from_matrix.reviewers, affinity=rows)
-    assert ra._solve.input_hash(from_matrix, ra.Policy()) == ra._solve.input_hash(
-        from_rows, ra.Policy()
-    )
+    assert input_hash(from_matrix, ra.Policy()) == input_hash(from_rows, ra.Policy())
     again = ra.Problem.model_validate_json(from_matrix.model_dump_json())
     assert again == from_matrix
     assert again.affinity.get("C1", "R1") == 0.8
@@ -178,7 +178,7 @@ def test_candidates_that_cannot_meet_the_rules_fall_back_to_every_pair(
 ) -> None:
     # R2 must review (min_load 1) but is no case's best: one candidate a case, and no
     # reviewer-side candidates, leave it out.
-    monkeypatch.setattr("reviewassign._instance._REVIEWER_SIDE", 0)
+    monkeypatch.setattr("reviewassign._reduce.eligible._REVIEWER_SIDE", 0)
     scores = np.array([[1.0, 0.5, 0.2], [0.4, 1.0, 0.1]])
     problem = ra.Problem.from_matrix(scores, panel_size=1, min_load=[0, 0, 1], max_load=1)
     for method in ("flow", "cpsat"):

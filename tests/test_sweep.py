@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import reviewassign as ra
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
 
 BASE = ra.Policy(panel={"max_per_region": 1, "min_genders": 2}, expertise={"coverage": "any"})
 AXES = {"panel.max_per_region": [1, 2], "load.max": [4, 5, 6]}

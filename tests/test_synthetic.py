@@ -1,4 +1,4 @@
-"""The synthetic award generator (reviewassign._synthetic) and the bundled example."""
+"""The synthetic award generator (reviewassign._lab.synthetic) and the bundled example."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from reviewassign._io import load_policy, load_problem, save_problem
-from reviewassign._model import Case, Problem, Reviewer
-from reviewassign._policy import Policy
-from reviewassign._synthetic import REGIONS, TOPICS, award_problem
+from reviewassign._data.model import Case, Problem, Reviewer
+from reviewassign._data.policy import Policy
+from reviewassign._files.io import load_policy, load_problem, save_problem
+from reviewassign._lab.synthetic import REGIONS, TOPICS, award_problem
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pioneer_award"
 SIZES = [(40, 30), (120, 80), (150, 90)]

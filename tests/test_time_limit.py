@@ -20,9 +20,9 @@ from hypothesis import given, settings
 
 import reviewassign as ra
 from conftest import examples
-from reviewassign._check import RULES
-from reviewassign._instance import build_instance
-from reviewassign._synthetic import award_problem
+from reviewassign._lab.synthetic import award_problem
+from reviewassign._reduce.eligible import build_instance
+from reviewassign._spec.check import RULES
 from strategies import policies, problems
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def test_solve_returns_within_its_limit_with_a_checked_answer(
     award: tuple[ra.Problem, ra.Policy],
 ) -> None:
     problem, policy = award
-    import reviewassign._cpsat  # noqa: F401 - its first import (0.5 s) would count too
+    import reviewassign._backends.solvers  # noqa: F401 - its first import (0.5 s) would count too
 
     limit = 2.0
     t0 = time.perf_counter()
@@ -105,7 +105,7 @@ def test_no_time_to_read_the_instance_is_no_solution_at_once(
 
 def _no_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every model look too large to build in time: only the start is left."""
-    monkeypatch.setattr("reviewassign._budget.BUILD_PER_PAIR", 1e3)
+    monkeypatch.setattr("reviewassign._backends.budget.BUILD_PER_PAIR", 1e3)
 
 
 @pytest.mark.parametrize("kind", ["affinity", "fairness"])
@@ -171,9 +171,9 @@ def test_cli_counts_from_the_call_when_called_with_arguments() -> None:
 
 def test_a_search_stopped_before_it_began_claims_no_bound() -> None:
     # CP-SAT stopped in its presolve reports a bound of 0 for a maximisation: no bound.
-    from reviewassign._cpsat._builders import build_model
-    from reviewassign._cpsat._levels import _Session
-    from reviewassign._cpsat._run import _Search
+    from reviewassign._backends.cpsat.lexicographic import _Session
+    from reviewassign._backends.cpsat.model import build_model
+    from reviewassign._backends.cpsat.runner import _Search
 
     problem = award_problem(60, 40, seed=3)
     fair = ra.load_policy(AWARD_POLICY).model_copy(

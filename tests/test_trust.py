@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import reviewassign as ra
-from reviewassign import _io
-from reviewassign._finish import input_hash, policy_hash, problem_hash
-from reviewassign._io import csv_text, safe_cell, unsafe_cell
+from reviewassign._files import io as _io
+from reviewassign._files.io import csv_text, safe_cell, unsafe_cell
+from reviewassign._pipeline.finish import input_hash, policy_hash, problem_hash
 from reviewassign.cli import main
 
 SECRET = b"a secret of more than sixteen bytes"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reviewassign._io import save_problem
-from reviewassign._synthetic import award_problem
+from reviewassign._files.io import save_problem
+from reviewassign._lab.synthetic import award_problem
 
 N_CASES = 150
 N_REVIEWERS = 90

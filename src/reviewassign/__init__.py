@@ -20,30 +20,10 @@ Examples
 []
 """
 
-from ._alternates import Alternate
-from ._check import Metrics, Violation, check, evaluate
-from ._compare import Comparison, ComparisonRow, compare
-from ._conflicts import ConflictPair, conflicts
-from ._errors import (
-    InfeasibleError,
-    InputError,
-    NoSolutionError,
-    ReviewAssignError,
-    SolverError,
-    ViolationsError,
-)
-from ._explain import Explanation, Reason, Relaxation, explain
-from ._io import (
-    load_assignment,
-    load_events,
-    load_locked,
-    load_policy,
-    load_problem,
-    save_problem,
-    save_result,
-)
-from ._model import Affinity, Case, Conflict, Problem, Relation, Reviewer
-from ._policy import (
+from ._audit.verify import Verification, export_anonymous, verify
+from ._data.events import Event
+from ._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from ._data.policy import (
     ConflictPolicy,
     ExpertisePolicy,
     IntegrityPolicy,
@@ -55,14 +35,35 @@ from ._policy import (
     RelaxPolicy,
     RepresentationPolicy,
 )
-from ._random import Lottery, randomize
-from ._repair import Event, Repair, repair
-from ._result import Assignment, Level, Phase, Progress, Result, Stats, Status
-from ._solve import solve
-from ._sweep import SweepResult, SweepTask, grid, sweep
-from ._table import AffinityTable
-from ._trust import Verification, export_anonymous, verify
+from ._data.result import Assignment, Level, Phase, Progress, Result, Stats, Status
+from ._data.table import AffinityTable
+from ._errors import (
+    InfeasibleError,
+    InputError,
+    NoSolutionError,
+    ReviewAssignError,
+    SolverError,
+    ViolationsError,
+)
+from ._files.io import (
+    load_assignment,
+    load_events,
+    load_locked,
+    load_policy,
+    load_problem,
+    save_problem,
+    save_result,
+)
+from ._lab.compare import Comparison, ComparisonRow, compare
+from ._lab.sweep import SweepResult, SweepTask, grid, sweep
+from ._reduce.conflicts import ConflictPair, conflicts
+from ._spec.check import Metrics, Violation, check, evaluate
 from ._version import __version__
+from ._workflows.alternates import Alternate
+from ._workflows.explain import Explanation, Reason, Relaxation, explain
+from ._workflows.random import Lottery, randomize
+from ._workflows.repair import Repair, repair
+from ._workflows.solve import solve
 
 __all__ = [
     "Affinity",

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._check import Violation
-    from ._result import Status
+    from ._data.result import Status
+    from ._spec.check import Violation
 
 __all__ = [
     "InfeasibleError",

@@ -6,7 +6,7 @@ status or bound, or no problem or policy hash without ``--allow-unhashed``), 2 b
 input or usage, 3 infeasible, 4 time limit reached with no solution.
 
 An output (``--out``, ``--marginals``) that would replace a file the run reads, or another
-output of the run, is refused with exit 2 before anything is read (see ``_outputs``);
+output of the run, is refused with exit 2 before anything is read (see ``_files.outputs``);
 ``repair --overwrite-current`` lets ``--out`` replace ``CURRENT`` on purpose.
 """
 
@@ -22,10 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal, NoReturn, TextIO
 
-from ._check import Metrics, check
+from ._audit.report import read_result, report_format, write_report
+from ._audit.verify import EXPORT_COLUMNS, export_anonymous, load_secret, verify
+from ._data.model import Issue, Problem
+from ._data.policy import Policy
+from ._data.result import Assignment, Progress, Result, Status
 from ._errors import InputError, ReviewAssignError, SolverError
-from ._explain import Explanation, explain
-from ._io import (
+from ._files.io import (
     csv_text,
     load_assignment,
     load_policy,
@@ -35,15 +38,12 @@ from ._io import (
     save_result,
     write_atomic,
 )
-from ._model import Issue, Problem
-from ._outputs import problem_inputs, refuse_overwrite
-from ._policy import Policy
-from ._repair import repair, repair_issues
-from ._report import read_result, report_format, write_report
-from ._result import Assignment, Progress, Result, Status
-from ._solve import solve
-from ._trust import EXPORT_COLUMNS, export_anonymous, load_secret, verify
+from ._files.outputs import problem_inputs, refuse_overwrite
+from ._spec.check import Metrics, check
 from ._version import __version__
+from ._workflows.explain import Explanation, explain
+from ._workflows.repair import repair, repair_issues
+from ._workflows.solve import solve
 
 __all__ = ["main", "run"]
 

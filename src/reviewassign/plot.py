@@ -27,14 +27,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ._check import Metrics, evaluate
-from ._compare import NUMERIC_COLUMNS, Comparison
-from ._result import Result
+from ._data.result import Result
+from ._lab.compare import NUMERIC_COLUMNS, Comparison
+from ._spec.check import Metrics, evaluate
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ._model import Problem
+    from ._data.model import Problem
 
 __all__ = ["comparison", "composition", "loads", "profile"]
 

@@ -1,0 +1,277 @@
+"""The exact min-cost-flow path for policies whose rules a flow network can express.
+
+Without per-case composition rules, choosing panels is a transportation problem: case
+``c`` sends ``panel_size[c]`` units, each eligible pair is an arc of capacity 1, and each
+reviewer passes between ``min_load`` and ``max_load`` units to the sink. A per-case cap on
+one partitioning attribute (the region cap, ``_data.rules.region_cap``) is one more layer of
+nodes. The LP of a network is integral, so the flow optimum is the optimum of the
+assignment. Which rules a network takes is the registry's ``Rule.flow``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from ortools.graph.python import min_cost_flow
+
+from .._data.policy import Policy
+from .._data.rules import active, region_cap
+from .._errors import SolverError
+from .._reduce.eligible import Instance
+from .outcome import BackendStatus, Outcome, PhaseRecord
+from .scale import SCALE, to_ints
+
+__all__ = ["flow_applicable", "solve_flow"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_POTENTIAL_ROUNDS = 100_000
+"""Bellman-Ford sweeps before giving up (each is one vectorised pass over the arcs)."""
+
+_PRICING_ROUNDS = 5
+"""Rounds of adding the pruned pairs that price in, before answering with a bound."""
+
+
+def flow_applicable(inst: Instance, policy: Policy) -> bool:
+    """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network.
+
+    The objective must be the total affinity alone (bands with a weight are objective
+    terms), and every rule that is on must say it fits (``Rule.flow``), but a minimum of
+    regions that the region cap implies on every panel.
+    """
+    rep = policy.representation
+    if not (
+        policy.objective.levels == ("objective",)
+        and policy.objective.load_spread == 0
+        and not rep.region_on
+        and not rep.gender_on
+    ):
+        return False
+    blocked = [r.key for r in active(policy) if not r.flow(policy)]
+    if not blocked:
+        return True
+    # A region cap of m forces at least ceil(k / m) regions on a panel of k; a larger
+    # minimum needs CP-SAT.
+    cap = region_cap(policy)
+    if blocked != ["panel.min_regions"] or cap is None:
+        return False
+    return bool(np.all(-(-inst.panel_size // cap) >= policy.panel.min_regions))
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """The flow network of an instance: arcs as arrays, and where its nodes are."""
+
+    tails: IntArray
+    heads: IntArray
+    caps: IntArray
+    costs: IntArray
+    supplies: IntArray
+    pair_arcs: slice
+    """The arcs of the pairs, in pair order."""
+    group_keys: IntArray
+    """Sorted ``case * n_regions + region`` of the (case, region) nodes (region cap only)."""
+    group_nodes: IntArray
+    top: int
+    """Cost of a pair = ``top - gain``: every unit of flow crosses exactly one pair arc,
+    so the shift keeps the optimum and makes costs non-negative."""
+
+
+def _network(inst: Instance, policy: Policy) -> _Network:
+    """The min-cost flow network of ``inst`` under ``policy``."""
+    n_c, n_r, n_p = inst.n_cases, inst.n_reviewers, inst.n_pairs
+    gain = to_ints(inst.pair_affinity)
+    top = int(gain.max(initial=0))
+    cap = region_cap(policy)
+    case_node = np.arange(n_c, dtype=np.int64)
+    reviewer_node = n_c + np.arange(n_r, dtype=np.int64)
+    sink = n_c + n_r
+    tails: list[IntArray] = []
+    heads: list[IntArray] = []
+    caps: list[IntArray] = []
+    costs: list[IntArray] = []
+    offset = 0
+    keys = nodes = np.zeros(0, dtype=np.int64)
+    if cap is None:
+        pair_tail = case_node[inst.pair_case]
+    else:
+        # One node per (case, region) present among the case's candidate reviewers.
+        pair_keys = inst.pair_case * len(inst.regions) + inst.reviewer_region[inst.pair_reviewer]
+        keys, group = np.unique(pair_keys, return_inverse=True)
+        nodes = sink + 1 + np.arange(len(keys), dtype=np.int64)
+        tails.append(case_node[keys // len(inst.regions)])
+        heads.append(nodes)
+        caps.append(np.full(len(keys), cap, dtype=np.int64))
+        costs.append(np.zeros(len(keys), dtype=np.int64))
+        offset = len(keys)
+        pair_tail = nodes[group]
+    tails.append(pair_tail)
+    heads.append(reviewer_node[inst.pair_reviewer])
+    caps.append(np.ones(n_p, dtype=np.int64))
+    costs.append(top - gain)
+    tails.append(reviewer_node)
+    heads.append(np.full(n_r, sink, dtype=np.int64))
+    caps.append(inst.max_load - inst.min_load)
+    costs.append(np.zeros(n_r, dtype=np.int64))
+    seats = int(inst.panel_size.sum())
+    supplies = np.concatenate(
+        [inst.panel_size, -inst.min_load, [-(seats - int(inst.min_load.sum()))]]
+    ).astype(np.int64)
+    return _Network(
+        np.concatenate(tails),
+        np.concatenate(heads),
+        np.concatenate(caps),
+        np.concatenate(costs),
+        supplies,
+        slice(offset, offset + n_p),
+        keys,
+        nodes,
+        top,
+    )
+
+
+def _potentials(net: _Network, flows: IntArray, n_nodes: int) -> IntArray | None:
+    """Node potentials that prove the flow optimal: shortest distances in its residual graph.
+
+    Every residual arc ``t -> h`` then has ``cost + d[t] - d[h] >= 0``. Bellman-Ford from
+    a virtual root joined to every node at cost 0, vectorised over the arcs (sorted by
+    head); None if it has not converged after ``_POTENTIAL_ROUNDS`` sweeps.
+    """
+    forward, backward = flows < net.caps, flows > 0
+    tails = np.concatenate([net.tails[forward], net.heads[backward]])
+    heads = np.concatenate([net.heads[forward], net.tails[backward]])
+    costs = np.concatenate([net.costs[forward], -net.costs[backward]])
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    targets, starts = np.unique(heads, return_index=True)
+    d = np.zeros(n_nodes, dtype=np.int64)
+    for _ in range(_POTENTIAL_ROUNDS):
+        best = np.minimum.reduceat(d[tails] + costs, starts) if len(starts) else starts
+        improved = best < d[targets]
+        if not improved.any():
+            return d
+        d[targets[improved]] = best[improved]
+    return None
+
+
+def _price(
+    inst: Instance, policy: Policy, net: _Network, d: IntArray
+) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """Eligible pairs left out of the candidates whose arc has a negative reduced cost.
+
+    Returns their cases, reviewers, affinities and reduced costs (solver units). None at
+    all proves the candidates' optimum optimal over every eligible pair: the potentials
+    ``d`` then price every arc of the full network non-negatively. A (case, region) node
+    absent from the pruned network would have the case's potential (its one arc in costs 0).
+    """
+    n_c = inst.n_cases
+    n_regions = len(inst.regions)
+    found: list[tuple[IntArray, IntArray, FloatArray, IntArray]] = []
+    for c in range(n_c):
+        idx, aff, _ = inst.rows.row(c)
+        pairs = inst.case_pairs(c)
+        out = ~np.isin(idx, inst.pair_reviewer[pairs.start : pairs.stop], assume_unique=True)
+        if not out.any():
+            continue
+        idx, aff = idx[out], aff[out]
+        tail = np.full(len(idx), d[c], dtype=np.int64)
+        if region_cap(policy) is not None and len(net.group_keys):
+            keys = c * n_regions + inst.reviewer_region[idx]
+            at = np.minimum(np.searchsorted(net.group_keys, keys), len(net.group_keys) - 1)
+            has = net.group_keys[at] == keys
+            tail[has] = d[net.group_nodes[at[has]]]
+        rc = (net.top - to_ints(aff)) + tail - d[n_c + idx]
+        neg = rc < 0
+        if neg.any():
+            found.append((np.full(int(neg.sum()), c, dtype=np.int64), idx[neg], aff[neg], rc[neg]))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0), empty
+    return (
+        np.concatenate([f[0] for f in found]),
+        np.concatenate([f[1] for f in found]),
+        np.concatenate([f[2] for f in found]),
+        np.concatenate([f[3] for f in found]),
+    )
+
+
+def solve_flow(inst: Instance, policy: Policy) -> Outcome:
+    """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_applicable`.
+
+    A pruned instance is solved by pricing: the candidates' optimum, then node potentials
+    that price every eligible pair left out; pairs that price negatively join the
+    candidates and the flow is solved again, until none does (the optimum over every
+    eligible pair) or ``_PRICING_ROUNDS`` have run (then the answer is feasible, with the
+    bound of weak duality: the candidates' optimum plus every negative reduced cost).
+    """
+    start = time.perf_counter()
+    if np.any(inst.min_load > inst.max_load):
+        # A reviewer's own bound crosses the policy's (e.g. min_load 3 under load.max 2).
+        return Outcome(
+            BackendStatus.INFEASIBLE,
+            phases=[PhaseRecord("flow", time.perf_counter() - start, BackendStatus.INFEASIBLE)],
+        )
+    phases: list[PhaseRecord] = []
+    given = inst
+    for round_ in range(_PRICING_ROUNDS + 1):
+        t0 = time.perf_counter()
+        net = _network(inst, policy)
+        n_nodes = len(net.supplies) + len(net.group_nodes)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
+        smcf.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int64), net.supplies)
+        status = smcf.solve()
+        name = "flow" if round_ == 0 else f"flow.priced{round_}"
+        if status == smcf.INFEASIBLE:
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
+            # Pruned candidates may miss what feasibility needs: the caller retries in full.
+            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
+        if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
+            raise SolverError(f"min-cost flow failed with status {status}")
+        flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
+        chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
+        gain = to_ints(inst.pair_affinity)
+        value = float(gain[chosen].sum()) / SCALE
+        if not inst.pruned:
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
+            return Outcome(BackendStatus.OPTIMAL, chosen=chosen, bound=value, phases=phases)
+        d = _potentials(net, flows, n_nodes)
+        if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
+            return Outcome(
+                BackendStatus.FEASIBLE,
+                chosen=chosen,
+                phases=phases,
+                notes=("pricing: the flow's potentials did not converge; no bound",),
+                instance=inst if inst is not given else None,
+                priced=True,
+            )
+        case, reviewer, affinity, rc = _price(inst, policy, net, d)
+        bound = value + float(-rc.sum() + len(rc)) / SCALE  # + a unit per pair for rounding
+        if not len(rc):
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
+            return Outcome(
+                BackendStatus.OPTIMAL,
+                chosen=chosen,
+                bound=value,
+                phases=phases,
+                instance=inst if inst is not given else None,
+                priced=True,
+            )
+        phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value, bound))
+        if round_ == _PRICING_ROUNDS:
+            break
+        inst = inst.with_pairs(case, reviewer, affinity)
+    return Outcome(
+        BackendStatus.FEASIBLE,
+        chosen=chosen,
+        bound=bound,
+        phases=phases,
+        notes=(f"pricing: {len(rc)} pruned pairs still price in after {_PRICING_ROUNDS} rounds",),
+        instance=inst if inst is not given else None,
+        priced=True,
+    )

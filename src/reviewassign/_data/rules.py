@@ -1,0 +1,486 @@
+"""The rule registry: one record per hard rule, the one place that says what a rule is.
+
+Every key of :data:`RULES` is the id a rule goes by everywhere: ``Violation.rule``,
+``InputError.field``, ``relax.priority`` and ``relax.keep``, sweep grid axes. A record
+says when the rule is on (:attr:`Rule.on`, the one answer to "is this rule on?"), how the
+policy turns it off (:attr:`Rule.off`), whether ``relax="minimal"`` may break it, whether
+a min-cost-flow network can express it, and its sentence for reports and explanations.
+
+The other lists of rules are derived from this one: ``_spec.check.RULES`` (check order),
+``_data.policy.RELAXABLE``, :meth:`Policy.without`, the rules ``explain`` holds hard, and the
+encoding tables of ``_backends.cpsat.rules``. Meta-tests (``tests/test_registry.py``) require of
+every record a check case, its encodings, solver cases, and a report line.
+
+Choices made here:
+
+- "On" is a property of the policy, not of the model: ``panel.min_regions = 1`` is on
+  (``check`` reports an empty panel under it) although the model adds nothing for it,
+  since every panel has a seat. Such encoding shortcuts stay in the encodings, each with
+  a comment.
+- The representation bands are rules only while ``representation.weight`` is 0; with a
+  weight they are objective terms, and off here (``check`` does not judge them either).
+- ``flow`` is a function of the policy: ``panel.own_region = "exclude"`` removes single
+  pairs (a flow network takes it), ``"at_least_one"`` needs a seat from a group (it does
+  not). A minimum of regions that the region cap already implies is decided per instance
+  by ``_backends.flow.flow_applicable``.
+
+This module imports nothing of the package at run time (the policy only for types), so
+that ``_data.policy`` can derive :data:`RELAXABLE` from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .policy import Policy
+
+__all__ = ["RULES", "Rule", "Scope", "active", "keys", "region_cap", "rule"]
+
+Scope = Literal["assignment", "pair", "case", "reviewer", "whole"]
+"""What one instance of a rule is about: the assignment as listed (unknown ids,
+duplicates), a (case, reviewer) pair (conflicts), a case's panel, a reviewer's load, or
+the whole assignment (held hard by the soft model: never relaxed, never in a core)."""
+
+
+def _always(policy: Policy) -> bool:
+    """On (or expressible) under every policy."""
+    return True
+
+
+def _never(policy: Policy) -> bool:
+    """On (or expressible) under no policy."""
+    return False
+
+
+def _n(count: int, word: str) -> str:
+    """``count word``, with an s unless ``count`` is 1."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One hard rule: its key, when it is on, how it is turned off, and its sentence.
+
+    Examples
+    --------
+    >>> from reviewassign import Policy
+    >>> cap = rule("panel.max_per_region")
+    >>> cap.on(Policy()), cap.on(Policy(panel={"max_per_region": 1}))
+    (False, True)
+    >>> cap.says(Policy(panel={"max_per_region": 1}))
+    'At most 1 reviewer per region on every panel.'
+    """
+
+    key: str
+    """The policy key or rule name (``"panel.max_per_region"``)."""
+    scope: Scope
+    on: Callable[[Policy], bool]
+    """Whether the policy turns the rule on: the one answer, wherever it is asked."""
+    off: Mapping[str, object]
+    """Dotted policy keys and the values that turn the rule off; empty: it cannot be
+    turned off (panel sizes, maximum loads, the assignment's own consistency)."""
+    relaxable: bool
+    """Whether ``solve(..., relax="minimal")`` may break it (``relax.priority`` keys)."""
+    flow: Callable[[Policy], bool]
+    """Whether a min-cost-flow network expresses the rule as ``policy`` sets it."""
+    says: Callable[[Policy], str]
+    """The rule in words, as the policy sets it (the report's and docs' sentence)."""
+    states: Callable[[Said], str] | None = None
+    """One instance of a relaxable rule as a statement (a member of a conflicting core)."""
+    lifts: Callable[[Said, int], str] | None = None
+    """What breaking one instance by ``slack`` means, as an instruction (a relaxation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One instance of a rule, as its sentences need it (``_workflows.conflict_core`` fills it in).
+
+    The case fields are empty for a reviewer's rule, and ``reviewer`` for a case's.
+    """
+
+    policy: Policy
+    limit: int
+    """The cap (``at_most``) or the need of the instance."""
+    at_most: bool
+    reviewer: str = ""
+    case: str = ""
+    region: str = ""
+    """The case's region."""
+    language: str = ""
+    """The case's language."""
+    topic: str = ""
+    """The topic, for a coverage instance of one topic."""
+    eligible: int = 0
+    """The case's eligible reviewers."""
+    regions: int = 0
+    """The regions among them."""
+    genders: int = 0
+    """The disclosed genders among them."""
+    scale: int = 1
+    """Solver units per unit of affinity (for a panel-affinity floor)."""
+
+    @property
+    def seen(self) -> str:
+        """The case's eligible reviewers and their regions, in words."""
+        return (
+            f"(its {_n(self.eligible, 'eligible reviewer')} come from {_n(self.regions, 'region')})"
+        )
+
+
+def _off(**values: object) -> Mapping[str, object]:
+    """``off`` from ``section__key=value`` keywords (``panel__min_regions=0``)."""
+    return MappingProxyType({k.replace("__", "."): v for k, v in values.items()})
+
+
+_STRUCTURAL: Mapping[str, object] = MappingProxyType({})
+
+
+def _assignment(key: str, words: str) -> Rule:
+    """A rule of the assignment's own consistency, always on, in ``words``."""
+    return Rule(key, "assignment", _always, _STRUCTURAL, False, _always, lambda p: words)
+
+
+def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object]) -> Rule:
+    """A conflict-of-interest rule on a pair, on when ``on`` says, off by ``off``."""
+
+    def says(p: Policy) -> str:
+        d = p.conflicts.relation_distance
+        within = "directly related to" if d == 1 else f"within {d} relation steps of"
+        return {
+            "conflicts.declared": "No reviewer reviews a case they declared a conflict with.",
+            "conflicts.same_institution": "No reviewer reviews a case from their own institution.",
+            "conflicts.same_country": "No reviewer reviews a case from their own country.",
+            "conflicts.relation_distance": (
+                f"No reviewer reviews a case when they are {within} an applicant."
+            ),
+            "conflicts.applicant": "No reviewer reviews a case they are an applicant of.",
+        }[key]
+
+    return Rule(key, "pair", on, off, False, _always, says)
+
+
+def _band(kind: Literal["region", "gender"]) -> Rule:
+    """The representation band of ``kind``: a hard rule while ``representation.weight`` is 0."""
+    name = "region" if kind == "region" else "disclosed gender"
+
+    def on(p: Policy) -> bool:
+        rep = p.representation
+        return rep.weight == 0 and (rep.region_on if kind == "region" else rep.gender_on)
+
+    def says(p: Policy) -> str:
+        rep = p.representation
+        tolerance = rep.region_tolerance if kind == "region" else rep.gender_tolerance
+        soft = "" if rep.weight == 0 else f" (soft: {rep.weight:g} per seat outside)"
+        return (
+            f"Each {name}'s share of all seats is within {100 * tolerance:g} points of its "
+            f"share of the reviewer pool (or its target){soft}."
+        )
+
+    key = f"representation.{kind}_tolerance"
+    off = {key: 1.0, f"representation.{kind}_targets": {}}
+    return Rule(key, "whole", on, MappingProxyType(off), False, _never, says)
+
+
+def _own_region_states(s: Said) -> str:
+    """One ``panel.own_region`` instance as a statement."""
+    if s.at_most:
+        return f"case {s.case} takes no reviewer from its own region ({s.region or 'none'})"
+    return f"case {s.case} needs a reviewer from its own region ({s.region or 'none'})"
+
+
+def _own_region_lifts(s: Said, slack: int) -> str:
+    """Breaking one ``panel.own_region`` instance by ``slack``, as an instruction."""
+    if s.at_most:
+        return (
+            f"allow {_n(slack, 'reviewer')} from the case's own region ({s.region}) on case "
+            f"{s.case}"
+        )
+    return f"accept no reviewer from its own region ({s.region}) on case {s.case}"
+
+
+def _coverage_states(s: Said) -> str:
+    """One ``expertise.coverage`` instance as a statement."""
+    if s.topic:
+        return (
+            f"case {s.case} needs topic {s.topic} covered at level "
+            f"{s.policy.expertise.min_level} or more"
+        )
+    return f"case {s.case} needs one of its topics covered"
+
+
+def _coverage_lifts(s: Said, slack: int) -> str:
+    """Breaking one ``expertise.coverage`` instance, as an instruction."""
+    if s.topic:
+        return f"leave topic {s.topic} uncovered on case {s.case}"
+    return f"leave case {s.case}'s topics uncovered"
+
+
+def _coverage_says(p: Policy) -> str:
+    """``expertise.coverage`` in words, as the policy sets it."""
+    e = p.expertise
+    words = "every topic of the case" if e.coverage == "all" else "at least one topic of the case"
+    return f"Every panel covers {words} (a reviewer covers a topic at level {e.min_level} or more)."
+
+
+def _cycles_says(p: Policy) -> str:
+    """``integrity.forbid_cycles`` in words, as the policy sets it."""
+    k = p.integrity.forbid_cycles
+    if k == 2:
+        return "No two reviewer-applicants review each other's cases."
+    return f"No review cycle among reviewer-applicants of length {k} or less."
+
+
+RULES: tuple[Rule, ...] = (
+    _assignment(
+        "assignment.unknown_case", "Every case of the assignment is a case of the problem."
+    ),
+    _assignment(
+        "assignment.unknown_reviewer",
+        "Every reviewer of the assignment is a reviewer of the problem.",
+    ),
+    _assignment("assignment.duplicate", "No reviewer sits twice on one panel."),
+    Rule(
+        "panel_size",
+        "case",
+        _always,
+        _STRUCTURAL,
+        False,
+        _always,
+        lambda p: f"Every case gets a panel of {_n(p.panel_size, 'reviewer')}",
+    ),
+    Rule(
+        "load.min",
+        "reviewer",
+        _always,  # a reviewer's own min_load may set it under load.min = 0
+        _off(load__min=0),
+        True,
+        _always,
+        lambda p: (
+            f"Every reviewer reviews at least {_n(p.load.min, 'case')}"
+            " (a reviewer's own minimum overrides)."
+        ),
+        states=lambda s: f"reviewer {s.reviewer} takes at least {_n(s.limit, 'review')}",
+        lifts=lambda s, slack: (
+            f"lower {s.reviewer}'s minimum load from {s.limit} to {s.limit - slack}"
+        ),
+    ),
+    Rule(
+        "load.max",
+        "reviewer",
+        _always,
+        _STRUCTURAL,
+        True,
+        _always,
+        lambda p: (
+            f"No reviewer reviews more than {_n(p.load.max, 'case')}"
+            " (a reviewer's own maximum overrides)."
+        ),
+        states=lambda s: f"reviewer {s.reviewer} takes at most {_n(s.limit, 'review')}",
+        lifts=lambda s, slack: (
+            f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
+        ),
+    ),
+    Rule(
+        "load.max_weak_matches",
+        "whole",
+        lambda p: p.load.max_weak_matches is not None,
+        _off(load__max_weak_matches=None),
+        False,
+        _never,
+        lambda p: (
+            f"No reviewer gets more than {_n(p.load.max_weak_matches or 0, 'case')} of affinity "
+            f"below {p.load.weak_match_below:g}."
+        ),
+    ),
+    _conflict("conflicts.declared", _always, _STRUCTURAL),
+    _conflict(
+        "conflicts.same_institution",
+        lambda p: p.conflicts.same_institution,
+        _off(conflicts__same_institution=False),
+    ),
+    _conflict(
+        "conflicts.same_country",
+        lambda p: p.conflicts.same_country,
+        _off(conflicts__same_country=False),
+    ),
+    _conflict(
+        "conflicts.relation_distance",
+        lambda p: p.conflicts.relation_distance > 0,
+        _off(conflicts__relation_distance=0),
+    ),
+    _conflict("conflicts.applicant", _always, _STRUCTURAL),
+    Rule(
+        "panel.max_per_region",
+        "case",
+        lambda p: p.panel.max_per_region is not None,
+        _off(panel__max_per_region=None),
+        True,
+        _always,  # one (case, region) node layer
+        lambda p: (
+            f"At most {_n(p.panel.max_per_region or 0, 'reviewer')} per region on every panel."
+        ),
+        states=lambda s: (
+            f"case {s.case} has at most {s.limit} reviewer(s) from one region {s.seen}"
+        ),
+        lifts=lambda s, slack: (
+            f"allow {s.limit + slack} reviewers from one region on case {s.case}"
+        ),
+    ),
+    Rule(
+        "panel.min_regions",
+        "case",
+        lambda p: p.panel.min_regions > 0,
+        _off(panel__min_regions=0),
+        True,
+        lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
+        lambda p: f"At least {_n(p.panel.min_regions, 'distinct region')} on every panel.",
+        states=lambda s: f"case {s.case} needs reviewers from at least {s.limit} regions {s.seen}",
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
+    ),
+    Rule(
+        "panel.own_region",
+        "case",
+        lambda p: p.panel.own_region != "any",
+        _off(panel__own_region="any"),
+        True,
+        lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
+        lambda p: (
+            "No reviewer from the case's own region."
+            if p.panel.own_region == "exclude"
+            else "At least one reviewer from the case's own region on every panel."
+        ),
+        states=_own_region_states,
+        lifts=_own_region_lifts,
+    ),
+    Rule(
+        "panel.max_per_gender",
+        "case",
+        lambda p: p.panel.max_per_gender is not None,
+        _off(panel__max_per_gender=None),
+        True,
+        _never,
+        lambda p: (
+            f"At most {_n(p.panel.max_per_gender or 0, 'seat')} of one disclosed gender on "
+            "every panel."
+        ),
+        states=lambda s: f"case {s.case} has at most {s.limit} reviewer(s) of one gender",
+        lifts=lambda s, slack: f"allow {s.limit + slack} reviewers of one gender on case {s.case}",
+    ),
+    Rule(
+        "panel.min_genders",
+        "case",
+        lambda p: p.panel.min_genders > 0,
+        _off(panel__min_genders=0),
+        True,
+        _never,
+        lambda p: (
+            f"At least {_n(p.panel.min_genders, 'distinct disclosed gender')} on every panel."
+        ),
+        states=lambda s: (
+            f"case {s.case} needs at least {s.limit} genders (its eligible reviewers "
+            f"disclose {s.genders})"
+        ),
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'gender')} on case {s.case}",
+    ),
+    Rule(
+        "panel.min_senior",
+        "case",
+        lambda p: p.panel.min_senior > 0,
+        _off(panel__min_senior=0),
+        True,
+        _never,
+        lambda p: f"At least {_n(p.panel.min_senior, 'senior reviewer')} on every panel.",
+        states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
+    ),
+    Rule(
+        "panel.language",
+        "case",
+        lambda p: p.panel.language,
+        _off(panel__language=False),
+        True,
+        _always,  # removes single pairs
+        lambda p: "Every panel member reads the case's language.",
+        states=lambda s: f"every reviewer of case {s.case} reads {s.language}",
+        lifts=lambda s, slack: (
+            f"allow {_n(slack, 'reviewer')} who do(es) not read {s.language} on case {s.case}"
+        ),
+    ),
+    Rule(
+        "expertise.coverage",
+        "case",
+        lambda p: p.expertise.coverage != "none",
+        _off(expertise__coverage="none"),
+        True,
+        _never,
+        _coverage_says,
+        states=_coverage_states,
+        lifts=_coverage_lifts,
+    ),
+    Rule(
+        "expertise.min_panel_affinity",
+        "case",
+        lambda p: p.expertise.min_panel_affinity > 0,
+        _off(expertise__min_panel_affinity=0.0),
+        True,
+        _never,
+        lambda p: f"Every panel's affinity is at least {p.expertise.min_panel_affinity:g}.",
+        states=lambda s: (
+            f"case {s.case} needs a panel affinity of at least "
+            f"{s.policy.expertise.min_panel_affinity:g}"
+        ),
+        lifts=lambda s, slack: (
+            f"accept a panel affinity of {(s.limit - slack) / s.scale:.6g} on case {s.case}"
+        ),
+    ),
+    _band("region"),
+    _band("gender"),
+    Rule(
+        "integrity.forbid_cycles",
+        "whole",
+        lambda p: p.integrity.forbid_cycles > 0,
+        _off(integrity__forbid_cycles=0),
+        False,
+        _never,
+        _cycles_says,
+    ),
+)
+"""Every rule, in the order ``check`` lists its violations."""
+
+_BY_KEY = {r.key: r for r in RULES}
+
+
+def keys() -> tuple[str, ...]:
+    """Every rule key, in check order."""
+    return tuple(_BY_KEY)
+
+
+def rule(key: str) -> Rule:
+    """The record of ``key``; ``KeyError`` for a key that names no rule."""
+    return _BY_KEY[key]
+
+
+def active(policy: Policy) -> tuple[Rule, ...]:
+    """The rules ``policy`` turns on, in check order.
+
+    Examples
+    --------
+    >>> from reviewassign import Policy
+    >>> [r.key for r in active(Policy()) if r.scope == "case"]
+    ['panel_size', 'panel.language']
+    """
+    return tuple(r for r in RULES if r.on(policy))
+
+
+def region_cap(policy: Policy) -> int | None:
+    """The most seats one region may hold on a panel; None when the region cap is off.
+
+    The one accessor of the cap for the code that prunes, bounds or builds networks
+    around it (``_reduce.eligible``, ``_pipeline.lagrangian``, ``_backends.flow``) beside
+    its encodings.
+    """
+    return policy.panel.max_per_region

@@ -1,0 +1,700 @@
+"""The indexed form of a problem under a policy: eligible pairs, their affinity, groups.
+
+This is the bridge between the data model and any solver backend: plain integers and
+numpy arrays, no pydantic objects, no solver imports. A pair is *eligible* when it is not
+a conflict of interest and no single-pair panel rule excludes it (language, own region
+excluded). Every other rule is left to the solver backend.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from .._data.model import Problem
+from .._data.policy import SHARE_EPS, Policy, RepresentationPolicy
+from .._data.result import Assignment
+from .._data.rules import active, region_cap
+from .conflicts import REASONS, conflicts
+from .construct import Start, StartBuilder
+
+__all__ = ["Instance", "Rows", "SeatBand", "best_panel", "build_instance", "seat_bands"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A problem indexed for a solver.
+
+    Cases and reviewers are numbered in the problem's order. Eligible pairs are sorted by
+    case, then reviewer; the pairs of case ``c`` are ``pair_start[c]:pair_start[c + 1]``.
+    Region and gender codes index ``regions`` and ``genders``; gender ``-1`` is undisclosed.
+    """
+
+    case_ids: tuple[str, ...]
+    reviewer_ids: tuple[str, ...]
+    panel_size: IntArray
+    min_load: IntArray
+    max_load: IntArray
+    pair_case: IntArray
+    pair_reviewer: IntArray
+    pair_affinity: FloatArray
+    pair_start: IntArray
+    regions: tuple[str, ...]
+    case_region: IntArray
+    reviewer_region: IntArray
+    genders: tuple[str, ...]
+    reviewer_gender: IntArray
+    reviewer_senior: BoolArray
+    case_topics: tuple[tuple[str, ...], ...]
+    reviewer_covers: dict[str, BoolArray]
+    """Topic -> which reviewers cover it at the policy's ``expertise.min_level``."""
+    conflicts_by_reason: dict[str, int]
+    conflicted_pairs: int
+    excluded_by_policy: int
+    eligible_pairs: int
+    """Every eligible pair; ``n_pairs`` counts those kept as candidates."""
+    rows: Rows
+    """Every eligible pair of a case, on demand (for bounds over pruned pairs)."""
+    best_panels: FloatArray | None = None
+    """When pruned or started: per case, its best panel over every eligible pair (region cap
+    kept): the bound of zero prices, read as the rows were."""
+    applicant_case: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    applicant_reviewer: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Reviewer-applicants: reviewer ``applicant_reviewer[i]`` is an applicant of case
+    ``applicant_case[i]`` (for ``integrity.forbid_cycles``)."""
+    start: Start | None = None
+    """With ``build_instance(..., start=True)``: a constructive assignment (``_reduce.construct``),
+    made over every eligible pair; its pairs are among the candidates."""
+
+    @property
+    def pruned(self) -> bool:
+        """Whether some eligible pairs were left out of the candidates."""
+        return self.n_pairs < self.eligible_pairs
+
+    @property
+    def n_cases(self) -> int:
+        """Number of cases."""
+        return len(self.case_ids)
+
+    @property
+    def n_reviewers(self) -> int:
+        """Number of reviewers."""
+        return len(self.reviewer_ids)
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of candidate pairs (every eligible pair unless pruned)."""
+        return len(self.pair_case)
+
+    def case_pairs(self, c: int) -> range:
+        """Indices of the eligible pairs of case ``c``."""
+        return range(int(self.pair_start[c]), int(self.pair_start[c + 1]))
+
+    def with_pairs(self, case: IntArray, reviewer: IntArray, affinity: FloatArray) -> Instance:
+        """The instance with more candidate pairs (eligible, and not candidates yet)."""
+        pair_case = np.concatenate([self.pair_case, case])
+        pair_reviewer = np.concatenate([self.pair_reviewer, reviewer])
+        order = np.lexsort((pair_reviewer, pair_case))
+        pair_case = pair_case[order]
+        return replace(
+            self,
+            pair_case=pair_case,
+            pair_reviewer=pair_reviewer[order],
+            pair_affinity=np.concatenate([self.pair_affinity, affinity])[order],
+            pair_start=_starts(pair_case, self.n_cases),
+        )
+
+    def pair_indices(self, case: IntArray, reviewer: IntArray) -> IntArray:
+        """Indices of the ``(case, reviewer)`` pairs among the candidates; -1 where absent."""
+        keys = self.pair_case * self.n_reviewers + self.pair_reviewer  # ascending
+        want = case * self.n_reviewers + reviewer
+        if not len(keys):
+            return np.full(len(want), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        return np.where(keys[at] == want, at, -1).astype(np.int64)
+
+    def assignment(self, pairs: IntArray) -> Assignment:
+        """The assignment made of the pairs with these indices."""
+        return Assignment.from_pairs(
+            (self.case_ids[int(self.pair_case[p])], self.reviewer_ids[int(self.pair_reviewer[p])])
+            for p in pairs
+        )
+
+    def restricted(self, pairs: IntArray) -> Instance:
+        """The instance in which only ``pairs`` (increasing pair indices) are eligible.
+
+        Pair ``k`` of the result is pair ``pairs[k]`` of this instance.
+        """
+        case = self.pair_case[pairs]
+        return replace(
+            self,
+            pair_case=case,
+            pair_reviewer=self.pair_reviewer[pairs],
+            pair_affinity=self.pair_affinity[pairs],
+            pair_start=_starts(case, self.n_cases),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SeatBand:
+    """A ``representation`` band as seat bounds: ``lo <= seats of the label <= hi``."""
+
+    rule: str
+    """``"representation.region_tolerance"`` or ``"representation.gender_tolerance"``."""
+    label: str
+    key: IntArray
+    """Per reviewer, its region or gender code (``reviewer_region`` or ``reviewer_gender``)."""
+    code: int
+    """The label's code in ``key``; -1 for a target label that no reviewer has."""
+    lo: int
+    hi: int
+
+
+def seat_bands(inst: Instance, rep: RepresentationPolicy) -> Iterator[SeatBand]:
+    """Every band of ``rep`` that is on, as seat bounds over all seats.
+
+    A band ``[p - t, p + t]`` of shares (``p`` the label's target, else its share of the
+    reviewer pool) becomes ``ceil(S (p - t - eps))`` to ``floor(S (p + t + eps))`` seats,
+    ``S`` the seats of every panel, clamped to ``[0, S]``. ``eps`` (``SHARE_EPS``) is the
+    margin ``check`` gives shares: the two agree on a share at the edge of a band, which
+    float rounding of ``S (p + t)`` (e.g. ``3 * (1/3)``) would otherwise put on either side.
+    """
+    seats = int(inst.panel_size.sum())
+    n = inst.n_reviewers
+    groups = (
+        ("region", inst.reviewer_region, inst.regions, rep.region_tolerance, rep.region_targets),
+        ("gender", inst.reviewer_gender, inst.genders, rep.gender_tolerance, rep.gender_targets),
+    )
+    for name, key, labels, tolerance, targets in groups:
+        if tolerance >= 1:
+            continue
+        counts = np.bincount(key[key >= 0], minlength=len(labels))
+        code = {label: i for i, label in enumerate(labels)}
+        banded = [label for i, label in enumerate(labels) if counts[i] > 0 or label in targets]
+        banded += [label for label in targets if label not in code]
+        for label in banded:
+            i = code.get(label, -1)
+            pool = float(counts[i]) / n if i >= 0 and n else 0.0
+            p = targets.get(label, pool)
+            lo = max(0, math.ceil(seats * (p - tolerance - SHARE_EPS)))
+            hi = min(seats, math.floor(seats * (p + tolerance + SHARE_EPS)))
+            yield SeatBand(f"representation.{name}_tolerance", label, key, i, lo, hi)
+
+
+def best_panel(
+    values: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64] | None,
+    seats: int,
+    cap: int | None,
+) -> float:
+    """The largest sum of ``seats`` values, at most ``cap`` per group (greedy is exact)."""
+    if cap is None or groups is None:
+        if len(values) > seats:
+            values = np.partition(values, len(values) - seats)[len(values) - seats :]
+        return float(values.sum())
+    # The best few usually suffice; look at every value only if they do not.
+    for look in (8 * seats, len(values)):
+        head = np.argpartition(-values, look)[:look] if look < len(values) else None
+        order = np.arange(len(values)) if head is None else head
+        order = order[np.argsort(-values[order], kind="stable")]
+        taken: dict[int, int] = {}
+        total, picked = 0.0, 0
+        for i in order.tolist():
+            g = int(groups[i])
+            if taken.get(g, 0) < cap:
+                taken[g] = taken.get(g, 0) + 1
+                total += float(values[i])
+                picked += 1
+                if picked == seats:
+                    return total
+    return total  # fewer than ``seats`` can be picked: the case has no feasible panel
+
+
+def _starts(pair_case: IntArray, n_cases: int) -> IntArray:
+    """``pair_start`` of pairs sorted by case: case ``c``'s are ``start[c]:start[c + 1]``."""
+    return np.searchsorted(pair_case, np.arange(n_cases + 1)).astype(np.int64)
+
+
+def _codes(labels: list[str]) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The distinct labels, sorted, and each one's code (its index among them)."""
+    names = tuple(sorted(set(labels)))
+    return names, {name: i for i, name in enumerate(names)}
+
+
+class Rows:
+    """Every eligible pair of a case and its affinity, computed on demand.
+
+    The instance may keep only some candidates per case; the full rows stay available
+    here, one case at a time, so that a bound over every eligible pair can be computed
+    without ever holding them all.
+    """
+
+    def __init__(
+        self, problem: Problem, policy: Policy, case_region: IntArray, reviewer_region: IntArray
+    ) -> None:
+        cases, reviewers = problem.cases, problem.reviewers
+        case_pos = {c.id: i for i, c in enumerate(cases)}
+        rev_pos = {r.id: i for i, r in enumerate(reviewers)}
+        self._cases = cases
+        self._n_reviewers = len(reviewers)
+        self._policy = policy
+        self._reviewer_region = reviewer_region
+        self._case_region = case_region if policy.panel.own_region == "exclude" else None
+        # Affinity: a(c, r) = sum_t w_t * level_r(t) / 3 / sum_t w_t, as a small dense
+        # reviewer x topic matrix; given scores override it pair by pair.
+        topics = sorted(
+            {t for c in cases for t in c.topics} | {t for r in reviewers for t in r.expertise}
+        )
+        self._topic_pos = {t: i for i, t in enumerate(topics)}
+        self._levels = np.zeros((len(reviewers), len(topics)), dtype=np.float64)
+        for i, r in enumerate(reviewers):
+            for t, lvl in r.expertise.items():
+                self._levels[i, self._topic_pos[t]] = lvl
+        # The given scores, grouped by case (the table is indexed in the problem's order).
+        given_case, given_reviewer, self._given_score = problem.affinity.by_pair()
+        self._given_reviewer = given_reviewer.astype(np.int64)
+        self._given_start = np.searchsorted(given_case, np.arange(len(cases) + 1))
+
+        t0 = time.perf_counter()
+        self.conflicts = conflicts(problem, policy)
+        self.conflict_seconds = time.perf_counter() - t0
+        """Time spent finding the conflicts (a time limit's estimates leave it out)."""
+        self._blocked: dict[int, list[int]] = {}
+        for cp in self.conflicts:
+            self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
+        self._speaks: dict[str, BoolArray] = {}
+        if policy.panel.language:
+            for lang in {c.language for c in cases if c.language}:
+                self._speaks[lang] = np.array(
+                    [lang in r.languages for r in reviewers], dtype=np.bool_
+                )
+
+    def row(self, c: int) -> tuple[IntArray, FloatArray, int]:
+        """Case ``c``'s eligible reviewers, their affinities, and the count excluded.
+
+        Reviewers ascend; the count is of non-conflicted reviewers that single-pair
+        policy rules (language, own region excluded) excluded.
+        """
+        case = self._cases[c]
+        ok = np.ones(self._n_reviewers, dtype=np.bool_)
+        ok[self._blocked.get(c, [])] = False
+        allowed = int(ok.sum())
+        if case.language and case.language in self._speaks:
+            ok &= self._speaks[case.language]
+        if self._case_region is not None:
+            ok &= self._reviewer_region != self._case_region[c]
+        idx = np.flatnonzero(ok).astype(np.int64)
+        total_w = sum(case.topics.values())
+        if total_w > 0 and self._levels.shape[1]:
+            w = np.zeros(self._levels.shape[1])
+            for t, wt in case.topics.items():
+                w[self._topic_pos[t]] = wt
+            aff = self._levels[idx] @ w / (3.0 * total_w)
+        else:
+            aff = np.zeros(len(idx))
+        lo, hi = int(self._given_start[c]), int(self._given_start[c + 1])
+        if hi > lo:
+            where = np.full(self._n_reviewers, -1, dtype=np.int64)
+            where[idx] = np.arange(len(idx))
+            at = where[self._given_reviewer[lo:hi]]
+            hit = at >= 0  # given scores of ineligible pairs are never read
+            aff[at[hit]] = self._given_score[lo:hi][hit]
+        return idx, aff.astype(np.float64), allowed - len(idx)
+
+
+def _candidates(
+    idx: IntArray, aff: FloatArray, keep: int, seats: int, groups: list[IntArray]
+) -> IntArray:
+    """Positions in ``idx`` (ascending) of a case's candidate reviewers.
+
+    Its ``keep`` best reviewers, and the ``seats`` best of every group (region, gender,
+    covering a topic...) that a panel rule reads, so that every rule the case could meet
+    stays possible. The best ``4 * keep`` usually hold ``seats`` of every group; only the
+    groups they do not are searched in full.
+    """
+    n = len(aff)
+    head = np.flatnonzero(_best(aff, np.ones(n, dtype=np.bool_), min(n, 4 * keep)))
+    head = head[np.lexsort((head, -aff[head]))]  # best first, ties by position
+    chosen = np.zeros(n, dtype=np.bool_)
+    chosen[head[:keep]] = True
+    for key in groups:
+        keys = key[head]
+        order = np.argsort(keys, kind="stable")  # each group's members, best first
+        sorted_keys = keys[order]
+        first = np.searchsorted(sorted_keys, sorted_keys)  # where each one's group starts
+        rank = np.arange(len(order)) - first
+        take = (rank < seats) & (sorted_keys >= 0)
+        chosen[head[order[take]]] = True
+        present = key >= 0
+        total = np.bincount(key[present], minlength=1)
+        within = np.bincount(keys[keys >= 0], minlength=len(total))
+        for value in np.flatnonzero(within < np.minimum(seats, total)):
+            chosen |= _best(aff, key == value, seats)  # a group the best few miss
+    return np.flatnonzero(chosen).astype(np.int64)
+
+
+def _best(values: FloatArray, mask: BoolArray, n: int) -> BoolArray:
+    """The ``n`` largest values within ``mask``; ties go to the earliest positions."""
+    within = np.flatnonzero(mask)
+    if len(within) <= n:
+        return mask.copy()
+    vals = values[within]
+    threshold = np.partition(vals, len(vals) - n)[len(vals) - n]
+    above = within[vals > threshold]
+    ties = within[vals == threshold][: n - len(above)]
+    out = np.zeros(len(values), dtype=np.bool_)
+    out[above] = True
+    out[ties] = True
+    return out
+
+
+def _group_keys(
+    policy: Policy,
+    region: IntArray,
+    gender: IntArray,
+    senior: BoolArray,
+    covers: dict[str, BoolArray],
+    topics: tuple[str, ...],
+) -> list[IntArray]:
+    """Per reviewer, the group keys that the policy's panel rules read (-1: no group)."""
+    panel = policy.panel
+    on = {r.key for r in active(policy)}
+    keys: list[IntArray] = []
+    # A minimum of one region asks nothing of the candidates: every panel has a seat.
+    if (
+        region_cap(policy) is not None
+        or panel.min_regions > 1
+        or panel.own_region == "at_least_one"
+    ):
+        keys.append(region)
+    if {"panel.max_per_gender", "panel.min_genders"} & on:
+        keys.append(gender)
+    if "panel.min_senior" in on:
+        keys.append(np.where(senior, 0, -1).astype(np.int64))
+    if "expertise.coverage" in on:
+        keys.extend(np.where(covers[t], 0, -1).astype(np.int64) for t in topics)
+    return keys
+
+
+_REVIEWER_SIDE = 2
+"""With candidates, each reviewer also keeps this many times its load cap of best cases."""
+
+
+class _Greedy:
+    """A greedy assignment over every eligible pair, case by case, kept as candidates.
+
+    Each case takes its best reviewers with seats left, at most the region cap from
+    a region, and saving its last seats for the regions and genders it still needs
+    (``min_regions``, ``min_genders``). When it completes, the candidates hold a whole
+    assignment: capacity stays reachable even where many cases want the same few
+    reviewers (pruning by affinity alone then leaves no feasible assignment).
+    """
+
+    def __init__(
+        self, policy: Policy, max_load: IntArray, region: IntArray, gender: IntArray
+    ) -> None:
+        panel = policy.panel
+        self._left = max_load.copy()
+        self._cap = region_cap(policy)
+        self._needs = [(region, panel.min_regions), (gender, panel.min_genders)]
+
+    def pick(self, idx: IntArray, aff: FloatArray, seats: int) -> IntArray:
+        """Positions in ``idx`` of the case's greedy panel (possibly short of ``seats``)."""
+        open_ = np.flatnonzero(self._left[idx] > 0)
+        order = open_[np.lexsort((open_, -aff[open_]))][: max(64, 16 * seats)]
+        chosen: list[int] = []
+        for i in order.tolist():
+            if len(chosen) == seats:
+                break
+            r = int(idx[i])
+            if not self._fits(idx, chosen, r, seats):
+                continue
+            chosen.append(i)
+        for i in chosen:
+            self._left[idx[i]] -= 1
+        return np.array(sorted(chosen), dtype=np.int64)
+
+    def _fits(self, idx: IntArray, chosen: list[int], r: int, seats: int) -> bool:
+        """Whether reviewer ``r`` fits: within the region cap, with seats left for the needs."""
+        region = self._needs[0][0]
+        taken = [int(idx[i]) for i in chosen]
+        if self._cap is not None and sum(region[t] == region[r] for t in taken) >= self._cap:
+            return False
+        left_after = seats - len(taken) - 1
+        for key, minimum in self._needs:
+            have = {int(key[t]) for t in taken if key[t] >= 0}
+            if key[r] >= 0:
+                have.add(int(key[r]))
+            if minimum - len(have) > left_after:
+                return False  # the seats left could no longer bring the keys it needs
+        return True
+
+
+class _ReviewerBest:
+    """Each reviewer's ``keep`` best cases by affinity, gathered one case row at a time.
+
+    Rows are buffered into dense blocks of ``_BLOCK`` cases; each full block is merged
+    into the running best (a partial sort down each reviewer's column). Memory: the block
+    and the best, ``(_BLOCK + keep) x reviewers`` values.
+    """
+
+    _BLOCK = 128
+
+    def __init__(self, n_reviewers: int, keep: int) -> None:
+        self._keep = keep
+        self._value = np.full((0, n_reviewers), -np.inf)
+        self._case = np.zeros((0, n_reviewers), dtype=np.int64)
+        self._rows: list[tuple[int, IntArray, FloatArray]] = []
+
+    def add(self, case: int, idx: IntArray, affinity: FloatArray) -> None:
+        """Buffer case ``case``'s row (reviewers ``idx``); a full block is merged."""
+        self._rows.append((case, idx, affinity))
+        if len(self._rows) == self._BLOCK:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Merge the buffered rows into each reviewer's ``keep`` best cases."""
+        n_r = self._value.shape[1]
+        block = np.full((len(self._rows), n_r), -np.inf)
+        cases = np.zeros((len(self._rows), n_r), dtype=np.int64)
+        for i, (case, idx, affinity) in enumerate(self._rows):
+            block[i, idx] = affinity
+            cases[i, :] = case
+        self._rows = []
+        value = np.vstack([self._value, block])
+        case_of = np.vstack([self._case, cases])
+        if len(value) > self._keep:
+            # Ties resolved towards earlier cases: they come first in ``value``.
+            top = np.argsort(-value, axis=0, kind="stable")[: self._keep]
+            value = np.take_along_axis(value, top, axis=0)
+            case_of = np.take_along_axis(case_of, top, axis=0)
+        self._value, self._case = value, case_of
+
+    def pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """``(case, reviewer, affinity)`` of every reviewer's best eligible cases."""
+        if self._rows:
+            self._merge()
+        found = np.isfinite(self._value)
+        reviewer = np.broadcast_to(np.arange(self._value.shape[1]), self._value.shape)
+        return self._case[found], reviewer[found].astype(np.int64), self._value[found]
+
+
+def build_instance(
+    problem: Problem, policy: Policy, *, candidates: int | None = None, start: bool = False
+) -> Instance:
+    """Index a problem under a policy: conflicts removed, affinities computed.
+
+    With ``candidates``, each case keeps only its ``candidates`` best eligible reviewers
+    (plus, for each group a panel rule reads, the group's best ``panel_size``), and each
+    reviewer its best ``2 * max_load`` cases: memory then grows with the candidates, not
+    cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
+    over all of them. With ``start``, a constructive assignment is made while the rows
+    are read (``Instance.start``); its pairs are kept as candidates.
+
+    Raises :class:`~reviewassign.InputError` for a ``representation`` target that names
+    no reviewer's region or gender (:meth:`Policy.check_targets`).
+    """
+    policy.check_targets(problem)
+    cases, reviewers = problem.cases, problem.reviewers
+    n_c = len(cases)
+
+    regions, region_code = _codes([c.region for c in cases] + [r.region for r in reviewers])
+    genders, gender_code = _codes([r.gender for r in reviewers if r.gender])
+    case_region = np.array([region_code[c.region] for c in cases], dtype=np.int64)
+    reviewer_region = np.array([region_code[r.region] for r in reviewers], dtype=np.int64)
+    reviewer_gender = np.array(
+        [gender_code[r.gender] if r.gender else -1 for r in reviewers], dtype=np.int64
+    )
+    reviewer_senior = np.array([r.seniority == "senior" for r in reviewers], dtype=np.bool_)
+    covers = {
+        t: np.array(
+            [r.expertise.get(t, 0) >= policy.expertise.min_level for r in reviewers],
+            dtype=np.bool_,
+        )
+        for t in sorted({t for c in cases for t in c.topics})
+    }
+    panel_size = np.array(
+        [c.panel_size if c.panel_size is not None else policy.panel_size for c in cases],
+        dtype=np.int64,
+    )
+    rows = Rows(problem, policy, case_region, reviewer_region)
+    by_reason = Counter(reason for cp in rows.conflicts for reason in cp.reasons)
+
+    max_load = np.array(
+        [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
+        dtype=np.int64,
+    )
+    pair_rev: list[IntArray] = []
+    pair_aff: list[FloatArray] = []
+    excluded = eligible = 0
+    # Reviewer side: every reviewer's best cases stay candidates too, so that reviewers
+    # whom no case ranks high still offer their capacity (Hall's condition, in practice).
+    side = greedy = None
+    if candidates is not None:
+        greedy = _Greedy(policy, max_load, reviewer_region, reviewer_gender)
+        per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
+        side = _ReviewerBest(len(reviewers), per_reviewer)
+    best_panels = None if candidates is None and not start else np.zeros(n_c)
+    cap = region_cap(policy)
+    builder = None
+    if start:
+        builder = StartBuilder(
+            policy,
+            panel_size=panel_size,
+            max_load=max_load,
+            case_region=case_region,
+            case_topics=[tuple(c.topics) for c in cases],
+            reviewer_region=reviewer_region,
+            reviewer_gender=reviewer_gender,
+            reviewer_senior=reviewer_senior,
+            reviewer_covers=covers,
+        )
+    start_seconds = 0.0
+    for ci, case in enumerate(cases):
+        idx, aff, dropped = rows.row(ci)
+        excluded += dropped
+        eligible += len(idx)
+        started = np.zeros(0, dtype=np.int64)
+        if builder is not None:
+            t0 = time.perf_counter()
+            started = builder.place(ci, idx, aff)
+            start_seconds += time.perf_counter() - t0
+        if best_panels is not None:
+            groups_of = reviewer_region[idx] if cap is not None else None
+            best_panels[ci] = best_panel(aff, groups_of, int(panel_size[ci]), cap)
+        if side is not None and candidates is not None and len(idx) > candidates:
+            side.add(ci, idx, aff)
+            groups = _group_keys(
+                policy,
+                reviewer_region,
+                reviewer_gender,
+                reviewer_senior,
+                covers,
+                tuple(case.topics),
+            )
+            keep = _candidates(idx, aff, candidates, int(panel_size[ci]), [g[idx] for g in groups])
+            assert greedy is not None
+            keep = np.union1d(keep, greedy.pick(idx, aff, int(panel_size[ci])))
+            keep = np.union1d(keep, started)
+            idx, aff = idx[keep], aff[keep]
+        pair_rev.append(idx)
+        pair_aff.append(aff)
+
+    sizes = np.array([len(part) for part in pair_rev], dtype=np.int64)
+    pair_case = np.repeat(np.arange(n_c, dtype=np.int64), sizes)
+    pair_reviewer = np.concatenate([np.zeros(0, dtype=np.int64), *pair_rev])
+    pair_affinity = np.concatenate([np.zeros(0), *pair_aff])
+    if side is not None:
+        more_case, more_reviewer, more_affinity = side.pairs()
+        keys = pair_case * len(reviewers) + pair_reviewer
+        new = ~np.isin(more_case * len(reviewers) + more_reviewer, keys)
+        pair_case = np.concatenate([pair_case, more_case[new]])
+        pair_reviewer = np.concatenate([pair_reviewer, more_reviewer[new]])
+        pair_affinity = np.concatenate([pair_affinity, more_affinity[new]])
+        order = np.lexsort((pair_reviewer, pair_case))
+        pair_case, pair_reviewer, pair_affinity = (
+            pair_case[order],
+            pair_reviewer[order],
+            pair_affinity[order],
+        )
+    made = None
+    if builder is not None:
+        made, (pair_case, pair_reviewer, pair_affinity) = _complete_start(
+            builder, rows, start_seconds, (pair_case, pair_reviewer, pair_affinity)
+        )
+    starts = _starts(pair_case, n_c)
+
+    return Instance(
+        case_ids=tuple(c.id for c in cases),
+        reviewer_ids=tuple(r.id for r in reviewers),
+        panel_size=panel_size,
+        min_load=np.array(
+            [r.min_load if r.min_load is not None else policy.load.min for r in reviewers],
+            dtype=np.int64,
+        ),
+        max_load=max_load,
+        pair_case=pair_case,
+        pair_reviewer=pair_reviewer,
+        pair_affinity=pair_affinity,
+        pair_start=starts,
+        regions=regions,
+        case_region=case_region,
+        reviewer_region=reviewer_region,
+        genders=genders,
+        reviewer_gender=reviewer_gender,
+        reviewer_senior=reviewer_senior,
+        case_topics=tuple(tuple(c.topics) for c in cases),
+        reviewer_covers=covers,
+        conflicts_by_reason={r: by_reason[r] for r in REASONS if by_reason[r]},
+        conflicted_pairs=len(rows.conflicts),
+        excluded_by_policy=excluded,
+        eligible_pairs=eligible,
+        rows=rows,
+        best_panels=best_panels,
+        **_reviewer_applicants(problem),
+        start=made,
+    )
+
+
+def _complete_start(
+    builder: StartBuilder,
+    rows: Rows,
+    seconds: float,
+    pairs: tuple[IntArray, IntArray, FloatArray],
+) -> tuple[Start, tuple[IntArray, IntArray, FloatArray]]:
+    """The start, once its short cases had their exchanges, and the candidate pairs.
+
+    Exchanges may use any eligible pair; those they take join the candidates (case,
+    reviewer and affinity arrays, sorted by case then reviewer).
+    """
+    t0 = time.perf_counter()
+    read: dict[int, tuple[IntArray, FloatArray]] = {}
+
+    def full_row(c: int) -> tuple[IntArray, FloatArray]:
+        if c not in read:
+            idx, aff, _ = rows.row(c)
+            read[c] = idx, aff
+        return read[c]
+
+    builder.exchange(full_row)
+    made = builder.start(seconds + time.perf_counter() - t0)
+    pair_case, pair_reviewer, pair_affinity = pairs
+    n_r = len(builder.left)
+    new = ~np.isin(made.case * n_r + made.reviewer, pair_case * n_r + pair_reviewer)
+    if not np.any(new):
+        return made, pairs
+    more_case, more_reviewer = made.case[new], made.reviewer[new]
+    more_affinity = np.array(
+        [
+            full_row(c)[1][np.searchsorted(full_row(c)[0], r)]
+            for c, r in zip(more_case.tolist(), more_reviewer.tolist(), strict=True)
+        ]
+    )
+    pair_case = np.concatenate([pair_case, more_case])
+    pair_reviewer = np.concatenate([pair_reviewer, more_reviewer])
+    pair_affinity = np.concatenate([pair_affinity, more_affinity])
+    order = np.lexsort((pair_reviewer, pair_case))
+    return made, (pair_case[order], pair_reviewer[order], pair_affinity[order])
+
+
+def _reviewer_applicants(problem: Problem) -> dict[str, IntArray]:
+    """The (case, reviewer) index pairs where the reviewer is an applicant of the case."""
+    rev_pos = {r.id: i for i, r in enumerate(problem.reviewers)}
+    found = [
+        (c, rev_pos[person])
+        for c, case in enumerate(problem.cases)
+        for person in case.applicants
+        if person in rev_pos
+    ]
+    arr = np.array(found, dtype=np.int64).reshape(-1, 2)
+    return {"applicant_case": arr[:, 0].copy(), "applicant_reviewer": arr[:, 1].copy()}

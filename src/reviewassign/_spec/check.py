@@ -1,0 +1,1076 @@
+"""The executable specification: :func:`check` every hard rule, :func:`evaluate` any assignment.
+
+This module restates SPEC.md's semantics directly and shares no code with the model
+builder: it reads only the data model (``_data.model``), the policy (``_data.policy``) and the
+rule keys in their order (``_data.rules``), and computes conflicts, relation distances and
+affinities itself, in the plainest way.
+
+Choices where SPEC.md is silent, stated once here:
+
+- An empty region is a region label of its own, ``""``, for every panel rule: two
+  reviewers without a region are two seats of the same region for ``max_per_region``,
+  count as one region for ``min_regions``, and are "from the case's region" for
+  ``own_region`` when the case has no region either. (Genders differ on purpose, as
+  SPEC.md says: an undisclosed gender counts for no gender.)
+- A reviewer id that is not in the problem is reported and takes no seat, so the panel it
+  was listed on is judged (size, composition) without it; a reviewer listed twice on one
+  panel is reported and takes one seat. A case id that is not in the problem is reported
+  and its panel is ignored (its seats count towards no load).
+- A reviewer who is an applicant of the case is reported under ``conflicts.applicant``
+  (whatever ``relation_distance`` is) and not again under ``conflicts.relation_distance``
+  for their zero distance to themselves.
+- Every rule is judged on every panel, empty ones included: an empty panel under
+  ``min_regions = 2`` breaks both ``panel_size`` and ``panel.min_regions``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict
+
+from .._data.model import Case, Problem, Reviewer
+from .._data.policy import SHARE_EPS, WEAK_EPS, Policy
+from .._data.rules import keys
+
+__all__ = ["RULES", "Metrics", "Violation", "check", "evaluate", "pair_affinity"]
+
+RULES: tuple[str, ...] = keys()
+"""Every rule :func:`check` knows, in the order its violations are listed.
+
+Read from the rule registry (``_data.rules``), for the keys and their order only: every rule
+is judged below by code of this module alone."""
+
+_RULE_ORDER = {rule: i for i, rule in enumerate(RULES)}
+
+UNDISCLOSED = "undisclosed"
+"""The key of undisclosed (empty) genders in :class:`Metrics`."""
+
+
+class Violation(BaseModel):
+    """One broken hard rule: which rule, which case and reviewer, and what, in plain words.
+
+    Examples
+    --------
+    >>> v = Violation(rule="load.max", case=None, reviewer="R0003",
+    ...               message="reviewer R0003 has 7 reviews; at most 6 allowed")
+    >>> str(v)
+    'load.max: reviewer R0003 has 7 reviews; at most 6 allowed'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    """The policy key or rule name, one of :data:`RULES`."""
+    case: str | None
+    """The case concerned, or ``None`` for a rule about a reviewer alone (loads)."""
+    reviewer: str | None
+    """The reviewer concerned, or ``None`` for a rule about a whole panel."""
+    message: str
+    """What is wrong, naming ids and numbers."""
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def _sort_key(v: Violation) -> tuple[int, str, str, str]:
+    """The order of violations: rule (registry order), case, reviewer, message."""
+    return (_RULE_ORDER.get(v.rule, len(RULES)), v.case or "", v.reviewer or "", v.message)
+
+
+def _ids(case_id: str, listed: Sequence[str]) -> list[str]:
+    """The reviewer ids listed for ``case_id``, as a list; a bare string is a ``TypeError``."""
+    # A bare string is a Sequence[str] too; reading "R0001" as five reviewers would be silent
+    # nonsense, so refuse it.
+    if isinstance(listed, str):
+        raise TypeError(
+            f"the panel of case {case_id!r} must be a sequence of reviewer ids, not the string "
+            f"{listed!r}"
+        )
+    return list(listed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Panels:
+    """An assignment as judged, and what in it does not fit the problem.
+
+    ``panels`` holds every problem case's panel: its known reviewers, once each, in the
+    order listed.
+    """
+
+    panels: dict[str, list[Reviewer]]
+    unknown_cases: list[str]
+    unknown_reviewers: list[tuple[str, str]]  # (case, reviewer)
+    duplicates: list[tuple[str, str, int]]  # (case, reviewer, times listed)
+
+
+def _read_panels(problem: Problem, assignment: Mapping[str, Sequence[str]]) -> _Panels:
+    """Each case's panel of known reviewers, and the unknown ids and duplicates listed."""
+    cases = {c.id for c in problem.cases}
+    reviewers = {r.id: r for r in problem.reviewers}
+    read = _Panels({c.id: [] for c in problem.cases}, [], [], [])
+    for case_id, listed in assignment.items():
+        counts = Counter(_ids(case_id, listed))
+        if case_id not in cases:
+            read.unknown_cases.append(case_id)
+        for reviewer_id, times in counts.items():
+            if reviewer_id not in reviewers:
+                read.unknown_reviewers.append((case_id, reviewer_id))
+            if times > 1:
+                read.duplicates.append((case_id, reviewer_id, times))
+            if case_id in cases and reviewer_id in reviewers:
+                read.panels[case_id].append(reviewers[reviewer_id])
+    return read
+
+
+def _plural(n: int, word: str) -> str:
+    """``n word``, with an s unless ``n`` is 1."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _region_name(region: str) -> str:
+    """The region as a message names it (``"no region"`` for the empty one)."""
+    return region if region else "no region"
+
+
+# --------------------------------------------------------------------------------------
+# check
+
+
+def check(
+    problem: Problem, policy: Policy | None, assignment: Mapping[str, Sequence[str]]
+) -> list[Violation]:
+    """Every violation of a hard rule by an assignment, not just the first.
+
+    Parameters
+    ----------
+    problem
+        The cases and reviewers.
+    policy
+        The policy whose hard rules apply; ``None`` means ``Policy()``.
+    assignment
+        Case id -> reviewer ids. A case missing from the mapping has an empty panel.
+
+    Returns
+    -------
+    list of Violation
+        Sorted by rule (in the order of :data:`RULES`), then case, then reviewer; empty if
+        the assignment meets every rule.
+
+    Raises
+    ------
+    InputError
+        If a ``representation`` target names the region or gender of no reviewer.
+
+    Examples
+    --------
+    >>> from reviewassign._data.model import Case, Problem, Reviewer
+    >>> problem = Problem(
+    ...     cases=[Case(id="C1", region="Africa"), Case(id="C2", region="Asia")],
+    ...     reviewers=[Reviewer(id="R1", region="Africa"), Reviewer(id="R2", region="Asia")],
+    ... )
+    >>> policy = Policy(panel_size=1, panel={"own_region": "exclude"})
+    >>> check(problem, policy, {"C1": ["R2"], "C2": ["R1"]})
+    []
+    >>> for v in check(problem, policy, {"C1": ["R1"]}):
+    ...     print(v)
+    panel_size: case C2 has 0 reviewers; exactly 1 required
+    panel.own_region: reviewer R1 is from Africa, the region of case C1; the policy excludes it
+    """
+    policy = Policy.coerce(policy)
+    policy.check_targets(problem)  # a misspelt target is bad input, not a violation
+    found: list[Violation] = []
+
+    read = _read_panels(problem, assignment)
+    for case_id in read.unknown_cases:
+        found.append(
+            Violation(
+                rule="assignment.unknown_case",
+                case=case_id,
+                reviewer=None,
+                message=f"the assignment names case {case_id}, which is not in the problem",
+            )
+        )
+    for case_id, reviewer_id in read.unknown_reviewers:
+        found.append(
+            Violation(
+                rule="assignment.unknown_reviewer",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=f"case {case_id} lists reviewer {reviewer_id}, who is not in the problem",
+            )
+        )
+    for case_id, reviewer_id, times in read.duplicates:
+        found.append(
+            Violation(
+                rule="assignment.duplicate",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=(
+                    f"case {case_id} lists reviewer {reviewer_id} {times} times; "
+                    "a reviewer holds at most one seat on a panel"
+                ),
+            )
+        )
+    panels = read.panels
+
+    declared = _declared_conflicts(problem)
+    relations = _RelationGraph(problem, panels)
+    for case in problem.cases:
+        panel = panels[case.id]
+        found.extend(_check_panel_size(case, panel, policy))
+        found.extend(_check_conflicts(case, panel, policy, declared, relations))
+        found.extend(_check_composition(case, panel, policy))
+        found.extend(_check_coverage(case, panel, policy))
+        found.extend(_check_panel_affinity(problem, case, panel, policy))
+    found.extend(_check_loads(problem, panels, policy))
+    found.extend(_check_weak_matches(problem, panels, policy))
+    if policy.representation.weight == 0:  # with a weight the bands are soft, not rules
+        found.extend(_check_representation(problem, panels, policy))
+    found.extend(_check_cycles(problem, panels, policy))
+    return sorted(found, key=_sort_key)
+
+
+def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The violation of a case whose panel is not exactly its size."""
+    size = case.panel_size if case.panel_size is not None else policy.panel_size
+    if len(panel) != size:
+        yield Violation(
+            rule="panel_size",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has {_plural(len(panel), 'reviewer')}; exactly {size} required"
+            ),
+        )
+
+
+def _check_loads(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """Each reviewer's load below its minimum or above its maximum (its own, else the policy's)."""
+    loads = Counter(r.id for panel in panels.values() for r in panel)
+    for reviewer in problem.reviewers:
+        load = loads[reviewer.id]
+        if reviewer.min_load is not None:
+            least, whose = reviewer.min_load, "the reviewer's min_load"
+        else:
+            least, whose = policy.load.min, "load.min"
+        if reviewer.max_load is not None:
+            most, whose_max = reviewer.max_load, "the reviewer's max_load"
+        else:
+            most, whose_max = policy.load.max, "load.max"
+        if load < least:
+            yield Violation(
+                rule="load.min",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(load, 'review')}; "
+                    f"at least {least} required ({whose})"
+                ),
+            )
+        if load > most:
+            yield Violation(
+                rule="load.max",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(load, 'review')}; "
+                    f"at most {most} allowed ({whose_max})"
+                ),
+            )
+
+
+def _declared_conflicts(problem: Problem) -> dict[tuple[str, str], list[str]]:
+    """(case, reviewer) -> the reasons of its declared conflicts."""
+    declared: dict[tuple[str, str], list[str]] = {}
+    for conflict in problem.conflicts:
+        declared.setdefault((conflict.case, conflict.reviewer), []).append(conflict.reason)
+    return declared
+
+
+class _RelationGraph:
+    """The undirected relation graph as adjacency lists, searched from panel reviewers.
+
+    A reviewer's search is breadth-first and goes at most ``cutoff`` steps; it stops as
+    soon as it has found every applicant of the cases on whose panels the reviewer sits.
+    A search that runs out of people has walked a whole connected component: its people
+    are labelled with it, and a later search from that component looks only for the
+    applicants in it (none: no search), so no component is walked out twice.
+    """
+
+    def __init__(self, problem: Problem, panels: Mapping[str, list[Reviewer]]) -> None:
+        self._relations = problem.relations
+        self._adjacent: defaultdict[str, list[str]] | None = None  # built by a first search
+        self._sought: dict[str, set[str]] = {}
+        for case in problem.cases:
+            for r in panels[case.id]:
+                self._sought.setdefault(r.id, set()).update(case.applicants)
+        self._component: dict[str, int] = {}
+        self._components = 0
+        self._near: dict[tuple[str, int], dict[str, int]] = {}
+
+    def near(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        """Person id -> graph distance from ``reviewer``, up to ``cutoff``.
+
+        Holds the applicants of the reviewer's cases within ``cutoff`` and the reviewer
+        (at 0), no one else.
+        """
+        key = (reviewer, cutoff)
+        if key not in self._near:
+            self._near[key] = self._search(reviewer, cutoff)
+        return self._near[key]
+
+    def _search(self, reviewer: str, cutoff: int) -> dict[str, int]:
+        """What :meth:`near` caches: a breadth-first search that stops once the sought are found."""
+        if self._adjacent is None:
+            self._adjacent = defaultdict(list)
+            for rel in self._relations:  # a self-relation is harmless: a person is seen
+                self._adjacent[rel.a].append(rel.b)
+                self._adjacent[rel.b].append(rel.a)
+        adjacent = self._adjacent
+        found = {reviewer: 0}
+        if reviewer not in adjacent:  # without relations: near nobody but themselves
+            return found
+        left = self._sought.get(reviewer, set()) - {reviewer}
+        label = self._component.get(reviewer)
+        if label is not None:
+            left = {p for p in left if self._component.get(p) == label}
+        seen = {reviewer}
+        frontier = [reviewer]
+        depth = 0
+        while frontier and left and depth < cutoff:
+            depth += 1
+            reached = []
+            for person in frontier:
+                for other in adjacent[person]:
+                    if other not in seen:
+                        seen.add(other)
+                        reached.append(other)
+                        if other in left:
+                            found[other] = depth
+                            left.discard(other)
+            frontier = reached
+        if not frontier and label is None:  # the whole component was walked
+            self._components += 1
+            self._component.update(dict.fromkeys(seen, self._components))
+        return found
+
+
+def _check_conflicts(
+    case: Case,
+    panel: list[Reviewer],
+    policy: Policy,
+    declared: Mapping[tuple[str, str], list[str]],
+    relations: _RelationGraph,
+) -> Iterator[Violation]:
+    """The conflicts of interest on a case's panel: declared, institution, country, relation."""
+    rules = policy.conflicts
+    for r in panel:
+        reasons = declared.get((case.id, r.id))
+        if reasons:
+            yield Violation(
+                rule="conflicts.declared",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} has a declared conflict with case {case.id} "
+                    f"(reason: {'; '.join(reasons)})"
+                ),
+            )
+        if rules.same_institution and r.institution and r.institution in case.institution:
+            yield Violation(
+                rule="conflicts.same_institution",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} is from institution {r.institution}, "
+                    f"an institution of case {case.id}"
+                ),
+            )
+        if rules.same_country and r.country and r.country == case.country:
+            yield Violation(
+                rule="conflicts.same_country",
+                case=case.id,
+                reviewer=r.id,
+                message=(
+                    f"reviewer {r.id} is from country {r.country}, the country of case {case.id}"
+                ),
+            )
+        d = rules.relation_distance
+        if d >= 1:
+            # The nearest other applicant within distance d, if any (ties: smallest id).
+            reach = relations.near(r.id, d)
+            near = [
+                (reach[applicant], applicant)
+                for applicant in case.applicants
+                if applicant != r.id and applicant in reach
+            ]
+            if near:
+                distance, applicant = min(near)
+                yield Violation(
+                    rule="conflicts.relation_distance",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is at relation distance {distance} from applicant "
+                        f"{applicant} of case {case.id}; conflicts.relation_distance is {d}"
+                    ),
+                )
+        if r.id in case.applicants:
+            yield Violation(
+                rule="conflicts.applicant",
+                case=case.id,
+                reviewer=r.id,
+                message=f"reviewer {r.id} is an applicant of case {case.id}",
+            )
+
+
+def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The panel rules a case's panel breaks: regions, own region, genders, seniority, language."""
+    rules = policy.panel
+
+    by_region: dict[str, list[str]] = {}
+    for r in panel:
+        by_region.setdefault(r.region, []).append(r.id)
+    if rules.max_per_region is not None:
+        for region, ids in sorted(by_region.items()):
+            if len(ids) > rules.max_per_region:
+                who = "with no region" if not region else f"from {region}"
+                yield Violation(
+                    rule="panel.max_per_region",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers {who} ({', '.join(ids)}); "
+                        f"at most {rules.max_per_region} allowed"
+                    ),
+                )
+    if len(by_region) < rules.min_regions:
+        names = ", ".join(_region_name(g) for g in sorted(by_region))
+        yield Violation(
+            rule="panel.min_regions",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
+                f"{f' ({names})' if names else ''}; at least {rules.min_regions} required"
+            ),
+        )
+    if rules.own_region == "exclude":
+        for r in panel:
+            if r.region == case.region:
+                yield Violation(
+                    rule="panel.own_region",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
+                        f"{case.id}; the policy excludes it"
+                    ),
+                )
+    elif rules.own_region == "at_least_one" and case.region not in by_region:
+        yield Violation(
+            rule="panel.own_region",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has no reviewer from its own region, "
+                f"{_region_name(case.region)}; at least one required"
+            ),
+        )
+
+    by_gender: dict[str, list[str]] = {}
+    for r in panel:
+        if r.gender:  # an undisclosed gender counts for no gender
+            by_gender.setdefault(r.gender, []).append(r.id)
+    if rules.max_per_gender is not None:
+        for gender, ids in sorted(by_gender.items()):
+            if len(ids) > rules.max_per_gender:
+                yield Violation(
+                    rule="panel.max_per_gender",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers of gender {gender} "
+                        f"({', '.join(ids)}); at most {rules.max_per_gender} allowed"
+                    ),
+                )
+    if len(by_gender) < rules.min_genders:
+        names = ", ".join(sorted(by_gender))
+        yield Violation(
+            rule="panel.min_genders",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has reviewers of {len(by_gender)} disclosed "
+                f"{'gender' if len(by_gender) == 1 else 'genders'}"
+                f"{f' ({names})' if names else ''}; at least {rules.min_genders} required"
+            ),
+        )
+
+    senior = sum(1 for r in panel if r.seniority == "senior")
+    if senior < rules.min_senior:
+        yield Violation(
+            rule="panel.min_senior",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"case {case.id} has {senior} senior "
+                f"{'reviewer' if senior == 1 else 'reviewers'}; "
+                f"at least {rules.min_senior} required"
+            ),
+        )
+
+    if rules.language and case.language:
+        for r in panel:
+            if case.language not in r.languages:
+                yield Violation(
+                    rule="panel.language",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} does not list language {case.language}, "
+                        f"the language of case {case.id}"
+                    ),
+                )
+
+
+def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
+    """Whether ``reviewer`` has ``topic`` at ``min_level`` or above."""
+    return reviewer.expertise.get(topic, 0) >= min_level
+
+
+def _check_coverage(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The violations of ``expertise.coverage`` by a case's panel."""
+    rules = policy.expertise
+    level = rules.min_level
+    covered = [t for t in case.topics if any(_covers(r, t, level) for r in panel)]
+    if rules.coverage == "all":
+        for topic in case.topics:
+            if topic not in covered:
+                yield Violation(
+                    rule="expertise.coverage",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"topic {topic} of case {case.id} is not covered: no panel member "
+                        f"has level {level} or above in it"
+                    ),
+                )
+    elif rules.coverage == "any" and case.topics and not covered:
+        yield Violation(
+            rule="expertise.coverage",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"no topic of case {case.id} ({', '.join(case.topics)}) is covered: no panel "
+                f"member has level {level} or above in any of them"
+            ),
+        )
+
+
+def _check_weak_matches(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """The reviewers with more weak matches than ``load.max_weak_matches`` allows."""
+    most, below = policy.load.max_weak_matches, policy.load.weak_match_below
+    if most is None:
+        return
+    weak: dict[str, list[str]] = {}
+    for case in problem.cases:
+        for r in panels[case.id]:
+            # WEAK_EPS: an affinity equal to the threshold is not weak, however it rounds.
+            if pair_affinity(problem, case, r) < below - WEAK_EPS:
+                weak.setdefault(r.id, []).append(case.id)
+    for reviewer in problem.reviewers:
+        cases = weak.get(reviewer.id, [])
+        if len(cases) > most:
+            yield Violation(
+                rule="load.max_weak_matches",
+                case=None,
+                reviewer=reviewer.id,
+                message=(
+                    f"reviewer {reviewer.id} has {_plural(len(cases), 'case')} of affinity "
+                    f"below {below:g} ({', '.join(cases)}); at most {most} allowed "
+                    "(load.max_weak_matches)"
+                ),
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Band:
+    """One region's or disclosed gender's seats against its band over all seats."""
+
+    rule: str
+    label: str
+    seats: int
+    total: int
+    target: float
+    from_pool: bool
+    tolerance: float
+
+    @property
+    def share(self) -> float:
+        """The band's seats as a share of all seats (0 without seats)."""
+        return self.seats / self.total if self.total else 0.0
+
+    @property
+    def inside(self) -> bool:
+        """Whether the share is within the tolerance of the target."""
+        # SHARE_EPS: a share on the edge of the band is inside, however the floats round.
+        return abs(self.share - self.target) <= self.tolerance + SHARE_EPS
+
+    @property
+    def outside_seats(self) -> int:
+        """Seats to move for the share to enter the band (0 inside)."""
+        top = math.floor(self.total * (self.target + self.tolerance + SHARE_EPS))
+        bottom = math.ceil(self.total * (self.target - self.tolerance - SHARE_EPS))
+        return max(0, self.seats - top) + max(0, bottom - self.seats)
+
+
+def _bands(problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy) -> list[_Band]:
+    """Every band of ``policy.representation`` that is on (none without seats)."""
+    rep = policy.representation
+    seated = [r for panel in panels.values() for r in panel]
+    n = len(problem.reviewers)
+    if not seated or not n:
+        return []
+    bands: list[_Band] = []
+    for rule, tolerance, targets, label_of in (
+        ("representation.region_tolerance", rep.region_tolerance, rep.region_targets, "region"),
+        ("representation.gender_tolerance", rep.gender_tolerance, rep.gender_targets, "gender"),
+    ):
+        if tolerance >= 1:
+            continue
+        pool = Counter(getattr(r, label_of) for r in problem.reviewers)
+        seats = Counter(getattr(r, label_of) for r in seated)
+        labels = set(pool) | set(targets)
+        if label_of == "gender":
+            labels.discard("")  # undisclosed seats are unconstrained
+        for label in sorted(labels):
+            target = targets.get(label)
+            bands.append(
+                _Band(
+                    rule,
+                    label,
+                    seats[label],
+                    len(seated),
+                    pool[label] / n if target is None else target,
+                    target is None,
+                    tolerance,
+                )
+            )
+    return bands
+
+
+def _check_representation(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """A violation for each representation band whose share is outside it."""
+    for band in _bands(problem, panels, policy):
+        if band.inside:
+            continue
+        what = (
+            f"region {_region_name(band.label)}"
+            if band.rule.endswith("region_tolerance")
+            else f"gender {band.label}"
+        )
+        whose = "its share of the reviewer pool" if band.from_pool else "its target"
+        low = max(0.0, band.target - band.tolerance)
+        high = min(1.0, band.target + band.tolerance)
+        yield Violation(
+            rule=band.rule,
+            case=None,
+            reviewer=None,
+            message=(
+                f"{what} holds {band.seats} of {band.total} seats ({band.share:.1%}); "
+                f"{whose} is {band.target:.1%}, so between {low:.1%} and {high:.1%} "
+                f"({band.rule} = {band.tolerance:g})"
+            ),
+        )
+
+
+def _review_cycles(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], longest: int
+) -> list[list[tuple[str, str, list[str]]]]:
+    """Review cycles of length ``longest`` or less among reviewer-applicants.
+
+    Each cycle is a list of edges ``(A, B, cases)``: ``A`` reviews ``cases``, of which
+    ``B`` is an applicant; it starts at its smallest reviewer id.
+    """
+    reviewers = {r.id for r in problem.reviewers}
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for case in problem.cases:
+        for person in case.applicants:
+            if person not in reviewers:
+                continue
+            for r in panels[case.id]:
+                if r.id == person:
+                    continue  # reviewing one's own case is conflicts.applicant, no cycle
+                if not graph.has_edge(r.id, person):
+                    graph.add_edge(r.id, person, cases=[])
+                graph.edges[r.id, person]["cases"].append(case.id)
+    found = []
+    for cycle in nx.simple_cycles(graph, length_bound=longest):
+        start = cycle.index(min(cycle))
+        people = cycle[start:] + cycle[:start]
+        found.append(
+            [
+                (a, b, sorted(graph.edges[a, b]["cases"]))
+                for a, b in zip(people, people[1:] + people[:1], strict=True)
+            ]
+        )
+    return sorted(found)
+
+
+def _check_cycles(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """A violation for each review cycle of length ``integrity.forbid_cycles`` or less."""
+    k = policy.integrity.forbid_cycles
+    if not k:
+        return
+    for cycle in _review_cycles(problem, panels, k):
+        steps = [f"{a} reviews {' and '.join(cases)} (applicant {b})" for a, b, cases in cycle]
+        said = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " while " + steps[-1]
+        yield Violation(
+            rule="integrity.forbid_cycles",
+            case=cycle[0][2][0],
+            reviewer=cycle[0][0],
+            message=(
+                f"{said}: a review cycle of length {len(cycle)} (integrity.forbid_cycles = {k})"
+            ),
+        )
+
+
+def _check_panel_affinity(
+    problem: Problem, case: Case, panel: list[Reviewer], policy: Policy
+) -> Iterator[Violation]:
+    """The violation of a panel whose affinity is below ``expertise.min_panel_affinity``."""
+    floor = policy.expertise.min_panel_affinity
+    if floor <= 0 or not panel:
+        # An empty panel is reported by panel_size; a floor on it adds nothing.
+        return
+    value = math.fsum(pair_affinity(problem, case, r) for r in panel)
+    # The solver rounds each pair to 1e-6: a panel it accepts is at most half a unit a
+    # seat, plus half a unit for the floor, below the floor.
+    if value < floor - _RESOLUTION * (len(panel) + 1):
+        yield Violation(
+            rule="expertise.min_panel_affinity",
+            case=case.id,
+            reviewer=None,
+            message=(
+                f"the panel of case {case.id} has affinity {value:.6g}; the policy requires "
+                f"at least {floor:g}"
+            ),
+        )
+
+
+_RESOLUTION = 1e-6
+"""The solvers' resolution of affinities (SPEC: 1e-4 or finer)."""
+
+
+# --------------------------------------------------------------------------------------
+# evaluate
+
+
+class Metrics(BaseModel):
+    """Quality and balance figures of an assignment, as computed by :func:`evaluate`.
+
+    Dictionaries of cases and reviewers follow the problem's order; dictionaries of regions
+    and genders are sorted by key and hold every label of the reviewer pool (an empty region
+    is the key ``""``, an undisclosed gender the key ``"undisclosed"``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total_affinity: float
+    """Sum of the affinities of every assigned pair."""
+    objective: float
+    """``total_affinity`` minus the policy's ``objective.load_spread`` times ``load_spread``,
+    minus ``representation.weight`` times ``representation_outside``."""
+    case_affinity: dict[str, float]
+    """Case id -> its panel affinity (sum of its pairs' affinities), every case."""
+    worst_case: float | None
+    """The lowest panel affinity (``None`` if there are no cases)."""
+    worst_cases: tuple[str, ...]
+    """Ids of the cases at the lowest panel affinity (at most 10, problem order)."""
+    mean_case: float | None
+    """The mean panel affinity (``None`` if there are no cases)."""
+
+    seats: int
+    """Assigned (case, reviewer) pairs."""
+    region_seats: dict[str, int]
+    region_shares: dict[str, float]
+    """Region -> its share of all seats (0 if there are no seats)."""
+    region_pool_shares: dict[str, float]
+    """Region -> its share of the reviewer pool."""
+    gender_seats: dict[str, int]
+    gender_shares: dict[str, float]
+    gender_pool_shares: dict[str, float]
+
+    loads: dict[str, int]
+    """Reviewer id -> reviews, every reviewer (idle ones at 0)."""
+    min_load: int
+    max_load: int
+    load_spread: int
+    """``max_load - min_load`` over all reviewers (0 if there are none)."""
+    mean_load: float
+    idle_reviewers: int
+    """Reviewers with no review."""
+
+    coverage_rate: float
+    """Covered (case, topic) pairs over all (case, topic) pairs (1.0 if there are none)."""
+    covered_topics: int
+    """Covered (case, topic) pairs: a panel member's level in the topic is at least the
+    policy's ``expertise.min_level``."""
+    fully_covered_cases: int
+    """Cases with every topic covered (a case without topics counts as covered)."""
+
+    senior_seats: int
+    """Seats held by reviewers of seniority ``"senior"``."""
+
+    review_cycles: dict[str, int] = {"2": 0, "3": 0}
+    """Review cycles among reviewer-applicants by length, ``"2"`` and ``"3"``: ``A``
+    reviews a case of applicant ``B`` while ``B`` reviews one of ``A`` (length 2), and so
+    on round three reviewers (see ``integrity.forbid_cycles``). Each cycle of people counts
+    once, however many cases its edges hold."""
+    representation_outside: int = 0
+    """Seats outside the bands of ``representation`` (0 when they are off): for each
+    region or disclosed gender, the seats by which it exceeds or falls short of its band.
+    ``objective`` loses ``representation.weight`` per seat."""
+
+    def profile(self) -> tuple[float, ...]:
+        """Every case's panel affinity, lowest first: what leximin maximises, in order.
+
+        Examples
+        --------
+        >>> from reviewassign._data.model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1", topics={"t": 1}), Case(id="C2")],
+        ...                   reviewers=[Reviewer(id="R1", expertise={"t": 3})])
+        >>> evaluate(problem, {"C1": ["R1"], "C2": ["R1"]}).profile()
+        (0.0, 1.0)
+        """
+        return tuple(sorted(self.case_affinity.values()))
+
+    def summary(self) -> str:
+        """Summarise the figures in a few plain lines, for a secretariat.
+
+        Examples
+        --------
+        >>> from reviewassign._data.model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1", topics={"t": 1})],
+        ...                   reviewers=[Reviewer(id="R1", gender="female", expertise={"t": 3}),
+        ...                              Reviewer(id="R2", region="Asia")])
+        >>> print(evaluate(problem, {"C1": ["R1"]}).summary())
+        affinity: total 1.000, worst panel 1.000 (C1), mean panel 1.000; objective 1.000
+        seats by region (share vs pool): (no region) 1 (100% vs 50%), Asia 0 (0% vs 50%)
+        seats by gender (share vs pool): female 1 (100% vs 50%), undisclosed 0 (0% vs 50%)
+        loads: 0 to 1 (mean 0.50); 1 idle reviewer
+        coverage: 100.0% of case topics; 1 of 1 cases fully covered
+        senior seats: 0 of 1
+        """
+
+        def shares(seats: dict[str, int], share: dict[str, float], pool: dict[str, float]) -> str:
+            return ", ".join(
+                f"{key or '(no region)'} {seats[key]} ({share[key]:.0%} vs {pool[key]:.0%})"
+                for key in seats
+            )
+
+        if self.worst_case is None:
+            affinity = f"affinity: total {self.total_affinity:.3f} (no cases)"
+        else:
+            worst = ", ".join(self.worst_cases)
+            more = "..." if len(self.worst_cases) == 10 else ""
+            affinity = (
+                f"affinity: total {self.total_affinity:.3f}, worst panel {self.worst_case:.3f} "
+                f"({worst}{more}), mean panel {self.mean_case:.3f}"
+            )
+        idle = _plural(self.idle_reviewers, "idle reviewer")
+        cases = len(self.case_affinity)
+        return "\n".join(
+            [
+                f"{affinity}; objective {self.objective:.3f}",
+                "seats by region (share vs pool): "
+                + shares(self.region_seats, self.region_shares, self.region_pool_shares),
+                "seats by gender (share vs pool): "
+                + shares(self.gender_seats, self.gender_shares, self.gender_pool_shares),
+                f"loads: {self.min_load} to {self.max_load} (mean {self.mean_load:.2f}); {idle}",
+                f"coverage: {self.coverage_rate:.1%} of case topics; "
+                f"{self.fully_covered_cases} of {cases} cases fully covered",
+                f"senior seats: {self.senior_seats} of {self.seats}",
+            ]
+            + (
+                [
+                    f"review cycles among reviewer-applicants: {self.review_cycles['2']} of "
+                    f"length 2, {self.review_cycles['3']} of length 3"
+                ]
+                if any(self.review_cycles.values())
+                else []
+            )
+        )
+
+
+def _affinity(case: Case, reviewer: Reviewer) -> float:
+    """SPEC.md's computed affinity: the weighted mean of the reviewer's levels / 3."""
+    total_weight = sum(case.topics.values())
+    if total_weight == 0:  # no topics, or only zero weights
+        return 0.0
+    # Divided once, by 3 x the total weight, as the model builder's matrix product does:
+    # dividing each term by 3 first would round subnormal weights (5e-324) to 0.
+    weighted = sum(w * reviewer.expertise.get(t, 0) for t, w in case.topics.items())
+    return weighted / (3 * total_weight)
+
+
+def pair_affinity(problem: Problem, case: Case, reviewer: Reviewer) -> float:
+    """The affinity of a pair as the objective counts it: the given score, else computed."""
+    score = problem.affinity.get(case.id, reviewer.id)
+    return _affinity(case, reviewer) if score is None else score
+
+
+def _shares(counts: Mapping[str, int]) -> dict[str, float]:
+    """Each key's share of the counts' total (all 0 when the total is 0)."""
+    total = sum(counts.values())
+    return {k: (n / total if total else 0.0) for k, n in counts.items()}
+
+
+def evaluate(
+    problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
+) -> Metrics:
+    """Quality and balance figures of an assignment, valid or not.
+
+    Parameters
+    ----------
+    problem
+        The cases and reviewers.
+    assignment
+        Case id -> reviewer ids. A case missing from the mapping has an empty panel; a
+        reviewer listed twice on a panel counts once.
+    policy
+        Supplies only ``expertise.min_level`` (what covering a topic means),
+        ``objective.load_spread`` and ``representation`` (for ``objective`` and
+        ``representation_outside``); ``None`` means ``Policy()``.
+
+    Returns
+    -------
+    Metrics
+
+    Raises
+    ------
+    ValueError
+        If the assignment names a case or reviewer that is not in the problem: the figures
+        of such an assignment are undefined (:func:`check` reports them as violations).
+
+    Examples
+    --------
+    >>> from reviewassign._data.model import Affinity, Case, Problem, Reviewer
+    >>> problem = Problem(
+    ...     cases=[Case(id="C1", topics={"t1": 1, "t2": 2}), Case(id="C2")],
+    ...     reviewers=[Reviewer(id="R1", expertise={"t1": 3, "t2": 3}),
+    ...                Reviewer(id="R2", expertise={"t2": 3}),
+    ...                Reviewer(id="R3")],
+    ...     affinity=[Affinity(case="C2", reviewer="R3", score=0.25)],
+    ... )
+    >>> m = evaluate(problem, {"C1": ["R1", "R2"], "C2": ["R3"]})
+    >>> {c: round(a, 4) for c, a in m.case_affinity.items()}  # R1 1, R2 (0 + 2*3/3) / 3
+    {'C1': 1.6667, 'C2': 0.25}
+    >>> m.worst_case, m.worst_cases, m.loads, m.load_spread
+    (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
+    """
+    policy = Policy.coerce(policy)
+    read = _read_panels(problem, assignment)
+    panels = read.panels
+    unknown = [f"case {c}" for c in read.unknown_cases]
+    unknown.extend(f"reviewer {r} (case {c})" for c, r in read.unknown_reviewers)
+    if unknown:
+        raise ValueError(
+            "the assignment names ids that are not in the problem: " + ", ".join(unknown)
+        )
+
+    # Affinity, panel by panel.
+    case_affinity: dict[str, float] = {}
+    for case in problem.cases:
+        case_affinity[case.id] = math.fsum(pair_affinity(problem, case, r) for r in panels[case.id])
+    total_affinity = math.fsum(case_affinity.values())
+    worst: float | None = None
+    worst_cases: tuple[str, ...] = ()
+    mean_case: float | None = None
+    if case_affinity:
+        lowest = min(case_affinity.values())
+        # Equal panels may sum in another order; 1e-9 is far below any meaningful difference.
+        worst_cases = tuple(c for c, a in case_affinity.items() if a <= lowest + 1e-9)[:10]
+        worst = lowest
+        mean_case = total_affinity / len(case_affinity)
+
+    # Seats and their balance against the pool.
+    seated = [r for panel in panels.values() for r in panel]
+    region_seats = dict.fromkeys(sorted({r.region for r in problem.reviewers}), 0)
+    region_pool = dict.fromkeys(region_seats, 0)
+    for r in problem.reviewers:
+        region_pool[r.region] += 1
+    for r in seated:
+        region_seats[r.region] += 1
+
+    def gender(r: Reviewer) -> str:
+        return r.gender if r.gender else UNDISCLOSED
+
+    gender_seats = dict.fromkeys(sorted({gender(r) for r in problem.reviewers}), 0)
+    gender_pool = dict.fromkeys(gender_seats, 0)
+    for r in problem.reviewers:
+        gender_pool[gender(r)] += 1
+    for r in seated:
+        gender_seats[gender(r)] += 1
+
+    # Loads over every reviewer.
+    loads = dict.fromkeys((r.id for r in problem.reviewers), 0)
+    for r in seated:
+        loads[r.id] += 1
+    load_values = list(loads.values()) or [0]
+
+    # Topic coverage.
+    level = policy.expertise.min_level
+    topic_pairs = covered_pairs = fully_covered = 0
+    for case in problem.cases:
+        covered = [t for t in case.topics if any(_covers(r, t, level) for r in panels[case.id])]
+        topic_pairs += len(case.topics)
+        covered_pairs += len(covered)
+        fully_covered += len(covered) == len(case.topics)
+
+    load_spread = max(load_values) - min(load_values)
+    outside = sum(band.outside_seats for band in _bands(problem, panels, policy))
+    lengths = Counter(len(cycle) for cycle in _review_cycles(problem, panels, 3))
+    return Metrics(
+        total_affinity=total_affinity,
+        objective=total_affinity
+        - policy.objective.load_spread * load_spread
+        - policy.representation.weight * outside,
+        case_affinity=case_affinity,
+        worst_case=worst,
+        worst_cases=worst_cases,
+        mean_case=mean_case,
+        seats=len(seated),
+        region_seats=region_seats,
+        region_shares=_shares(region_seats),
+        region_pool_shares=_shares(region_pool),
+        gender_seats=gender_seats,
+        gender_shares=_shares(gender_seats),
+        gender_pool_shares=_shares(gender_pool),
+        loads=loads,
+        min_load=min(load_values),
+        max_load=max(load_values),
+        load_spread=load_spread,
+        mean_load=len(seated) / len(loads) if loads else 0.0,
+        idle_reviewers=sum(1 for n in loads.values() if n == 0),
+        coverage_rate=covered_pairs / topic_pairs if topic_pairs else 1.0,
+        covered_topics=covered_pairs,
+        fully_covered_cases=fully_covered,
+        senior_seats=sum(1 for r in seated if r.seniority == "senior"),
+        review_cycles={str(n): lengths[n] for n in (2, 3)},
+        representation_outside=outside,
+    )

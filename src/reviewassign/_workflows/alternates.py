@@ -1,0 +1,219 @@
+"""Alternates: who could take a panel member's seat, with every hard rule still met.
+
+When a reviewer declines, the secretariat wants the next person to invite at once. A swap
+(the member leaves the panel, a candidate joins it) is feasible when the swapped
+assignment passes :func:`reviewassign.check`, the independent checker, except for a
+``load.min`` violation of the member who leaves (they are leaving that panel, whatever
+their floor). Feasibility is never re-implemented here; the cheap filters below only
+decide in which order, and for which candidates, ``check`` is run:
+
+1. candidates: reviewers not on the panel, not in conflict with the case
+   (:func:`reviewassign.conflicts`) and below their maximum load;
+2. every (seat, candidate) swap ranked by ``delta``, its change of the objective;
+3. in that order, the case's own panel rules are checked on the swapped panel alone
+   (``check`` on a one-case problem: a violation there is one of the full check too),
+   and the swaps that pass them are checked in full, until ``k`` pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .._data.model import Case, Problem, Reviewer
+from .._data.policy import Policy
+from .._reduce.conflicts import conflicts
+from .._spec.check import check, pair_affinity
+
+__all__ = ["Alternate", "alternates"]
+
+# Deltas are ranked at this precision, so that swaps of equal value computed in another
+# order of float operations tie, and ties are broken by id.
+_DIGITS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    """A reviewer who could take a panel member's seat, with every hard rule still met.
+
+    Attributes
+    ----------
+    reviewer
+        The candidate who would join the panel.
+    replaces
+        The panel member whose seat the candidate would take.
+    affinity
+        The candidate's affinity for the case, as the objective counts it (the given
+        score of the pair, else the computed one).
+    delta
+        The change of the result's ``objective`` if the swap is made: the candidate's
+        affinity less the leaving member's, less ``objective.load_spread`` times the
+        change of the load spread over all reviewers. Usually negative (the solve chose
+        the member for a reason). Under the fairness objective it is still the change of
+        ``objective`` (total affinity less load spread), not of the worst panel.
+    load
+        The candidate's load after the swap.
+    max_load
+        The candidate's maximum load (their own ``max_load``, else the policy's).
+    """
+
+    reviewer: str
+    replaces: str
+    affinity: float
+    delta: float
+    load: int
+    max_load: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.reviewer} for {self.replaces}: affinity {self.affinity:.3f}, "
+            f"delta {self.delta:+.3f}, load {self.load}/{self.max_load}"
+        )
+
+
+def _max_load(reviewer: Reviewer, policy: Policy) -> int:
+    """The most reviews ``reviewer`` may take: its own maximum, else the policy's."""
+    return policy.load.max if reviewer.max_load is None else reviewer.max_load
+
+
+def _spread(counts: Counter[int]) -> int:
+    """The largest load less the smallest among the loads held by some reviewer."""
+    present = [load for load, n in counts.items() if n > 0]
+    return max(present) - min(present) if present else 0
+
+
+def _spread_change(counts: Counter[int], leaves: int, joins: int) -> int:
+    """The change of the load spread when one review moves between two reviewers.
+
+    ``counts`` holds every reviewer by load; the reviewer at load ``leaves`` loses a
+    review and the one at load ``joins`` gains one.
+    """
+    after = counts.copy()
+    after[leaves] -= 1
+    after[leaves - 1] += 1
+    after[joins] -= 1
+    after[joins + 1] += 1
+    return _spread(after) - _spread(counts)
+
+
+def _case_problem(
+    problem: Problem, case: Case, reviewers: Sequence[Reviewer], *, relations: bool
+) -> Problem:
+    """The problem cut down to one case and some reviewers.
+
+    For ``conflicts`` and the panel-only pre-check. Built without validation: every part
+    comes from a valid problem, and what is left out (other cases, their conflicts) is
+    not read.
+    """
+    return Problem.model_construct(
+        cases=(case,),
+        reviewers=tuple(reviewers),
+        conflicts=tuple(c for c in problem.conflicts if c.case == case.id),
+        relations=problem.relations if relations else (),
+        affinity=problem.affinity,
+    )
+
+
+def alternates(
+    problem: Problem,
+    policy: Policy | None,
+    assignment: Mapping[str, Sequence[str]],
+    case: str,
+    k: int = 5,
+    *,
+    member: str | None = None,
+) -> tuple[Alternate, ...]:
+    """The best ``k`` feasible swaps of a panel member of ``case``.
+
+    See :meth:`reviewassign.Result.alternates`, which calls this with its problem and
+    policy.
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", region="Africa", topics={"t": 1})],
+    ...     reviewers=[ra.Reviewer(id="R1", region="Asia", expertise={"t": 3}),
+    ...                ra.Reviewer(id="R2", region="Asia", expertise={"t": 2}),
+    ...                ra.Reviewer(id="R3", region="Africa", expertise={"t": 1})],
+    ... )
+    >>> policy = ra.Policy(panel_size=1, panel={"own_region": "exclude"})
+    >>> [str(a) for a in alternates(problem, policy, {"C1": ["R1"]}, "C1")]
+    ['R2 for R1: affinity 0.667, delta -0.333, load 1/6']
+    """
+    policy = Policy.coerce(policy)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    try:
+        the_case = problem.case(case)
+    except KeyError:
+        raise KeyError(f"case {case!r} is not in the problem") from None
+    panel = tuple(assignment.get(case, ()))
+    if member is not None and member not in panel:
+        shown = ", ".join(panel) if panel else "no reviewers"
+        raise ValueError(f"reviewer {member!r} is not on the panel of case {case} ({shown})")
+    seats = sorted(panel) if member is None else [member]
+    if not seats:
+        return ()
+
+    # A violation about another case's panel survives any swap in this one.
+    if any(v.case not in (None, case) for v in check(problem, policy, assignment)):
+        return ()
+
+    reviewers = {r.id: r for r in problem.reviewers}
+    loads = Counter(dict.fromkeys(reviewers, 0))
+    loads.update(r for p in assignment.values() for r in p)
+    whole_case = _case_problem(problem, the_case, problem.reviewers, relations=True)
+    conflicted = {pair.reviewer for pair in conflicts(whole_case, policy)}
+    candidates = [
+        r
+        for r in problem.reviewers
+        if r.id not in panel and r.id not in conflicted and loads[r.id] < _max_load(r, policy)
+    ]
+    affinity = {r.id: pair_affinity(problem, the_case, r) for r in candidates}
+
+    weight = policy.objective.load_spread
+    by_load = Counter(loads[r.id] for r in problem.reviewers)
+    swaps: list[tuple[float, str, str, float]] = []  # (-rounded delta, candidate, seat, delta)
+    for seat in seats:
+        leaving = reviewers.get(seat)
+        base = 0.0 if leaving is None else pair_affinity(problem, the_case, leaving)
+        for r in candidates:
+            delta = affinity[r.id] - base
+            if weight and leaving is not None:
+                delta -= weight * _spread_change(by_load, loads[seat], loads[r.id])
+            swaps.append((-round(delta, _DIGITS), r.id, seat, delta))
+    swaps.sort()
+
+    others = [reviewers[r] for r in panel if r in reviewers]
+    found: list[Alternate] = []
+    for _, rid, seat, delta in swaps:
+        joining = reviewers[rid]
+        swapped_panel = [rid if r == seat else r for r in panel]
+        # The case's own rules on the swapped panel alone: cheap, and a violation here is
+        # one of the full check too (loads aside, which this cut-down problem cannot see;
+        # relations are left out, as the candidate's were read by ``conflicts`` above).
+        alone = _case_problem(
+            problem, the_case, [x for x in others if x.id != seat] + [joining], relations=False
+        )
+        if any(not v.rule.startswith("load.") for v in check(alone, policy, {case: swapped_panel})):
+            continue
+        swapped = {c: list(p) for c, p in assignment.items()}
+        swapped[case] = swapped_panel
+        if all(
+            v.rule == "load.min" and v.reviewer == seat for v in check(problem, policy, swapped)
+        ):
+            found.append(
+                Alternate(
+                    reviewer=rid,
+                    replaces=seat,
+                    affinity=affinity[rid],
+                    delta=delta,
+                    load=loads[rid] + 1,
+                    max_load=_max_load(joining, policy),
+                )
+            )
+            if len(found) == k:
+                break
+    return tuple(found)

@@ -1,0 +1,499 @@
+"""``explain``: why a policy cannot be met, in the secretariat's terms.
+
+Each check below is a necessary condition of feasibility, read off the eligible pairs
+(conflicts and single-pair rules already applied): when one fails, no assignment can
+exist, and the reason names the rule, the cases and the reviewers involved. The checks
+are cheap (no solver): seats against capacity, each case's eligible reviewers against
+each panel rule, and the reviewers who read a language or cover a topic against the
+seats that need them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .._data.model import Problem
+from .._data.policy import Policy
+from .._data.rules import active, rule
+from .._reduce.eligible import Instance, build_instance, seat_bands
+from .conflict_core import Relaxation, find_core
+
+__all__ = ["Explanation", "Reason", "Relaxation", "explain"]
+
+_SHOWN = 8  # ids listed in a message before "and N more"
+
+
+_HELD_HARD = "held hard:"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One rule that cannot hold, with the ids involved.
+
+    ``rule`` is the policy key (e.g. ``"panel.min_genders"``, ``"load.max"``); ``message``
+    says why in the secretariat's terms.
+    """
+
+    rule: str
+    message: str
+    cases: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a policy cannot be met: failing checks, a minimal core, ranked relaxations.
+
+    ``reasons`` are the necessary checks that fail, each a proof on its own. ``core`` is
+    a set of rule instances that cannot hold together (with every panel's size and the
+    conflicts of interest, nothing else), whatever the objective; when ``irreducible``,
+    dropping any one of them leaves rules that some assignment meets (else the time ran
+    out before that was proven). ``relaxations`` say, for each member of an irreducible
+    core, what breaking it by the least amount would take, best first, each verified by
+    a solve.
+    """
+
+    reasons: tuple[Reason, ...]
+    core: tuple[Reason, ...] = ()
+    relaxations: tuple[Relaxation, ...] = ()
+    status: Literal["infeasible", "feasible", "unknown", "unchecked"] = "unchecked"
+    """``"infeasible"``: proven by a check or a core; ``"feasible"``: an assignment exists;
+    ``"unknown"``: the time ran out; ``"unchecked"``: only the checks ran and all passed."""
+    notes: tuple[str, ...] = ()
+    irreducible: bool = False
+    """Whether the core search finished: the core (perhaps empty) is proven irreducible."""
+
+    @property
+    def infeasible(self) -> bool:
+        """Whether no assignment meets the policy (a check failed or a core was found)."""
+        return self.status == "infeasible"
+
+    def __str__(self) -> str:
+        lines = []
+        if self.reasons:
+            n = len(self.reasons)
+            lines.append(f"the policy cannot be met ({n} reason{'' if n == 1 else 's'}):")
+            lines.extend(f"- {r}" for r in self.reasons)
+        elif self.status == "feasible":
+            lines.append("the policy can be met: an assignment meets every rule")
+        elif self.status == "unknown":
+            lines.append("every necessary check passes; the time ran out before a core was found")
+        elif self.status == "unchecked":
+            lines.append(
+                "no necessary check fails: seats, capacity and every panel rule can be met"
+            )
+        if self.core:
+            n = len(self.core)
+            lines.append(
+                f"these {n} rules cannot hold together (with panel sizes and conflicts of "
+                "interest); "
+                + (
+                    "dropping any one of them leaves rules that can:"
+                    if self.irreducible
+                    else "not proven irreducible: the time ran out, some may not be needed:"
+                )
+            )
+            lines.extend(f"- {r}" for r in self.core)
+        elif self.status == "infeasible" and not self.reasons:
+            if any(n.startswith(_HELD_HARD) for n in self.notes):
+                lines.append(
+                    "panel sizes, conflicts of interest and the rules held hard (see the "
+                    "note) cannot be met together"
+                )
+            else:
+                lines.append("panel sizes and conflicts of interest alone cannot be met")
+        if self.relaxations:
+            lines.append("relaxations, best first:")
+            lines.extend(f"- {r}" for r in self.relaxations)
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+def _ids(ids: list[str]) -> str:
+    """The first ids, joined, and how many more there are."""
+    shown = ", ".join(ids[:_SHOWN])
+    return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
+
+
+def _by(labels: tuple[str, ...], codes: np.ndarray, reviewers: list[str]) -> str:
+    """``R1, R2 from Africa; R3 from Europe`` for the reviewers and their group codes."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for code, who in zip(codes.tolist(), reviewers, strict=True):
+        groups[labels[code] if code >= 0 else "undisclosed"].append(who)
+    return "; ".join(f"{_ids(ids)} ({name or 'no region'})" for name, ids in sorted(groups.items()))
+
+
+def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
+    """Why the loads cannot fill the seats: maximum loads too low, minimum too high or crossed."""
+    seats, cap = int(inst.panel_size.sum()), int(inst.max_load.sum())
+    reasons = []
+    if seats > cap:
+        reasons.append(
+            Reason(
+                "load.max",
+                f"{inst.n_cases} cases need {seats} seats but the {inst.n_reviewers} reviewers "
+                f"offer at most {cap} (their maximum loads)",
+            )
+        )
+    if int(inst.min_load.sum()) > seats:
+        reasons.append(
+            Reason(
+                "load.min",
+                f"the reviewers' minimum loads add up to {int(inst.min_load.sum())} but there "
+                f"are only {seats} seats",
+            )
+        )
+    crossed = [problem.reviewers[r].id for r in np.flatnonzero(inst.min_load > inst.max_load)]
+    if crossed:
+        reasons.append(
+            Reason(
+                "load.min",
+                f"reviewers {_ids(crossed)} have a minimum load above their maximum load",
+                reviewers=tuple(crossed),
+            )
+        )
+    return reasons
+
+
+def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Each case's eligible reviewers against each panel rule, one case at a time."""
+    panel = policy.panel
+    on = {r.key for r in active(policy)}
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    for c, case in enumerate(problem.cases):
+        k = int(inst.panel_size[c])
+        pairs = inst.case_pairs(c)
+        revs = inst.pair_reviewer[pairs.start : pairs.stop]
+        names = [rid[r] for r in revs]
+        region = inst.reviewer_region[revs]
+        gender = inst.reviewer_gender[revs]
+        where = []
+        if panel.language and case.language:
+            where.append(f"read {case.language}")
+        if panel.own_region == "exclude":
+            where.append(f"are not from {case.region or 'its region'}")
+        who = f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})"
+
+        def add(rule: str, message: str, involved: list[str], case_id: str = case.id) -> None:
+            reasons.append(Reason(rule, message, (case_id,), tuple(involved)))
+
+        if len(revs) < k:
+            rule = "panel.language" if where and case.language else "panel_size"
+            add(
+                rule,
+                f"case {case.id} needs {k} reviewers; it has {len(revs)} {who}: "
+                f"{_ids(names) or 'none'}",
+                names,
+            )
+            continue
+        if panel.max_per_region is not None:  # "panel.max_per_region" in on, for mypy
+            m = panel.max_per_region
+            counts = np.bincount(region, minlength=len(inst.regions))
+            most = int(np.minimum(counts, m).sum())
+            if most < k:
+                add(
+                    "panel.max_per_region",
+                    f"case {case.id} needs {k} reviewers, at most {m} "
+                    f"from one region; its {who} allow only {most}: "
+                    f"{_by(inst.regions, region, names)}",
+                    names,
+                )
+        if "panel.min_regions" in on and len(set(region.tolist())) < panel.min_regions:
+            add(
+                "panel.min_regions",
+                f"case {case.id} needs reviewers from {panel.min_regions} "
+                f"distinct regions; its {who} come from only {len(set(region.tolist()))}: "
+                f"{_by(inst.regions, region, names)}",
+                names,
+            )
+        if panel.own_region == "at_least_one" and not np.any(region == inst.case_region[c]):
+            add(
+                "panel.own_region",
+                f"case {case.id} needs a reviewer from its own region "
+                f"({case.region or 'no region'}); none of its {who} is",
+                names,
+            )
+        if panel.max_per_gender is not None:  # "panel.max_per_gender" in on, for mypy
+            m = panel.max_per_gender
+            disclosed = gender[gender >= 0]
+            counts = np.bincount(disclosed, minlength=len(inst.genders))
+            most = int(np.minimum(counts, m).sum()) + int(np.sum(gender < 0))
+            if most < k:
+                add(
+                    "panel.max_per_gender",
+                    f"case {case.id} needs {k} reviewers, at most {m} "
+                    f"of one gender; its {who} allow only {most}: "
+                    f"{_by(inst.genders, gender, names)}",
+                    names,
+                )
+        present = len(set(gender[gender >= 0].tolist()))
+        if "panel.min_genders" in on and present < panel.min_genders:
+            add(
+                "panel.min_genders",
+                f"case {case.id} needs {panel.min_genders} distinct "
+                f"genders; its {who} show only {present}: {_by(inst.genders, gender, names)}",
+                names,
+            )
+        seniors = [n for n, s in zip(names, inst.reviewer_senior[revs], strict=True) if s]
+        if len(seniors) < panel.min_senior:
+            add(
+                "panel.min_senior",
+                f"case {case.id} needs {panel.min_senior} senior "
+                f"reviewers; its {who} include {len(seniors)}: {_ids(seniors) or 'none'}",
+                seniors,
+            )
+        topics = inst.case_topics[c]
+        if "expertise.coverage" in on and topics:
+            level = policy.expertise.min_level
+            uncovered = [t for t in topics if not inst.reviewer_covers[t][revs].any()]
+            if policy.expertise.coverage == "all" and uncovered:
+                add(
+                    "expertise.coverage",
+                    f"case {case.id} needs topic(s) {', '.join(uncovered)} "
+                    f"covered at level {level} or more; none of its {who} covers them",
+                    [],
+                )
+            elif policy.expertise.coverage == "any" and len(uncovered) == len(topics):
+                add(
+                    "expertise.coverage",
+                    f"case {case.id} needs one of its topics covered at "
+                    f"level {level} or more; none of its {who} covers any",
+                    [],
+                )
+        floor = policy.expertise.min_panel_affinity
+        if "expertise.min_panel_affinity" in on:
+            values = inst.pair_affinity[pairs.start : pairs.stop]
+            best = np.sort(values)[::-1][:k]
+            # The solver's resolution: a panel within it of the floor is accepted.
+            if float(best.sum()) < floor - 1e-6 * (k + 1):
+                top = [names[int(i)] for i in np.argsort(-values, kind="stable")[:k]]
+                add(
+                    "expertise.min_panel_affinity",
+                    f"case {case.id} needs a panel affinity of at least {floor:g}; the best "
+                    f"{k} of its {who} reach only {float(best.sum()):.4g} ({_ids(top)})",
+                    top,
+                )
+    return reasons
+
+
+def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Readers of a language and experts of a topic against the seats that need them."""
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    if rule("panel.language").on(policy):
+        need: dict[str, list[int]] = defaultdict(list)
+        for c, case in enumerate(problem.cases):
+            if case.language:
+                need[case.language].append(c)
+        for lang, cases in sorted(need.items()):
+            readers = [i for i, r in enumerate(problem.reviewers) if lang in r.languages]
+            seats = int(inst.panel_size[cases].sum())
+            cap = int(inst.max_load[readers].sum())
+            if seats > cap:
+                reasons.append(
+                    Reason(
+                        "panel.language",
+                        f"{len(cases)} cases in {lang} need {seats} seats of reviewers who read "
+                        f"{lang}; the {len(readers)} who do "
+                        f"({_ids([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
+                        tuple(problem.cases[c].id for c in cases),
+                        tuple(rid[i] for i in readers),
+                    )
+                )
+    if policy.panel.min_senior > 0:
+        seniors = np.flatnonzero(inst.reviewer_senior)
+        senior_seats = policy.panel.min_senior * inst.n_cases
+        cap = int(inst.max_load[seniors].sum())
+        if senior_seats > cap:
+            reasons.append(
+                Reason(
+                    "panel.min_senior",
+                    f"{inst.n_cases} cases need {policy.panel.min_senior} senior reviewers "
+                    f"each, {senior_seats} senior seats; the {len(seniors)} senior reviewers "
+                    f"offer at most {cap}",
+                    reviewers=tuple(rid[i] for i in seniors),
+                )
+            )
+    if policy.expertise.coverage == "all":
+        level = policy.expertise.min_level
+        need_t: dict[str, list[int]] = defaultdict(list)
+        for c, topics in enumerate(inst.case_topics):
+            for t in topics:
+                need_t[t].append(c)
+        for topic, cases in sorted(need_t.items()):
+            experts = np.flatnonzero(inst.reviewer_covers[topic])
+            cap = int(inst.max_load[experts].sum())
+            if len(cases) > cap:
+                reasons.append(
+                    Reason(
+                        "expertise.coverage",
+                        f"topic {topic} is needed by {len(cases)} cases but only {len(experts)} "
+                        f"reviewers cover it at level {level} or more "
+                        f"({_ids([rid[i] for i in experts]) or 'none'}), with {cap} seats between "
+                        "them",
+                        tuple(problem.cases[c].id for c in cases),
+                        tuple(rid[i] for i in experts),
+                    )
+                )
+    return reasons
+
+
+def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
+    """Hard ``representation`` bands against what the label's reviewers can hold.
+
+    A band needs at least ``lo`` seats of its label: its reviewers offer at most, each, the
+    lesser of their maximum load and their eligible pairs. It allows at most ``hi``: their
+    minimum loads must fit, and the other reviewers must be able to take the rest.
+    """
+    if policy.representation.weight > 0:
+        return []  # soft bands cannot make a policy infeasible
+    rid = [r.id for r in problem.reviewers]
+    seats = int(inst.panel_size.sum())
+    offer = np.minimum(inst.max_load, np.bincount(inst.pair_reviewer, minlength=inst.n_reviewers))
+    reasons = []
+    for band in seat_bands(inst, policy.representation):
+        mine = band.key == band.code if band.code >= 0 else np.zeros(inst.n_reviewers, bool)
+        who = [rid[i] for i in np.flatnonzero(mine)]
+        kind = "region" if band.rule.endswith("region_tolerance") else "gender"
+        name = f"{kind} {band.label or 'no region'}"
+        held = int(offer[mine].sum())
+        if held < band.lo:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} needs at least {band.lo} of the {seats} seats ({band.rule}); "
+                    f"its {len(who)} reviewers ({_ids(who) or 'none'}) can hold at most "
+                    f"{held} (their maximum loads and eligible pairs)",
+                    reviewers=tuple(who),
+                )
+            )
+        forced = int(inst.min_load[mine].sum())
+        if forced > band.hi:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} may hold at most {band.hi} of the {seats} seats ({band.rule}); "
+                    f"the minimum loads of its reviewers ({_ids(who)}) add up to {forced}",
+                    reviewers=tuple(who),
+                )
+            )
+        others = int(offer[~mine].sum())
+        if others < seats - band.hi:
+            reasons.append(
+                Reason(
+                    band.rule,
+                    f"{name} may hold at most {band.hi} of the {seats} seats ({band.rule}); "
+                    f"the other reviewers can hold at most {others} of the other "
+                    f"{seats - band.hi} (their maximum loads and eligible pairs)",
+                )
+            )
+    return reasons
+
+
+def _whole_rules_on(policy: Policy) -> list[str]:
+    """The rules over the whole assignment that are on (hard in the core's soft model).
+
+    Listed as the model adds them: cycles first, then the others in check order.
+    """
+    on = [r.key for r in active(policy) if r.scope == "whole"]
+    return sorted(on, key=lambda key: key != "integrity.forbid_cycles")
+
+
+def explain(
+    problem: Problem,
+    policy: Policy | None = None,
+    *,
+    core: bool | Literal["auto"] = "auto",
+    relaxations: bool = True,
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+) -> Explanation:
+    """Why ``policy`` cannot be met on ``problem``.
+
+    Parameters
+    ----------
+    problem, policy
+        As for :func:`reviewassign.solve`.
+    core
+        Whether to search for a minimal conflicting core with CP-SAT (one assumption
+        literal per rule instance, shrunk by deletion to an irreducible set) and to rank
+        relaxations of its members. ``"auto"``: only when every necessary check passes
+        (a failing check already names the rule and the ids). ``False``: checks only.
+    relaxations
+        Whether to rank relaxations of the core's members (one solve each, at most 5 s).
+    time_limit
+        Seconds for the core and the relaxations (``None``: no limit).
+    seed
+        CP-SAT's random seed.
+
+    Returns
+    -------
+    Explanation
+        The failing checks (each proves infeasibility on its own), the core, the
+        relaxations and the status.
+
+    Examples
+    --------
+    >>> import reviewassign as ra
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", language="es")],
+    ...     reviewers=[ra.Reviewer(id="R1", languages=("es",), gender="f"),
+    ...                ra.Reviewer(id="R2", languages=("en",), gender="m")],
+    ... )
+    >>> why = explain(problem, ra.Policy(panel_size=2))
+    >>> why.infeasible, why.reasons[0].rule, why.reasons[0].reviewers
+    (True, 'panel.language', ('R1',))
+    >>> print(why.reasons[0].message)
+    case C1 needs 2 reviewers; it has 1 eligible reviewers (no conflict; read es): R1
+
+    Two cases, one reviewer from Africa, a cap of one review each and a rule that each
+    panel has a reviewer from Africa: every check passes, the core names the three
+    rules, and raising the load is the verified way out.
+
+    >>> problem = ra.Problem(
+    ...     cases=[ra.Case(id="C1", region="Africa"), ra.Case(id="C2", region="Africa")],
+    ...     reviewers=[ra.Reviewer(id="R1", region="Africa", max_load=1),
+    ...                ra.Reviewer(id="R2", region="Europe and North America")],
+    ... )
+    >>> why = explain(problem, ra.Policy(panel_size=1, panel={"own_region": "at_least_one"}))
+    >>> for reason in why.core:
+    ...     print(reason)
+    load.max: reviewer R1 takes at most 1 review
+    panel.own_region: case C1 needs a reviewer from its own region (Africa)
+    panel.own_region: case C2 needs a reviewer from its own region (Africa)
+    >>> print(why.relaxations[0])
+    load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
+    """
+    policy = Policy.coerce(policy)
+    inst = build_instance(problem, policy)
+    reasons = _capacity(inst, problem)
+    reasons += _case_rules(inst, problem, policy)
+    reasons += _shared_experts(inst, problem, policy)
+    reasons += _representation(inst, problem, policy)
+    if core is False or (core == "auto" and reasons):
+        return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
+    found = find_core(problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations)
+    members = tuple(
+        Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
+    )
+    status: Literal["infeasible", "feasible", "unknown"]
+    if reasons or found.status == "infeasible":
+        status = "infeasible"
+    else:
+        status = "feasible" if found.status == "feasible" else "unknown"
+    notes = found.notes
+    whole = _whole_rules_on(policy)
+    if whole:
+        notes += (
+            f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
+            "panel sizes and conflicts of interest: never in the core, never relaxed)",
+        )
+    return Explanation(tuple(reasons), members, found.relaxations, status, notes, found.irreducible)
