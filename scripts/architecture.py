@@ -291,12 +291,12 @@ def mentions(package: Package, word: str) -> list[str]:
 
 
 def runtime(package: Package, *, sanctioned: bool = True) -> list[Edge]:
-    """The edges that run: top-level and lazy, not TYPE_CHECKING; ``sanctioned=False``
-    leaves out the sanctioned presentation imports."""
+    """The edges that run: top-level and lazy, not TYPE_CHECKING.
+
+    ``sanctioned=False`` leaves out the sanctioned presentation imports.
+    """
     return [
-        e
-        for e in package.edges
-        if e.kind != "TYPE_CHECKING" and (sanctioned or not e.sanctioned)
+        e for e in package.edges if e.kind != "TYPE_CHECKING" and (sanctioned or not e.sanctioned)
     ]
 
 
@@ -410,8 +410,10 @@ def check_lengths(package: Package, limit: int, allowlist: Path) -> list[str]:
 
 
 def check_cycles(package: Package, max_scc: int) -> list[str]:
-    """One line when the largest runtime import cycle, the sanctioned presentation imports
-    left out, has more than ``max_scc`` modules."""
+    """One line when the largest runtime import cycle has more than ``max_scc`` modules.
+
+    The sanctioned presentation imports are left out.
+    """
     cycle = largest_cycle(package, sanctioned=False)
     if len(cycle) <= max_scc:
         return []
