@@ -670,8 +670,8 @@ def test_inputs_are_never_evaluated_or_unpickled() -> None:
     }
     # The one exception: a sweep pickles the problem it was given, in this process, and
     # each worker process unpickles those bytes. No file is ever unpickled.
-    assert {f.split(":")[0] for f in found} <= {"_sweep.py"}, found
-    sweep = (SRC / "_sweep.py").read_text()
+    assert {f.split(":")[0] for f in found} <= {"_lab/sweep.py"}, found
+    sweep = (SRC / "_lab" / "sweep.py").read_text()
     assert "pickle.load(" not in sweep and "open(" not in sweep
 
 
