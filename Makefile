@@ -35,7 +35,7 @@ bench-ci: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
 	$(BIN)/ruff format --check src tests examples benchmarks scripts docs/notebooks docs/_hooks.py
-	$(BIN)/python scripts/architecture.py --check --max-scc 2 src
+	$(BIN)/python scripts/architecture.py --check --max-scc 1 src
 	$(BIN)/lint-imports
 	$(BIN)/interrogate src/reviewassign
 

@@ -22,7 +22,10 @@ before and after (``docs``: ARCHITECTURE.md, "how the figures were taken"):
 a function is over the limit and not in the allowlist (``scripts/long_functions.txt``),
 or when a listed function no longer exists or is no longer over the limit, so the list
 stays true and can only shrink. ``--max-scc N`` also fails when the largest import cycle
-has more than ``N`` modules. Only the standard library is used, so the gate needs no
+has more than ``N`` modules, and ``--lazy`` on an import made inside a function that is
+neither a presentation method's (``# presentation:``) nor a ``_backends`` import whose
+comment names ortools (the solver library is imported on the first solve). Only the
+standard library is used, so the gate needs no
 install.
 """
 
@@ -70,6 +73,9 @@ class Edge:
     sanctioned: bool = False
     """A lazy import whose comment says ``presentation:`` (a ``Result`` or ``Problem``
     method rendering itself through an upper layer): left out of :func:`check_cycles`."""
+    deferred: bool = False
+    """A lazy import of a ``_backends`` module whose comment names ortools: the solver
+    library is imported on the first solve, not with the package."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +199,12 @@ def _imports(
         end = node.end_lineno or node.lineno
         said = [comments[n] for n in range(node.lineno - 1, end + 1) if n in comments]
         sanctioned = kind == "lazy" and any("presentation:" in c for c in said)
+        ortools = kind == "lazy" and any("ortools" in c for c in said)
         for target in _targets(package, module, node):
             if target != module.name:
+                deferred = ortools and target.startswith("_backends")
                 edges[(target, node.lineno)] = Edge(
-                    module.name, target, node.lineno, kind, bool(said), sanctioned
+                    module.name, target, node.lineno, kind, bool(said), sanctioned, deferred
                 )
     return list(edges.values())
 
@@ -333,13 +341,23 @@ def report(package: Package, limit: int, word: str | None) -> list[str]:
     lazy = sorted((e for e in package.edges if e.kind == "lazy"), key=lambda e: (e.source, e.line))
     commented = sum(e.commented for e in lazy)
     sanctioned = sum(e.sanctioned for e in lazy)
+    deferred = sum(e.deferred for e in lazy)
     out.append(
-        f"lazy internal imports: {len(lazy)} ({commented} commented, {sanctioned} sanctioned)"
+        f"lazy internal imports: {len(lazy)} ({commented} commented: {sanctioned} "
+        f"presentation, {deferred} deferred ortools, {commented - sanctioned - deferred} other)"
     )
     root = package.root.parent
     for e in lazy:
         where = f"{package.modules[e.source].path.relative_to(root)}:{e.line}"
-        mark = "  sanctioned" if e.sanctioned else "  commented" if e.commented else ""
+        mark = (
+            "  presentation"
+            if e.sanctioned
+            else "  deferred ortools"
+            if e.deferred
+            else "  commented"
+            if e.commented
+            else ""
+        )
         out.append(f"  {where} -> {e.target}{mark}")
     sizes = [f.lines for f in package.functions]
     over = {n: sum(s > n for s in sizes) for n in (50, 60, 100)}
@@ -421,6 +439,17 @@ def check_cycles(package: Package, max_scc: int) -> list[str]:
     return [f"the largest import cycle has {len(cycle)} modules (at most {max_scc}): {members}"]
 
 
+def check_lazy(package: Package) -> list[str]:
+    """One line per lazy import that is neither a presentation method's nor ortools deferred."""
+    root = package.root.parent
+    return [
+        f"{package.modules[e.source].path.relative_to(root)}:{e.line}: a lazy import of "
+        f"{e.target}: import it at the top, or say why (presentation: / ortools)"
+        for e in sorted(package.edges, key=lambda e: (e.source, e.line))
+        if e.kind == "lazy" and not (e.sanctioned or e.deferred)
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the figures, or with ``--check`` the offences (exit 1 if any)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -431,14 +460,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail on unlisted long functions")
     parser.add_argument("--allowlist", type=Path, default=ALLOWLIST, help="for --check")
     parser.add_argument("--max-scc", type=int, help="fail when an import cycle is larger")
+    parser.add_argument(
+        "--lazy", action="store_true", help="fail on a lazy import neither sanctioned nor deferred"
+    )
     args = parser.parse_args(argv)
     package = read_package(find_package(args.src, args.package))
-    if not (args.check or args.max_scc is not None):
+    if not (args.check or args.max_scc is not None or args.lazy):
         print("\n".join(report(package, args.limit, args.mentions)))
         return 0
     errors = check_lengths(package, args.limit, args.allowlist) if args.check else []
     if args.max_scc is not None:
         errors += check_cycles(package, args.max_scc)
+    if args.lazy:
+        errors += check_lazy(package)
     for e in errors:
         print(e)
     return 1 if errors else 0

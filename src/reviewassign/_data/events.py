@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .model import Count, Id
+from .fields import Count, Id
 
 __all__ = ["Event", "EventKind"]
 

@@ -31,8 +31,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidatorFunctionWrapHandler,
@@ -40,7 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from .table import AffinityTable
+from .fields import MAX_COUNT, MAX_SCORE, Count, Frozen, Id
+from .table import Affinity, AffinityTable
 
 __all__ = [
     "MAX_COUNT",
@@ -131,12 +130,6 @@ def _label(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-"""An identifier: a non-empty string, surrounding white space removed, kept as given.
-
-Its characters are checked where ids are declared, in :func:`cross_reference_issues`
-(once per id, not once per mention: a million relation rows cost nothing more)."""
-
 Label = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_label)]
 """A label that may be empty (empty means unknown or undisclosed): no control or
 invisible character, normalised to Unicode NFC."""
@@ -168,24 +161,8 @@ def _unique_names(value: Any, handler: ValidatorFunctionWrapHandler, what: str) 
 Level = Annotated[int, Field(ge=1, le=3)]
 """An expertise level: 1 familiar, 2 knowledgeable, 3 expert."""
 
-MAX_COUNT = 100_000
-"""The largest panel size or load accepted (far beyond any real panel or reviewer)."""
 
-MAX_SCORE = 10_000.0
-"""The largest magnitude of a given affinity score or topic weight. Scores are scaled to
-integers inside the solvers; this keeps every objective sum far inside 64 bits."""
-
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-Score = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE, allow_inf_nan=False)]
-
-
-class _Frozen(BaseModel):
-    """The base of the data model: frozen, no unknown field, strings stripped."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Reviewer(_Frozen):
+class Reviewer(Frozen):
     """A reviewer and the attributes the policy rules read.
 
     Examples
@@ -234,7 +211,7 @@ class Reviewer(_Frozen):
         return self
 
 
-class Case(_Frozen):
+class Case(Frozen):
     """A case (application, paper, proposal) that needs a panel.
 
     Examples
@@ -265,7 +242,7 @@ class Case(_Frozen):
         return _unique_names(value, handler, "topic")
 
 
-class Conflict(_Frozen):
+class Conflict(Frozen):
     """A declared conflict of interest between a case and a reviewer."""
 
     case: Id
@@ -273,20 +250,12 @@ class Conflict(_Frozen):
     reason: Text = "declared"
 
 
-class Relation(_Frozen):
+class Relation(Frozen):
     """An undirected edge of the relation graph over reviewer and applicant ids."""
 
     a: Id
     b: Id
     kind: Text = ""
-
-
-class Affinity(_Frozen):
-    """A given affinity score of a (case, reviewer) pair; overrides the computed one."""
-
-    case: Id
-    reviewer: Id
-    score: Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +483,7 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
     return tuple(out)
 
 
-class Problem(_Frozen):
+class Problem(Frozen):
     """An assignment problem: the cases, the reviewers and what is known about them.
 
     Validates its cross-references: ids are unique, hold no control or invisible

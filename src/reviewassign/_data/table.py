@@ -11,20 +11,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-if TYPE_CHECKING:
-    from .model import Affinity
+from .fields import MAX_SCORE, Frozen, Id, Score
 
-__all__ = ["AffinityTable"]
+__all__ = ["Affinity", "AffinityTable"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+class Affinity(Frozen):
+    """A given affinity score of a (case, reviewer) pair; overrides the computed one."""
+
+    case: Id
+    reviewer: Id
+    score: Score
 
 
 def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -33,7 +40,7 @@ def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return array
 
 
-class AffinityTable(Sequence["Affinity"]):
+class AffinityTable(Sequence[Affinity]):
     """Given affinity scores: rows of (case, reviewer, score) held as numpy arrays.
 
     Row ``i`` gives ``score[i]`` to the pair ``(case_ids[case[i]],
@@ -72,8 +79,6 @@ class AffinityTable(Sequence["Affinity"]):
         reviewer: npt.ArrayLike,
         score: npt.ArrayLike,
     ) -> None:
-        from .model import MAX_SCORE
-
         self._case_ids = tuple(str(c) for c in case_ids)
         self._reviewer_ids = tuple(str(r) for r in reviewer_ids)
         columns = []
@@ -264,8 +269,6 @@ class AffinityTable(Sequence["Affinity"]):
     def __getitem__(self, index: int | slice) -> Affinity | tuple[Affinity, ...]:
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
-        from .model import Affinity
-
         i = range(len(self))[index]
         return Affinity.model_construct(
             case=self._case_ids[int(self._case[i])],
@@ -274,8 +277,6 @@ class AffinityTable(Sequence["Affinity"]):
         )
 
     def __iter__(self) -> Iterator[Affinity]:
-        from .model import Affinity
-
         cids, rids = self._case_ids, self._reviewer_ids
         for c, r, s in zip(
             self._case.tolist(), self._reviewer.tolist(), self._score.tolist(), strict=True
@@ -312,8 +313,6 @@ class AffinityTable(Sequence["Affinity"]):
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        from .model import Affinity
-
         rows = core_schema.no_info_after_validator_function(
             cls.from_rows, handler.generate_schema(tuple[Affinity, ...])
         )

@@ -41,11 +41,11 @@ from typing import Any, Generic, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
 from .._data.events import Event
+from .._data.fields import Id
 from .._data.model import (
     Affinity,
     Case,
     Conflict,
-    Id,
     Issue,
     Problem,
     Relation,

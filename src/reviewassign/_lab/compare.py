@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from .._audit.html import comparison_html
 from .._data.model import Problem
 from .._data.policy import Policy
 from .._data.result import Result
@@ -332,8 +333,6 @@ class Comparison:
 
     def _repr_html_(self) -> str:
         """The comparison as an HTML table, for Jupyter."""
-        from .._audit.html import comparison_html
-
         return comparison_html(self)
 
 

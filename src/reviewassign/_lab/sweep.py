@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -29,9 +29,7 @@ from .._data.model import Problem
 from .._data.policy import Policy
 from .._data.result import Result
 from .._workflows.solve import solve
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .compare import Comparison
+from .compare import Comparison
 
 __all__ = ["SweepResult", "SweepTask", "grid", "sweep"]
 
@@ -274,8 +272,6 @@ class SweepResult:
         >>> [(row.policy, row.objective) for row in swept.compare().rows]
         [('panel_size=1', 1.0), ('panel_size=2', 1.6666666666666665)]
         """
-        from .compare import Comparison
-
         if self.problem is None:
             raise ValueError("this sweep result holds no problem; use Comparison.from_results")
         seed = self._seed(seed)

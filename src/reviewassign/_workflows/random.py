@@ -25,13 +25,13 @@ import numpy.typing as npt
 from .._data.model import Problem
 from .._data.options import SolveOptions
 from .._data.policy import Policy
-from .._data.result import Assignment, Phase, Result, Status
+from .._data.result import Assignment, Phase, Result, Status, relative_gap
 from .._data.rules import active
 from .._errors import InfeasibleError, InputError, NoSolutionError, SolverError
 from .._pipeline.exact import solve_exact
 from .._pipeline.finish import RunContext, checked, finish
 from .._reduce.eligible import Instance, build_instance
-from .._spec.check import check
+from .._spec.check import check, pair_affinity
 
 if TYPE_CHECKING:  # pragma: no cover
     from .._backends.lottery import ColumnSampler, FlowSampler
@@ -137,8 +137,6 @@ class Lottery:
     @property
     def gap(self) -> float:
         """``(bound - expected_objective) / max(|expected_objective|, 1e-9)``, never negative."""
-        from .._data.result import relative_gap
-
         return relative_gap(self.expected_objective, self.bound)
 
     @property
@@ -200,7 +198,11 @@ class Lottery:
             problem, policy, SolveOptions(seed=seed, workers=self._workers, start=start), phases
         )
         ctx.notes.extend((note, *self.notes))
-        from .._backends.solvers import BackendStatus, Outcome
+        # ortools is imported on the first solve, not with the package
+        from .._backends.solvers import (
+            BackendStatus,
+            Outcome,
+        )
 
         drawn = Outcome(BackendStatus.FEASIBLE, chosen=chosen)  # the lottery backend's answer
         result = finish(
@@ -262,8 +264,6 @@ def _pair_indices(inst: Instance, assignment: Assignment) -> IntArray:
 
 def _spec_affinity(problem: Problem, inst: Instance, pairs: IntArray) -> npt.NDArray[np.float64]:
     """The affinity of each pair as :func:`reviewassign.evaluate` counts it."""
-    from .._spec.check import pair_affinity
-
     return np.array(
         [
             pair_affinity(
@@ -465,7 +465,9 @@ class _Mix:
     @classmethod
     def of_optimum(cls, inst: Instance, best: IntArray, opt: Result) -> _Mix:
         """At ``q = 1``: the deterministic optimum, always."""
-        from .._backends.lottery import ColumnSampler
+        from .._backends.lottery import (
+            ColumnSampler,  # ortools is imported on the first solve, not with the package
+        )
 
         assert opt.objective is not None
         marginals = np.zeros(inst.n_pairs)
@@ -477,7 +479,9 @@ class _Mix:
 
 def _flow_mix(inst: Instance, policy: Policy, q: float) -> _Mix:
     """The exact capped flow LP, sampled by dependent rounding on the network."""
-    from .._backends.lottery import capped_flow
+    from .._backends.lottery import (
+        capped_flow,  # ortools is imported on the first solve, not with the package
+    )
 
     flow = capped_flow(inst, policy, q)
     if flow is None:
@@ -489,7 +493,9 @@ def _starting_columns(
     problem: Problem, policy: Policy, inst: Instance, best: IntArray, seed: int
 ) -> list[IntArray]:
     """The optimum, then the draws of the flow relaxation's lottery that meet every rule."""
-    from .._backends.lottery import capped_flow
+    from .._backends.lottery import (
+        capped_flow,  # ortools is imported on the first solve, not with the package
+    )
 
     q = policy.random.max_probability
     starts = [best]
@@ -517,7 +523,11 @@ def _column_mix(
     The draws of the flow relaxation's lottery that meet every rule join the optimum
     as starting columns.
     """
-    from .._backends.lottery import capped_relaxation, column_lottery
+    # ortools is imported on the first solve, not with the package
+    from .._backends.lottery import (
+        capped_relaxation,
+        column_lottery,
+    )
 
     q = policy.random.max_probability
     starts = _starting_columns(problem, policy, inst, best, options.seed)

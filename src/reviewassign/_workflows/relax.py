@@ -129,8 +129,10 @@ def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Re
     start = options.start  # the time limit counts from the call
     time_limit, seed = options.time_limit, options.seed
     ctx = RunContext(problem, policy, replace(options, workers=1))
-    from .._backends.cpsat.soft import SoftSolver, build_soft, soft_instance
-    from .._backends.solvers import Outcome
+    from .._backends.cpsat.soft import SoftSolver, build_soft, soft_instance  # ortools: deferred
+    from .._backends.solvers import (
+        Outcome,  # ortools is imported on the first solve, not with the package
+    )
 
     inst = soft_instance(problem, policy)
     hard = frozenset(policy.relax.keep)
