@@ -74,7 +74,9 @@ def repair_issues(
     an event removes (a decline or conflict of the pair, a withdrawal of its reviewer or
     case, a load below the reviewer's locked pairs).
     """
-    known = _Known({c.id for c in problem.cases}, {r.id for r in problem.reviewers})
+    known = _Known(
+        frozenset(c.id for c in problem.cases), frozenset(r.id for r in problem.reviewers)
+    )
     pairs = list(Assignment(current).pairs())
     issues: list[Issue] = []
     for i, (c, r) in enumerate(pairs):
@@ -98,8 +100,8 @@ def repair_issues(
 class _Known:
     """The case and reviewer ids of the problem a repair's input must name."""
 
-    cases: set[str]
-    reviewers: set[str]
+    cases: frozenset[str]
+    reviewers: frozenset[str]
 
     def unknown(self, collection: str, index: int, case: str, reviewer: str) -> list[Issue]:
         """The issues of a ``(case, reviewer)`` pair that names an id the problem lacks."""
