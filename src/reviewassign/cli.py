@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, NoReturn, TextIO
 
@@ -42,7 +42,7 @@ from ._files.outputs import problem_inputs, refuse_overwrite
 from ._spec.check import Metrics, check
 from ._version import __version__
 from ._workflows.explain import Explanation, explain
-from ._workflows.repair import repair, repair_issues
+from ._workflows.repair import Repair, repair, repair_issues
 from ._workflows.solve import solve
 
 __all__ = ["main", "run"]
@@ -395,41 +395,20 @@ _CURRENT = "the current assignment"
 
 def _cmd_repair(args: argparse.Namespace) -> int:
     """``reviewassign repair``."""
-    refuse_overwrite(
-        [("--out", args.out)],
-        [
-            *problem_inputs(args.problem),
-            *([] if args.overwrite_current else [(_CURRENT, args.current)]),
-            ("the events", args.events),
-            ("the locked pairs", args.locked),
-            ("the policy", args.policy),
-        ],
-        hint={
-            _CURRENT: "give --overwrite-current to replace it with the repaired assignment, "
-            "or write the output to another file"
-        },
-    )
+    _refuse_repair_overwrite(args)
     problem = load_problem(args.problem)
     policy = _policy_of(args.policy, problem)
     current = load_assignment(args.current)
     events, event_rows = read_events(args.events)
     locked, locked_rows = ([], []) if args.locked is None else read_locked(args.locked)
     _check_out(args.out)
-    rows: dict[str, tuple[str, list[int] | list[int | None]]] = {
-        "events": (args.events, event_rows),
-        "locked": (args.locked, locked_rows),
-    }
-
-    def located(issue: Issue) -> InputError:
-        """The issue in the file it came from: row and column where there are rows."""
-        if issue.collection in rows:
-            path, lines = rows[issue.collection]
-            return InputError(issue.message, path=path, row=lines[issue.index], field=issue.field)
-        return InputError(issue.message, path=args.current, field=issue.field)
-
+    files = _RepairFiles(
+        args.current,
+        {"events": (args.events, event_rows), "locked": (args.locked, locked_rows)},
+    )
     issues = repair_issues(problem, current, events, locked)
     if issues:
-        raise located(issues[0])
+        raise files.located(issues[0])
     try:
         fixed = repair(
             problem,
@@ -444,11 +423,51 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     except InputError as exc:
         if exc.field is not None and exc.field.startswith("locked["):
             index = int(exc.field[len("locked[") : exc.field.index("]")])
-            raise located(Issue("locked", index, "reviewer", exc.message)) from None
+            raise files.located(Issue("locked", index, "reviewer", exc.message)) from None
         raise
     fixed = replace(fixed, result=_as_given(fixed.result, args.time_limit))
     if args.out is not None and fixed.ok:
         save_result(fixed.result, args.out)
+    _print_repair(fixed, policy, args)
+    return _EXIT_BY_STATUS[fixed.status]
+
+
+def _refuse_repair_overwrite(args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` that would replace an input (``CURRENT`` only on purpose)."""
+    refuse_overwrite(
+        [("--out", args.out)],
+        [
+            *problem_inputs(args.problem),
+            *([] if args.overwrite_current else [(_CURRENT, args.current)]),
+            ("the events", args.events),
+            ("the locked pairs", args.locked),
+            ("the policy", args.policy),
+        ],
+        hint={
+            _CURRENT: "give --overwrite-current to replace it with the repaired assignment, "
+            "or write the output to another file"
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _RepairFiles:
+    """The files of a repair's input, to name where an :class:`Issue` came from."""
+
+    current: str
+    rows: dict[str, tuple[str, list[int] | list[int | None]]]
+    """Per collection with rows (``events``, ``locked``): its file and each row's line."""
+
+    def located(self, issue: Issue) -> InputError:
+        """The issue in the file it came from: row and column where there are rows."""
+        if issue.collection in self.rows:
+            path, lines = self.rows[issue.collection]
+            return InputError(issue.message, path=path, row=lines[issue.index], field=issue.field)
+        return InputError(issue.message, path=self.current, field=issue.field)
+
+
+def _print_repair(fixed: Repair, policy: Policy, args: argparse.Namespace) -> None:
+    """The diff on stdout; status, notes, times, outputs and an explanation on stderr."""
     print(fixed)
     s = fixed.result.stats
     print(f"status     {fixed.status.value}", file=sys.stderr)
@@ -460,7 +479,6 @@ def _cmd_repair(args: argparse.Namespace) -> int:
         print(f"wrote      {args.out}", file=sys.stderr)
     if fixed.status is Status.INFEASIBLE:
         print(_explained(fixed.problem, policy, args.time_limit), file=sys.stderr)
-    return _EXIT_BY_STATUS[fixed.status]
 
 
 def _check_ids(problem: Problem, assignment: Assignment, path: str) -> None:

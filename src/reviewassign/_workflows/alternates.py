@@ -115,6 +115,19 @@ def _case_problem(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _SwapContext:
+    """What the steps of :func:`alternates` share: the case, its panel and every load."""
+
+    problem: Problem
+    policy: Policy
+    assignment: Mapping[str, Sequence[str]]
+    case: Case
+    panel: tuple[str, ...]
+    reviewers: dict[str, Reviewer]
+    loads: Counter[str]
+
+
 def alternates(
     problem: Problem,
     policy: Policy | None,
@@ -143,6 +156,31 @@ def alternates(
     ['R2 for R1: affinity 0.667, delta -0.333, load 1/6']
     """
     policy = Policy.coerce(policy)
+    the_case, panel, seats = _seats(problem, assignment, case, k, member)
+    if not seats:
+        return ()
+
+    # A violation about another case's panel survives any swap in this one.
+    if any(v.case not in (None, case) for v in check(problem, policy, assignment)):
+        return ()
+
+    reviewers = {r.id: r for r in problem.reviewers}
+    loads = Counter(dict.fromkeys(reviewers, 0))
+    loads.update(r for p in assignment.values() for r in p)
+    ctx = _SwapContext(problem, policy, assignment, the_case, panel, reviewers, loads)
+    candidates = _candidates(ctx)
+    affinity = {r.id: pair_affinity(problem, the_case, r) for r in candidates}
+    return _first_feasible(ctx, _ranked_swaps(ctx, seats, candidates, affinity), affinity, k)
+
+
+def _seats(
+    problem: Problem,
+    assignment: Mapping[str, Sequence[str]],
+    case: str,
+    k: int,
+    member: str | None,
+) -> tuple[Case, tuple[str, ...], list[str]]:
+    """The arguments checked: the case, its panel and the seats to fill (sorted)."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     try:
@@ -154,55 +192,63 @@ def alternates(
         shown = ", ".join(panel) if panel else "no reviewers"
         raise ValueError(f"reviewer {member!r} is not on the panel of case {case} ({shown})")
     seats = sorted(panel) if member is None else [member]
-    if not seats:
-        return ()
+    return the_case, panel, seats
 
-    # A violation about another case's panel survives any swap in this one.
-    if any(v.case not in (None, case) for v in check(problem, policy, assignment)):
-        return ()
 
-    reviewers = {r.id: r for r in problem.reviewers}
-    loads = Counter(dict.fromkeys(reviewers, 0))
-    loads.update(r for p in assignment.values() for r in p)
-    whole_case = _case_problem(problem, the_case, problem.reviewers, relations=True)
+def _candidates(ctx: _SwapContext) -> list[Reviewer]:
+    """Reviewers off the panel, not in conflict with the case and below their maximum load."""
+    problem, policy = ctx.problem, ctx.policy
+    whole_case = _case_problem(problem, ctx.case, problem.reviewers, relations=True)
     conflicted = {pair.reviewer for pair in conflicts(whole_case, policy)}
-    candidates = [
+    return [
         r
         for r in problem.reviewers
-        if r.id not in panel and r.id not in conflicted and loads[r.id] < _max_load(r, policy)
+        if r.id not in ctx.panel
+        and r.id not in conflicted
+        and ctx.loads[r.id] < _max_load(r, policy)
     ]
-    affinity = {r.id: pair_affinity(problem, the_case, r) for r in candidates}
 
-    weight = policy.objective.load_spread
-    by_load = Counter(loads[r.id] for r in problem.reviewers)
-    swaps: list[tuple[float, str, str, float]] = []  # (-rounded delta, candidate, seat, delta)
+
+def _ranked_swaps(
+    ctx: _SwapContext,
+    seats: Sequence[str],
+    candidates: Sequence[Reviewer],
+    affinity: dict[str, float],
+) -> list[tuple[float, str, str, float]]:
+    """Every (seat, candidate) swap as ``(-rounded delta, candidate, seat, delta)``, best first."""
+    weight = ctx.policy.objective.load_spread
+    loads = ctx.loads
+    by_load = Counter(loads[r.id] for r in ctx.problem.reviewers)
+    swaps: list[tuple[float, str, str, float]] = []
     for seat in seats:
-        leaving = reviewers.get(seat)
-        base = 0.0 if leaving is None else pair_affinity(problem, the_case, leaving)
+        leaving = ctx.reviewers.get(seat)
+        base = 0.0 if leaving is None else pair_affinity(ctx.problem, ctx.case, leaving)
         for r in candidates:
             delta = affinity[r.id] - base
             if weight and leaving is not None:
                 delta -= weight * _spread_change(by_load, loads[seat], loads[r.id])
             swaps.append((-round(delta, _DIGITS), r.id, seat, delta))
     swaps.sort()
+    return swaps
 
-    others = [reviewers[r] for r in panel if r in reviewers]
+
+def _first_feasible(
+    ctx: _SwapContext,
+    swaps: Sequence[tuple[float, str, str, float]],
+    affinity: dict[str, float],
+    k: int,
+) -> tuple[Alternate, ...]:
+    """The first ``k`` swaps, in their order, that pass the panel pre-check and ``check``."""
     found: list[Alternate] = []
     for _, rid, seat, delta in swaps:
-        joining = reviewers[rid]
-        swapped_panel = [rid if r == seat else r for r in panel]
-        # The case's own rules on the swapped panel alone: cheap, and a violation here is
-        # one of the full check too (loads aside, which this cut-down problem cannot see;
-        # relations are left out, as the candidate's were read by ``conflicts`` above).
-        alone = _case_problem(
-            problem, the_case, [x for x in others if x.id != seat] + [joining], relations=False
-        )
-        if any(not v.rule.startswith("load.") for v in check(alone, policy, {case: swapped_panel})):
+        swapped_panel = [rid if r == seat else r for r in ctx.panel]
+        if not _panel_alone_passes(ctx, seat, rid, swapped_panel):
             continue
-        swapped = {c: list(p) for c, p in assignment.items()}
-        swapped[case] = swapped_panel
+        swapped = {c: list(p) for c, p in ctx.assignment.items()}
+        swapped[ctx.case.id] = swapped_panel
         if all(
-            v.rule == "load.min" and v.reviewer == seat for v in check(problem, policy, swapped)
+            v.rule == "load.min" and v.reviewer == seat
+            for v in check(ctx.problem, ctx.policy, swapped)
         ):
             found.append(
                 Alternate(
@@ -210,10 +256,30 @@ def alternates(
                     replaces=seat,
                     affinity=affinity[rid],
                     delta=delta,
-                    load=loads[rid] + 1,
-                    max_load=_max_load(joining, policy),
+                    load=ctx.loads[rid] + 1,
+                    max_load=_max_load(ctx.reviewers[rid], ctx.policy),
                 )
             )
             if len(found) == k:
                 break
     return tuple(found)
+
+
+def _panel_alone_passes(
+    ctx: _SwapContext, seat: str, joining: str, swapped_panel: list[str]
+) -> bool:
+    """Whether the case's own rules hold on the swapped panel alone.
+
+    Cheap, and a violation here is one of the full check too (loads aside, which this
+    cut-down problem cannot see; relations are left out, as the candidate's were read by
+    ``conflicts`` above).
+    """
+    others = [ctx.reviewers[r] for r in ctx.panel if r in ctx.reviewers]
+    alone = _case_problem(
+        ctx.problem,
+        ctx.case,
+        [x for x in others if x.id != seat] + [ctx.reviewers[joining]],
+        relations=False,
+    )
+    violations = check(alone, ctx.policy, {ctx.case.id: swapped_panel})
+    return all(v.rule.startswith("load.") for v in violations)

@@ -26,7 +26,7 @@ from .._reduce.eligible import Instance
 from .._spec.check import Violation, check, evaluate
 
 if TYPE_CHECKING:
-    from .._backends.cpsat.soft import RuleInstance
+    from .._backends.cpsat.soft import RuleInstance, SoftModel, SoftSolver
 
 __all__ = ["CoreReport", "Relaxation", "find_core", "rule_text"]
 
@@ -83,9 +83,9 @@ class CoreReport:
 
 def _said(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) -> Said:
     """The rule instance as its registry sentences need it."""
-    from .._backends.solvers import SCALE
+    from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
-    said = Said(policy, rule.limit, rule.at_most, topic=rule.topic, scale=SCALE)
+    said = Said(policy, rule.limit, rule.at_most, topic=rule.topic, scale=solvers.SCALE)
     if rule.reviewer >= 0:
         return replace(said, reviewer=inst.reviewer_ids[rule.reviewer])
     case = problem.cases[rule.case]
@@ -143,6 +143,17 @@ def _matches(v: Violation, rule: str, case: str | None, reviewer: str | None) ->
     return (v.case == case) if case is not None else (v.reviewer == reviewer)
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What the steps of :func:`find_core` share: the soft model, its solver and the inputs."""
+
+    problem: Problem
+    policy: Policy
+    inst: Instance
+    model: SoftModel
+    solver: SoftSolver
+
+
 def find_core(
     problem: Problem,
     policy: Policy,
@@ -160,24 +171,23 @@ def find_core(
     instance held; its assignment is checked against the unchanged policy, and
     :func:`check` must report the relaxed rule instance and nothing else.
     """
-    from .._backends.cpsat.soft import SoftSolver, build_soft, soft_instance
+    from .._backends.cpsat.soft import (
+        SoftSolver,
+        build_soft,
+        soft_instance,  # ortools is imported on the first solve, not with the package
+    )
 
     start = time.perf_counter()
     inst = soft_instance(problem, policy)
     sm = build_soft(inst, problem, _rules_only(policy))
-    solver = SoftSolver(sm, seed=seed, time_limit=time_limit)
-    status, members = solver.core()
+    search = _Search(problem, policy, inst, sm, SoftSolver(sm, seed=seed, time_limit=time_limit))
+    status, members = search.solver.core()
     # "unknown" with members: the deletion was cut short; what it kept cannot hold.
     irreducible = status == "infeasible"
     if status == "unknown" and members:
         status = "infeasible"
     notes: list[str] = []
-    core = []
-    for i in members:
-        r = sm.rules[i]
-        cases = () if r.case < 0 else (inst.case_ids[r.case],)
-        reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
-        core.append((r.rule, rule_text(r, inst, problem, policy), cases, reviewers))
+    core = _core(search, members)
     found: list[Relaxation] = []
     if status == "infeasible" and not irreducible:
         notes.append(
@@ -185,53 +195,83 @@ def find_core(
             "but some of them may not be needed (not proven irreducible)"
         )
     if relaxations and irreducible:
-        for i in members:
-            if solver.remaining() == 0.0:
-                notes.append("the time ran out before every relaxation was tried")
-                break
-            r = sm.rules[i]
-            case = None if r.case < 0 else inst.case_ids[r.case]
-            reviewer = None if r.reviewer < 0 else inst.reviewer_ids[r.reviewer]
-            run = solver.relax(i, _RELAX_LIMIT)
-            if run.status not in ("optimal", "feasible"):
-                found.append(
-                    Relaxation(
-                        r.rule,
-                        f"drop: {rule_text(r, inst, problem, policy)}",
-                        (case,) if case else (),
-                        (reviewer,) if reviewer else (),
-                        False if run.status == "infeasible" else None,
-                    )
-                )
-                continue
-            slack = dict(zip(run.broken, run.slack, strict=True)).get(i, 0)
-            assignment = inst.assignment(run.chosen)
-            violations = tuple(check(problem, policy, assignment))
-            objective = evaluate(problem, assignment, policy).objective
-            if not all(_matches(v, r.rule, case, reviewer) for v in violations):
-                raise AssertionError(  # pragma: no cover - a bug in the soft model
-                    f"relaxing {r.rule} broke other rules: {violations}"
-                )
-            found.append(
-                Relaxation(
-                    r.rule,
-                    _change(r, inst, problem, policy, slack),
-                    (case,) if case else (),
-                    (reviewer,) if reviewer else (),
-                    True,
-                    objective,
-                    violations,
-                    slack,
-                )
-            )
-    found.sort(
-        key=lambda x: (
-            {True: 0, None: 1, False: 2}[x.restores],
-            x.amount,
-            -(x.objective or 0.0),
-            x.rule,
-            x.change,
-        )
-    )
+        found, cut_short = _relaxations(search, members)
+        if cut_short:
+            notes.append("the time ran out before every relaxation was tried")
+    found.sort(key=_rank)
     seconds = time.perf_counter() - start
-    return CoreReport(status, tuple(core), tuple(found), seconds, tuple(notes), irreducible)
+    return CoreReport(status, core, tuple(found), seconds, tuple(notes), irreducible)
+
+
+def _core(
+    search: _Search, members: list[int]
+) -> tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]:
+    """Per core member: its rule, its statement, its case and its reviewer (if any)."""
+    inst = search.inst
+    core = []
+    for i in members:
+        r = search.model.rules[i]
+        cases = () if r.case < 0 else (inst.case_ids[r.case],)
+        reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
+        core.append((r.rule, rule_text(r, inst, search.problem, search.policy), cases, reviewers))
+    return tuple(core)
+
+
+def _relaxations(search: _Search, members: list[int]) -> tuple[list[Relaxation], bool]:
+    """A relaxation per core member, in turn while time is left; and whether it ran out."""
+    found: list[Relaxation] = []
+    for i in members:
+        if search.solver.remaining() == 0.0:
+            return found, True
+        found.append(_relax(search, i))
+    return found, False
+
+
+def _relax(search: _Search, i: int) -> Relaxation:
+    """Core member ``i`` relaxed by the least amount, every other rule instance held.
+
+    The assignment found is checked against the unchanged policy: :func:`check` must
+    report the relaxed rule instance and nothing else.
+    """
+    inst, problem, policy = search.inst, search.problem, search.policy
+    r = search.model.rules[i]
+    case = None if r.case < 0 else inst.case_ids[r.case]
+    reviewer = None if r.reviewer < 0 else inst.reviewer_ids[r.reviewer]
+    run = search.solver.relax(i, _RELAX_LIMIT)
+    if run.status not in ("optimal", "feasible"):
+        return Relaxation(
+            r.rule,
+            f"drop: {rule_text(r, inst, problem, policy)}",
+            (case,) if case else (),
+            (reviewer,) if reviewer else (),
+            False if run.status == "infeasible" else None,
+        )
+    slack = dict(zip(run.broken, run.slack, strict=True)).get(i, 0)
+    assignment = inst.assignment(run.chosen)
+    violations = tuple(check(problem, policy, assignment))
+    objective = evaluate(problem, assignment, policy).objective
+    if not all(_matches(v, r.rule, case, reviewer) for v in violations):
+        raise AssertionError(  # pragma: no cover - a bug in the soft model
+            f"relaxing {r.rule} broke other rules: {violations}"
+        )
+    return Relaxation(
+        r.rule,
+        _change(r, inst, problem, policy, slack),
+        (case,) if case else (),
+        (reviewer,) if reviewer else (),
+        True,
+        objective,
+        violations,
+        slack,
+    )
+
+
+def _rank(x: Relaxation) -> tuple[int, int, float, str, str]:
+    """The order of relaxations: verified first, then undecided; small, then best; by name."""
+    return (
+        {True: 0, None: 1, False: 2}[x.restores],
+        x.amount,
+        -(x.objective or 0.0),
+        x.rule,
+        x.change,
+    )

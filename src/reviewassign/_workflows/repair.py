@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._data.events import Event
-from .._data.model import Conflict, Issue, Problem, Reviewer
+from .._data.model import Conflict, Issue, Problem, Relation, Reviewer
 from .._data.options import SolveOptions
 from .._data.policy import Policy
 from .._data.result import Assignment, Phase, Result, Status
@@ -74,82 +74,128 @@ def repair_issues(
     an event removes (a decline or conflict of the pair, a withdrawal of its reviewer or
     case, a load below the reviewer's locked pairs).
     """
-    issues: list[Issue] = []
-    case_ids = {c.id for c in problem.cases}
-    reviewer_ids = {r.id for r in problem.reviewers}
+    known = _Known(
+        frozenset(c.id for c in problem.cases), frozenset(r.id for r in problem.reviewers)
+    )
     pairs = list(Assignment(current).pairs())
+    issues: list[Issue] = []
     for i, (c, r) in enumerate(pairs):
-        if c not in case_ids:
-            issues.append(Issue("current", i, "case", f"unknown case id {c!r}"))
-        if r not in reviewer_ids:
-            issues.append(Issue("current", i, "reviewer", f"unknown reviewer id {r!r}"))
-
-    withdrawn_case: dict[str, int] = {}
-    withdrawn_reviewer: dict[str, int] = {}
-    removed_pair: dict[Pair, int] = {}
-    final_load: dict[str, tuple[int, int]] = {}
-    added: set[str] = set()
+        issues += known.unknown("current", i, c, r)
     panels = {c for c, _ in pairs}
+    effects = _Effects()
     for i, e in enumerate(events):
-        if e.case is not None:
-            if e.case not in case_ids:
-                issues.append(Issue("events", i, "case", f"unknown case id {e.case!r}"))
-            elif e.case in withdrawn_case:
-                message = f"case {e.case!r} was withdrawn by events[{withdrawn_case[e.case]}]"
-                issues.append(Issue("events", i, "case", message))
-        if e.reviewer is not None and e.reviewer not in reviewer_ids:
-            issues.append(Issue("events", i, "reviewer", f"unknown reviewer id {e.reviewer!r}"))
-        if e.kind == "add_case" and e.case in panels:
-            message = f"case {e.case!r} has a panel in the current assignment already"
-            issues.append(Issue("events", i, "case", message))
-        if e.kind == "add_case" and e.case is not None:
-            added.add(e.case)
-        if e.kind == "withdraw_case" and e.case is not None:
-            withdrawn_case.setdefault(e.case, i)
-        if e.kind == "withdraw" and e.reviewer is not None:
-            withdrawn_reviewer.setdefault(e.reviewer, i)
-        if e.kind in ("decline", "conflict") and e.case is not None and e.reviewer is not None:
-            removed_pair.setdefault((e.case, e.reviewer), i)
-        if e.kind == "load" and e.reviewer is not None and e.value is not None:
-            final_load[e.reviewer] = (e.value, i)
-    for k, c in enumerate(sorted(case_ids - panels - added - set(withdrawn_case))):
+        issues += _event_issues(i, e, known, panels, effects)
+        effects.record(i, e)
+    unplanned = known.cases - panels - effects.added - set(effects.withdrawn_case)
+    for k, c in enumerate(sorted(unplanned)):
         if k == 3:
             break  # enough to see the point
         message = f"case {c!r} has no panel in the current assignment and no add_case event"
         issues.append(Issue("current", len(pairs), "case", message))
+    issues += _locked_issues(locked, events, known, effects)
+    return issues
 
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The case and reviewer ids of the problem a repair's input must name."""
+
+    cases: frozenset[str]
+    reviewers: frozenset[str]
+
+    def unknown(self, collection: str, index: int, case: str, reviewer: str) -> list[Issue]:
+        """The issues of a ``(case, reviewer)`` pair that names an id the problem lacks."""
+        issues = []
+        if case not in self.cases:
+            issues.append(Issue(collection, index, "case", f"unknown case id {case!r}"))
+        if reviewer not in self.reviewers:
+            issues.append(Issue(collection, index, "reviewer", f"unknown reviewer id {reviewer!r}"))
+        return issues
+
+
+@dataclass(slots=True)
+class _Effects:
+    """What the events seen so far do, each by the index of the event that does it.
+
+    A case or reviewer withdrawn and a pair removed keep their first event; a reviewer's
+    load keeps its last (with that event's index).
+    """
+
+    added: set[str] = field(default_factory=set)
+    withdrawn_case: dict[str, int] = field(default_factory=dict)
+    withdrawn_reviewer: dict[str, int] = field(default_factory=dict)
+    removed_pair: dict[Pair, int] = field(default_factory=dict)
+    final_load: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def record(self, i: int, e: Event) -> None:
+        """Note what event ``i`` does."""
+        if e.kind == "add_case" and e.case is not None:
+            self.added.add(e.case)
+        if e.kind == "withdraw_case" and e.case is not None:
+            self.withdrawn_case.setdefault(e.case, i)
+        if e.kind == "withdraw" and e.reviewer is not None:
+            self.withdrawn_reviewer.setdefault(e.reviewer, i)
+        if e.kind in ("decline", "conflict") and e.case is not None and e.reviewer is not None:
+            self.removed_pair.setdefault((e.case, e.reviewer), i)
+        if e.kind == "load" and e.reviewer is not None and e.value is not None:
+            self.final_load[e.reviewer] = (e.value, i)
+
+
+def _event_issues(
+    i: int, e: Event, known: _Known, panels: set[str], effects: _Effects
+) -> list[Issue]:
+    """The issues of event ``i``, given what the events before it did."""
+    issues = []
+    if e.case is not None:
+        if e.case not in known.cases:
+            issues.append(Issue("events", i, "case", f"unknown case id {e.case!r}"))
+        elif e.case in effects.withdrawn_case:
+            message = f"case {e.case!r} was withdrawn by events[{effects.withdrawn_case[e.case]}]"
+            issues.append(Issue("events", i, "case", message))
+    if e.reviewer is not None and e.reviewer not in known.reviewers:
+        issues.append(Issue("events", i, "reviewer", f"unknown reviewer id {e.reviewer!r}"))
+    if e.kind == "add_case" and e.case in panels:
+        message = f"case {e.case!r} has a panel in the current assignment already"
+        issues.append(Issue("events", i, "case", message))
+    return issues
+
+
+def _locked_issues(
+    locked: Iterable[Pair], events: Sequence[Event], known: _Known, effects: _Effects
+) -> list[Issue]:
+    """The issues of the locked pairs: unknown ids, and the events that remove them."""
+    issues: list[Issue] = []
     locked_by_reviewer: dict[str, int] = {}
     for j, (c, r) in enumerate(locked):
-        if c not in case_ids:
-            issues.append(Issue("locked", j, "case", f"unknown case id {c!r}"))
-        if r not in reviewer_ids:
-            issues.append(Issue("locked", j, "reviewer", f"unknown reviewer id {r!r}"))
+        issues += known.unknown("locked", j, c, r)
         locked_by_reviewer[r] = locked_by_reviewer.get(r, 0) + 1
-        contradiction = None
-        if (c, r) in removed_pair:
-            i = removed_pair[(c, r)]
-            contradiction = (i, "reviewer", f"a {events[i].kind} of the locked pair ({c}, {r})")
-        elif r in withdrawn_reviewer:
-            i = withdrawn_reviewer[r]
-            contradiction = (
-                i,
-                "reviewer",
-                f"withdraws {r!r}, who holds the locked pair ({c}, {r})",
-            )
-        elif c in withdrawn_case:
-            i = withdrawn_case[c]
-            what = f"withdraws {c!r}, which holds the locked pair ({c}, {r})"
-            contradiction = (i, "case", what)
+        contradiction = _removed_by(c, r, events, effects)
         if contradiction is not None:
-            i, field, what = contradiction
-            issues.append(Issue("events", i, field, what + f" (locked[{j}])"))
-    for r, (value, i) in final_load.items():
+            i, which, what = contradiction
+            issues.append(Issue("events", i, which, what + f" (locked[{j}])"))
+    for r, (value, i) in effects.final_load.items():
         if locked_by_reviewer.get(r, 0) > value:
             message = (
                 f"load {value} for {r!r} is below the {locked_by_reviewer[r]} locked pairs of {r!r}"
             )
             issues.append(Issue("events", i, "value", message))
     return issues
+
+
+def _removed_by(
+    c: str, r: str, events: Sequence[Event], effects: _Effects
+) -> tuple[int, str, str] | None:
+    """The event that removes the locked pair ``(c, r)``: its index, field and what it does."""
+    if (c, r) in effects.removed_pair:
+        i = effects.removed_pair[(c, r)]
+        return (i, "reviewer", f"a {events[i].kind} of the locked pair ({c}, {r})")
+    if r in effects.withdrawn_reviewer:
+        i = effects.withdrawn_reviewer[r]
+        return (i, "reviewer", f"withdraws {r!r}, who holds the locked pair ({c}, {r})")
+    if c in effects.withdrawn_case:
+        i = effects.withdrawn_case[c]
+        return (i, "case", f"withdraws {c!r}, which holds the locked pair ({c}, {r})")
+    return None
 
 
 # --------------------------------------------------------------------- the new problem
@@ -225,17 +271,7 @@ def apply_events(
     relations = tuple(r for r in problem.relations if r.a in people and r.b in people)
     if len(relations) < len(problem.relations) and policy.conflicts.relation_distance >= 2:
         # Paths through the withdrawn applicants made conflicts of other cases: keep them.
-        before = {
-            (cp.case, cp.reviewer)
-            for cp in conflicts(problem, policy)
-            if "relation" in cp.reasons and cp.case not in gone
-        }
-        trimmed = problem.model_copy(update={"relations": relations})
-        after = {
-            (cp.case, cp.reviewer) for cp in conflicts(trimmed, policy) if "relation" in cp.reasons
-        }
-        for c, r in sorted(before - after - known):
-            declared.append(Conflict(case=c, reviewer=r, reason="relation via a withdrawn case"))
+        declared += _relation_conflicts_kept(problem, policy, relations, gone, known)
     return Problem(
         cases=cases,
         reviewers=tuple(reviewers[r.id] for r in problem.reviewers),
@@ -243,6 +279,33 @@ def apply_events(
         relations=relations,
         affinity=_without_cases(problem.affinity, gone) if gone else problem.affinity,
     )
+
+
+def _relation_conflicts_kept(
+    problem: Problem,
+    policy: Policy,
+    relations: tuple[Relation, ...],
+    gone: set[str],
+    known: set[Pair],
+) -> list[Conflict]:
+    """The relation conflicts of the cases that stay, lost with the ``relations`` left out.
+
+    Paths through a withdrawn case's applicants made them; they become declared conflicts
+    (sorted), except the pairs in conflict already (``known``).
+    """
+    before = {
+        (cp.case, cp.reviewer)
+        for cp in conflicts(problem, policy)
+        if "relation" in cp.reasons and cp.case not in gone
+    }
+    trimmed = problem.model_copy(update={"relations": relations})
+    after = {
+        (cp.case, cp.reviewer) for cp in conflicts(trimmed, policy) if "relation" in cp.reasons
+    }
+    return [
+        Conflict(case=c, reviewer=r, reason="relation via a withdrawn case")
+        for c, r in sorted(before - after - known)
+    ]
 
 
 # ------------------------------------------------------------------------- the result
