@@ -3,8 +3,9 @@
 For every rule: a policy that turns it on and whose ``off`` turns it off again; a case
 in ``check``'s tests; a hard and a soft encoding, or a stated place where it is encoded
 instead; a ``Binding`` and an ``Infeasible`` case in ``test_rules.py`` (or a stated
-exemption); its sentences for explanations and reports; a flow-agreement case when a
-flow network takes it. Adding a rule without one of these fails here, by name.
+exemption); its sentences for explanations and reports; its measure of where it binds
+(``_spec/binding.py``); a flow-agreement case when a flow network takes it. Adding a rule
+without one of these fails here, by name.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import pytest
 
 import reviewassign as ra
-from reviewassign._audit.report import _PANEL_BINDS, _rules
+from reviewassign._audit.report import _rules
 from reviewassign._backends.cpsat import rules as encodings
 from reviewassign._data.policy import RELAXABLE
 from reviewassign._data.rules import RULES, Said, active, keys, rule
+from reviewassign._spec import binding as measures
 from reviewassign._spec.check import RULES as CHECK_RULES
 from test_check import RULE_CASES
 from test_rules import BINDINGS, FLOW_POLICIES, INFEASIBLE, random_problem
@@ -173,8 +175,14 @@ def test_every_rule_has_a_report_line() -> None:
     p = random_problem(0)
     reported = {line.key for line in _rules(p, EVERY, ra.Assignment({}))}
     assert reported == {r.key for r in RULES if r.scope != "assignment"}
-    case_rules = {r.key for r in RULES if r.scope == "case"} - {"panel_size"}
-    assert set(_PANEL_BINDS) == case_rules
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_its_binding_measure(key: str) -> None:
+    if rule(key).scope == "assignment":  # unknown ids and duplicates bind nowhere
+        assert key not in measures.BINDINGS, key
+        return
+    assert key in measures.BINDINGS, f"{key}: no measure of where it binds in _spec/binding.py"
 
 
 @pytest.mark.parametrize("key", KEYS)
