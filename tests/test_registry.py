@@ -4,19 +4,21 @@ For every rule: a policy that turns it on and whose ``off`` turns it off again; 
 in ``check``'s tests; a hard and a soft encoding, or a stated place where it is encoded
 instead; a ``Binding`` and an ``Infeasible`` case in ``test_rules.py`` (or a stated
 exemption); its sentences for explanations and reports; its measure of where it binds
-(``_spec/binding.py``); a flow-agreement case when a flow network takes it. Adding a rule
+(``_spec/binding.py``); for a panel rule, explain's test of one case's pool
+(``Rule.alone``); a flow-agreement case when a flow network takes it. Adding a rule
 without one of these fails here, by name.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import reviewassign as ra
 from reviewassign._audit.report import _rules
 from reviewassign._backends.cpsat import rules as encodings
 from reviewassign._data.policy import RELAXABLE
-from reviewassign._data.rules import RULES, Said, active, keys, rule
+from reviewassign._data.rules import RULES, Pool, Said, active, keys, rule
 from reviewassign._spec import binding as measures
 from reviewassign._spec.check import RULES as CHECK_RULES
 from test_check import RULE_CASES
@@ -183,6 +185,45 @@ def test_every_rule_has_its_binding_measure(key: str) -> None:
         assert key not in measures.BINDINGS, key
         return
     assert key in measures.BINDINGS, f"{key}: no measure of where it binds in _spec/binding.py"
+
+
+POOL_TESTED = {
+    "panel_size": "explain tests the size of every case's pool first (_too_few)",
+    "panel.language": "a single-pair rule: it narrows the pool, whose size explain tests",
+}
+"""Panel rules without an explain test of their own (``Rule.alone``), and why."""
+
+STARVED = Pool(
+    policy=EVERY,
+    case="C1",
+    size=3,
+    who="eligible reviewers (no conflict)",
+    reviewers=("R1", "R2", "R3"),
+    region="B",
+    region_code=1,
+    regions=np.zeros(3, np.int64),
+    region_labels=("A", "B"),
+    genders=np.zeros(3, np.int64),
+    gender_labels=("f",),
+    senior=np.zeros(3, np.bool_),
+    topics=("t",),
+    uncovered=("t",),
+    affinities=np.zeros(3),
+)
+"""A case's pool that meets no panel rule of ``EVERY``: three juniors of one region and
+one gender, from another region than the case's, none covering its topic, affinity 0."""
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_panel_rule_has_its_explain_test(key: str) -> None:
+    r = rule(key)
+    if r.scope != "case" or key in POOL_TESTED:
+        assert r.alone is None, f"{key}: an explain test that explain never asks"
+        return
+    assert r.alone is not None, f"{key}: no explain test of one case's pool (Rule.alone)"
+    short = r.alone(STARVED)
+    assert short is not None, f"{key}: its explain test passes a pool that cannot meet it"
+    assert short.message.startswith("case C1 needs "), short.message
 
 
 @pytest.mark.parametrize("key", KEYS)
