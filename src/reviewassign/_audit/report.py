@@ -27,7 +27,7 @@ from .._data.policy import Policy
 from .._data.result import Assignment, Result, Stats, Status
 from .._data.rules import RULES, Rule
 from .._errors import InputError
-from .._files.io import PathLike, load_assignment, write_atomic
+from .._files.io import PathLike, _read_json, load_assignment, write_atomic
 from .._reduce.conflicts import conflicts
 from .._spec.binding import SHOWN, assigned, bands, binding, panel_sizes, panels
 from .._spec.check import Metrics, check, evaluate
@@ -171,6 +171,18 @@ def _pct(value: float | None) -> str:
 _RECHECK = "reviewassign verify PROBLEM RESULT.json --time-limit S re-proves them"
 
 
+_VERDICTS = {
+    Status.OPTIMAL: "The assignment is proven optimal.",
+    Status.FEASIBLE: "The assignment meets every hard rule; optimality is not proven "
+    "(see the gap).",
+    Status.INFEASIBLE: "No assignment meets every hard rule of the policy: there is no "
+    "assignment to report on.",
+    Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
+    "there is no assignment to report on.",
+}
+"""The summary's verdict for each status."""
+
+
 def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, list[_Section]]:
     """The report's title and its sections, in order."""
     assignment = result.assignment
@@ -178,6 +190,23 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
         f"Audit report: {_n(len(problem.cases), 'case')} and "
         f"{_n(len(problem.reviewers), 'reviewer')}"
     )
+    rules = _rules(problem, policy, assignment)
+    sections = [_summary(result, problem), _in_words(policy, rules)]
+    if not result.ok:
+        sections.append(_record(result))
+        return title, sections
+    sections.append(_hard_rules(problem, policy, assignment, rules))
+    sections.append(_avoided(result, problem, policy))
+    m = evaluate(problem, assignment, policy)
+    sections.append(_composition(problem, policy, m, assignment))
+    sections.append(_loads(m))
+    sections.append(_affinity(m))
+    sections.append(_record(result))
+    return title, sections
+
+
+def _summary(result: Result, problem: Problem) -> _Section:
+    """The summary section: the status, the verdict, the problem's warnings, the figures."""
     head = _Table(
         ("figure", "value"),
         (
@@ -187,18 +216,10 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             ("gap", _DASH if result.gap is None else f"{100 * result.gap:.3f} %"),
             ("cases", str(len(problem.cases))),
             ("reviewers", str(len(problem.reviewers))),
-            ("seats", str(sum(len(p) for p in assignment.values()))),
+            ("seats", str(sum(len(p) for p in result.assignment.values()))),
         ),
     )
-    verdict = {
-        Status.OPTIMAL: "The assignment is proven optimal.",
-        Status.FEASIBLE: "The assignment meets every hard rule; optimality is not proven "
-        "(see the gap).",
-        Status.INFEASIBLE: "No assignment meets every hard rule of the policy: there is no "
-        "assignment to report on.",
-        Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
-        "there is no assignment to report on.",
-    }[result.status]
+    verdict = _VERDICTS[result.status]
     if result._source is None and result.status in (Status.OPTIMAL, Status.FEASIBLE):
         # A result read from a file: its status and bound are what the file claims, and
         # this report re-checks the rules only (``reviewassign verify --time-limit``).
@@ -207,20 +228,21 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             f"but not the status or the bound ({_RECHECK})."
         )
     warnings = tuple(f"Warning: {w}." for w in problem.warnings)  # look-alike labels
-    sections = [
-        _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
-    ]
-    rules = _rules(problem, policy, assignment)
-    sections.append(
-        _Section(
-            "The policy in words",
-            items=tuple(r.words for r in rules) + tuple(_objective_words(policy)),
-        )
-    )
-    if not result.ok:
-        sections.append(_record(result))
-        return title, sections
+    return _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
 
+
+def _in_words(policy: Policy, rules: Sequence[_Rule]) -> _Section:
+    """The policy in words: every rule that is on, then the objective."""
+    return _Section(
+        "The policy in words",
+        items=tuple(r.words for r in rules) + tuple(_objective_words(policy)),
+    )
+
+
+def _hard_rules(
+    problem: Problem, policy: Policy, assignment: Assignment, rules: Sequence[_Rule]
+) -> _Section:
+    """The hard rules section: the independent check's verdict, and where each rule binds."""
     violations = check(problem, policy, assignment)
     if violations:
         held = (
@@ -234,43 +256,37 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             "(reviewassign.check, which shares no code with the solver).",
         )
         listed = ()
-    sections.append(
-        _Section(
-            "Hard rules: whether and where they bind",
-            held,
-            (
-                _Table(
-                    ("rule", "in words", "binds", "where"),
-                    tuple((r.key, r.words, r.binds, r.where) for r in rules),
-                ),
+    return _Section(
+        "Hard rules: whether and where they bind",
+        held,
+        (
+            _Table(
+                ("rule", "in words", "binds", "where"),
+                tuple((r.key, r.words, r.binds, r.where) for r in rules),
             ),
-            listed,
-        )
+        ),
+        listed,
     )
+
+
+def _avoided(result: Result, problem: Problem, policy: Policy) -> _Section:
+    """The conflicts section: the conflicted pairs by reason (the result's, else counted)."""
     avoided = dict(result.conflicts_avoided) or dict(
         Counter(reason for pair in conflicts(problem, policy) for reason in pair.reasons)
     )
-    sections.append(
-        _Section(
-            "Conflicts of interest avoided",
-            (
-                f"{_n(sum(avoided.values()), 'conflicted pair')} by reason "
-                "(a pair with several reasons counts under each); none of them is assigned.",
+    return _Section(
+        "Conflicts of interest avoided",
+        (
+            f"{_n(sum(avoided.values()), 'conflicted pair')} by reason "
+            "(a pair with several reasons counts under each); none of them is assigned.",
+        ),
+        (
+            _Table(
+                ("reason", "code", "pairs"),
+                tuple((_REASON_WORDS.get(k, k), k, str(v)) for k, v in sorted(avoided.items())),
             ),
-            (
-                _Table(
-                    ("reason", "code", "pairs"),
-                    tuple((_REASON_WORDS.get(k, k), k, str(v)) for k, v in sorted(avoided.items())),
-                ),
-            ),
-        )
+        ),
     )
-    m = evaluate(problem, assignment, policy)
-    sections.append(_composition(problem, policy, m, assignment))
-    sections.append(_loads(m))
-    sections.append(_affinity(m))
-    sections.append(_record(result))
-    return title, sections
 
 
 def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assignment) -> _Section:
@@ -482,8 +498,6 @@ def write_report(
 
 def read_result(path: PathLike) -> Result:
     """A result file (``to_json``) as a :class:`Result` without metrics, levels or source."""
-    from .._files.io import _read_json  # the JSON reader that names the file
-
     where = Path(path)
     if where.suffix.lower() != ".json":
         raise InputError("a result file ends in .json", path=where)
