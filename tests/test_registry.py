@@ -19,7 +19,7 @@ from reviewassign._audit.report import _rules
 from reviewassign._backends.cpsat import rules as encodings
 from reviewassign._data.policy import RELAXABLE
 from reviewassign._data.rules import RULES, Pool, Said, active, keys, rule
-from reviewassign._spec import binding as measures
+from reviewassign._spec.binding import MEASURES
 from reviewassign._spec.check import RULES as CHECK_RULES
 from test_check import RULE_CASES
 from test_rules import BINDINGS, FLOW_POLICIES, INFEASIBLE, random_problem
@@ -182,9 +182,9 @@ def test_every_rule_has_a_report_line() -> None:
 @pytest.mark.parametrize("key", KEYS)
 def test_every_rule_has_its_binding_measure(key: str) -> None:
     if rule(key).scope == "assignment":  # unknown ids and duplicates bind nowhere
-        assert key not in measures.BINDINGS, key
+        assert key not in MEASURES, key
         return
-    assert key in measures.BINDINGS, f"{key}: no measure of where it binds in _spec/binding.py"
+    assert key in MEASURES, f"{key}: no measure of where it binds (MEASURES, _spec/binding.py)"
 
 
 POOL_TESTED = {

@@ -2,11 +2,11 @@
 
 A rule binds where the assignment sits at its limit: the panels at the region cap, the
 reviewers at their maximum load, the pairs a single-pair rule excludes. Like
-:func:`~reviewassign._spec.check.check`, this reads only the data model, the policy and
-the rule registry, and shares no code with the model builders. It names the ids where a
-rule binds, the first :data:`SHOWN` in problem order.
+:func:`~reviewassign._spec.check.check`, this reads only the data model, the policy, the
+rule registry and ``check``'s pair affinity, and shares no code with the model builders.
+It names the ids where a rule binds, the first :data:`SHOWN` in problem order.
 
-:data:`BINDINGS` has one measure per rule of the registry (``_data.rules``), keyed by the
+:data:`MEASURES` has one measure per rule of the registry (``_data.rules``), keyed by the
 rule's key, except the assignment's own consistency (unknown ids, duplicates), which binds
 nowhere. ``tests/test_registry.py`` holds the table to that.
 
@@ -35,11 +35,11 @@ from .._data.rules import region_cap, rule
 from .check import pair_affinity
 
 __all__ = [
-    "BINDINGS",
+    "MEASURES",
     "SHOWN",
     "Assigned",
     "Band",
-    "Binding",
+    "Binds",
     "assigned",
     "bands",
     "binding",
@@ -55,7 +55,7 @@ Panels = Mapping[str, list[Reviewer]]
 
 
 @dataclass(frozen=True, slots=True)
-class Binding:
+class Binds:
     """Whether a rule binds on an assignment, and where, in words."""
 
     binds: bool
@@ -76,7 +76,7 @@ class Assigned:
     """Conflicted pairs by reason (a pair with several reasons counts under each)."""
 
 
-Binds = Callable[[Assigned], Binding | None]
+Measure = Callable[[Assigned], Binds | None]
 """The measure of one rule: whether and where it binds; None leaves the rule out."""
 
 
@@ -101,11 +101,11 @@ def assigned(
     return Assigned(problem, policy, assignment, panels(problem, assignment), loads, conflicts)
 
 
-def binding(key: str, a: Assigned) -> Binding | None:
+def binding(key: str, a: Assigned) -> Binds | None:
     """Whether and where the rule ``key`` binds on ``a``; None when it is left out."""
     if not rule(key).on(a.policy) and key not in _MEASURED_OFF:
         return None
-    return BINDINGS[key](a)
+    return MEASURES[key](a)
 
 
 # ----------------------------------------------------------------------- words
@@ -123,23 +123,23 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word if count == 1 else word + 's'}"
 
 
-def _at(count: int, total: int, noun: str, what: str, ids: Sequence[str]) -> Binding:
+def _at(count: int, total: int, noun: str, what: str, ids: Sequence[str]) -> Binds:
     """The binding of a rule met exactly by ``count`` of ``total`` ``noun``s."""
     if not count:
-        return Binding(False, f"no {noun} is {what}")
-    return Binding(True, f"{count} of {_n(total, noun)} {what}: {_ids(ids)}")
+        return Binds(False, f"no {noun} is {what}")
+    return Binds(True, f"{count} of {_n(total, noun)} {what}: {_ids(ids)}")
 
 
-def _tight(a: Assigned, what: str, hit: Callable[[Case, list[Reviewer]], bool]) -> Binding:
+def _tight(a: Assigned, what: str, hit: Callable[[Case, list[Reviewer]], bool]) -> Binds:
     """The binding of a rule that binds on the panels where ``hit`` holds."""
     cases = a.problem.cases
     ids = [c.id for c in cases if hit(c, a.panels[c.id])]
     return _at(len(ids), len(cases), "panel", what, ids)
 
 
-def _excluded(count: int) -> Binding:
+def _excluded(count: int) -> Binds:
     """The binding of a single-pair rule that excluded ``count`` pairs."""
-    return Binding(bool(count), f"{_n(count, 'case-reviewer pair')} excluded")
+    return Binds(bool(count), f"{_n(count, 'case-reviewer pair')} excluded")
 
 
 # ----------------------------------------------------------------------- sizes and loads
@@ -152,11 +152,11 @@ def panel_sizes(problem: Problem, policy: Policy) -> Counter[int]:
     )
 
 
-def _panel_size(a: Assigned) -> Binding:
+def _panel_size(a: Assigned) -> Binds:
     """``panel_size``: always binds; where: how many panels of each size."""
     sizes = panel_sizes(a.problem, a.policy)
     words = ", ".join(f"{_n(n, 'panel')} of {k}" for k, n in sorted(sizes.items()))
-    return Binding(True, words or "no case")
+    return Binds(True, words or "no case")
 
 
 def _max_load(r: Reviewer, policy: Policy) -> int:
@@ -169,14 +169,14 @@ def _min_load(r: Reviewer, policy: Policy) -> int:
     return policy.load.min if r.min_load is None else r.min_load
 
 
-def _load_max(a: Assigned) -> Binding:
+def _load_max(a: Assigned) -> Binds:
     """``load.max``: the reviewers at their maximum load."""
     reviewers = a.problem.reviewers
     ids = [r.id for r in reviewers if a.loads.get(r.id, 0) == _max_load(r, a.policy)]
     return _at(len(ids), len(reviewers), "reviewer", "at their maximum load", ids)
 
 
-def _load_min(a: Assigned) -> Binding | None:
+def _load_min(a: Assigned) -> Binds | None:
     """``load.min``: the reviewers at their minimum load; None when no one has a minimum."""
     reviewers = a.problem.reviewers
     lows = {r.id: _min_load(r, a.policy) for r in reviewers}
@@ -186,7 +186,7 @@ def _load_min(a: Assigned) -> Binding | None:
     return _at(len(ids), len(reviewers), "reviewer", "at their minimum load", ids)
 
 
-def _weak_matches(a: Assigned) -> Binding:
+def _weak_matches(a: Assigned) -> Binds:
     """``load.max_weak_matches``: the reviewers at the cap of weak matches."""
     problem, load = a.problem, a.policy.load
     cases = {c.id: c for c in problem.cases}
@@ -207,13 +207,13 @@ def _weak_matches(a: Assigned) -> Binding:
 # ----------------------------------------------------------------------- conflicts
 
 
-def _conflict(reason: str) -> Binds:
+def _conflict(reason: str) -> Measure:
     """The measure of the conflict rule whose pairs carry ``reason``: the pairs avoided."""
 
-    def avoided(a: Assigned) -> Binding:
+    def avoided(a: Assigned) -> Binds:
         """The conflicted pairs of this reason, none of which may be assigned."""
         n = a.conflicts.get(reason, 0)
-        return Binding(bool(n), f"{_n(n, 'pair')} avoided")
+        return Binds(bool(n), f"{_n(n, 'pair')} avoided")
 
     return avoided
 
@@ -231,7 +231,7 @@ def _genders(panel: list[Reviewer]) -> Counter[str]:
     return Counter(r.gender for r in panel if r.gender)
 
 
-def _region_cap(a: Assigned) -> Binding:
+def _region_cap(a: Assigned) -> Binds:
     """``panel.max_per_region``: the panels at the cap."""
     cap = region_cap(a.policy)
     return _tight(
@@ -239,13 +239,13 @@ def _region_cap(a: Assigned) -> Binding:
     )
 
 
-def _min_regions(a: Assigned) -> Binding:
+def _min_regions(a: Assigned) -> Binds:
     """``panel.min_regions``: the panels at the minimum."""
     low = a.policy.panel.min_regions
     return _tight(a, "exactly at the minimum", lambda c, panel: len(_regions(panel)) == low)
 
 
-def _own_region(a: Assigned) -> Binding:
+def _own_region(a: Assigned) -> Binds:
     """``panel.own_region``: the pairs excluded, or the panels with exactly one."""
     if a.policy.panel.own_region == "exclude":
         cases, reviewers = a.problem.cases, a.problem.reviewers
@@ -255,19 +255,19 @@ def _own_region(a: Assigned) -> Binding:
     )
 
 
-def _gender_cap(a: Assigned) -> Binding:
+def _gender_cap(a: Assigned) -> Binds:
     """``panel.max_per_gender``: the panels at the cap."""
     cap = a.policy.panel.max_per_gender
     return _tight(a, "at the cap", lambda c, panel: max(_genders(panel).values(), default=0) == cap)
 
 
-def _min_genders(a: Assigned) -> Binding:
+def _min_genders(a: Assigned) -> Binds:
     """``panel.min_genders``: the panels at the minimum."""
     low = a.policy.panel.min_genders
     return _tight(a, "exactly at the minimum", lambda c, panel: len(_genders(panel)) == low)
 
 
-def _min_senior(a: Assigned) -> Binding:
+def _min_senior(a: Assigned) -> Binds:
     """``panel.min_senior``: the panels at the minimum."""
     low = a.policy.panel.min_senior
     return _tight(
@@ -277,7 +277,7 @@ def _min_senior(a: Assigned) -> Binding:
     )
 
 
-def _language(a: Assigned) -> Binding:
+def _language(a: Assigned) -> Binds:
     """``panel.language``: the pairs it excludes."""
     return _excluded(
         sum(
@@ -290,7 +290,7 @@ def _language(a: Assigned) -> Binding:
     )
 
 
-def _coverage(a: Assigned) -> Binding:
+def _coverage(a: Assigned) -> Binds:
     """``expertise.coverage``: the panels where one member alone covers."""
     e = a.policy.expertise
     level = e.min_level
@@ -305,7 +305,7 @@ def _coverage(a: Assigned) -> Binding:
     return _tight(a, "covered by one member only", sole)
 
 
-def _panel_floor(a: Assigned) -> Binding:
+def _panel_floor(a: Assigned) -> Binds:
     """``expertise.min_panel_affinity``: the panels at the floor."""
     floor = a.policy.expertise.min_panel_affinity
     problem = a.problem
@@ -358,10 +358,10 @@ def bands(problem: Problem, policy: Policy, panels: Panels) -> list[Band]:
     return out
 
 
-def _band(kind: Literal["region", "gender"]) -> Binds:
+def _band(kind: Literal["region", "gender"]) -> Measure:
     """The measure of the ``kind`` bands: the labels whose seats sit at an edge of the band."""
 
-    def edges(a: Assigned) -> Binding | None:
+    def edges(a: Assigned) -> Binds | None:
         """The labels at an edge; None when the band's tolerance is 1 (no band)."""
         rep = a.policy.representation
         if (rep.region_tolerance if kind == "region" else rep.gender_tolerance) >= 1:
@@ -375,20 +375,20 @@ def _band(kind: Literal["region", "gender"]) -> Binds:
             if b.seats in (top, bottom):
                 found.append(b.label or "no region")
         if not found:
-            return Binding(False, "every share inside")
-        return Binding(True, f"at the edge of the band: {_ids(found)}")
+            return Binds(False, "every share inside")
+        return Binds(True, f"at the edge of the band: {_ids(found)}")
 
     return edges
 
 
-def _cycles(a: Assigned) -> Binding:
+def _cycles(a: Assigned) -> Binds:
     """``integrity.forbid_cycles``: the reviewers who are also applicants."""
     applicants = {x for case in a.problem.cases for x in case.applicants}
     both = sum(1 for r in a.problem.reviewers if r.id in applicants)
-    return Binding(bool(both), f"{_n(both, 'reviewer')} also applicant")
+    return Binds(bool(both), f"{_n(both, 'reviewer')} also applicant")
 
 
-BINDINGS: Mapping[str, Binds] = {
+MEASURES: Mapping[str, Measure] = {
     "panel_size": _panel_size,
     "load.min": _load_min,
     "load.max": _load_max,
