@@ -3,19 +3,23 @@
 For every rule: a policy that turns it on and whose ``off`` turns it off again; a case
 in ``check``'s tests; a hard and a soft encoding, or a stated place where it is encoded
 instead; a ``Binding`` and an ``Infeasible`` case in ``test_rules.py`` (or a stated
-exemption); its sentences for explanations and reports; a flow-agreement case when a
-flow network takes it. Adding a rule without one of these fails here, by name.
+exemption); its sentences for explanations and reports; its measure of where it binds
+(``_spec/binding.py``); for a panel rule, explain's test of one case's pool
+(``Rule.alone``); a flow-agreement case when a flow network takes it. Adding a rule
+without one of these fails here, by name.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import reviewassign as ra
-from reviewassign._audit.report import _PANEL_BINDS, _rules
+from reviewassign._audit.report import _rules
 from reviewassign._backends.cpsat import rules as encodings
 from reviewassign._data.policy import RELAXABLE
-from reviewassign._data.rules import RULES, Said, active, keys, rule
+from reviewassign._data.rules import RULES, Pool, Said, active, keys, rule
+from reviewassign._spec.binding import MEASURES
 from reviewassign._spec.check import RULES as CHECK_RULES
 from test_check import RULE_CASES
 from test_rules import BINDINGS, FLOW_POLICIES, INFEASIBLE, random_problem
@@ -173,8 +177,53 @@ def test_every_rule_has_a_report_line() -> None:
     p = random_problem(0)
     reported = {line.key for line in _rules(p, EVERY, ra.Assignment({}))}
     assert reported == {r.key for r in RULES if r.scope != "assignment"}
-    case_rules = {r.key for r in RULES if r.scope == "case"} - {"panel_size"}
-    assert set(_PANEL_BINDS) == case_rules
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_has_its_binding_measure(key: str) -> None:
+    if rule(key).scope == "assignment":  # unknown ids and duplicates bind nowhere
+        assert key not in MEASURES, key
+        return
+    assert key in MEASURES, f"{key}: no measure of where it binds (MEASURES, _spec/binding.py)"
+
+
+POOL_TESTED = {
+    "panel_size": "explain tests the size of every case's pool first (_too_few)",
+    "panel.language": "a single-pair rule: it narrows the pool, whose size explain tests",
+}
+"""Panel rules without an explain test of their own (``Rule.alone``), and why."""
+
+STARVED = Pool(
+    policy=EVERY,
+    case="C1",
+    size=3,
+    who="eligible reviewers (no conflict)",
+    reviewers=("R1", "R2", "R3"),
+    region="B",
+    region_code=1,
+    regions=np.zeros(3, np.int64),
+    region_labels=("A", "B"),
+    genders=np.zeros(3, np.int64),
+    gender_labels=("f",),
+    senior=np.zeros(3, np.bool_),
+    topics=("t",),
+    uncovered=("t",),
+    affinities=np.zeros(3),
+)
+"""A case's pool that meets no panel rule of ``EVERY``: three juniors of one region and
+one gender, from another region than the case's, none covering its topic, affinity 0."""
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_panel_rule_has_its_explain_test(key: str) -> None:
+    r = rule(key)
+    if r.scope != "case" or key in POOL_TESTED:
+        assert r.alone is None, f"{key}: an explain test that explain never asks"
+        return
+    assert r.alone is not None, f"{key}: no explain test of one case's pool (Rule.alone)"
+    short = r.alone(STARVED)
+    assert short is not None, f"{key}: its explain test passes a pool that cannot meet it"
+    assert short.message.startswith("case C1 needs "), short.message
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -2,8 +2,9 @@
 
 The report restates the policy in words, says for every hard rule whether and where it
 binds, shows the conflicts avoided, the panel composition, loads and affinities, and the
-reproducibility record. Its figures are computed here from the problem, the policy and the
-assignment (with :func:`check` and :func:`evaluate`), not read from the solver.
+reproducibility record. Its figures are computed from the problem, the policy and the
+assignment (with :func:`check`, :func:`evaluate` and, for where each rule binds, the
+measures of ``_spec.binding``), not read from the solver.
 
 The page is self-contained: inline CSS only, no JavaScript, no external resource, and
 every user string is escaped.
@@ -13,28 +14,25 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
-from .._data.model import Problem, Reviewer
-from .._data.policy import SHARE_EPS, WEAK_EPS, Policy
+from .._data.model import Problem
+from .._data.policy import Policy
 from .._data.result import Assignment, Result, Stats, Status
-from .._data.rules import active, region_cap, rule
+from .._data.rules import RULES, Rule
 from .._errors import InputError
-from .._files.io import PathLike, load_assignment, write_atomic
+from .._files.io import PathLike, _read_json, load_assignment, write_atomic
 from .._reduce.conflicts import conflicts
-from .._spec.check import Metrics, check, evaluate, pair_affinity
+from .._spec.binding import SHOWN, assigned, bands, binding, panel_sizes, panels
+from .._spec.check import Metrics, check, evaluate
 
 __all__ = ["read_result", "render_report", "report_format", "write_report"]
-
-SHOWN = 10
-"""Case or reviewer ids listed where a rule binds (the first, in problem order)."""
 
 Format = Literal["html", "md"]
 
@@ -81,336 +79,48 @@ class _Rule:
     where: str
 
 
-def _ids(ids: Sequence[str]) -> str:
-    """The first ids, joined, and how many more there are."""
-    shown = ", ".join(ids[:SHOWN])
-    more = len(ids) - SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
 def _n(count: int, word: str, plural: str | None = None) -> str:
     """``count word``, in the plural (``word + "s"`` unless given) unless ``count`` is 1."""
     return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
-def _at(count: int, total: int, noun: str, what: str, ids: Sequence[str]) -> tuple[str, str]:
-    """``(binds, where)`` for a rule met exactly by ``count`` of ``total`` ``noun``s."""
-    if not count:
-        return "no", f"no {noun} is {what}"
-    return "yes", f"{count} of {_n(total, noun)} {what}: {_ids(ids)}"
+_AHEAD = frozenset({"load.max", "conflicts.declared", "conflicts.applicant"})
+"""Rules the report lists first in their family: the load cap before the minimum, and the
+conflicts that always apply before those the policy switches on."""
 
 
-def _max_load(r: Reviewer, policy: Policy) -> int:
-    """The reviewer's maximum load: their own, else ``load.max``."""
-    return policy.load.max if r.max_load is None else r.max_load
+def _listed() -> tuple[Rule, ...]:
+    """The rules the report lists, in check order but with :data:`_AHEAD` first in its family.
+
+    A family is the part of the key before the dot (``load``, ``conflicts``). The rules of
+    the assignment's own consistency (unknown ids, duplicates) bind nowhere and are left out.
+    """
+    rules = [r for r in RULES if r.scope != "assignment"]
+    first: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        first.setdefault(r.key.split(".")[0], i)
+    return tuple(sorted(rules, key=lambda r: (first[r.key.split(".")[0]], r.key not in _AHEAD)))
 
 
-def _min_load(r: Reviewer, policy: Policy) -> int:
-    """The reviewer's minimum load: their own, else ``load.min``."""
-    return policy.load.min if r.min_load is None else r.min_load
-
-
-Panels = Mapping[str, list[Reviewer]]
-Binds = Callable[[Problem, Policy, Panels], tuple[str, str]]
-"""``(binds, where)`` of a per-case rule over the assignment's panels."""
-
-
-def _tight(
-    problem: Problem, panels: Panels, what: str, hit: Callable[..., bool]
-) -> tuple[str, str]:
-    """``(binds, where)`` of a rule that binds on the panels where ``hit`` holds."""
-    ids = [c.id for c in problem.cases if hit(c, panels[c.id])]
-    return _at(len(ids), len(problem.cases), "panel", what, ids)
-
-
-def _regions(panel: list[Reviewer]) -> Counter[str]:
-    """A panel's seats by region."""
-    return Counter(r.region for r in panel)
-
-
-def _genders(panel: list[Reviewer]) -> Counter[str]:
-    """A panel's seats by disclosed gender."""
-    return Counter(r.gender for r in panel if r.gender)
-
-
-def _excluded(count: int) -> tuple[str, str]:
-    """``(binds, where)`` of a single-pair rule that excluded ``count`` pairs."""
-    return "yes" if count else "no", f"{_n(count, 'case-reviewer pair')} excluded"
-
-
-def _region_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.max_per_region``: the panels at the cap."""
-    cap = region_cap(policy)
-    return _tight(
-        problem,
-        panels,
-        "at the cap",
-        lambda c, panel: bool(panel) and max(_regions(panel).values()) == cap,
-    )
-
-
-def _min_regions(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.min_regions``: the panels at the minimum."""
-    low = policy.panel.min_regions
-    return _tight(
-        problem, panels, "exactly at the minimum", lambda c, panel: len(_regions(panel)) == low
-    )
-
-
-def _own_region(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.own_region``: the pairs excluded, or the panels with one."""
-    if policy.panel.own_region == "exclude":
-        cases, reviewers = problem.cases, problem.reviewers
-        return _excluded(sum(1 for c in cases for r in reviewers if r.region == c.region))
-    return _tight(
-        problem,
-        panels,
-        "with exactly one",
-        lambda c, panel: sum(r.region == c.region for r in panel) == 1,
-    )
-
-
-def _gender_cap(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.max_per_gender``: the panels at the cap."""
-    cap = policy.panel.max_per_gender
-    return _tight(
-        problem,
-        panels,
-        "at the cap",
-        lambda c, panel: max(_genders(panel).values(), default=0) == cap,
-    )
-
-
-def _min_genders(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.min_genders``: the panels at the minimum."""
-    low = policy.panel.min_genders
-    return _tight(
-        problem, panels, "exactly at the minimum", lambda c, panel: len(_genders(panel)) == low
-    )
-
-
-def _min_senior(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.min_senior``: the panels at the minimum."""
-    low = policy.panel.min_senior
-    return _tight(
-        problem,
-        panels,
-        "exactly at the minimum",
-        lambda c, panel: sum(r.seniority == "senior" for r in panel) == low,
-    )
-
-
-def _language(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``panel.language``: the pairs it excludes."""
-    return _excluded(
-        sum(
-            1
-            for c in problem.cases
-            if c.language
-            for r in problem.reviewers
-            if c.language not in r.languages
-        )
-    )
-
-
-def _coverage(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``expertise.coverage``: the panels where one member alone covers."""
-    e = policy.expertise
-    level = e.min_level
-
-    def sole(c: Any, panel: list[Reviewer]) -> bool:
-        counts = [sum(r.expertise.get(t, 0) >= level for r in panel) for t in c.topics]
-        if e.coverage == "all":
-            return 1 in counts
-        return sum(1 for r in panel if any(r.expertise.get(t, 0) >= level for t in c.topics)) == 1
-
-    return _tight(problem, panels, "covered by one member only", sole)
-
-
-def _panel_floor(problem: Problem, policy: Policy, panels: Panels) -> tuple[str, str]:
-    """``(binds, where)`` of ``expertise.min_panel_affinity``: the panels at the floor."""
-    floor = policy.expertise.min_panel_affinity
-    return _tight(
-        problem,
-        panels,
-        "at the floor (within 1e-6 a seat)",
-        lambda c, panel: (
-            sum(pair_affinity(problem, c, r) for r in panel) <= floor + 1e-6 * max(len(panel), 1)
-        ),
-    )
-
-
-_PANEL_BINDS: Mapping[str, Binds] = {
-    "panel.max_per_region": _region_cap,
-    "panel.min_regions": _min_regions,
-    "panel.own_region": _own_region,
-    "panel.max_per_gender": _gender_cap,
-    "panel.min_genders": _min_genders,
-    "panel.min_senior": _min_senior,
-    "panel.language": _language,
-    "expertise.coverage": _coverage,
-    "expertise.min_panel_affinity": _panel_floor,
-}
-"""Where each per-case rule binds; every such rule of the registry has an entry."""
-
-
-def _panel_rules(problem: Problem, policy: Policy, panels: Panels) -> list[_Rule]:
-    """The per-case rules that are on (not panel sizes), in check order, in the registry's words."""
-    rules: list[_Rule] = []
-    for r in active(policy):
-        if r.scope == "case" and r.key != "panel_size":
-            binds, where = _PANEL_BINDS[r.key](problem, policy, panels)
-            rules.append(_Rule(r.key, r.says(policy), binds, where))
-    return rules
+def _words(r: Rule, problem: Problem, policy: Policy) -> str:
+    """The rule in the registry's words; panel sizes end with a word on a case's own size."""
+    said = r.says(policy)  # the bands are shown soft too (with a weight): objective terms
+    if r.key != "panel_size":
+        return said
+    own = len(panel_sizes(problem, policy)) > 1
+    return said + (" (a case's own panel size overrides)." if own else ".")
 
 
 def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Rule]:
-    """Every hard rule that is on, in words, and whether and where it binds."""
-    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
-    by_id = {r.id: r for r in problem.reviewers}
-    for case, panel in assignment.items():
-        if case in panels:
-            panels[case] = [by_id[r] for r in panel if r in by_id]
-    loads = Counter(r for panel in assignment.values() for r in panel)
+    """Every hard rule that is on, in words, and whether and where it binds (``_spec.binding``)."""
+    reasons = Counter(reason for pair in conflicts(problem, policy) for reason in pair.reasons)
+    seen = assigned(problem, policy, assignment, reasons)
     rules: list[_Rule] = []
-    sizes = Counter(
-        policy.panel_size if c.panel_size is None else c.panel_size for c in problem.cases
-    )
-    size_words = ", ".join(f"{_n(n, 'panel')} of {k}" for k, n in sorted(sizes.items()))
-    rules.append(
-        _Rule(
-            "panel_size",
-            rule("panel_size").says(policy)
-            + (" (a case's own panel size overrides)." if len(sizes) > 1 else "."),
-            "yes",
-            size_words or "no case",
-        )
-    )
-    reviewers = problem.reviewers
-    at_max = [r.id for r in reviewers if loads[r.id] == _max_load(r, policy)]
-    binds, where = _at(len(at_max), len(reviewers), "reviewer", "at their maximum load", at_max)
-    rules.append(
-        _Rule(
-            "load.max",
-            rule("load.max").says(policy),
-            binds,
-            where,
-        )
-    )
-    if any(_min_load(r, policy) for r in reviewers):
-        at_min = [
-            r.id for r in reviewers if _min_load(r, policy) and loads[r.id] == _min_load(r, policy)
-        ]
-        binds, where = _at(len(at_min), len(reviewers), "reviewer", "at their minimum load", at_min)
-        rules.append(
-            _Rule(
-                "load.min",
-                rule("load.min").says(policy),
-                binds,
-                where,
-            )
-        )
-    weak_matches = rule("load.max_weak_matches")
-    if weak_matches.on(policy):
-        cap, below = policy.load.max_weak_matches, policy.load.weak_match_below
-        cases = {c.id: c for c in problem.cases}
-        weak: Counter[str] = Counter()
-        for case, panel in assignment.items():
-            for r in panel:
-                known = r in by_id and case in cases
-                if known and pair_affinity(problem, cases[case], by_id[r]) < below - WEAK_EPS:
-                    weak[r] += 1
-        ids = [r.id for r in reviewers if weak[r.id] == cap]
-        binds, where = _at(len(ids), len(reviewers), "reviewer", "at the cap", ids)
-        rules.append(
-            _Rule(
-                "load.max_weak_matches",
-                weak_matches.says(policy),
-                binds,
-                where,
-            )
-        )
-    found = conflicts(problem, policy)
-    reasons = Counter(reason for pair in found for reason in pair.reasons)
-    # Declared and applicant first, as they always apply; then the switches.
-    for key, reason in (
-        ("conflicts.declared", "declared"),
-        ("conflicts.applicant", "applicant"),
-        ("conflicts.same_institution", "same_institution"),
-        ("conflicts.same_country", "same_country"),
-        ("conflicts.relation_distance", "relation"),
-    ):
-        if rule(key).on(policy):
-            n = reasons[reason]
-            said = rule(key).says(policy)
-            rules.append(_Rule(key, said, "yes" if n else "no", f"{_n(n, 'pair')} avoided"))
-    rules.extend(_panel_rules(problem, policy, panels))
-    rules.extend(_band_rules(problem, policy, panels))
-    cycles = rule("integrity.forbid_cycles")
-    if cycles.on(policy):
-        applicants = {a for case in problem.cases for a in case.applicants}
-        both = sum(1 for r in reviewers if r.id in applicants)
-        rules.append(
-            _Rule(
-                "integrity.forbid_cycles",
-                cycles.says(policy),
-                "yes" if both else "no",
-                f"{_n(both, 'reviewer')} also applicant",
-            )
-        )
-    return rules
-
-
-def _bands(
-    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
-) -> list[tuple[str, str, int, int, float, float]]:
-    """``(kind, label, seats, all seats, target, tolerance)`` of every band that is on."""
-    rep = policy.representation
-    seated = [r for panel in panels.values() for r in panel]
-    n = len(problem.reviewers)
-    out: list[tuple[str, str, int, int, float, float]] = []
-    for kind, tolerance, targets in (
-        ("region", rep.region_tolerance, rep.region_targets),
-        ("gender", rep.gender_tolerance, rep.gender_targets),
-    ):
-        if tolerance >= 1 or not n:
-            continue
-        pool = Counter(getattr(r, kind) for r in problem.reviewers)
-        seats = Counter(getattr(r, kind) for r in seated)
-        labels = (set(pool) | set(targets)) - ({""} if kind == "gender" else set())
-        for label in sorted(labels):
-            target = targets.get(label, pool[label] / n)
-            out.append((kind, label, seats[label], len(seated), target, tolerance))
-    return out
-
-
-def _band_rules(
-    problem: Problem, policy: Policy, panels: Mapping[str, list[Reviewer]]
-) -> list[_Rule]:
-    """The representation bands that are on; one binds where a share is at its band's edge."""
-    rules: list[_Rule] = []
-    rep = policy.representation
-    bands = _bands(problem, policy, panels)
-    for kind, tolerance in (("region", rep.region_tolerance), ("gender", rep.gender_tolerance)):
-        if tolerance >= 1:
-            continue
-        edges = []
-        for k, label, seats, total, target, tol in bands:
-            if k != kind or not total:
-                continue
-            top = math.floor(total * (target + tol + SHARE_EPS))
-            bottom = math.ceil(total * (target - tol - SHARE_EPS))
-            if seats in (top, bottom):
-                edges.append(label or "no region")
-        key = f"representation.{kind}_tolerance"
-        rules.append(
-            _Rule(
-                key,
-                rule(key).says(policy),  # shown soft too (with a weight): an objective term
-                "yes" if edges else "no",
-                (f"at the edge of the band: {_ids(edges)}" if edges else "every share inside"),
-            )
-        )
+    for r in _listed():
+        found = binding(r.key, seen)
+        if found is not None:
+            binds = "yes" if found.binds else "no"
+            rules.append(_Rule(r.key, _words(r, problem, policy), binds, found.where))
     return rules
 
 
@@ -461,6 +171,18 @@ def _pct(value: float | None) -> str:
 _RECHECK = "reviewassign verify PROBLEM RESULT.json --time-limit S re-proves them"
 
 
+_VERDICTS = {
+    Status.OPTIMAL: "The assignment is proven optimal.",
+    Status.FEASIBLE: "The assignment meets every hard rule; optimality is not proven "
+    "(see the gap).",
+    Status.INFEASIBLE: "No assignment meets every hard rule of the policy: there is no "
+    "assignment to report on.",
+    Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
+    "there is no assignment to report on.",
+}
+"""The summary's verdict for each status."""
+
+
 def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, list[_Section]]:
     """The report's title and its sections, in order."""
     assignment = result.assignment
@@ -468,6 +190,23 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
         f"Audit report: {_n(len(problem.cases), 'case')} and "
         f"{_n(len(problem.reviewers), 'reviewer')}"
     )
+    rules = _rules(problem, policy, assignment)
+    sections = [_summary(result, problem), _in_words(policy, rules)]
+    if not result.ok:
+        sections.append(_record(result))
+        return title, sections
+    sections.append(_hard_rules(problem, policy, assignment, rules))
+    sections.append(_avoided(result, problem, policy))
+    m = evaluate(problem, assignment, policy)
+    sections.append(_composition(problem, policy, m, assignment))
+    sections.append(_loads(m))
+    sections.append(_affinity(m))
+    sections.append(_record(result))
+    return title, sections
+
+
+def _summary(result: Result, problem: Problem) -> _Section:
+    """The summary section: the status, the verdict, the problem's warnings, the figures."""
     head = _Table(
         ("figure", "value"),
         (
@@ -477,18 +216,10 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             ("gap", _DASH if result.gap is None else f"{100 * result.gap:.3f} %"),
             ("cases", str(len(problem.cases))),
             ("reviewers", str(len(problem.reviewers))),
-            ("seats", str(sum(len(p) for p in assignment.values()))),
+            ("seats", str(sum(len(p) for p in result.assignment.values()))),
         ),
     )
-    verdict = {
-        Status.OPTIMAL: "The assignment is proven optimal.",
-        Status.FEASIBLE: "The assignment meets every hard rule; optimality is not proven "
-        "(see the gap).",
-        Status.INFEASIBLE: "No assignment meets every hard rule of the policy: there is no "
-        "assignment to report on.",
-        Status.NO_SOLUTION: "The time limit was reached before any assignment was found: "
-        "there is no assignment to report on.",
-    }[result.status]
+    verdict = _VERDICTS[result.status]
     if result._source is None and result.status in (Status.OPTIMAL, Status.FEASIBLE):
         # A result read from a file: its status and bound are what the file claims, and
         # this report re-checks the rules only (``reviewassign verify --time-limit``).
@@ -497,20 +228,21 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             f"but not the status or the bound ({_RECHECK})."
         )
     warnings = tuple(f"Warning: {w}." for w in problem.warnings)  # look-alike labels
-    sections = [
-        _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
-    ]
-    rules = _rules(problem, policy, assignment)
-    sections.append(
-        _Section(
-            "The policy in words",
-            items=tuple(r.words for r in rules) + tuple(_objective_words(policy)),
-        )
-    )
-    if not result.ok:
-        sections.append(_record(result))
-        return title, sections
+    return _Section("Summary", (f"Status: {result.status.name}. {verdict}", *warnings), (head,))
 
+
+def _in_words(policy: Policy, rules: Sequence[_Rule]) -> _Section:
+    """The policy in words: every rule that is on, then the objective."""
+    return _Section(
+        "The policy in words",
+        items=tuple(r.words for r in rules) + tuple(_objective_words(policy)),
+    )
+
+
+def _hard_rules(
+    problem: Problem, policy: Policy, assignment: Assignment, rules: Sequence[_Rule]
+) -> _Section:
+    """The hard rules section: the independent check's verdict, and where each rule binds."""
     violations = check(problem, policy, assignment)
     if violations:
         held = (
@@ -524,58 +256,50 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
             "(reviewassign.check, which shares no code with the solver).",
         )
         listed = ()
-    sections.append(
-        _Section(
-            "Hard rules: whether and where they bind",
-            held,
-            (
-                _Table(
-                    ("rule", "in words", "binds", "where"),
-                    tuple((r.key, r.words, r.binds, r.where) for r in rules),
-                ),
+    return _Section(
+        "Hard rules: whether and where they bind",
+        held,
+        (
+            _Table(
+                ("rule", "in words", "binds", "where"),
+                tuple((r.key, r.words, r.binds, r.where) for r in rules),
             ),
-            listed,
-        )
+        ),
+        listed,
     )
+
+
+def _avoided(result: Result, problem: Problem, policy: Policy) -> _Section:
+    """The conflicts section: the conflicted pairs by reason (the result's, else counted)."""
     avoided = dict(result.conflicts_avoided) or dict(
         Counter(reason for pair in conflicts(problem, policy) for reason in pair.reasons)
     )
-    sections.append(
-        _Section(
-            "Conflicts of interest avoided",
-            (
-                f"{_n(sum(avoided.values()), 'conflicted pair')} by reason "
-                "(a pair with several reasons counts under each); none of them is assigned.",
+    return _Section(
+        "Conflicts of interest avoided",
+        (
+            f"{_n(sum(avoided.values()), 'conflicted pair')} by reason "
+            "(a pair with several reasons counts under each); none of them is assigned.",
+        ),
+        (
+            _Table(
+                ("reason", "code", "pairs"),
+                tuple((_REASON_WORDS.get(k, k), k, str(v)) for k, v in sorted(avoided.items())),
             ),
-            (
-                _Table(
-                    ("reason", "code", "pairs"),
-                    tuple((_REASON_WORDS.get(k, k), k, str(v)) for k, v in sorted(avoided.items())),
-                ),
-            ),
-        )
+        ),
     )
-    m = evaluate(problem, assignment, policy)
-    sections.append(_composition(problem, policy, m, assignment))
-    sections.append(_loads(m))
-    sections.append(_affinity(m))
-    sections.append(_record(result))
-    return title, sections
 
 
 def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assignment) -> _Section:
     """The panel composition section: seats, coverage, and seats by region and gender."""
-    panels: dict[str, list[Reviewer]] = {c.id: [] for c in problem.cases}
-    by_id = {r.id: r for r in problem.reviewers}
-    for case, panel in assignment.items():
-        if case in panels:
-            panels[case] = [by_id[r] for r in panel if r in by_id]
-    bands = {(k, label): (t, tol) for k, label, _, _, t, tol in _bands(problem, policy, panels)}
+    seated = panels(problem, assignment)
+    on: dict[tuple[str, str], tuple[float, float]] = {
+        (b.kind, b.label): (b.target, b.tolerance) for b in bands(problem, policy, seated)
+    }
 
     def band(kind: str, label: str) -> str:
-        if (kind, label) not in bands:
+        if (kind, label) not in on:
             return _DASH
-        t, tol = bands[kind, label]
+        t, tol = on[kind, label]
         return f"{100 * max(0.0, t - tol):.1f} {_DASH} {100 * min(1.0, t + tol):.1f} %"
 
     tables = []
@@ -774,8 +498,6 @@ def write_report(
 
 def read_result(path: PathLike) -> Result:
     """A result file (``to_json``) as a :class:`Result` without metrics, levels or source."""
-    from .._files.io import _read_json  # the JSON reader that names the file
-
     where = Path(path)
     if where.suffix.lower() != ".json":
         raise InputError("a result file ends in .json", path=where)

@@ -25,6 +25,7 @@ from .._data.model import Problem
 from .._data.policy import Policy
 from .._data.result import Assignment, Result, Status
 from .._errors import InputError
+from .._files.io import _read_json, csv_text
 from .._pipeline.finish import input_hash, policy_hash, problem_hash
 from .._spec.check import Metrics, Violation, check, evaluate
 from .._version import __version__
@@ -146,8 +147,6 @@ def _record(
     path = Path(result)
     if path.suffix.lower() != ".json":
         raise InputError("a result to verify is a .json file written by solve", path=path)
-    from .._files.io import _read_json  # local: _io imports the modules this one does
-
     data = _read_json(path)
     if not isinstance(data, dict):
         raise InputError("a result file holds a JSON object", path=path)
@@ -316,7 +315,7 @@ def _tolerances(
     assignments with the same integer value are within the sum of both of those (a
     panel: of its seats). Counts are exact.
     """
-    from .._backends.solvers import RESOLUTION  # ortools is imported on the first solve
+    from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
     scale = max(abs(claimed.objective), abs(ours.objective), 1.0)
     seats = claimed.seats + ours.seats
@@ -325,10 +324,10 @@ def _tolerances(
     panel = max([policy.panel_size, *(c.panel_size or 0 for c in problem.cases)])
     return {
         "coverage": 0.5,
-        "worst_case": RESOLUTION * (panel + 1) + 1e-9 * scale,
-        "affinity": 0.5 * RESOLUTION * seats + 1e-9 * scale,
+        "worst_case": solvers.RESOLUTION * (panel + 1) + 1e-9 * scale,
+        "affinity": 0.5 * solvers.RESOLUTION * seats + 1e-9 * scale,
         "load_spread": 0.5,
-        "objective": 0.5 * RESOLUTION * units + 1e-9 * scale,
+        "objective": 0.5 * solvers.RESOLUTION * units + 1e-9 * scale,
     }
 
 
@@ -479,6 +478,50 @@ def verify(
     policy = Policy() if policy is None else policy
     if time_limit is not None:
         check_options(seed=0, workers=1, time_limit=time_limit)
+    claimed = _claimed(result)
+    violations, metrics, unknown = _measured(problem, policy, claimed.assignment)
+    findings = [
+        _rules(violations, claimed.assignment),
+        *_hashes(problem, policy, claimed.stats, allow_unhashed),
+        _objective(claimed.objective, metrics, unknown),
+    ]
+    said, bounded = _claims(claimed.status, claimed.bound, metrics, bool(violations))
+    notes: list[str] = []
+    if time_limit is not None and metrics is not None and not violations and claimed.reprovable:
+        said, bounded, note = _resolve(
+            problem, policy, claimed, metrics, (said, bounded), time_limit
+        )
+        notes.append(note)
+    findings += [said, bounded]
+    mismatches = _mismatches(findings, claimed, allow_unhashed)
+    notes += _version_notes(claimed.stats)
+    objective = None if metrics is None else metrics.objective
+    return Verification(violations, tuple(mismatches), tuple(notes), objective, tuple(findings))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """What a result claims, read and type-checked: its assignment, record and claims."""
+
+    assignment: Assignment
+    stats: Mapping[str, Any]
+    """The reproducibility record (``{}`` when the result has none)."""
+    objective: float | None
+    bound: float | None
+    status: Status | None
+    seed: int
+    """The record's seed (0 if none), for a re-solve."""
+
+    @property
+    def reprovable(self) -> bool:
+        """Whether a re-solve could confirm or refute a claim: an optimum, or a bound."""
+        return self.status is Status.OPTIMAL or (
+            self.status is Status.FEASIBLE and self.bound is not None
+        )
+
+
+def _claimed(result: Result | Mapping[str, Any] | str | os.PathLike[str]) -> _Claimed:
+    """The claims of ``result``; an :class:`InputError` names a field of the wrong type."""
     data, where = _record(result)
     assignment = _assignment(data, where)
     stats = data.get("stats") or {}
@@ -488,35 +531,47 @@ def verify(
     bound = _field(data, "bound", (int, float), where)
     status = _status(data, where)
     seed = _seed(stats, where)
+    return _Claimed(
+        assignment, stats, stored, None if bound is None else float(bound), status, seed
+    )
 
+
+def _measured(
+    problem: Problem, policy: Policy, assignment: Assignment
+) -> tuple[tuple[Violation, ...], Metrics | None, str]:
+    """The assignment's violations, and its metrics (None, and why, when it names unknown ids)."""
     violations = tuple(check(problem, policy, assignment))
-    metrics: Metrics | None = None
-    unknown = ""
     try:
-        metrics = evaluate(problem, assignment, policy)
+        return violations, evaluate(problem, assignment, policy), ""
     except ValueError as exc:  # ids not in the problem: the objective is undefined
-        unknown = str(exc)
-    findings = [
-        _rules(violations, assignment),
-        *_hashes(problem, policy, stats, allow_unhashed),
-        _objective(stored, metrics, unknown),
-    ]
-    bound = None if bound is None else float(bound)
-    said, bounded = _claims(status, bound, metrics, bool(violations))
-    notes: list[str] = []
-    claims = status is Status.OPTIMAL or (status is Status.FEASIBLE and bound is not None)
-    if time_limit is not None and metrics is not None and not violations and claims:
-        found = solve(problem, policy, time_limit=time_limit, seed=seed, workers=1)
-        notes.append(
-            f"re-solved within {time_limit:g} s (seed {seed}, 1 worker): "
-            f"{found.status.value}, objective {found.objective}, bound {found.bound}"
-        )
-        again = _reproved(problem, policy, status, bound, metrics, found)
-        said = again[0] or said
-        if bounded.verdict != "refuted":  # below its own objective: no re-solve changes that
-            bounded = again[1] or bounded
-    findings += [said, bounded]
+        return violations, None, str(exc)
 
+
+def _resolve(
+    problem: Problem,
+    policy: Policy,
+    claimed: _Claimed,
+    metrics: Metrics,
+    findings: tuple[Finding, Finding],
+    time_limit: float,
+) -> tuple[Finding, Finding, str]:
+    """The status and bound ``findings`` after a re-solve, and a note of what it found."""
+    seed = claimed.seed
+    found = solve(problem, policy, time_limit=time_limit, seed=seed, workers=1)
+    note = (
+        f"re-solved within {time_limit:g} s (seed {seed}, 1 worker): "
+        f"{found.status.value}, objective {found.objective}, bound {found.bound}"
+    )
+    said, bounded = findings
+    again = _reproved(problem, policy, claimed.status, claimed.bound, metrics, found)
+    said = again[0] or said
+    if bounded.verdict != "refuted":  # below its own objective: no re-solve changes that
+        bounded = again[1] or bounded
+    return said, bounded, note
+
+
+def _mismatches(findings: Sequence[Finding], claimed: _Claimed, allow_unhashed: bool) -> list[str]:
+    """Every failure but the broken rules, in words: refuted items, absent hashes, no objective."""
     mismatches: list[str] = []
     for finding in findings[1:]:
         if finding.verdict == "refuted" and finding.detail not in mismatches:
@@ -526,22 +581,26 @@ def verify(
             "the result records no problem or policy hash: the inputs it was made from "
             "cannot be confirmed"
         )
-    if stored is None:
+    if claimed.objective is None:
         mismatches.append("the result stores no objective")
+    return mismatches
 
-    from .._backends import solvers
+
+def _version_notes(stats: Mapping[str, Any]) -> list[str]:
+    """The versions of the record that differ from the running ones, as notes."""
+    from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
     running = {
         "library_version": __version__,
         "python_version": platform.python_version(),
         "ortools_version": solvers.ortools_version(),
     }
+    notes = []
     for key, now in running.items():
         then = stats.get(key)
         if then and then != now:
             notes.append(f"{key.replace('_', ' ')} {then} made the result; this is {now}")
-    objective = None if metrics is None else metrics.objective
-    return Verification(violations, tuple(mismatches), tuple(notes), objective, tuple(findings))
+    return notes
 
 
 def load_secret(path: str | os.PathLike[str]) -> bytes:
@@ -622,8 +681,6 @@ def export_anonymous(
     unknown = [c for c in columns if c not in EXPORT_COLUMNS]
     if unknown:
         raise ValueError(f"unknown column {unknown[0]!r}; the columns are {EXPORT_COLUMNS}")
-    from .._files.io import csv_text  # local: _io imports the modules this one does
-
     reviewers = {r.id: r for r in problem.reviewers}
     known = {c.id for c in problem.cases}
     labels = reviewer_labels(list(reviewers), secret)

@@ -4,12 +4,17 @@ Every key of :data:`RULES` is the id a rule goes by everywhere: ``Violation.rule
 ``InputError.field``, ``relax.priority`` and ``relax.keep``, sweep grid axes. A record
 says when the rule is on (:attr:`Rule.on`, the one answer to "is this rule on?"), how the
 policy turns it off (:attr:`Rule.off`), whether ``relax="minimal"`` may break it, whether
-a min-cost-flow network can express it, and its sentence for reports and explanations.
+a min-cost-flow network can express it, and its sentences for reports and explanations. A
+panel rule also carries ``explain``'s test of one case's eligible reviewers
+(:attr:`Rule.alone`, over a :class:`Pool`): the one place that says why a case cannot meet
+the rule with the reviewers it has.
 
 The other lists of rules are derived from this one: ``_spec.check.RULES`` (check order),
-``_data.policy.RELAXABLE``, :meth:`Policy.without`, the rules ``explain`` holds hard, and the
-encoding tables of ``_backends.cpsat.rules``. Meta-tests (``tests/test_registry.py``) require of
-every record a check case, its encodings, solver cases, and a report line.
+``_data.policy.RELAXABLE``, :meth:`Policy.without`, the rules ``explain`` holds hard and
+tests case by case, the measures of ``_spec.binding`` and the encoding tables of
+``_backends.cpsat.rules``. Meta-tests (``tests/test_registry.py``) require of every record a
+check case, its encodings, solver cases, a report line and its binding measure, and of a
+panel rule its explain test.
 
 Choices made here:
 
@@ -25,20 +30,37 @@ Choices made here:
   by ``_backends.flow.flow_applicable``.
 
 This module imports nothing of the package at run time (the policy only for types), so
-that ``_data.policy`` can derive :data:`RELAXABLE` from it.
+that ``_data.policy`` can derive :data:`RELAXABLE` from it. The explain tests read numpy
+arrays (:class:`Pool`) and compute as ``explain`` always did, so its messages, sums
+included, are unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 if TYPE_CHECKING:  # pragma: no cover
     from .policy import Policy
 
-__all__ = ["RULES", "Rule", "Scope", "active", "keys", "region_cap", "rule"]
+__all__ = [
+    "RULES",
+    "Pool",
+    "Rule",
+    "Scope",
+    "Short",
+    "active",
+    "keys",
+    "listed",
+    "region_cap",
+    "rule",
+]
 
 Scope = Literal["assignment", "pair", "case", "reviewer", "whole"]
 """What one instance of a rule is about: the assignment as listed (unknown ids,
@@ -93,6 +115,9 @@ class Rule:
     """One instance of a relaxable rule as a statement (a member of a conflicting core)."""
     lifts: Callable[[Said, int], str] | None = None
     """What breaking one instance by ``slack`` means, as an instruction (a relaxation)."""
+    alone: Callable[[Pool], Short | None] | None = None
+    """Why one case's eligible reviewers alone cannot meet the rule, or None when they
+    can: ``explain``'s necessary test of a panel rule, one case at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +154,77 @@ class Said:
         return (
             f"(its {_n(self.eligible, 'eligible reviewer')} come from {_n(self.regions, 'region')})"
         )
+
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """One case's eligible reviewers, as the explain tests need them (``_workflows.explain``).
+
+    The arrays run over the eligible reviewers in pair order, beside ``reviewers``. Region
+    and gender codes index ``region_labels`` and ``gender_labels``; gender ``-1`` is
+    undisclosed.
+    """
+
+    policy: Policy
+    case: str
+    size: int
+    """The seats of the case's panel."""
+    who: str
+    """The eligible reviewers in words (``eligible reviewers (no conflict; read es)``)."""
+    reviewers: tuple[str, ...]
+    region: str
+    """The case's region."""
+    region_code: int
+    """The case's region, as a code."""
+    regions: IntArray
+    region_labels: tuple[str, ...]
+    genders: IntArray
+    gender_labels: tuple[str, ...]
+    senior: BoolArray
+    topics: tuple[str, ...]
+    """The case's topics."""
+    uncovered: tuple[str, ...]
+    """The case's topics that no eligible reviewer covers at ``expertise.min_level``."""
+    affinities: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Short:
+    """Why one case's eligible reviewers cannot meet a rule: the message, the reviewers named."""
+
+    message: str
+    reviewers: tuple[str, ...] = ()
+
+
+_SHOWN = 8
+"""Ids listed in an explanation before "and N more"."""
+
+
+def listed(ids: Sequence[str]) -> str:
+    """The first ids, joined, and how many more there are.
+
+    Examples
+    --------
+    >>> listed([f"R{i}" for i in range(10)])
+    'R0, R1, R2, R3, R4, R5, R6, R7 and 2 more'
+    """
+    shown = ", ".join(ids[:_SHOWN])
+    return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
+
+
+def _by(labels: tuple[str, ...], codes: IntArray, reviewers: Sequence[str]) -> str:
+    """``R1, R2 (Africa); R3 (Europe)`` for the reviewers and their group codes."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for code, who in zip(codes.tolist(), reviewers, strict=True):
+        groups[labels[code] if code >= 0 else "undisclosed"].append(who)
+    return "; ".join(
+        f"{listed(ids)} ({name or 'no region'})" for name, ids in sorted(groups.items())
+    )
 
 
 def _off(**values: object) -> Mapping[str, object]:
@@ -234,6 +330,120 @@ def _cycles_says(p: Policy) -> str:
     return f"No review cycle among reviewer-applicants of length {k} or less."
 
 
+def _region_cap_alone(p: Pool) -> Short | None:
+    """``panel.max_per_region``: the cap leaves fewer seats among the pool than the panel has."""
+    m = p.policy.panel.max_per_region
+    if m is None:  # the rule is off
+        return None
+    counts = np.bincount(p.regions, minlength=len(p.region_labels))
+    most = int(np.minimum(counts, m).sum())
+    if most >= p.size:
+        return None
+    return Short(
+        f"case {p.case} needs {p.size} reviewers, at most {m} from one region; its {p.who} "
+        f"allow only {most}: {_by(p.region_labels, p.regions, p.reviewers)}",
+        p.reviewers,
+    )
+
+
+def _min_regions_alone(p: Pool) -> Short | None:
+    """``panel.min_regions``: the pool comes from too few regions."""
+    need, present = p.policy.panel.min_regions, len(set(p.regions.tolist()))
+    if present >= need:
+        return None
+    return Short(
+        f"case {p.case} needs reviewers from {need} distinct regions; its {p.who} come from "
+        f"only {present}: {_by(p.region_labels, p.regions, p.reviewers)}",
+        p.reviewers,
+    )
+
+
+def _own_region_alone(p: Pool) -> Short | None:
+    """``panel.own_region = "at_least_one"``: no one in the pool is from the case's region."""
+    if p.policy.panel.own_region != "at_least_one" or np.any(p.regions == p.region_code):
+        return None  # "exclude" removes single pairs: the pool is already without them
+    return Short(
+        f"case {p.case} needs a reviewer from its own region ({p.region or 'no region'}); "
+        f"none of its {p.who} is",
+        p.reviewers,
+    )
+
+
+def _gender_cap_alone(p: Pool) -> Short | None:
+    """``panel.max_per_gender``: the cap leaves too few seats (an undisclosed gender is free)."""
+    m = p.policy.panel.max_per_gender
+    if m is None:  # the rule is off
+        return None
+    disclosed = p.genders[p.genders >= 0]
+    counts = np.bincount(disclosed, minlength=len(p.gender_labels))
+    most = int(np.minimum(counts, m).sum()) + int(np.sum(p.genders < 0))
+    if most >= p.size:
+        return None
+    return Short(
+        f"case {p.case} needs {p.size} reviewers, at most {m} of one gender; its {p.who} "
+        f"allow only {most}: {_by(p.gender_labels, p.genders, p.reviewers)}",
+        p.reviewers,
+    )
+
+
+def _min_genders_alone(p: Pool) -> Short | None:
+    """``panel.min_genders``: the pool discloses too few genders."""
+    need, present = p.policy.panel.min_genders, len(set(p.genders[p.genders >= 0].tolist()))
+    if present >= need:
+        return None
+    return Short(
+        f"case {p.case} needs {need} distinct genders; its {p.who} show only {present}: "
+        f"{_by(p.gender_labels, p.genders, p.reviewers)}",
+        p.reviewers,
+    )
+
+
+def _min_senior_alone(p: Pool) -> Short | None:
+    """``panel.min_senior``: the pool has too few senior reviewers."""
+    need = p.policy.panel.min_senior
+    seniors = tuple(n for n, s in zip(p.reviewers, p.senior, strict=True) if s)
+    if len(seniors) >= need:
+        return None
+    return Short(
+        f"case {p.case} needs {need} senior reviewers; its {p.who} include {len(seniors)}: "
+        f"{listed(seniors) or 'none'}",
+        seniors,
+    )
+
+
+def _coverage_alone(p: Pool) -> Short | None:
+    """``expertise.coverage``: a topic (``all``) or every topic (``any``) no one covers."""
+    e = p.policy.expertise
+    if not p.topics:
+        return None
+    if e.coverage == "all" and p.uncovered:
+        return Short(
+            f"case {p.case} needs topic(s) {', '.join(p.uncovered)} covered at level "
+            f"{e.min_level} or more; none of its {p.who} covers them"
+        )
+    if e.coverage == "any" and len(p.uncovered) == len(p.topics):
+        return Short(
+            f"case {p.case} needs one of its topics covered at level {e.min_level} or more; "
+            f"none of its {p.who} covers any"
+        )
+    return None
+
+
+def _panel_floor_alone(p: Pool) -> Short | None:
+    """``expertise.min_panel_affinity``: the pool's best panel falls short of the floor."""
+    floor, k = p.policy.expertise.min_panel_affinity, p.size
+    best = np.sort(p.affinities)[::-1][:k]
+    # The solver's resolution: a panel within it of the floor is accepted.
+    if float(best.sum()) >= floor - 1e-6 * (k + 1):
+        return None
+    top = tuple(p.reviewers[int(i)] for i in np.argsort(-p.affinities, kind="stable")[:k])
+    return Short(
+        f"case {p.case} needs a panel affinity of at least {floor:g}; the best {k} of its "
+        f"{p.who} reach only {float(best.sum()):.4g} ({listed(top)})",
+        top,
+    )
+
+
 RULES: tuple[Rule, ...] = (
     _assignment(
         "assignment.unknown_case", "Every case of the assignment is a case of the problem."
@@ -329,6 +539,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"allow {s.limit + slack} reviewers from one region on case {s.case}"
         ),
+        alone=_region_cap_alone,
     ),
     Rule(
         "panel.min_regions",
@@ -340,6 +551,7 @@ RULES: tuple[Rule, ...] = (
         lambda p: f"At least {_n(p.panel.min_regions, 'distinct region')} on every panel.",
         states=lambda s: f"case {s.case} needs reviewers from at least {s.limit} regions {s.seen}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
+        alone=_min_regions_alone,
     ),
     Rule(
         "panel.own_region",
@@ -355,6 +567,7 @@ RULES: tuple[Rule, ...] = (
         ),
         states=_own_region_states,
         lifts=_own_region_lifts,
+        alone=_own_region_alone,
     ),
     Rule(
         "panel.max_per_gender",
@@ -369,6 +582,7 @@ RULES: tuple[Rule, ...] = (
         ),
         states=lambda s: f"case {s.case} has at most {s.limit} reviewer(s) of one gender",
         lifts=lambda s, slack: f"allow {s.limit + slack} reviewers of one gender on case {s.case}",
+        alone=_gender_cap_alone,
     ),
     Rule(
         "panel.min_genders",
@@ -385,6 +599,7 @@ RULES: tuple[Rule, ...] = (
             f"disclose {s.genders})"
         ),
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'gender')} on case {s.case}",
+        alone=_min_genders_alone,
     ),
     Rule(
         "panel.min_senior",
@@ -396,6 +611,7 @@ RULES: tuple[Rule, ...] = (
         lambda p: f"At least {_n(p.panel.min_senior, 'senior reviewer')} on every panel.",
         states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
+        alone=_min_senior_alone,
     ),
     Rule(
         "panel.language",
@@ -420,6 +636,7 @@ RULES: tuple[Rule, ...] = (
         _coverage_says,
         states=_coverage_states,
         lifts=_coverage_lifts,
+        alone=_coverage_alone,
     ),
     Rule(
         "expertise.min_panel_affinity",
@@ -436,6 +653,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"accept a panel affinity of {(s.limit - slack) / s.scale:.6g} on case {s.case}"
         ),
+        alone=_panel_floor_alone,
     ),
     _band("region"),
     _band("gender"),

@@ -16,16 +16,13 @@ from typing import Literal
 
 import numpy as np
 
-from .._data.model import Problem
+from .._data.model import Case, Problem
 from .._data.policy import Policy
-from .._data.rules import active, rule
+from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
 from .conflict_core import Relaxation, find_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
-
-_SHOWN = 8  # ids listed in a message before "and N more"
-
 
 _HELD_HARD = "held hard:"
 
@@ -116,20 +113,6 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _ids(ids: list[str]) -> str:
-    """The first ids, joined, and how many more there are."""
-    shown = ", ".join(ids[:_SHOWN])
-    return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
-
-
-def _by(labels: tuple[str, ...], codes: np.ndarray, reviewers: list[str]) -> str:
-    """``R1, R2 from Africa; R3 from Europe`` for the reviewers and their group codes."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for code, who in zip(codes.tolist(), reviewers, strict=True):
-        groups[labels[code] if code >= 0 else "undisclosed"].append(who)
-    return "; ".join(f"{_ids(ids)} ({name or 'no region'})" for name, ids in sorted(groups.items()))
-
-
 def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
     """Why the loads cannot fill the seats: maximum loads too low, minimum too high or crossed."""
     seats, cap = int(inst.panel_size.sum()), int(inst.max_load.sum())
@@ -155,132 +138,86 @@ def _capacity(inst: Instance, problem: Problem) -> list[Reason]:
         reasons.append(
             Reason(
                 "load.min",
-                f"reviewers {_ids(crossed)} have a minimum load above their maximum load",
+                f"reviewers {listed(crossed)} have a minimum load above their maximum load",
                 reviewers=tuple(crossed),
             )
         )
     return reasons
 
 
+def _who(case: Case, policy: Policy) -> tuple[str, bool]:
+    """A case's eligible reviewers in words, and whether a single-pair rule narrowed them."""
+    where = []
+    if policy.panel.language and case.language:
+        where.append(f"read {case.language}")
+    if policy.panel.own_region == "exclude":
+        where.append(f"are not from {case.region or 'its region'}")
+    return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", bool(where)
+
+
+def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
+    """Case ``c``'s eligible reviewers, as the registry's explain tests read them."""
+    pairs = inst.case_pairs(c)
+    revs = inst.pair_reviewer[pairs.start : pairs.stop]
+    case = problem.cases[c]
+    topics = inst.case_topics[c]
+    return Pool(
+        policy=policy,
+        case=case.id,
+        size=int(inst.panel_size[c]),
+        who=_who(case, policy)[0],
+        reviewers=tuple(problem.reviewers[r].id for r in revs),
+        region=case.region,
+        region_code=int(inst.case_region[c]),
+        regions=inst.reviewer_region[revs],
+        region_labels=inst.regions,
+        genders=inst.reviewer_gender[revs],
+        gender_labels=inst.genders,
+        senior=inst.reviewer_senior[revs],
+        topics=topics,
+        uncovered=tuple(t for t in topics if not inst.reviewer_covers[t][revs].any()),
+        affinities=inst.pair_affinity[pairs.start : pairs.stop],
+    )
+
+
+def _too_few(pool: Pool, case: Case, policy: Policy) -> Reason | None:
+    """A case with fewer eligible reviewers than seats: named under the rule that narrowed them.
+
+    That is ``panel.language`` when a single-pair rule narrowed the pool and the case has a
+    language, else ``panel_size``.
+    """
+    if len(pool.reviewers) >= pool.size:
+        return None
+    narrowed = _who(case, policy)[1]
+    key = "panel.language" if narrowed and case.language else "panel_size"
+    return Reason(
+        key,
+        f"case {case.id} needs {pool.size} reviewers; it has {len(pool.reviewers)} {pool.who}: "
+        f"{listed(pool.reviewers) or 'none'}",
+        (case.id,),
+        pool.reviewers,
+    )
+
+
 def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
-    """Each case's eligible reviewers against each panel rule, one case at a time."""
-    panel = policy.panel
-    on = {r.key for r in active(policy)}
+    """Each case's eligible reviewers against each panel rule, one case at a time.
+
+    A case with too few eligible reviewers is named for that alone: the panel rules ask
+    which of them to seat. Otherwise each rule that is on is asked its test
+    (:attr:`Rule.alone <reviewassign._data.rules.Rule.alone>`), in check order.
+    """
+    tests = [(r.key, r.alone) for r in active(policy) if r.alone is not None]
     reasons: list[Reason] = []
-    rid = [r.id for r in problem.reviewers]
     for c, case in enumerate(problem.cases):
-        k = int(inst.panel_size[c])
-        pairs = inst.case_pairs(c)
-        revs = inst.pair_reviewer[pairs.start : pairs.stop]
-        names = [rid[r] for r in revs]
-        region = inst.reviewer_region[revs]
-        gender = inst.reviewer_gender[revs]
-        where = []
-        if panel.language and case.language:
-            where.append(f"read {case.language}")
-        if panel.own_region == "exclude":
-            where.append(f"are not from {case.region or 'its region'}")
-        who = f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})"
-
-        def add(rule: str, message: str, involved: list[str], case_id: str = case.id) -> None:
-            reasons.append(Reason(rule, message, (case_id,), tuple(involved)))
-
-        if len(revs) < k:
-            rule = "panel.language" if where and case.language else "panel_size"
-            add(
-                rule,
-                f"case {case.id} needs {k} reviewers; it has {len(revs)} {who}: "
-                f"{_ids(names) or 'none'}",
-                names,
-            )
+        pool = _pool(inst, problem, policy, c)
+        too_few = _too_few(pool, case, policy)
+        if too_few is not None:
+            reasons.append(too_few)
             continue
-        if panel.max_per_region is not None:  # "panel.max_per_region" in on, for mypy
-            m = panel.max_per_region
-            counts = np.bincount(region, minlength=len(inst.regions))
-            most = int(np.minimum(counts, m).sum())
-            if most < k:
-                add(
-                    "panel.max_per_region",
-                    f"case {case.id} needs {k} reviewers, at most {m} "
-                    f"from one region; its {who} allow only {most}: "
-                    f"{_by(inst.regions, region, names)}",
-                    names,
-                )
-        if "panel.min_regions" in on and len(set(region.tolist())) < panel.min_regions:
-            add(
-                "panel.min_regions",
-                f"case {case.id} needs reviewers from {panel.min_regions} "
-                f"distinct regions; its {who} come from only {len(set(region.tolist()))}: "
-                f"{_by(inst.regions, region, names)}",
-                names,
-            )
-        if panel.own_region == "at_least_one" and not np.any(region == inst.case_region[c]):
-            add(
-                "panel.own_region",
-                f"case {case.id} needs a reviewer from its own region "
-                f"({case.region or 'no region'}); none of its {who} is",
-                names,
-            )
-        if panel.max_per_gender is not None:  # "panel.max_per_gender" in on, for mypy
-            m = panel.max_per_gender
-            disclosed = gender[gender >= 0]
-            counts = np.bincount(disclosed, minlength=len(inst.genders))
-            most = int(np.minimum(counts, m).sum()) + int(np.sum(gender < 0))
-            if most < k:
-                add(
-                    "panel.max_per_gender",
-                    f"case {case.id} needs {k} reviewers, at most {m} "
-                    f"of one gender; its {who} allow only {most}: "
-                    f"{_by(inst.genders, gender, names)}",
-                    names,
-                )
-        present = len(set(gender[gender >= 0].tolist()))
-        if "panel.min_genders" in on and present < panel.min_genders:
-            add(
-                "panel.min_genders",
-                f"case {case.id} needs {panel.min_genders} distinct "
-                f"genders; its {who} show only {present}: {_by(inst.genders, gender, names)}",
-                names,
-            )
-        seniors = [n for n, s in zip(names, inst.reviewer_senior[revs], strict=True) if s]
-        if len(seniors) < panel.min_senior:
-            add(
-                "panel.min_senior",
-                f"case {case.id} needs {panel.min_senior} senior "
-                f"reviewers; its {who} include {len(seniors)}: {_ids(seniors) or 'none'}",
-                seniors,
-            )
-        topics = inst.case_topics[c]
-        if "expertise.coverage" in on and topics:
-            level = policy.expertise.min_level
-            uncovered = [t for t in topics if not inst.reviewer_covers[t][revs].any()]
-            if policy.expertise.coverage == "all" and uncovered:
-                add(
-                    "expertise.coverage",
-                    f"case {case.id} needs topic(s) {', '.join(uncovered)} "
-                    f"covered at level {level} or more; none of its {who} covers them",
-                    [],
-                )
-            elif policy.expertise.coverage == "any" and len(uncovered) == len(topics):
-                add(
-                    "expertise.coverage",
-                    f"case {case.id} needs one of its topics covered at "
-                    f"level {level} or more; none of its {who} covers any",
-                    [],
-                )
-        floor = policy.expertise.min_panel_affinity
-        if "expertise.min_panel_affinity" in on:
-            values = inst.pair_affinity[pairs.start : pairs.stop]
-            best = np.sort(values)[::-1][:k]
-            # The solver's resolution: a panel within it of the floor is accepted.
-            if float(best.sum()) < floor - 1e-6 * (k + 1):
-                top = [names[int(i)] for i in np.argsort(-values, kind="stable")[:k]]
-                add(
-                    "expertise.min_panel_affinity",
-                    f"case {case.id} needs a panel affinity of at least {floor:g}; the best "
-                    f"{k} of its {who} reach only {float(best.sum()):.4g} ({_ids(top)})",
-                    top,
-                )
+        for key, alone in tests:
+            short = alone(pool)
+            if short is not None:
+                reasons.append(Reason(key, short.message, (case.id,), short.reviewers))
     return reasons
 
 
@@ -303,7 +240,7 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
                         "panel.language",
                         f"{len(cases)} cases in {lang} need {seats} seats of reviewers who read "
                         f"{lang}; the {len(readers)} who do "
-                        f"({_ids([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
+                        f"({listed([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
                         tuple(problem.cases[c].id for c in cases),
                         tuple(rid[i] for i in readers),
                     )
@@ -337,8 +274,8 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
                         "expertise.coverage",
                         f"topic {topic} is needed by {len(cases)} cases but only {len(experts)} "
                         f"reviewers cover it at level {level} or more "
-                        f"({_ids([rid[i] for i in experts]) or 'none'}), with {cap} seats between "
-                        "them",
+                        f"({listed([rid[i] for i in experts]) or 'none'}), with {cap} seats "
+                        "between them",
                         tuple(problem.cases[c].id for c in cases),
                         tuple(rid[i] for i in experts),
                     )
@@ -370,7 +307,7 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
                 Reason(
                     band.rule,
                     f"{name} needs at least {band.lo} of the {seats} seats ({band.rule}); "
-                    f"its {len(who)} reviewers ({_ids(who) or 'none'}) can hold at most "
+                    f"its {len(who)} reviewers ({listed(who) or 'none'}) can hold at most "
                     f"{held} (their maximum loads and eligible pairs)",
                     reviewers=tuple(who),
                 )
@@ -381,7 +318,7 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
                 Reason(
                     band.rule,
                     f"{name} may hold at most {band.hi} of the {seats} seats ({band.rule}); "
-                    f"the minimum loads of its reviewers ({_ids(who)}) add up to {forced}",
+                    f"the minimum loads of its reviewers ({listed(who)}) add up to {forced}",
                     reviewers=tuple(who),
                 )
             )
