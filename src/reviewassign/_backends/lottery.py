@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -152,20 +152,52 @@ def dependent_round(
     path before the first such arc. ``uniforms`` holds one draw per step (one per arc
     suffices).
     """
-    f = list(flows)
-    m = len(f)
-    live = [True] * m
-    adj: list[list[int]] = [[] for _ in range(n_nodes)]
-    for e in range(m):
-        adj[tails[e]].append(e)
-        adj[heads[e]].append(e)
-    position = [-1] * n_nodes
-    nodes: list[int] = []
-    into: list[int] = []  # into[j]: the arc from nodes[j - 1] to nodes[j] (-1 for j = 0)
-    start = step = 0
+    walk = _Walk(tails, heads, list(flows), units, n_nodes)
+    step = 0
+    while True:
+        if not walk.nodes and not walk.begin():
+            return walk.f
+        closed = walk.advance()
+        if closed is not None:
+            walk.shift(*closed, uniforms[step])
+            step += 1
 
-    def next_arc(v: int, came: int) -> int:
-        arcs = adj[v]
+
+class _Walk:
+    """The state of :func:`dependent_round`: the flows, the live arcs and the walk's path.
+
+    ``nodes`` is the path walked so far, ``into[j]`` the arc from ``nodes[j - 1]`` to
+    ``nodes[j]`` (-1 for ``j = 0``) and ``position[v]`` the place of node ``v`` on the
+    path (-1 when it is off it).
+    """
+
+    def __init__(
+        self,
+        tails: tuple[int, ...],
+        heads: tuple[int, ...],
+        f: list[int],
+        units: int,
+        n_nodes: int,
+    ) -> None:
+        self.tails = tails
+        self.heads = heads
+        self.f = f
+        self.units = units
+        self.n_nodes = n_nodes
+        self.live = [True] * len(f)
+        self.adj: list[list[int]] = [[] for _ in range(n_nodes)]
+        for e in range(len(f)):
+            self.adj[tails[e]].append(e)
+            self.adj[heads[e]].append(e)
+        self.position = [-1] * n_nodes
+        self.nodes: list[int] = []
+        self.into: list[int] = []
+        self.start = 0
+
+    def next_arc(self, v: int, came: int) -> int:
+        """A live arc at ``v`` other than ``came`` (the last such added), or -1."""
+        arcs = self.adj[v]
+        live = self.live
         while arcs and not live[arcs[-1]]:
             arcs.pop()
         for k in range(len(arcs) - 1, -1, -1):
@@ -174,35 +206,44 @@ def dependent_round(
                 return e
         return -1
 
-    while True:
-        if not nodes:
-            while start < n_nodes and next_arc(start, -1) < 0:
-                start += 1
-            if start == n_nodes:
-                return f
-            nodes.append(start)
-            into.append(-1)
-            position[start] = 0
-        v = nodes[-1]
-        e = next_arc(v, into[-1])
+    def begin(self) -> bool:
+        """Start a path at the first node with a live arc; False when none is left."""
+        while self.start < self.n_nodes and self.next_arc(self.start, -1) < 0:
+            self.start += 1
+        if self.start == self.n_nodes:
+            return False
+        self.nodes.append(self.start)
+        self.into.append(-1)
+        self.position[self.start] = 0
+        return True
+
+    def advance(self) -> tuple[int, int] | None:
+        """Walk one arc; ``(i, e)`` when arc ``e`` closes a cycle at ``nodes[i]``."""
+        v = self.nodes[-1]
+        e = self.next_arc(v, self.into[-1])
         if e < 0:
-            if len(nodes) == 1:  # an isolated start node: every arc at it is integral
-                position[v] = -1
-                nodes.clear()
-                into.clear()
-                continue
+            if len(self.nodes) == 1:  # an isolated start node: every arc at it is integral
+                self.position[v] = -1
+                self.nodes.clear()
+                self.into.clear()
+                return None
             raise SolverError(
                 "dependent rounding: a node with one fractional arc"
             )  # pragma: no cover
-        w = tails[e] + heads[e] - v
-        i = position[w]
+        w = self.tails[e] + self.heads[e] - v
+        i = self.position[w]
         if i < 0:
-            position[w] = len(nodes)
-            nodes.append(w)
-            into.append(e)
-            continue
-        cycle = [*into[i + 1 :], e]
-        forward = [tails[a] == nodes[i + j] for j, a in enumerate(cycle)]
+            self.position[w] = len(self.nodes)
+            self.nodes.append(w)
+            self.into.append(e)
+            return None
+        return i, e
+
+    def shift(self, i: int, e: int, uniform: float) -> None:
+        """Shift the cycle ``e`` closes at ``nodes[i]``; cut the path at its first integral arc."""
+        units, f, nodes = self.units, self.f, self.nodes
+        cycle = [*self.into[i + 1 :], e]
+        forward = [self.tails[a] == nodes[i + j] for j, a in enumerate(cycle)]
         alpha = beta = units
         for a, fw in zip(cycle, forward, strict=True):
             down = f[a] % units
@@ -211,18 +252,17 @@ def dependent_round(
                 alpha, beta = min(alpha, up), min(beta, down)
             else:
                 alpha, beta = min(alpha, down), min(beta, up)
-        delta = alpha if uniforms[step] * (alpha + beta) < beta else -beta
-        step += 1
+        delta = alpha if uniform * (alpha + beta) < beta else -beta
         cut = len(nodes)
         for j, (a, fw) in enumerate(zip(cycle, forward, strict=True)):
             f[a] += delta if fw else -delta
             if f[a] % units == 0:
-                live[a] = False
+                self.live[a] = False
                 cut = min(cut, i + 1 + j)
-        for w_ in nodes[cut:]:
-            position[w_] = -1
+        for w in nodes[cut:]:
+            self.position[w] = -1
         del nodes[cut:]
-        del into[cut:]
+        del self.into[cut:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,139 +567,268 @@ def column_lottery(
     ``options`` give the seed, the workers and the deadline (not the progress: pricing
     solves are no incumbents of the call).
     """
-    deadline = options.deadline
-    columns: list[IntArray] = []
-    seen: set[bytes] = set()
-    values: list[float] = []
+    columns = _Columns(inst, policy)
+    for chosen in start:
+        columns.add(chosen)
+    run = _Generation(
+        inst,
+        policy,
+        q,
+        options,
+        upper,
+        price_seconds,
+        progress,
+        _Pricer(inst, policy, options.seed, options.workers),
+        0.5 * int(inst.panel_size.sum()) / SCALE,  # a flow's bound is at resolution
+    )
+    state = _State()
+    status = _generate(run, columns, state)
+    return _lottery(run, columns, state, status)
 
-    def add(chosen: IntArray) -> bool:
+
+class _Columns:
+    """The assignments found so far, each once (sorted pairs), and their objective values."""
+
+    def __init__(self, inst: Instance, policy: Policy) -> None:
+        self._inst = inst
+        self._policy = policy
+        self._seen: set[bytes] = set()
+        self.columns: list[IntArray] = []
+        self.values: list[float] = []
+
+    def __len__(self) -> int:
+        """The number of columns."""
+        return len(self.columns)
+
+    def add(self, chosen: IntArray) -> bool:
+        """Add the assignment ``chosen``; False when it is a column already."""
         chosen = np.sort(chosen.astype(np.int64))
         key = chosen.tobytes()
-        if key in seen:
+        if key in self._seen:
             return False
-        seen.add(key)
-        columns.append(chosen)
-        values.append(objective_of(inst, policy, chosen))
+        self._seen.add(key)
+        self.columns.append(chosen)
+        self.values.append(objective_of(self._inst, self._policy, chosen))
         return True
 
-    for chosen in start:
-        add(chosen)
-    pricer = _Pricer(inst, policy, options.seed, options.workers)
-    phase_one = True
-    lagrangian = math.inf
-    center: FloatArray | None = None  # the duals of the best Lagrangian bound so far
-    least = 1.0
-    status = "unknown"
-    lam = np.zeros(0)
-    rounding = 0.5 * int(inst.panel_size.sum()) / SCALE  # a flow's bound is at resolution
-    rounds = 0
-    while rounds < _MAX_ROUNDS:
-        rounds += 1
-        lam, pi, pairs, mu, value = _master(columns, values, q, phase_one)
-        if phase_one:
-            least = q - value  # value = -t
+
+@dataclass(frozen=True, slots=True)
+class _Generation:
+    """What every round of the column generation shares: the problem, the cap, the limits."""
+
+    inst: Instance
+    policy: Policy
+    q: float
+    options: SolveOptions
+    upper: float
+    price_seconds: float
+    progress: Callable[[str], None] | None
+    pricer: _Pricer
+    rounding: float
+    """The widening of a pricing bound for the solver's resolution (float units)."""
+
+    def left(self) -> float | None:
+        """Seconds to the deadline (None: no deadline)."""
+        deadline = self.options.deadline
+        return None if deadline is None else deadline - time.perf_counter()
+
+
+@dataclass(slots=True)
+class _State:
+    """What the rounds so far have learnt: the phase, the best bound and the last master."""
+
+    phase_one: bool = True
+    lagrangian: float = math.inf
+    center: FloatArray | None = None
+    """The duals of the best Lagrangian bound so far."""
+    least: float = 1.0
+    lam: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """The last master's weights of the columns."""
+    rounds: int = 0
+
+    def stopped(self) -> str:
+        """The status when generation stops before a proof."""
+        return "unknown" if self.phase_one else "feasible"
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """One round's master: its pair duals (over every pair), convexity dual and value."""
+
+    dual: FloatArray
+    mu: float
+    value: float
+    tol: float
+
+
+def _generate(run: _Generation, columns: _Columns, state: _State) -> str:
+    """Rounds of master and pricing until proven, out of time, or out of columns: the status."""
+    while state.rounds < _MAX_ROUNDS:
+        state.rounds += 1
+        state.lam, pi, pairs, mu, value = _master(
+            columns.columns, columns.values, run.q, state.phase_one
+        )
+        if state.phase_one:
+            state.least = run.q - value  # value = -t
             if -value <= 1e-9:
-                phase_one = False
+                state.phase_one = False
                 continue
         tol = 1e-6 * max(1.0, abs(value))
-        if not phase_one and min(lagrangian, upper) - value <= tol:
-            status = "optimal"  # the master is within tol of a bound: proven
-            break
-        left = None if deadline is None else deadline - time.perf_counter()
+        if not state.phase_one and min(state.lagrangian, run.upper) - value <= tol:
+            return "optimal"  # the master is within tol of a bound: proven
+        left = run.left()
         if left is not None and left <= 0:
-            status = "unknown" if phase_one else "feasible"
-            break
-        master_dual = np.zeros(inst.n_pairs)
+            return state.stopped()
+        master_dual = np.zeros(run.inst.n_pairs)
         master_dual[pairs] = pi
-        # Wentges smoothing in phase two: price at a point between the master's duals and
-        # the best bound's; if that finds no column for the master (a mispricing), price
-        # again at the master's own duals in the same round.
-        alpha = 0.0 if phase_one or center is None else _SMOOTHING
-        added = False
-        patient = False  # a pricing solve without the per-round limit
-        while True:
-            dual = master_dual
-            if alpha > 0 and center is not None:
-                dual = alpha * center + (1 - alpha) * master_dual
-            left = None if deadline is None else deadline - time.perf_counter()
-            if not patient:
-                left = price_seconds if left is None else min(left, price_seconds)
-            base = np.zeros(inst.n_pairs) if phase_one else inst.pair_affinity
-            hint = columns[int(np.argmax(lam[: len(columns)]))]
-            others: list[IntArray] = []
-            outcome = Outcome(BackendStatus.UNKNOWN)
-            if phase_one and not patient:
-                # First the best assignment avoiding every overloaded pair (the solve's own
-                # pipeline on the other pairs): it prices in whenever it exists, and its
-                # affinity makes it a good column for phase two as well.
-                free = np.flatnonzero(dual <= 0)
-                found = solve_cpsat(
-                    inst.restricted(free),
-                    policy,
-                    replace(options, progress=None),
-                    time_limit=left,
-                    use_lp=len(free) >= _LP_MIN_PAIRS,
-                )
-                if found.status.found:
-                    outcome = replace(found, chosen=free[found.chosen], bound=None)
-            if outcome.status is BackendStatus.UNKNOWN:
-                outcome, others = pricer.price(
-                    base - dual, spread=not phase_one, hint=hint, time_limit=left
-                )
-            proven = outcome.status is BackendStatus.OPTIMAL
-            reduced = -math.inf
-            if outcome.status.found:
-                chosen = outcome.chosen
-                worth = 0.0 if phase_one else objective_of(inst, policy, chosen)
-                reduced = worth - float(master_dual[chosen].sum()) - mu
-                if not phase_one and outcome.bound is not None:
-                    bound = q * float(dual.sum()) + outcome.bound + rounding
-                    if bound < lagrangian:
-                        lagrangian, center = bound, dual
-                if progress is not None:
-                    progress(
-                        f"round {rounds}: phase {1 if phase_one else 2}, {len(columns)} "
-                        f"columns, master {value:.6f}, bound {min(lagrangian, upper):.6f}, "
-                        f"reduced cost {reduced:.3g}, smoothing {alpha:g}"
-                    )
-                for other in others:  # the search's other assignments that price in
-                    gain = 0.0 if phase_one else objective_of(inst, policy, other)
-                    if gain - float(master_dual[other].sum()) - mu > tol and add(other):
-                        added = True
-                if reduced > tol and add(chosen):
-                    added = True
-                if added:
-                    break
-            if alpha > 0:
-                alpha = 0.0  # a mispricing: price at the master's own duals
-                continue
-            if not proven and not patient and time.perf_counter() < (deadline or math.inf):
-                patient = True  # nothing found in the round's time: search to the end
-                continue
-            break
+        added, proven = _price_round(run, columns, state, _Round(master_dual, mu, value, tol))
         if added:
             continue
         if proven:
-            status = "infeasible" if phase_one else "optimal"
-        else:
-            status = "unknown" if phase_one else "feasible"
-        break
-    else:  # pragma: no cover - a safety net: generation converges long before
-        status = "unknown" if phase_one else "feasible"
-    if phase_one:
-        return ColumnLottery(
-            status, None, np.zeros(inst.n_pairs), 0.0, lagrangian, least, rounds, len(columns)
+            return "infeasible" if state.phase_one else "optimal"
+        return state.stopped()
+    return state.stopped()  # pragma: no cover - a safety net: generation converges long before
+
+
+def _price_round(
+    run: _Generation, columns: _Columns, state: _State, master: _Round
+) -> tuple[bool, bool]:
+    """Price until a column enters: whether one did, and whether the last pricing is proven.
+
+    Wentges smoothing in phase two: price at a point between the master's duals and the
+    best bound's; if that finds no column for the master (a mispricing), price again at
+    the master's own duals in the same round. A pricing that finds nothing in the
+    round's time is run again without that limit (up to the deadline).
+    """
+    alpha = 0.0 if state.phase_one or state.center is None else _SMOOTHING
+    patient = False  # a pricing solve without the per-round limit
+    while True:
+        dual = master.dual
+        if alpha > 0 and state.center is not None:
+            dual = alpha * state.center + (1 - alpha) * master.dual
+        outcome, others = _price(run, columns, state, dual, patient=patient)
+        proven = outcome.status is BackendStatus.OPTIMAL
+        if outcome.status.found and _enter(
+            run, columns, state, master, outcome, others, dual=dual, alpha=alpha
+        ):
+            return True, proven
+        if alpha > 0:
+            alpha = 0.0  # a mispricing: price at the master's own duals
+            continue
+        deadline = run.options.deadline
+        if not proven and not patient and time.perf_counter() < (deadline or math.inf):
+            patient = True  # nothing found in the round's time: search to the end
+            continue
+        return False, proven
+
+
+def _price(
+    run: _Generation, columns: _Columns, state: _State, dual: FloatArray, *, patient: bool
+) -> tuple[Outcome, list[IntArray]]:
+    """The best assignment at the pair prices ``dual``, and the search's other ones."""
+    left = run.left()
+    if not patient:
+        left = run.price_seconds if left is None else min(left, run.price_seconds)
+    base = np.zeros(run.inst.n_pairs) if state.phase_one else run.inst.pair_affinity
+    hint = columns.columns[int(np.argmax(state.lam[: len(columns)]))]
+    if state.phase_one and not patient:
+        avoiding = _avoiding(run, dual, left)
+        if avoiding is not None:
+            return avoiding, []
+    return run.pricer.price(base - dual, spread=not state.phase_one, hint=hint, time_limit=left)
+
+
+def _avoiding(run: _Generation, dual: FloatArray, left: float | None) -> Outcome | None:
+    """Phase one: the best assignment avoiding every overloaded pair, None if none found.
+
+    The solve's own pipeline on the other pairs: it prices in whenever it exists, and its
+    affinity makes it a good column for phase two as well.
+    """
+    free = np.flatnonzero(dual <= 0)
+    found = solve_cpsat(
+        run.inst.restricted(free),
+        run.policy,
+        replace(run.options, progress=None),
+        time_limit=left,
+        use_lp=len(free) >= _LP_MIN_PAIRS,
+    )
+    if not found.status.found:
+        return None
+    return replace(found, chosen=free[found.chosen], bound=None)
+
+
+def _enter(
+    run: _Generation,
+    columns: _Columns,
+    state: _State,
+    master: _Round,
+    outcome: Outcome,
+    others: list[IntArray],
+    *,
+    dual: FloatArray,
+    alpha: float,
+) -> bool:
+    """Enter the priced assignments whose reduced cost is positive: whether any entered.
+
+    A pricing bound of phase two also gives a Lagrangian bound, kept when it is the best.
+    """
+    phase_one = state.phase_one
+    chosen = outcome.chosen
+    worth = 0.0 if phase_one else objective_of(run.inst, run.policy, chosen)
+    reduced = worth - float(master.dual[chosen].sum()) - master.mu
+    if not phase_one and outcome.bound is not None:
+        bound = run.q * float(dual.sum()) + outcome.bound + run.rounding
+        if bound < state.lagrangian:
+            state.lagrangian, state.center = bound, dual
+    if run.progress is not None:
+        run.progress(
+            f"round {state.rounds}: phase {1 if phase_one else 2}, {len(columns)} "
+            f"columns, master {master.value:.6f}, bound "
+            f"{min(state.lagrangian, run.upper):.6f}, "
+            f"reduced cost {reduced:.3g}, smoothing {alpha:g}"
         )
+    added = False
+    for other in others:  # the search's other assignments that price in
+        gain = 0.0 if phase_one else objective_of(run.inst, run.policy, other)
+        if gain - float(master.dual[other].sum()) - master.mu > master.tol and columns.add(other):
+            added = True
+    if reduced > master.tol and columns.add(chosen):
+        added = True
+    return added
+
+
+def _lottery(run: _Generation, columns: _Columns, state: _State, status: str) -> ColumnLottery:
+    """The lottery of the last master's weights (none in phase one), with its figures."""
+    inst, q = run.inst, run.q
+    if state.phase_one:
+        return ColumnLottery(
+            status,
+            None,
+            np.zeros(inst.n_pairs),
+            0.0,
+            state.lagrangian,
+            state.least,
+            state.rounds,
+            len(columns),
+        )
+    lam = state.lam
     if len(lam) != len(columns):  # pragma: no cover - the last round added a column
-        lam = _master(columns, values, q, False)[0]
+        lam = _master(columns.columns, columns.values, q, False)[0]
     lam = np.maximum(lam, 0.0)
     keep = np.flatnonzero(lam > 1e-12)
     weights = lam[keep] / lam[keep].sum()
-    kept = tuple(columns[k] for k in keep)
+    kept = tuple(columns.columns[k] for k in keep)
     marginals = np.zeros(inst.n_pairs)
     for w, col in zip(weights, kept, strict=True):
         marginals[col] += w
-    value = float(sum(w * values[k] for w, k in zip(weights, keep, strict=True)))
+    value = float(sum(w * columns.values[k] for w, k in zip(weights, keep, strict=True)))
     return ColumnLottery(
-        status, ColumnSampler(kept, weights), marginals, value, lagrangian, q, rounds, len(columns)
+        status,
+        ColumnSampler(kept, weights),
+        marginals,
+        value,
+        state.lagrangian,
+        q,
+        state.rounds,
+        len(columns),
     )

@@ -132,6 +132,52 @@ class _Levels:
     """Whether ``fewest`` is proven the fewest changes of this model."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """A share of the time left, counted from when it was taken."""
+
+    start: float
+    limit: float | None
+
+    @classmethod
+    def of(cls, search: _Search, share: float) -> _Share:
+        """``share`` of what ``search`` has left, from now."""
+        start = time.perf_counter()
+        left = search.remaining()
+        return cls(start, None if left is None else left * share)
+
+    def remaining(self) -> float | None:
+        """Seconds left of the share (None: no limit)."""
+        if self.limit is None:
+            return None
+        return max(0.0, self.limit - (time.perf_counter() - self.start))
+
+
+def _locked_model(inst: Instance, policy: Policy, locked: IntArray) -> Model:
+    """The model of every hard rule with the ``locked`` pairs fixed on."""
+    built = build_model(inst, policy)
+    variables = built.model.proto.variables
+    for p in locked.tolist():
+        domain = variables[p].domain  # pair p is variable p
+        domain[0] = domain[1] = 1
+    return built
+
+
+def _count_changes(
+    built: Model, inst: Instance, current: IntArray, cap: int | None
+) -> cp_model.LinearExpr:
+    """The changed pairs of ``built`` against ``current``, bounded by the counting bound."""
+    is_current = np.zeros(inst.n_pairs, dtype=np.bool_)
+    is_current[current] = True
+    coeffs = np.where(is_current, -1, 1).astype(np.int64)
+    changes = cp_model.LinearExpr.weighted_sum(built.x, coeffs.tolist()) + len(current)
+    lower = fewest_changes_bound(inst, current).value
+    built.model.add(changes >= lower)  # valid, and lets the first run stop when it is met
+    if cap is not None:
+        built.model.add(changes <= cap)
+    return changes
+
+
 def _levels(
     inst: Instance,
     policy: Policy,
@@ -149,33 +195,14 @@ def _levels(
     first run then stops at the lower bound ``fewest_changes_bound``, which it cannot
     beat. ``deadline_share`` is the share of the time left this call may use.
     """
-    t0 = time.perf_counter()
-    left = search.remaining()
-    limit = None if left is None else left * deadline_share
-
-    def remaining() -> float | None:
-        return None if limit is None else max(0.0, limit - (time.perf_counter() - t0))
-
-    built = build_model(inst, policy)
-    variables = built.model.proto.variables
-    for p in locked.tolist():
-        domain = variables[p].domain  # pair p is variable p
-        domain[0] = domain[1] = 1
-    phases = [PhaseRecord("build", time.perf_counter() - t0, "done")]
-    notes: list[str] = []
-
-    is_current = np.zeros(inst.n_pairs, dtype=np.bool_)
-    is_current[current] = True
-    coeffs = np.where(is_current, -1, 1).astype(np.int64)
-    changes = cp_model.LinearExpr.weighted_sum(built.x, coeffs.tolist()) + len(current)
-    lower = fewest_changes_bound(inst, current).value
-    built.model.add(changes >= lower)  # valid, and lets the first run stop when it is met
-    if cap is not None:
-        built.model.add(changes <= cap)
+    share = _Share.of(search, deadline_share)
+    built = _locked_model(inst, policy, locked)
+    phases = [PhaseRecord("build", time.perf_counter() - share.start, "done")]
+    changes = _count_changes(built, inst, current, cap)
 
     # 1. The fewest changes.
     built.model.minimize(changes)
-    left = remaining()
+    left = share.remaining()
     _set_hint(built, hint)
     status, solver, seconds = _run(
         built, "changes", search, time_limit=None if left is None else left * _CHANGES_SHARE
@@ -191,32 +218,78 @@ def _levels(
     built.model.add(changes <= fewest)
 
     # 2. The objective, the changes capped at the fewest found.
+    outcome = _objective(built, inst, search, share, chosen=chosen, phases=phases)
+    if not proven:
+        outcome = replace(outcome, status=BackendStatus.FEASIBLE)
+    return _Levels(outcome, fewest, proven)
+
+
+@dataclass(frozen=True, slots=True)
+class _Worst:
+    """The worst-case run: the panels it leaves, its value and bound, whether proven."""
+
+    chosen: IntArray
+    worst: float | None = None
+    worst_bound: float | None = None
+    proven: bool = True
+
+
+def _worst_case(
+    built: Model,
+    inst: Instance,
+    search: _Search,
+    share: _Share,
+    *,
+    chosen: IntArray,
+    phases: list[PhaseRecord],
+    notes: list[str],
+) -> _Worst:
+    """The fairness objective's worst panel, hinted with ``chosen``; held for the total."""
     panel_slack = 0.5 * int(inst.panel_size.max(initial=0))
+    assert built.worst is not None
+    built.model.maximize(built.worst)
+    _set_hint(built, chosen)
+    left = share.remaining()
+    status, solver, seconds = _run(
+        built, "worst_case", search, time_limit=None if left is None else left * _WORST_SHARE
+    )
+    record = _record("worst_case", status, solver, seconds, 2 * panel_slack)
+    phases.append(record)
+    if not status.found:
+        notes.append("repair: the worst case was not improved within the time limit")
+        return _Worst(chosen, proven=False)
+    value = round(solver.objective_value)
+    found = _Worst(
+        _chosen(built, solver), value / SCALE, record.bound, status is BackendStatus.OPTIMAL
+    )
+    # Keep every panel that ties with the worst at full precision (as ``solve``).
+    built.model.add(built.worst >= value - int(2 * panel_slack))
+    return found
+
+
+def _objective(
+    built: Model,
+    inst: Instance,
+    search: _Search,
+    share: _Share,
+    *,
+    chosen: IntArray,
+    phases: list[PhaseRecord],
+) -> Outcome:
+    """The policy's objective (the worst case first, if any) from ``chosen``.
+
+    ``OPTIMAL`` when every run of the objective is proven.
+    """
     total_slack = 0.5 * (int(inst.panel_size.sum()) + int(inst.max_load.max(initial=0)))
-    worst = worst_bound = None
-    objective_proven = True
+    notes: list[str] = []
+    worst = _Worst(chosen)
     if built.worst is not None:
-        built.model.maximize(built.worst)
-        _set_hint(built, chosen)
-        left = remaining()
-        status, solver, seconds = _run(
-            built, "worst_case", search, time_limit=None if left is None else left * _WORST_SHARE
-        )
-        record = _record("worst_case", status, solver, seconds, 2 * panel_slack)
-        phases.append(record)
-        if status.found:
-            value = round(solver.objective_value)
-            worst, worst_bound = value / SCALE, record.bound
-            objective_proven = status is BackendStatus.OPTIMAL
-            chosen = _chosen(built, solver)
-            # Keep every panel that ties with the worst at full precision (as ``solve``).
-            built.model.add(built.worst >= value - int(2 * panel_slack))
-        else:
-            objective_proven = False
-            notes.append("repair: the worst case was not improved within the time limit")
+        worst = _worst_case(built, inst, search, share, chosen=chosen, phases=phases, notes=notes)
+    chosen = worst.chosen
+    objective_proven = worst.proven
     built.model.maximize(built.objective)
     _set_hint(built, chosen)
-    status, solver, seconds = _run(built, "total", search, time_limit=remaining())
+    status, solver, seconds = _run(built, "total", search, time_limit=share.remaining())
     record = _record("total", status, solver, seconds, total_slack)
     phases.append(record)
     bound = None
@@ -227,21 +300,121 @@ def _levels(
     else:
         objective_proven = False
         notes.append("repair: the objective was not improved within the time limit")
-    outcome = Outcome(
-        BackendStatus.OPTIMAL if proven and objective_proven else BackendStatus.FEASIBLE,
+    return Outcome(
+        BackendStatus.OPTIMAL if objective_proven else BackendStatus.FEASIBLE,
         chosen=chosen,
         bound=bound,
-        worst=worst,
-        worst_bound=worst_bound,
+        worst=worst.worst,
+        worst_bound=worst.worst_bound,
         phases=phases,
         notes=tuple(notes),
     )
-    return _Levels(outcome, fewest, proven)
 
 
 def _renamed(phases: list[PhaseRecord], prefix: str) -> list[PhaseRecord]:
     """``phases`` with each name prefixed by ``prefix``."""
     return [replace(r, name=f"{prefix}{r.name}") for r in phases]
+
+
+@dataclass(frozen=True, slots=True)
+class _Repaired:
+    """The runs on a neighbourhood that found a repair, and the neighbourhood's pairs."""
+
+    levels: _Levels
+    pairs: IntArray
+    """The instance's pairs of the neighbourhood (its model's pair ``k`` is ``pairs[k]``)."""
+
+    @property
+    def chosen(self) -> IntArray:
+        """The repair's pairs, in the instance's pair indices."""
+        return self.pairs[self.levels.outcome.chosen]
+
+
+def _neighbourhoods(
+    inst: Instance, bound: Bound, current: IntArray, locked: IntArray
+) -> tuple[tuple[str, IntArray, bool], ...]:
+    """The neighbourhoods, narrow to wide: name, pairs, and whether spare reviewers are in.
+
+    ``near``: the current and locked pairs, and every pair of the cases the bound touches
+    or a lock holds; ``wider``: those and every pair of a reviewer with seats to spare.
+    """
+    touched = bound.touched.copy()
+    touched[inst.pair_case[locked]] = True
+    base = np.union1d(np.union1d(current, locked), np.flatnonzero(touched[inst.pair_case]))
+    wider = np.union1d(base, np.flatnonzero(bound.spare[inst.pair_reviewer]))
+    return (("near", base, False), ("wider", wider, True))
+
+
+def _in_neighbourhood(
+    inst: Instance,
+    policy: Policy,
+    search: _Search,
+    near: IntArray,
+    current: IntArray,
+    locked: IntArray,
+    best: _Repaired | None,
+) -> _Levels:
+    """The runs on the model of the pairs ``near``, from the best repair so far if any."""
+    position = np.full(inst.n_pairs, -1, dtype=np.int64)
+    position[near] = np.arange(len(near))
+    return _levels(
+        inst.restricted(near),
+        policy,
+        search,
+        current=position[current],
+        locked=position[locked],
+        hint=position[current] if best is None else position[best.chosen],
+        cap=None if best is None else best.levels.fewest,
+        deadline_share=_NEIGHBOURHOOD_SHARE,
+    )
+
+
+def _on_every_pair(
+    inst: Instance,
+    policy: Policy,
+    search: _Search,
+    current: IntArray,
+    locked: IntArray,
+    best: _Repaired | None,
+    phases: list[PhaseRecord],
+) -> Outcome:
+    """The runs on the whole model, hinted with the best repair found and capped by it.
+
+    Without time to better it there, the neighbourhood's repair is the answer (feasible).
+    """
+    full = _levels(
+        inst,
+        policy,
+        search,
+        current=current,
+        locked=locked,
+        hint=current if best is None else best.chosen,
+        cap=None if best is None else best.levels.fewest,
+        deadline_share=1.0,
+    )
+    phases += _renamed(full.outcome.phases, "full.")
+    notes = list(full.outcome.notes)
+    if full.fewest is None:
+        if best is not None:
+            # No time left to better a neighbourhood's repair on the whole model.
+            notes.append(
+                "repair: the fewest changes were searched among the pairs of the changed "
+                "cases and of reviewers with seats to spare; the time limit ended the "
+                "search over every pair"
+            )
+            return replace(
+                best.levels.outcome,
+                status=BackendStatus.FEASIBLE,
+                chosen=best.chosen,
+                phases=phases,
+                notes=tuple(notes),
+            )
+        return replace(full.outcome, phases=phases)
+    if not full.proven:
+        notes.insert(
+            0, f"repair: {full.fewest} changes are not proven the fewest within the time limit"
+        )
+    return replace(full.outcome, phases=phases, notes=tuple(notes))
 
 
 def solve_least_change(
@@ -285,65 +458,16 @@ def solve_least_change(
     """
     search = _Search(options.seed, options.workers, None, time.perf_counter(), time_limit)
     bound = fewest_changes_bound(inst, current)
-    touched = bound.touched.copy()
-    touched[inst.pair_case[locked]] = True
-    base = np.union1d(np.union1d(current, locked), np.flatnonzero(touched[inst.pair_case]))
-    wider = np.union1d(base, np.flatnonzero(bound.spare[inst.pair_reviewer]))
     phases: list[PhaseRecord] = []
-    best: tuple[_Levels, IntArray] | None = None
-    for name, near, spare_reviewers in (("near", base, False), ("wider", wider, True)):
-        if best is not None and len(near) == len(best[1]):
+    best: _Repaired | None = None
+    for name, near, spare_reviewers in _neighbourhoods(inst, bound, current, locked):
+        if best is not None and len(near) == len(best.pairs):
             continue  # no wider than the last
-        position = np.full(inst.n_pairs, -1, dtype=np.int64)
-        position[near] = np.arange(len(near))
-        sub = _levels(
-            inst.restricted(near),
-            policy,
-            search,
-            current=position[current],
-            locked=position[locked],
-            hint=position[current] if best is None else position[best[1][best[0].outcome.chosen]],
-            cap=None if best is None else best[0].fewest,
-            deadline_share=_NEIGHBOURHOOD_SHARE,
-        )
+        sub = _in_neighbourhood(inst, policy, search, near, current, locked, best)
         phases += _renamed(sub.outcome.phases, f"{name}.")
         if sub.fewest is None:
             continue
-        best = (sub, near)
+        best = _Repaired(sub, near)
         if sub.fewest <= bound.value and bound.within(spare_reviewers=spare_reviewers):
-            return replace(sub.outcome, chosen=near[sub.outcome.chosen], phases=phases)
-
-    hint = current if best is None else best[1][best[0].outcome.chosen]
-    full = _levels(
-        inst,
-        policy,
-        search,
-        current=current,
-        locked=locked,
-        hint=hint,
-        cap=None if best is None else best[0].fewest,
-        deadline_share=1.0,
-    )
-    phases += _renamed(full.outcome.phases, "full.")
-    notes = list(full.outcome.notes)
-    if full.fewest is None:
-        if best is not None:
-            # No time left to better a neighbourhood's repair on the whole model.
-            notes.append(
-                "repair: the fewest changes were searched among the pairs of the changed "
-                "cases and of reviewers with seats to spare; the time limit ended the "
-                "search over every pair"
-            )
-            return replace(
-                best[0].outcome,
-                status=BackendStatus.FEASIBLE,
-                chosen=best[1][best[0].outcome.chosen],
-                phases=phases,
-                notes=tuple(notes),
-            )
-        return replace(full.outcome, phases=phases)
-    if not full.proven:
-        notes.insert(
-            0, f"repair: {full.fewest} changes are not proven the fewest within the time limit"
-        )
-    return replace(full.outcome, phases=phases, notes=tuple(notes))
+            return replace(sub.outcome, chosen=best.chosen, phases=phases)
+    return _on_every_pair(inst, policy, search, current, locked, best, phases)

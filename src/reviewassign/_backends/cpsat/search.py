@@ -13,9 +13,9 @@ from ..._data.policy import Policy
 from ..._reduce.eligible import Instance
 from .. import budget as _budget
 from ..lp import solve_relaxation
-from ..outcome import BackendStatus, Outcome, PhaseRecord
+from ..outcome import BackendStatus, LevelRecord, Outcome, PhaseRecord
 from ..scale import SCALE, bound_up
-from .lexicographic import run_levels
+from .lexicographic import Levels, run_levels
 from .model import Model, build_model
 from .runner import _chosen, _hint_pairs, _record, _run, _Search
 
@@ -127,6 +127,84 @@ def _repair(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Guide:
+    """What the steps of the LP-guided path share: the run, and the LP's point and bound."""
+
+    inst: Instance
+    policy: Policy
+    search: _Search
+    phases: list[PhaseRecord]
+    slack: float
+    value: float
+    """The LP optimum (solver units)."""
+    x: npt.NDArray[np.float64]
+    """The LP point over the pairs."""
+    penalty: npt.NDArray[np.float64]
+    """Per pair, what flipping it from its LP side costs at least (its reduced cost)."""
+    margin: float
+    """Solver units that cover the LP's tolerances."""
+    bound: float
+    """The LP bound (float units)."""
+    prices: npt.NDArray[np.float64]
+    """Per reviewer, the LP dual of its load cap (float units)."""
+    integral: bool
+    """Whether the LP point is integral and the optimum."""
+
+    def outcome(
+        self, status: BackendStatus, chosen: npt.NDArray[np.int64] | None = None
+    ) -> Outcome:
+        """An outcome with the LP's bound, prices and the phases so far."""
+        if chosen is None:
+            return Outcome(status, bound=self.bound, phases=self.phases, prices=self.prices)
+        return Outcome(
+            status, chosen=chosen, bound=self.bound, phases=self.phases, prices=self.prices
+        )
+
+
+def _relax(
+    built: Model,
+    inst: Instance,
+    policy: Policy,
+    search: _Search,
+    *,
+    phases: list[PhaseRecord],
+    slack: float,
+) -> _Guide | None:
+    """Step 1: the LP relaxation (HiGHS), its bound and prices; None if it does not solve."""
+    setup = _budget.LP_SETUP_PER_PAIR * inst.n_pairs
+    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints) + setup):
+        phases.append(PhaseRecord("lp", 0.0, "skipped"))
+        return None
+    t0 = time.perf_counter()
+    lp = solve_relaxation(
+        built,
+        time_limit=search.remaining(),
+        pairs=inst.n_pairs,
+        min_seconds=0.0 if search.time_limit is None else setup * search.pace,
+    )
+    if lp is None:
+        phases.append(PhaseRecord("lp", time.perf_counter() - t0, "unknown"))
+        return None
+    n = inst.n_pairs
+    x, rc = lp.x[:n], lp.reduced_cost[:n]
+    bound = bound_up(lp.value, slack)
+    # Load-cap duals as prices: a Lagrangian bound over pairs the instance pruned.
+    has_row = built.load_rows >= 0
+    prices = np.zeros(inst.n_reviewers)
+    prices[has_row] = np.maximum(lp.dual[built.load_rows[has_row]], 0.0) / SCALE
+    phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.objective / SCALE, bound))
+    margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
+    integral = bool(
+        np.all(np.minimum(x, 1.0 - x) < _INTEGRAL) and lp.objective >= lp.value - margin
+    )
+    # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
+    penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
+    return _Guide(
+        inst, policy, search, phases, slack, lp.value, x, penalty, margin, bound, prices, integral
+    )
+
+
 def _lp_guided(
     built: Model,
     inst: Instance,
@@ -151,107 +229,125 @@ def _lp_guided(
 
     Under a time limit, the best incumbent is returned with the LP bound.
     """
-    setup = _budget.LP_SETUP_PER_PAIR * inst.n_pairs
-    if not search.fits(_budget.LP_ROWS_PER_CONSTRAINT * len(built.model.proto.constraints) + setup):
-        phases.append(PhaseRecord("lp", 0.0, "skipped"))
+    guide = _relax(built, inst, policy, search, phases=phases, slack=slack)
+    if guide is None:
         return None
-    t0 = time.perf_counter()
-    lp = solve_relaxation(
-        built,
-        time_limit=search.remaining(),
-        pairs=inst.n_pairs,
-        min_seconds=0.0 if search.time_limit is None else setup * search.pace,
+    if guide.integral:
+        return guide.outcome(BackendStatus.OPTIMAL, np.flatnonzero(guide.x > 0.5).astype(np.int64))
+    best = _repair(
+        inst, policy, search, x=guide.x, penalty=guide.penalty, bound=guide.bound, slack=slack
     )
-    if lp is None:
-        phases.append(PhaseRecord("lp", time.perf_counter() - t0, "unknown"))
-        return None
-    n = inst.n_pairs
-    x, rc = lp.x[:n], lp.reduced_cost[:n]
-    bound = bound_up(lp.value, slack)
-    # Load-cap duals as prices: a Lagrangian bound over pairs the instance pruned.
-    has_row = built.load_rows >= 0
-    prices = np.zeros(inst.n_reviewers)
-    prices[has_row] = np.maximum(lp.dual[built.load_rows[has_row]], 0.0) / SCALE
-    phases.append(PhaseRecord("lp", lp.seconds, "optimal", lp.objective / SCALE, bound))
-    margin = 1.0 + 1e-7 * abs(lp.value)  # solver units; covers the LP's tolerances
-    if np.all(np.minimum(x, 1.0 - x) < _INTEGRAL) and lp.objective >= lp.value - margin:
-        chosen = np.flatnonzero(x > 0.5).astype(np.int64)
-        return Outcome(
-            BackendStatus.OPTIMAL, chosen=chosen, bound=bound, phases=phases, prices=prices
-        )
-
-    # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
-    penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
-    side = x > 0.5
-    delta = max(_DELTA_MIN * abs(lp.value), 1.0)
-    best = _repair(inst, policy, search, x=x, penalty=penalty, bound=bound, slack=slack)
     phases.append(best.record)
+    return _fix_and_solve(guide, best)
+
+
+def _mask(n: int, chosen: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """The mask over ``n`` pairs of the pairs ``chosen``."""
+    on = np.zeros(n, dtype=np.bool_)
+    on[chosen] = True
+    return on
+
+
+def _fix_and_solve(guide: _Guide, best: _Sub) -> Outcome | None:
+    """Step 3: fix the pairs the reduced costs decide and solve the rest, widening as needed.
+
+    ``best`` is the incumbent of step 2 (it may hold no assignment).
+    """
+    n = guide.inst.n_pairs
+    side = guide.x > 0.5
+    delta = max(_DELTA_MIN * abs(guide.value), 1.0)
     hint = side
     if best.chosen is not None:
         assert best.value is not None
-        hint = np.zeros(n, dtype=np.bool_)
-        hint[best.chosen] = True
+        hint = _mask(n, best.chosen)
         # Fixing at LP - z0 is exact (the incumbent meets every fixing): a smaller model.
-        delta = max(min(delta, lp.value - best.value), 1.0)
-
-    def done(sub: _Sub) -> Outcome | None:
-        found = max((s for s in (sub, best) if s.chosen is not None), key=_value, default=None)
-        if found is None or found.chosen is None:
-            if search.fits(_budget.BUILD_PER_PAIR * n):
-                return None  # the caller's search may still find one
-            # Out of time: no assignment, but the LP's bound and prices.
-            return Outcome(BackendStatus.UNKNOWN, bound=bound, phases=phases, prices=prices)
-        return Outcome(
-            BackendStatus.FEASIBLE, chosen=found.chosen, bound=bound, phases=phases, prices=prices
-        )
-
+        delta = max(min(delta, guide.value - best.value), 1.0)
     for _ in range(_FIXING_ROUNDS):
-        fixed = penalty > delta + margin
+        fixed = guide.penalty > delta + guide.margin
         pairs = np.flatnonzero(~fixed | side)
-        if not search.fits(_budget.BUILD_PER_PAIR * len(pairs)):
+        if not guide.search.fits(_budget.BUILD_PER_PAIR * len(pairs)):
             break
         sub = _solve_restricted(
-            inst,
-            policy,
-            search,
+            guide.inst,
+            guide.policy,
+            guide.search,
             pairs=pairs,
             fixed_on=fixed & side,
             hint=hint,
             phase="restricted",
-            time_limit=search.remaining(),
-            bound=bound,
-            slack=slack,
+            time_limit=guide.search.remaining(),
+            bound=guide.bound,
+            slack=guide.slack,
         )
-        phases.append(sub.record)
+        guide.phases.append(sub.record)
         if sub.record.status == "optimal":
             assert sub.chosen is not None and sub.value is not None
             # Every assignment that flips a fixed pair is worth less than LP - delta -
             # margin; the margin also absorbs the float rounding of delta = LP - z.
-            if sub.value >= lp.value - delta - margin:
-                return Outcome(
-                    BackendStatus.OPTIMAL,
-                    chosen=sub.chosen,
-                    bound=bound,
-                    phases=phases,
-                    prices=prices,
-                )
+            if sub.value >= guide.value - delta - guide.margin:
+                return guide.outcome(BackendStatus.OPTIMAL, sub.chosen)
             # An incumbent below LP - delta: fixing at delta = LP - z is exact.
             best = max(sub, best, key=_value)
             assert best.value is not None and best.chosen is not None
-            delta = lp.value - best.value
-            hint = np.zeros(n, dtype=np.bool_)
-            hint[best.chosen] = True
+            delta = guide.value - best.value
+            hint = _mask(n, best.chosen)
             continue
         if sub.record.status == "infeasible":
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
-        return done(sub)
-    return done(best)
+        return _done(guide, sub, best)
+    return _done(guide, best, best)
+
+
+def _done(guide: _Guide, sub: _Sub, best: _Sub) -> Outcome | None:
+    """The better of the last restricted solve and the incumbent, as a feasible outcome.
+
+    None when neither holds an assignment and the caller's search may still find one.
+    """
+    found = max((s for s in (sub, best) if s.chosen is not None), key=_value, default=None)
+    if found is None or found.chosen is None:
+        if guide.search.fits(_budget.BUILD_PER_PAIR * guide.inst.n_pairs):
+            return None  # the caller's search may still find one
+        # Out of time: no assignment, but the LP's bound and prices.
+        return guide.outcome(BackendStatus.UNKNOWN)
+    return guide.outcome(BackendStatus.FEASIBLE, found.chosen)
 
 
 def _value(sub: _Sub) -> float:
     """The value of a restricted solve, ``-inf`` without a solution."""
     return -np.inf if sub.value is None else sub.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """What the levels before the total leave it: their panels, proof, worst case, records.
+
+    Without levels (a single-level objective) every field is empty and ``optimal`` holds.
+    """
+
+    chosen: npt.NDArray[np.int64] | None = None
+    optimal: bool = True
+    worst: float | None = None
+    worst_bound: float | None = None
+    records: tuple[LevelRecord, ...] = ()
+
+    @classmethod
+    def of(cls, levels: Levels | None) -> _Before:
+        """What ``levels`` (None: no levels ran) leave for the total."""
+        if levels is None:
+            return cls()
+        return cls(
+            levels.chosen, levels.proven, levels.worst, levels.worst_bound, tuple(levels.records)
+        )
+
+
+def _no_time_to_build(inst: Instance) -> Outcome:
+    """The outcome when the time limit is too short to build the model."""
+    return Outcome(
+        BackendStatus.UNKNOWN,
+        phases=[PhaseRecord("build", 0.0, "skipped")],
+        notes=(f"time limit: no time to build the CP-SAT model of {inst.n_pairs} pairs",),
+    )
 
 
 def solve_cpsat(
@@ -278,11 +374,7 @@ def solve_cpsat(
     """
     start = time.perf_counter()
     if time_limit is not None and time_limit < _budget.BUILD_PER_PAIR * inst.n_pairs * pace:
-        return Outcome(
-            BackendStatus.UNKNOWN,
-            phases=[PhaseRecord("build", 0.0, "skipped")],
-            notes=(f"time limit: no time to build the CP-SAT model of {inst.n_pairs} pairs",),
-        )
+        return _no_time_to_build(inst)
     built = build_model(inst, policy)
     if hint is not None:
         _hint_pairs(built, hint[hint >= 0])
@@ -300,57 +392,70 @@ def solve_cpsat(
         notes.extend(levels.notes)
         if levels.infeasible:
             return Outcome(BackendStatus.INFEASIBLE, phases=phases, levels=tuple(levels.records))
-    first_chosen = None if levels is None else levels.chosen
-    first_optimal = levels is None or levels.proven
-    worst = None if levels is None else levels.worst
-    worst_bound = None if levels is None else levels.worst_bound
-    records = () if levels is None else tuple(levels.records)
+    before = _Before.of(levels)
 
     built.model.maximize(built.objective)
     if use_lp and levels is None:
         guided = _lp_guided(built, inst, policy, search, phases=phases, slack=total_slack)
         if guided is not None:
             return guided
-    if first_chosen is None and not search.fits(_budget.BUILD_PER_PAIR * inst.n_pairs):
+    if before.chosen is None and not search.fits(_budget.BUILD_PER_PAIR * inst.n_pairs):
         # CP-SAT's loading alone would overrun the limit.
         phases.append(PhaseRecord("total", 0.0, "skipped"))
         notes.append("time limit: no time left to search")
         return Outcome(
             BackendStatus.UNKNOWN,
             phases=phases,
-            worst_bound=worst_bound,
+            worst_bound=before.worst_bound,
             notes=tuple(notes),
-            levels=records,
+            levels=before.records,
         )
+    return _total(built, search, before, phases=phases, notes=notes, slack=total_slack)
+
+
+def _total(
+    built: Model,
+    search: _Search,
+    before: _Before,
+    *,
+    phases: list[PhaseRecord],
+    notes: list[str],
+    slack: float,
+) -> Outcome:
+    """The last level, the policy objective, over the whole model (after any levels)."""
     status, solver, seconds = _run(built, "total", search, time_limit=search.remaining())
-    record = _record("total", status, solver, seconds, total_slack)
+    record = _record("total", status, solver, seconds, slack)
     phases.append(record)
     if not status.found:
-        if first_chosen is not None:
+        if before.chosen is not None:
             # The last phase ran out of time before it found a solution (it cannot be
             # infeasible: the levels' panels meet every hold). Keep those.
             notes.append("levels: the total was not improved within the time limit")
             return Outcome(
                 BackendStatus.FEASIBLE,
-                chosen=first_chosen,
-                worst=worst,
-                worst_bound=worst_bound,
+                chosen=before.chosen,
+                worst=before.worst,
+                worst_bound=before.worst_bound,
                 phases=phases,
                 notes=tuple(notes),
-                levels=records,
+                levels=before.records,
             )
         return Outcome(
-            status, phases=phases, worst_bound=worst_bound, notes=tuple(notes), levels=records
+            status,
+            phases=phases,
+            worst_bound=before.worst_bound,
+            notes=tuple(notes),
+            levels=before.records,
         )
     return Outcome(
         BackendStatus.OPTIMAL
-        if status is BackendStatus.OPTIMAL and first_optimal
+        if status is BackendStatus.OPTIMAL and before.optimal
         else BackendStatus.FEASIBLE,
         chosen=_chosen(built, solver),
         bound=record.bound,
-        worst=worst,
-        worst_bound=worst_bound,
+        worst=before.worst,
+        worst_bound=before.worst_bound,
         phases=phases,
         notes=tuple(notes),
-        levels=records,
+        levels=before.records,
     )
