@@ -341,7 +341,8 @@ class _RelationGraph:
         people = people[self._dist[people] == _FAR]
         order = np.arange(len(people), dtype=np.int64)
         self._mark[people] = order
-        return people[self._mark[people] == order]
+        first: IntArray = people[self._mark[people] == order]
+        return first
 
     def _step(self, pending: _Pending, people: IntArray, level: int, d: int) -> None:
         """Send the junctions one segment away from ``people`` (at ``level``) to their levels."""
