@@ -29,6 +29,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
@@ -363,123 +364,153 @@ class _RelationGraph:
 
 @dataclass(frozen=True, slots=True)
 class _Against:
-    """What the conflict rules read beyond a pair: the policy, declared conflicts, relations."""
+    """What the conflict rules read beyond a panel: the policy, declared conflicts, relations."""
 
     policy: Policy
     declared: Mapping[tuple[str, str], list[str]]
     relations: _RelationGraph
 
 
-def _check_declared(case: Case, r: Reviewer, against: _Against) -> Violation | None:
-    """The violation of a pair with a declared conflict (``conflicts.declared``)."""
-    reasons = against.declared.get((case.id, r.id))
-    if not reasons:
-        return None
-    return Violation(
-        rule="conflicts.declared",
-        case=case.id,
-        reviewer=r.id,
-        message=(
-            f"reviewer {r.id} has a declared conflict with case {case.id} "
-            f"(reason: {'; '.join(reasons)})"
-        ),
-    )
+def _check_declared(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member with a declared conflict with the case."""
+    found: list[Violation] = []
+    for r in panel:
+        reasons = against.declared.get((case.id, r.id))
+        if reasons:
+            found.append(
+                Violation(
+                    rule="conflicts.declared",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} has a declared conflict with case {case.id} "
+                        f"(reason: {'; '.join(reasons)})"
+                    ),
+                )
+            )
+    return found
 
 
-def _check_same_institution(case: Case, r: Reviewer, against: _Against) -> Violation | None:
-    """The violation of a reviewer from an institution of the case (``same_institution``)."""
-    if not (against.policy.conflicts.same_institution and r.institution):
-        return None
-    if r.institution not in case.institution:
-        return None
-    return Violation(
-        rule="conflicts.same_institution",
-        case=case.id,
-        reviewer=r.id,
-        message=(
-            f"reviewer {r.id} is from institution {r.institution}, an institution of case {case.id}"
-        ),
-    )
+def _check_same_institution(
+    case: Case, panel: list[Reviewer], against: _Against
+) -> list[Violation]:
+    """A violation for each member from an institution of the case (``same_institution``)."""
+    found: list[Violation] = []
+    if not against.policy.conflicts.same_institution:
+        return found
+    for r in panel:
+        if r.institution and r.institution in case.institution:
+            found.append(
+                Violation(
+                    rule="conflicts.same_institution",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from institution {r.institution}, "
+                        f"an institution of case {case.id}"
+                    ),
+                )
+            )
+    return found
 
 
-def _check_same_country(case: Case, r: Reviewer, against: _Against) -> Violation | None:
-    """The violation of a reviewer from the case's country (``conflicts.same_country``)."""
-    if not (against.policy.conflicts.same_country and r.country and r.country == case.country):
-        return None
-    return Violation(
-        rule="conflicts.same_country",
-        case=case.id,
-        reviewer=r.id,
-        message=f"reviewer {r.id} is from country {r.country}, the country of case {case.id}",
-    )
+def _check_same_country(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member from the case's country (``conflicts.same_country``)."""
+    found: list[Violation] = []
+    if not against.policy.conflicts.same_country:
+        return found
+    for r in panel:
+        if r.country and r.country == case.country:
+            found.append(
+                Violation(
+                    rule="conflicts.same_country",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from country {r.country}, "
+                        f"the country of case {case.id}"
+                    ),
+                )
+            )
+    return found
 
 
-def _check_relation_distance(case: Case, r: Reviewer, against: _Against) -> Violation | None:
-    """The violation of a reviewer near another applicant (``conflicts.relation_distance``)."""
+def _check_relation_distance(
+    case: Case, panel: list[Reviewer], against: _Against
+) -> list[Violation]:
+    """A violation for each member near another applicant (``conflicts.relation_distance``)."""
+    found: list[Violation] = []
     d = against.policy.conflicts.relation_distance
     if d < 1:
-        return None
-    # The nearest other applicant within distance d, if any (ties: smallest id).
-    reach = against.relations.near(r.id, d)
-    near = [
-        (reach[applicant], applicant)
-        for applicant in case.applicants
-        if applicant != r.id and applicant in reach
-    ]
-    if not near:
-        return None
-    distance, applicant = min(near)
-    return Violation(
-        rule="conflicts.relation_distance",
-        case=case.id,
-        reviewer=r.id,
-        message=(
-            f"reviewer {r.id} is at relation distance {distance} from applicant "
-            f"{applicant} of case {case.id}; conflicts.relation_distance is {d}"
-        ),
-    )
+        return found
+    for r in panel:
+        # The nearest other applicant within distance d, if any (ties: smallest id).
+        reach = against.relations.near(r.id, d)
+        near = [
+            (reach[applicant], applicant)
+            for applicant in case.applicants
+            if applicant != r.id and applicant in reach
+        ]
+        if near:
+            distance, applicant = min(near)
+            found.append(
+                Violation(
+                    rule="conflicts.relation_distance",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is at relation distance {distance} from applicant "
+                        f"{applicant} of case {case.id}; conflicts.relation_distance is {d}"
+                    ),
+                )
+            )
+    return found
 
 
-def _check_applicant(case: Case, r: Reviewer, against: _Against) -> Violation | None:
-    """The violation of a reviewer who is an applicant of the case (``conflicts.applicant``)."""
-    if r.id not in case.applicants:
-        return None
-    return Violation(
-        rule="conflicts.applicant",
-        case=case.id,
-        reviewer=r.id,
-        message=f"reviewer {r.id} is an applicant of case {case.id}",
-    )
+def _check_applicant(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member who is an applicant of the case (``conflicts.applicant``)."""
+    found: list[Violation] = []
+    for r in panel:
+        if r.id in case.applicants:
+            found.append(
+                Violation(
+                    rule="conflicts.applicant",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=f"reviewer {r.id} is an applicant of case {case.id}",
+                )
+            )
+    return found
 
 
-_PAIR_CHECKS: dict[str, Callable[[Case, Reviewer, _Against], Violation | None]] = {
+_PAIR_CHECKS: dict[str, Callable[[Case, list[Reviewer], _Against], list[Violation]]] = {
     "conflicts.declared": _check_declared,
     "conflicts.same_institution": _check_same_institution,
     "conflicts.same_country": _check_same_country,
     "conflicts.relation_distance": _check_relation_distance,
     "conflicts.applicant": _check_applicant,
 }
-"""Rule key -> its check on one (case, reviewer) pair: one function per conflict rule."""
+"""Rule key -> its check of the (case, reviewer) pairs of a panel: one function per
+conflict rule."""
 
 _PAIR_ORDER = tuple(_PAIR_CHECKS[rule] for rule in RULES if rule in _PAIR_CHECKS)
 """The conflict checks in the order of :data:`RULES` (the registry's key order)."""
 
 
-def _check_conflicts(case: Case, panel: list[Reviewer], against: _Against) -> Iterator[Violation]:
+def _check_conflicts(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
     """The conflicts of interest on a case's panel: declared, institution, country, relation."""
-    for r in panel:
-        for check_pair in _PAIR_ORDER:
-            found = check_pair(case, r, against)
-            if found is not None:
-                yield found
+    found: list[Violation] = []
+    for check_pairs in _PAIR_ORDER:
+        found.extend(check_pairs(case, panel, against))
+    return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Seated:
+class _Seated(NamedTuple):
     """One case's panel as the panel rules read it: its members, by region and by gender.
 
     ``by_region`` and ``by_gender`` map a label to the ids seated with it, in the panel's
-    order; an undisclosed gender counts for no gender, an empty region is a region.
+    order; an undisclosed gender counts for no gender, an empty region is a region. A named
+    tuple: one is made per case, and a tuple is the cheapest record.
     """
 
     case: Case
@@ -499,147 +530,177 @@ class _Seated:
         return cls(case, panel, by_region, by_gender)
 
 
-def _check_max_per_region(seated: _Seated, policy: Policy) -> Iterator[Violation]:
+def _check_max_per_region(seated: _Seated, policy: Policy) -> list[Violation]:
     """A violation for each region with more seats than ``panel.max_per_region``."""
+    found: list[Violation] = []
     cap = policy.panel.max_per_region
     if cap is None:
-        return
+        return found
     case = seated.case
     for region, ids in sorted(seated.by_region.items()):
         if len(ids) > cap:
             who = "with no region" if not region else f"from {region}"
-            yield Violation(
-                rule="panel.max_per_region",
-                case=case.id,
-                reviewer=None,
-                message=(
-                    f"case {case.id} has {len(ids)} reviewers {who} ({', '.join(ids)}); "
-                    f"at most {cap} allowed"
-                ),
+            found.append(
+                Violation(
+                    rule="panel.max_per_region",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers {who} ({', '.join(ids)}); "
+                        f"at most {cap} allowed"
+                    ),
+                )
             )
+    return found
 
 
-def _check_min_regions(seated: _Seated, policy: Policy) -> Iterator[Violation]:
+def _check_min_regions(seated: _Seated, policy: Policy) -> list[Violation]:
     """The violation of a panel with fewer regions than ``panel.min_regions``."""
+    found: list[Violation] = []
     least = policy.panel.min_regions
     by_region = seated.by_region
     if len(by_region) < least:
         case = seated.case
         names = ", ".join(_region_name(g) for g in sorted(by_region))
-        yield Violation(
-            rule="panel.min_regions",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
-                f"{f' ({names})' if names else ''}; at least {least} required"
-            ),
+        found.append(
+            Violation(
+                rule="panel.min_regions",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
+                    f"{f' ({names})' if names else ''}; at least {least} required"
+                ),
+            )
         )
+    return found
 
 
-def _check_own_region(seated: _Seated, policy: Policy) -> Iterator[Violation]:
+def _check_own_region(seated: _Seated, policy: Policy) -> list[Violation]:
     """``panel.own_region``: each member from the case's region, or a panel without one."""
+    found: list[Violation] = []
     own_region = policy.panel.own_region
     case = seated.case
     if own_region == "exclude":
         for r in seated.panel:
             if r.region == case.region:
-                yield Violation(
-                    rule="panel.own_region",
-                    case=case.id,
-                    reviewer=r.id,
-                    message=(
-                        f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
-                        f"{case.id}; the policy excludes it"
-                    ),
+                found.append(
+                    Violation(
+                        rule="panel.own_region",
+                        case=case.id,
+                        reviewer=r.id,
+                        message=(
+                            f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
+                            f"{case.id}; the policy excludes it"
+                        ),
+                    )
                 )
     elif own_region == "at_least_one" and case.region not in seated.by_region:
-        yield Violation(
-            rule="panel.own_region",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has no reviewer from its own region, "
-                f"{_region_name(case.region)}; at least one required"
-            ),
-        )
-
-
-def _check_max_per_gender(seated: _Seated, policy: Policy) -> Iterator[Violation]:
-    """A violation for each disclosed gender with more seats than ``panel.max_per_gender``."""
-    cap = policy.panel.max_per_gender
-    if cap is None:
-        return
-    case = seated.case
-    for gender, ids in sorted(seated.by_gender.items()):
-        if len(ids) > cap:
-            yield Violation(
-                rule="panel.max_per_gender",
+        found.append(
+            Violation(
+                rule="panel.own_region",
                 case=case.id,
                 reviewer=None,
                 message=(
-                    f"case {case.id} has {len(ids)} reviewers of gender {gender} "
-                    f"({', '.join(ids)}); at most {cap} allowed"
+                    f"case {case.id} has no reviewer from its own region, "
+                    f"{_region_name(case.region)}; at least one required"
                 ),
             )
+        )
+    return found
 
 
-def _check_min_genders(seated: _Seated, policy: Policy) -> Iterator[Violation]:
+def _check_max_per_gender(seated: _Seated, policy: Policy) -> list[Violation]:
+    """A violation for each disclosed gender with more seats than ``panel.max_per_gender``."""
+    found: list[Violation] = []
+    cap = policy.panel.max_per_gender
+    if cap is None:
+        return found
+    case = seated.case
+    for gender, ids in sorted(seated.by_gender.items()):
+        if len(ids) > cap:
+            found.append(
+                Violation(
+                    rule="panel.max_per_gender",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"case {case.id} has {len(ids)} reviewers of gender {gender} "
+                        f"({', '.join(ids)}); at most {cap} allowed"
+                    ),
+                )
+            )
+    return found
+
+
+def _check_min_genders(seated: _Seated, policy: Policy) -> list[Violation]:
     """The violation of a panel with fewer disclosed genders than ``panel.min_genders``."""
+    found: list[Violation] = []
     least = policy.panel.min_genders
     by_gender = seated.by_gender
     if len(by_gender) < least:
         case = seated.case
         names = ", ".join(sorted(by_gender))
-        yield Violation(
-            rule="panel.min_genders",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has reviewers of {len(by_gender)} disclosed "
-                f"{'gender' if len(by_gender) == 1 else 'genders'}"
-                f"{f' ({names})' if names else ''}; at least {least} required"
-            ),
+        found.append(
+            Violation(
+                rule="panel.min_genders",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has reviewers of {len(by_gender)} disclosed "
+                    f"{'gender' if len(by_gender) == 1 else 'genders'}"
+                    f"{f' ({names})' if names else ''}; at least {least} required"
+                ),
+            )
         )
+    return found
 
 
-def _check_min_senior(seated: _Seated, policy: Policy) -> Iterator[Violation]:
+def _check_min_senior(seated: _Seated, policy: Policy) -> list[Violation]:
     """The violation of a panel with fewer seniors than ``panel.min_senior``."""
+    found: list[Violation] = []
     least = policy.panel.min_senior
     senior = sum(1 for r in seated.panel if r.seniority == "senior")
     if senior < least:
         case = seated.case
-        yield Violation(
-            rule="panel.min_senior",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has {senior} senior "
-                f"{'reviewer' if senior == 1 else 'reviewers'}; "
-                f"at least {least} required"
-            ),
-        )
-
-
-def _check_language(seated: _Seated, policy: Policy) -> Iterator[Violation]:
-    """A violation for each member who does not list the case's language (``panel.language``)."""
-    case = seated.case
-    if not (policy.panel.language and case.language):
-        return
-    for r in seated.panel:
-        if case.language not in r.languages:
-            yield Violation(
-                rule="panel.language",
+        found.append(
+            Violation(
+                rule="panel.min_senior",
                 case=case.id,
-                reviewer=r.id,
+                reviewer=None,
                 message=(
-                    f"reviewer {r.id} does not list language {case.language}, "
-                    f"the language of case {case.id}"
+                    f"case {case.id} has {senior} senior "
+                    f"{'reviewer' if senior == 1 else 'reviewers'}; "
+                    f"at least {least} required"
                 ),
             )
+        )
+    return found
 
 
-_PANEL_CHECKS: dict[str, Callable[[_Seated, Policy], Iterator[Violation]]] = {
+def _check_language(seated: _Seated, policy: Policy) -> list[Violation]:
+    """A violation for each member who does not list the case's language (``panel.language``)."""
+    found: list[Violation] = []
+    case = seated.case
+    if not (policy.panel.language and case.language):
+        return found
+    for r in seated.panel:
+        if case.language not in r.languages:
+            found.append(
+                Violation(
+                    rule="panel.language",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} does not list language {case.language}, "
+                        f"the language of case {case.id}"
+                    ),
+                )
+            )
+    return found
+
+
+_PANEL_CHECKS: dict[str, Callable[[_Seated, Policy], list[Violation]]] = {
     "panel.max_per_region": _check_max_per_region,
     "panel.min_regions": _check_min_regions,
     "panel.own_region": _check_own_region,
@@ -654,11 +715,13 @@ _PANEL_ORDER = tuple(_PANEL_CHECKS[rule] for rule in RULES if rule in _PANEL_CHE
 """The composition checks in the order of :data:`RULES` (the registry's key order)."""
 
 
-def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> list[Violation]:
     """The panel rules a case's panel breaks: regions, own region, genders, seniority, language."""
     seated = _Seated.of(case, panel)
+    found: list[Violation] = []
     for check_rule in _PANEL_ORDER:
-        yield from check_rule(seated, policy)
+        found.extend(check_rule(seated, policy))
+    return found
 
 
 def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
