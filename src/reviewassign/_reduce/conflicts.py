@@ -43,6 +43,7 @@ REASONS = ("declared", "applicant", "same_institution", "same_country", "relatio
 """Reason codes, in the order they are reported."""
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _RELATION_ONLY = ("relation",)
 
@@ -117,6 +118,87 @@ def _csr(src: IntArray, n: int) -> IntArray:
     return ptr
 
 
+@dataclass(frozen=True, slots=True)
+class _Chains:
+    """The segments walked through chains of people with two relations.
+
+    Segment ``i`` runs from junction ``seg_u[i]`` through ``inner[i]`` (in order) to
+    junction ``seg_v[i]``.
+    """
+
+    seg_u: list[int]
+    seg_v: list[int]
+    inner: list[list[int]]
+
+
+def _walk_chains(
+    n: int, junction: BoolArray, chain: IntArray, ptr: IntArray, src: IntArray, dst: IntArray
+) -> _Chains:
+    """Walk each segment from a junction, then each junction-free cycle from its first person.
+
+    In the order of the edges: deterministic. ``junction`` marks the people with other than
+    two relations, ``chain`` lists the others; ``ptr``, ``src`` and ``dst`` are the edges
+    sorted by ``src`` (both ways).
+    """
+    side_a = np.full(n, -1, dtype=np.int64)
+    side_b = np.full(n, -1, dtype=np.int64)
+    side_a[chain], side_b[chain] = dst[ptr[chain]], dst[ptr[chain] + 1]
+    is_junction: list[bool] = junction.tolist()
+    one, two = side_a.tolist(), side_b.tolist()
+    done = bytearray(n)
+    walked = _Chains([], [], [])
+
+    def walk(u: int, x: int) -> None:
+        """Walk from junction ``u`` through ``x`` to the next junction: one segment."""
+        path: list[int] = []
+        prev, cur = u, x
+        while not is_junction[cur]:
+            done[cur] = 1
+            path.append(cur)
+            prev, cur = cur, (one[cur] if one[cur] != prev else two[cur])
+        walked.seg_u.append(u)
+        walked.seg_v.append(cur)
+        walked.inner.append(path)
+
+    into_chain = np.flatnonzero(junction[src] & ~junction[dst])
+    for u, x in zip(src[into_chain].tolist(), dst[into_chain].tolist(), strict=True):
+        if not done[x]:
+            walk(u, x)
+    for x in chain.tolist():
+        if not done[x]:  # a cycle with no junction: its first person becomes one
+            is_junction[x] = True
+            done[x] = 1
+            walk(x, one[x])
+    return walked
+
+
+class _Pending:
+    """People reached but not settled, by level: a heap of levels, each with its batches."""
+
+    __slots__ = ("_heap", "_waiting")
+
+    def __init__(self) -> None:
+        self._heap: list[int] = []
+        self._waiting: dict[int, list[IntArray]] = {}
+
+    def __bool__(self) -> bool:
+        """Whether a level is waiting."""
+        return bool(self._heap)
+
+    def arrive(self, level: int, people: IntArray) -> None:
+        """Add ``people``, reached at ``level``."""
+        if level not in self._waiting:
+            self._waiting[level] = []
+            heapq.heappush(self._heap, level)
+        self._waiting[level].append(people)
+
+    def pop(self) -> tuple[int, IntArray]:
+        """The lowest level waiting and everyone who reached it (repeats included)."""
+        level = heapq.heappop(self._heap)
+        batch = self._waiting.pop(level)
+        return level, np.concatenate(batch) if len(batch) > 1 else batch[0]
+
+
 class _RelationGraph:
     """The relation graph as arrays, with chains of degree-2 people contracted.
 
@@ -159,52 +241,28 @@ class _RelationGraph:
 
     def _contract(self, ptr: IntArray, src: IntArray, dst: IntArray) -> None:
         """Contract each chain of people with two relations into one weighted edge."""
-        n = self.n
         degree = np.diff(ptr)
         junction = degree != 2
         chain = np.flatnonzero(~junction)
-        side_a = np.full(n, -1, dtype=np.int64)
-        side_b = np.full(n, -1, dtype=np.int64)
-        side_a[chain], side_b[chain] = dst[ptr[chain]], dst[ptr[chain] + 1]
-        # Walk each segment from a junction (then each junction-free cycle from its first
-        # person), in the order of the edges: deterministic.
-        is_junction: list[bool] = junction.tolist()
-        one, two = side_a.tolist(), side_b.tolist()
-        done = bytearray(n)
-        seg_u: list[int] = []
-        seg_v: list[int] = []
-        inner: list[list[int]] = []
-
-        def walk(u: int, x: int) -> None:
-            path: list[int] = []
-            prev, cur = u, x
-            while not is_junction[cur]:
-                done[cur] = 1
-                path.append(cur)
-                prev, cur = cur, (one[cur] if one[cur] != prev else two[cur])
-            seg_u.append(u)
-            seg_v.append(cur)
-            inner.append(path)
-
-        into_chain = np.flatnonzero(junction[src] & ~junction[dst])
-        for u, x in zip(src[into_chain].tolist(), dst[into_chain].tolist(), strict=True):
-            if not done[x]:
-                walk(u, x)
-        for x in chain.tolist():
-            if not done[x]:  # a cycle with no junction: its first person becomes one
-                is_junction[x] = True
-                done[x] = 1
-                walk(x, one[x])
+        walked = _walk_chains(self.n, junction, chain, ptr, src, dst)
         # Edges between people of other than two relations (a junction-free cycle's new
         # junction has two, both in its loop).
         direct = np.flatnonzero((degree[src] != 2) & (degree[dst] != 2) & (src < dst))
-        sizes = np.array([len(p) for p in inner], dtype=np.int64)
-        self.seg_u = np.concatenate([src[direct], np.array(seg_u, dtype=np.int64)])
-        self.seg_v = np.concatenate([dst[direct], np.array(seg_v, dtype=np.int64)])
+        sizes = np.array([len(p) for p in walked.inner], dtype=np.int64)
+        self.seg_u = np.concatenate([src[direct], np.array(walked.seg_u, dtype=np.int64)])
+        self.seg_v = np.concatenate([dst[direct], np.array(walked.seg_v, dtype=np.int64)])
         self.seg_len = np.concatenate([np.ones(len(direct), dtype=np.int64), sizes + 1])
+        self._place_inner(walked.inner, len(direct), sizes)
+        loop = self.seg_u == self.seg_v
+        self._contracted_edges(loop)
+        self._junction_segments(loop, len(direct), sizes)
+
+    def _place_inner(self, inner: list[list[int]], n_direct: int, sizes: IntArray) -> None:
+        """Each segment's inner people in order, and each inner person's segment and offset."""
+        n = self.n
         self.inner_ptr = np.zeros(len(self.seg_u) + 1, dtype=np.int64)
         np.cumsum(
-            np.concatenate([np.zeros(len(direct), dtype=np.int64), sizes]), out=self.inner_ptr[1:]
+            np.concatenate([np.zeros(n_direct, dtype=np.int64), sizes]), out=self.inner_ptr[1:]
         )
         self.inner = np.array([x for p in inner for x in p], dtype=np.int64)
         self.segment = np.full(n, -1, dtype=np.int64)
@@ -213,23 +271,26 @@ class _RelationGraph:
         self.offset[self.inner] = (
             np.arange(len(self.inner)) - self.inner_ptr[self.segment[self.inner]] + 1
         )
-        # The contracted graph: each segment an edge of its length both ways (a loop once).
+
+    def _contracted_edges(self, loop: BoolArray) -> None:
+        """The contracted graph: each segment an edge of its length both ways (a loop once)."""
         segs = np.arange(len(self.seg_u), dtype=np.int64)
-        loop = self.seg_u == self.seg_v
         k_src = np.concatenate([self.seg_u, self.seg_v[~loop]])
         k_dst = np.concatenate([self.seg_v, self.seg_u[~loop]])
         k_seg = np.concatenate([segs, segs[~loop]])
         order = np.argsort(k_src, kind="stable")
-        self.k_ptr = _csr(k_src[order], n)
+        self.k_ptr = _csr(k_src[order], self.n)
         self.k_dst, self.k_seg = k_dst[order], k_seg[order]
         self.k_len = self.seg_len[self.k_seg]
         self.k_deg = np.diff(self.k_ptr)
-        # Junction -> the segments with inner people at it: all a search must look into.
-        inside = np.flatnonzero(sizes > 0) + len(direct)
+
+    def _junction_segments(self, loop: BoolArray, n_direct: int, sizes: IntArray) -> None:
+        """Junction -> the segments with inner people at it: all a search must look into."""
+        inside = np.flatnonzero(sizes > 0) + n_direct
         j_src = np.concatenate([self.seg_u[inside], self.seg_v[inside][~loop[inside]]])
         j_seg = np.concatenate([inside, inside[~loop[inside]]])
         order = np.argsort(j_src, kind="stable")
-        self.j_ptr, self.j_seg = _csr(j_src[order], n), j_seg[order]
+        self.j_ptr, self.j_seg = _csr(j_src[order], self.n), j_seg[order]
         self.j_deg = np.diff(self.j_ptr)
 
     def reach(self, source: int, d: int) -> tuple[IntArray, IntArray]:
@@ -239,56 +300,72 @@ class _RelationGraph:
         (levels are distances; a level is a batch of array operations), inner people of
         the segments the search touched are computed from both ends at once.
         """
-        dist = self._dist
-        heap: list[int] = []
-        waiting: dict[int, list[IntArray]] = {}
-
-        def arrive(level: int, people: IntArray) -> None:
-            if level not in waiting:
-                waiting[level] = []
-                heapq.heappush(heap, level)
-            waiting[level].append(people)
-
         own = int(self.segment[source])
         at = int(self.offset[source])
+        pending = _Pending()
         if own < 0:
-            arrive(0, np.array([source], dtype=np.int64))
-        else:
+            pending.arrive(0, np.array([source], dtype=np.int64))
+        else:  # an inner person: the search starts at both ends of its segment
             for end, level in ((self.seg_u[own], at), (self.seg_v[own], self.seg_len[own] - at)):
                 if level <= d:
-                    arrive(int(level), np.array([end], dtype=np.int64))
+                    pending.arrive(int(level), np.array([end], dtype=np.int64))
+        junctions = self._settle(pending, d)
+        near = self._dist[junctions]
+        inner, far = self._inner_near(junctions, own, at)
+        within = far <= d
+        self._dist[junctions] = _FAR
+        return (
+            np.concatenate([junctions, inner[within]]),
+            np.concatenate([near, far[within]]),
+        )
+
+    def _settle(self, pending: _Pending, d: int) -> IntArray:
+        """Settle the junctions within ``d``, level by level; their distances in ``_dist``."""
+        dist = self._dist
         settled: list[IntArray] = []
-        while heap:
-            level = heapq.heappop(heap)
+        while pending:
+            level, people = pending.pop()
             if level > d:
                 break
-            batch = waiting.pop(level)
-            people = np.concatenate(batch) if len(batch) > 1 else batch[0]
-            people = people[dist[people] == _FAR]
-            # Each person once: of equal entries, the one whose position stuck in `mark`.
-            order = np.arange(len(people), dtype=np.int64)
-            self._mark[people] = order
-            people = people[self._mark[people] == order]
+            people = self._first_arrivals(people)
             if not people.size:
                 continue
             dist[people] = level
             settled.append(people)
-            if level == d:  # the last level: every step from it goes too far
-                continue
-            edges = _ranges(self.k_ptr[people], self.k_deg[people])
-            nxt, when = self.k_dst[edges], level + self.k_len[edges]
-            keep = (when <= d) & (dist[nxt] == _FAR)
-            nxt, when = nxt[keep], when[keep]
-            if not nxt.size:
-                continue
-            if when.min() == when.max():
-                arrive(int(when[0]), nxt)
-            else:
-                for lv in _distinct(when)[0].tolist():
-                    arrive(lv, nxt[when == lv])
-        junctions = np.concatenate(settled) if settled else np.zeros(0, dtype=np.int64)
-        near = dist[junctions]
-        # Inner people of the segments the search entered, and of the source's own.
+            if level < d:  # from the last level, every step goes too far
+                self._step(pending, people, level, d)
+        return np.concatenate(settled) if settled else np.zeros(0, dtype=np.int64)
+
+    def _first_arrivals(self, people: IntArray) -> IntArray:
+        """The people not settled yet, each once (of equal entries, the one left in ``_mark``)."""
+        people = people[self._dist[people] == _FAR]
+        order = np.arange(len(people), dtype=np.int64)
+        self._mark[people] = order
+        first: IntArray = people[self._mark[people] == order]
+        return first
+
+    def _step(self, pending: _Pending, people: IntArray, level: int, d: int) -> None:
+        """Send the junctions one segment away from ``people`` (at ``level``) to their levels."""
+        edges = _ranges(self.k_ptr[people], self.k_deg[people])
+        nxt, when = self.k_dst[edges], level + self.k_len[edges]
+        keep = (when <= d) & (self._dist[nxt] == _FAR)
+        nxt, when = nxt[keep], when[keep]
+        if not nxt.size:
+            return
+        if when.min() == when.max():
+            pending.arrive(int(when[0]), nxt)
+        else:
+            for lv in _distinct(when)[0].tolist():
+                pending.arrive(lv, nxt[when == lv])
+
+    def _inner_near(self, junctions: IntArray, own: int, at: int) -> tuple[IntArray, IntArray]:
+        """The inner people of the segments the search entered and their distances.
+
+        The segments are those at a settled junction and the source's own: ``own`` (-1 for
+        a junction) at offset ``at``. A distance is the shorter way in from either end,
+        and along the source's own segment, from the source.
+        """
+        dist = self._dist
         segs = self.j_seg[_ranges(self.j_ptr[junctions], self.j_deg[junctions])]
         if own >= 0:
             segs = np.append(segs, own)
@@ -303,12 +380,7 @@ class _RelationGraph:
         if own >= 0:
             mine = seg == own
             far[mine] = np.minimum(far[mine], np.abs(off[mine] - at))
-        within = far <= d
-        dist[junctions] = _FAR
-        return (
-            np.concatenate([junctions, inner[within]]),
-            np.concatenate([near, far[within]]),
-        )
+        return inner, far
 
 
 @dataclass(frozen=True, slots=True)

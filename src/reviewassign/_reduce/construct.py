@@ -208,72 +208,9 @@ class StartBuilder:
 
     def search(self, c: int, cands: list[_Seat], tries: int = 1) -> list[list[_Seat]]:
         """Up to ``tries`` valid panels of ``cands``, best first, within ``_STEPS`` steps."""
-        full = (1 << len(self.case_topics[c])) - 1
-        n = len(cands)
-        reach = [0] * (n + 1)  # the topics that the candidates from i on cover
-        for i in range(n - 1, -1, -1):
-            reach[i] = reach[i + 1] | cands[i].topics
-        prefix = [0.0] * (n + 1)  # sorted: the best k from j on sum to prefix[j+k] - prefix[j]
-        for i, s in enumerate(cands):
-            prefix[i + 1] = prefix[i] + s.affinity
-        found: list[list[_Seat]] = []
-        chosen: list[_Seat] = []
-        regions: dict[int, int] = {}
-        genders: dict[int, int] = {}
-        steps = _STEPS
-        own = int(self.case_region[c])
-
-        def possible(k: int) -> bool:
-            """Whether ``k`` more seats could still bring the minimums (a necessary test)."""
-            seniors = sum(s.senior for s in chosen)
-            return (
-                self.min_regions - len(regions) <= k
-                and self.min_genders - len(genders) <= k
-                and self.min_senior - seniors <= k
-                and not (self.own_region and k == 0 and own not in regions)
-            )
-
-        def fits(s: _Seat) -> bool:
-            if self.region_cap is not None and regions.get(s.region, 0) >= self.region_cap:
-                return False
-            return not (
-                self.gender_cap is not None
-                and s.gender >= 0
-                and genders.get(s.gender, 0) >= self.gender_cap
-            )
-
-        def grow(i: int, k: int, covered: int, total: float) -> bool:
-            """Add ``k`` seats from ``cands[i:]``; True once the search is over."""
-            nonlocal steps
-            if k == 0:
-                if self._complete(c, chosen, regions, genders):
-                    found.append(list(chosen))
-                return len(found) >= tries
-            for j in range(i, n - k + 1):
-                steps -= 1
-                if steps < 0:
-                    return True
-                s = cands[j]
-                if self.floor > 0 and total + prefix[j + k] - prefix[j] < self.floor:
-                    return False  # sorted by affinity: no later choice reaches the floor
-                if self.coverage == "all" and (covered | reach[j]) != full:
-                    return False  # the candidates left cannot cover every topic
-                if not fits(s):
-                    continue
-                chosen.append(s)
-                regions[s.region] = regions.get(s.region, 0) + 1
-                if s.gender >= 0:
-                    genders[s.gender] = genders.get(s.gender, 0) + 1
-                if possible(k - 1) and grow(j + 1, k - 1, covered | s.topics, total + s.affinity):
-                    return True
-                chosen.pop()
-                _drop(regions, s.region)
-                if s.gender >= 0:
-                    _drop(genders, s.gender)
-            return False
-
-        grow(0, int(self.panel_size[c]), 0, 0.0)
-        return found
+        panels = _PanelSearch(self, c, cands, tries)
+        panels.grow(0, int(self.panel_size[c]), 0, 0.0)
+        return panels.found
 
     # -- assigning ----------------------------------------------------------------------
 
@@ -470,6 +407,112 @@ class _Seats:
             )
             self._made.extend(_Seat._make(column) for column in columns)
         return self._made[:n]
+
+
+class _PanelSearch:
+    """One depth-first search for the valid panels of a case among its sorted candidates.
+
+    The panel grows one seat at a time, best first, keeping the region and gender caps; a
+    branch is cut as soon as the seats left cannot bring the minimums, the floor or the
+    coverage. The search stops after ``tries`` panels or ``_STEPS`` steps.
+    """
+
+    __slots__ = (
+        "builder",
+        "c",
+        "cands",
+        "chosen",
+        "found",
+        "full",
+        "genders",
+        "own",
+        "prefix",
+        "reach",
+        "regions",
+        "steps",
+        "tries",
+    )
+
+    def __init__(self, builder: StartBuilder, c: int, cands: list[_Seat], tries: int) -> None:
+        self.builder, self.c, self.cands, self.tries = builder, c, cands, tries
+        self.full = (1 << len(builder.case_topics[c])) - 1
+        n = len(cands)
+        self.reach = [0] * (n + 1)  # the topics that the candidates from i on cover
+        for i in range(n - 1, -1, -1):
+            self.reach[i] = self.reach[i + 1] | cands[i].topics
+        # Sorted: the best k from j on sum to prefix[j+k] - prefix[j].
+        self.prefix = [0.0] * (n + 1)
+        for i, s in enumerate(cands):
+            self.prefix[i + 1] = self.prefix[i] + s.affinity
+        self.found: list[list[_Seat]] = []
+        self.chosen: list[_Seat] = []
+        self.regions: dict[int, int] = {}
+        self.genders: dict[int, int] = {}
+        self.steps = _STEPS
+        self.own = int(builder.case_region[c])
+
+    def possible(self, k: int) -> bool:
+        """Whether ``k`` more seats could still bring the minimums (a necessary test)."""
+        b = self.builder
+        seniors = sum(s.senior for s in self.chosen)
+        return (
+            b.min_regions - len(self.regions) <= k
+            and b.min_genders - len(self.genders) <= k
+            and b.min_senior - seniors <= k
+            and not (b.own_region and k == 0 and self.own not in self.regions)
+        )
+
+    def fits(self, s: _Seat) -> bool:
+        """Whether seat ``s`` keeps the panel within the region and gender caps."""
+        b = self.builder
+        if b.region_cap is not None and self.regions.get(s.region, 0) >= b.region_cap:
+            return False
+        return not (
+            b.gender_cap is not None
+            and s.gender >= 0
+            and self.genders.get(s.gender, 0) >= b.gender_cap
+        )
+
+    def grow(self, i: int, k: int, covered: int, total: float) -> bool:
+        """Add ``k`` seats from ``cands[i:]``; True once the search is over."""
+        b, cands, prefix = self.builder, self.cands, self.prefix
+        if k == 0:
+            if b._complete(self.c, self.chosen, self.regions, self.genders):
+                self.found.append(list(self.chosen))
+            return len(self.found) >= self.tries
+        floor, cover_all = b.floor, b.coverage == "all"
+        for j in range(i, len(cands) - k + 1):
+            self.steps -= 1
+            if self.steps < 0:
+                return True
+            s = cands[j]
+            if floor > 0 and total + prefix[j + k] - prefix[j] < floor:
+                return False  # sorted by affinity: no later choice reaches the floor
+            if cover_all and (covered | self.reach[j]) != self.full:
+                return False  # the candidates left cannot cover every topic
+            if not self.fits(s):
+                continue
+            self._sit(s)
+            if self.possible(k - 1) and self.grow(
+                j + 1, k - 1, covered | s.topics, total + s.affinity
+            ):
+                return True
+            self._stand(s)
+        return False
+
+    def _sit(self, s: _Seat) -> None:
+        """Put seat ``s`` on the growing panel."""
+        self.chosen.append(s)
+        self.regions[s.region] = self.regions.get(s.region, 0) + 1
+        if s.gender >= 0:
+            self.genders[s.gender] = self.genders.get(s.gender, 0) + 1
+
+    def _stand(self, s: _Seat) -> None:
+        """Take seat ``s`` (the last one put) off the growing panel."""
+        self.chosen.pop()
+        _drop(self.regions, s.region)
+        if s.gender >= 0:
+            _drop(self.genders, s.gender)
 
 
 def _drop(counts: dict[int, int], key: int) -> None:

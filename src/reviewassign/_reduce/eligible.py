@@ -489,6 +489,178 @@ class _ReviewerBest:
         return self._case[found], reviewer[found].astype(np.int64), self._value[found]
 
 
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """What the instance reads of each case and reviewer, as codes and arrays."""
+
+    regions: tuple[str, ...]
+    genders: tuple[str, ...]
+    case_region: IntArray
+    reviewer_region: IntArray
+    reviewer_gender: IntArray
+    reviewer_senior: BoolArray
+    covers: dict[str, BoolArray]
+    panel_size: IntArray
+    min_load: IntArray
+    max_load: IntArray
+
+
+def _labels(problem: Problem, policy: Policy) -> _Labels:
+    """Code regions and genders, and read sizes, loads, seniority and coverage as arrays."""
+    cases, reviewers = problem.cases, problem.reviewers
+    regions, region_code = _codes([c.region for c in cases] + [r.region for r in reviewers])
+    genders, gender_code = _codes([r.gender for r in reviewers if r.gender])
+    return _Labels(
+        regions=regions,
+        genders=genders,
+        case_region=np.array([region_code[c.region] for c in cases], dtype=np.int64),
+        reviewer_region=np.array([region_code[r.region] for r in reviewers], dtype=np.int64),
+        reviewer_gender=np.array(
+            [gender_code[r.gender] if r.gender else -1 for r in reviewers], dtype=np.int64
+        ),
+        reviewer_senior=np.array([r.seniority == "senior" for r in reviewers], dtype=np.bool_),
+        covers={
+            t: np.array(
+                [r.expertise.get(t, 0) >= policy.expertise.min_level for r in reviewers],
+                dtype=np.bool_,
+            )
+            for t in sorted({t for c in cases for t in c.topics})
+        },
+        panel_size=np.array(
+            [c.panel_size if c.panel_size is not None else policy.panel_size for c in cases],
+            dtype=np.int64,
+        ),
+        min_load=np.array(
+            [r.min_load if r.min_load is not None else policy.load.min for r in reviewers],
+            dtype=np.int64,
+        ),
+        max_load=np.array(
+            [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
+            dtype=np.int64,
+        ),
+    )
+
+
+def _start_builder(problem: Problem, policy: Policy, labels: _Labels) -> StartBuilder:
+    """The builder of the constructive start, over the instance's arrays."""
+    return StartBuilder(
+        policy,
+        panel_size=labels.panel_size,
+        max_load=labels.max_load,
+        case_region=labels.case_region,
+        case_topics=[tuple(c.topics) for c in problem.cases],
+        reviewer_region=labels.reviewer_region,
+        reviewer_gender=labels.reviewer_gender,
+        reviewer_senior=labels.reviewer_senior,
+        reviewer_covers=labels.covers,
+    )
+
+
+class _Pruner:
+    """The candidates of each case when pruned: its best, its groups' best, a greedy panel.
+
+    It also gathers, on the reviewer side, every reviewer's best cases, so that reviewers
+    whom no case ranks high still offer their capacity (Hall's condition, in practice).
+    """
+
+    def __init__(self, policy: Policy, labels: _Labels, candidates: int, n_cases: int) -> None:
+        self._policy = policy
+        self._labels = labels
+        self._candidates = candidates
+        self._greedy = _Greedy(
+            policy, labels.max_load, labels.reviewer_region, labels.reviewer_gender
+        )
+        max_load = labels.max_load
+        per_reviewer = int(min(n_cases, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
+        self.side = _ReviewerBest(len(max_load), per_reviewer)
+
+    def keep(
+        self, ci: int, topics: tuple[str, ...], idx: IntArray, aff: FloatArray, started: IntArray
+    ) -> IntArray | None:
+        """Positions in ``idx`` of case ``ci``'s candidates; ``None``: keep every pair."""
+        if len(idx) <= self._candidates:
+            return None
+        labels = self._labels
+        seats = int(labels.panel_size[ci])
+        self.side.add(ci, idx, aff)
+        groups = _group_keys(
+            self._policy,
+            labels.reviewer_region,
+            labels.reviewer_gender,
+            labels.reviewer_senior,
+            labels.covers,
+            topics,
+        )
+        keep = _candidates(idx, aff, self._candidates, seats, [g[idx] for g in groups])
+        keep = np.union1d(keep, self._greedy.pick(idx, aff, seats))
+        return np.union1d(keep, started)
+
+
+@dataclass(slots=True)
+class _Read:
+    """The candidate pairs as the rows are read, case by case, and the counts kept."""
+
+    reviewer: list[IntArray] = field(default_factory=list)
+    affinity: list[FloatArray] = field(default_factory=list)
+    excluded: int = 0
+    eligible: int = 0
+    start_seconds: float = 0.0
+    best_panels: FloatArray | None = None
+
+
+def _read_rows(
+    problem: Problem,
+    policy: Policy,
+    labels: _Labels,
+    rows: Rows,
+    pruner: _Pruner | None,
+    builder: StartBuilder | None,
+) -> _Read:
+    """Read every case's row: place the start, bound the best panel, keep the candidates."""
+    n_c = len(problem.cases)
+    read = _Read(best_panels=None if pruner is None and builder is None else np.zeros(n_c))
+    cap = region_cap(policy)
+    for ci, case in enumerate(problem.cases):
+        idx, aff, dropped = rows.row(ci)
+        read.excluded += dropped
+        read.eligible += len(idx)
+        started = np.zeros(0, dtype=np.int64)
+        if builder is not None:
+            t0 = time.perf_counter()
+            started = builder.place(ci, idx, aff)
+            read.start_seconds += time.perf_counter() - t0
+        if read.best_panels is not None:
+            groups_of = labels.reviewer_region[idx] if cap is not None else None
+            read.best_panels[ci] = best_panel(aff, groups_of, int(labels.panel_size[ci]), cap)
+        if pruner is not None:
+            keep = pruner.keep(ci, tuple(case.topics), idx, aff, started)
+            if keep is not None:
+                idx, aff = idx[keep], aff[keep]
+        read.reviewer.append(idx)
+        read.affinity.append(aff)
+    return read
+
+
+def _pairs(
+    read: _Read, side: _ReviewerBest | None, n_r: int
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The candidate pairs as arrays sorted by case then reviewer, the reviewer side's joined."""
+    sizes = np.array([len(part) for part in read.reviewer], dtype=np.int64)
+    pair_case = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    pair_reviewer = np.concatenate([np.zeros(0, dtype=np.int64), *read.reviewer])
+    pair_affinity = np.concatenate([np.zeros(0), *read.affinity])
+    if side is None:
+        return pair_case, pair_reviewer, pair_affinity
+    more_case, more_reviewer, more_affinity = side.pairs()
+    keys = pair_case * n_r + pair_reviewer
+    new = ~np.isin(more_case * n_r + more_reviewer, keys)
+    pair_case = np.concatenate([pair_case, more_case[new]])
+    pair_reviewer = np.concatenate([pair_reviewer, more_reviewer[new]])
+    pair_affinity = np.concatenate([pair_affinity, more_affinity[new]])
+    order = np.lexsort((pair_reviewer, pair_case))
+    return pair_case[order], pair_reviewer[order], pair_affinity[order]
+
+
 def build_instance(
     problem: Problem, policy: Policy, *, candidates: int | None = None, start: bool = False
 ) -> Instance:
@@ -506,141 +678,41 @@ def build_instance(
     """
     policy.check_targets(problem)
     cases, reviewers = problem.cases, problem.reviewers
-    n_c = len(cases)
-
-    regions, region_code = _codes([c.region for c in cases] + [r.region for r in reviewers])
-    genders, gender_code = _codes([r.gender for r in reviewers if r.gender])
-    case_region = np.array([region_code[c.region] for c in cases], dtype=np.int64)
-    reviewer_region = np.array([region_code[r.region] for r in reviewers], dtype=np.int64)
-    reviewer_gender = np.array(
-        [gender_code[r.gender] if r.gender else -1 for r in reviewers], dtype=np.int64
-    )
-    reviewer_senior = np.array([r.seniority == "senior" for r in reviewers], dtype=np.bool_)
-    covers = {
-        t: np.array(
-            [r.expertise.get(t, 0) >= policy.expertise.min_level for r in reviewers],
-            dtype=np.bool_,
-        )
-        for t in sorted({t for c in cases for t in c.topics})
-    }
-    panel_size = np.array(
-        [c.panel_size if c.panel_size is not None else policy.panel_size for c in cases],
-        dtype=np.int64,
-    )
-    rows = Rows(problem, policy, case_region, reviewer_region)
+    labels = _labels(problem, policy)
+    rows = Rows(problem, policy, labels.case_region, labels.reviewer_region)
     by_reason = Counter(reason for cp in rows.conflicts for reason in cp.reasons)
-
-    max_load = np.array(
-        [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
-        dtype=np.int64,
-    )
-    pair_rev: list[IntArray] = []
-    pair_aff: list[FloatArray] = []
-    excluded = eligible = 0
-    # Reviewer side: every reviewer's best cases stay candidates too, so that reviewers
-    # whom no case ranks high still offer their capacity (Hall's condition, in practice).
-    side = greedy = None
-    if candidates is not None:
-        greedy = _Greedy(policy, max_load, reviewer_region, reviewer_gender)
-        per_reviewer = int(min(n_c, _REVIEWER_SIDE * max(1, int(max_load.max(initial=1)))))
-        side = _ReviewerBest(len(reviewers), per_reviewer)
-    best_panels = None if candidates is None and not start else np.zeros(n_c)
-    cap = region_cap(policy)
-    builder = None
-    if start:
-        builder = StartBuilder(
-            policy,
-            panel_size=panel_size,
-            max_load=max_load,
-            case_region=case_region,
-            case_topics=[tuple(c.topics) for c in cases],
-            reviewer_region=reviewer_region,
-            reviewer_gender=reviewer_gender,
-            reviewer_senior=reviewer_senior,
-            reviewer_covers=covers,
-        )
-    start_seconds = 0.0
-    for ci, case in enumerate(cases):
-        idx, aff, dropped = rows.row(ci)
-        excluded += dropped
-        eligible += len(idx)
-        started = np.zeros(0, dtype=np.int64)
-        if builder is not None:
-            t0 = time.perf_counter()
-            started = builder.place(ci, idx, aff)
-            start_seconds += time.perf_counter() - t0
-        if best_panels is not None:
-            groups_of = reviewer_region[idx] if cap is not None else None
-            best_panels[ci] = best_panel(aff, groups_of, int(panel_size[ci]), cap)
-        if side is not None and candidates is not None and len(idx) > candidates:
-            side.add(ci, idx, aff)
-            groups = _group_keys(
-                policy,
-                reviewer_region,
-                reviewer_gender,
-                reviewer_senior,
-                covers,
-                tuple(case.topics),
-            )
-            keep = _candidates(idx, aff, candidates, int(panel_size[ci]), [g[idx] for g in groups])
-            assert greedy is not None
-            keep = np.union1d(keep, greedy.pick(idx, aff, int(panel_size[ci])))
-            keep = np.union1d(keep, started)
-            idx, aff = idx[keep], aff[keep]
-        pair_rev.append(idx)
-        pair_aff.append(aff)
-
-    sizes = np.array([len(part) for part in pair_rev], dtype=np.int64)
-    pair_case = np.repeat(np.arange(n_c, dtype=np.int64), sizes)
-    pair_reviewer = np.concatenate([np.zeros(0, dtype=np.int64), *pair_rev])
-    pair_affinity = np.concatenate([np.zeros(0), *pair_aff])
-    if side is not None:
-        more_case, more_reviewer, more_affinity = side.pairs()
-        keys = pair_case * len(reviewers) + pair_reviewer
-        new = ~np.isin(more_case * len(reviewers) + more_reviewer, keys)
-        pair_case = np.concatenate([pair_case, more_case[new]])
-        pair_reviewer = np.concatenate([pair_reviewer, more_reviewer[new]])
-        pair_affinity = np.concatenate([pair_affinity, more_affinity[new]])
-        order = np.lexsort((pair_reviewer, pair_case))
-        pair_case, pair_reviewer, pair_affinity = (
-            pair_case[order],
-            pair_reviewer[order],
-            pair_affinity[order],
-        )
+    pruner = None if candidates is None else _Pruner(policy, labels, candidates, len(cases))
+    builder = _start_builder(problem, policy, labels) if start else None
+    read = _read_rows(problem, policy, labels, rows, pruner, builder)
+    pairs = _pairs(read, None if pruner is None else pruner.side, len(reviewers))
     made = None
     if builder is not None:
-        made, (pair_case, pair_reviewer, pair_affinity) = _complete_start(
-            builder, rows, start_seconds, (pair_case, pair_reviewer, pair_affinity)
-        )
-    starts = _starts(pair_case, n_c)
-
+        made, pairs = _complete_start(builder, rows, read.start_seconds, pairs)
+    pair_case, pair_reviewer, pair_affinity = pairs
     return Instance(
         case_ids=tuple(c.id for c in cases),
         reviewer_ids=tuple(r.id for r in reviewers),
-        panel_size=panel_size,
-        min_load=np.array(
-            [r.min_load if r.min_load is not None else policy.load.min for r in reviewers],
-            dtype=np.int64,
-        ),
-        max_load=max_load,
+        panel_size=labels.panel_size,
+        min_load=labels.min_load,
+        max_load=labels.max_load,
         pair_case=pair_case,
         pair_reviewer=pair_reviewer,
         pair_affinity=pair_affinity,
-        pair_start=starts,
-        regions=regions,
-        case_region=case_region,
-        reviewer_region=reviewer_region,
-        genders=genders,
-        reviewer_gender=reviewer_gender,
-        reviewer_senior=reviewer_senior,
+        pair_start=_starts(pair_case, len(cases)),
+        regions=labels.regions,
+        case_region=labels.case_region,
+        reviewer_region=labels.reviewer_region,
+        genders=labels.genders,
+        reviewer_gender=labels.reviewer_gender,
+        reviewer_senior=labels.reviewer_senior,
         case_topics=tuple(tuple(c.topics) for c in cases),
-        reviewer_covers=covers,
+        reviewer_covers=labels.covers,
         conflicts_by_reason={r: by_reason[r] for r in REASONS if by_reason[r]},
         conflicted_pairs=len(rows.conflicts),
-        excluded_by_policy=excluded,
-        eligible_pairs=eligible,
+        excluded_by_policy=read.excluded,
+        eligible_pairs=read.eligible,
         rows=rows,
-        best_panels=best_panels,
+        best_panels=read.best_panels,
         **_reviewer_applicants(problem),
         start=made,
     )

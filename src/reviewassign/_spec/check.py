@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
@@ -218,12 +219,11 @@ def check(
         )
     panels = read.panels
 
-    declared = _declared_conflicts(problem)
-    relations = _RelationGraph(problem, panels)
+    against = _Against(policy, _declared_conflicts(problem), _RelationGraph(problem, panels))
     for case in problem.cases:
         panel = panels[case.id]
         found.extend(_check_panel_size(case, panel, policy))
-        found.extend(_check_conflicts(case, panel, policy, declared, relations))
+        found.extend(_check_conflicts(case, panel, against))
         found.extend(_check_composition(case, panel, policy))
         found.extend(_check_coverage(case, panel, policy))
         found.extend(_check_panel_affinity(problem, case, panel, policy))
@@ -362,58 +362,99 @@ class _RelationGraph:
         return found
 
 
-def _check_conflicts(
-    case: Case,
-    panel: list[Reviewer],
-    policy: Policy,
-    declared: Mapping[tuple[str, str], list[str]],
-    relations: _RelationGraph,
-) -> Iterator[Violation]:
-    """The conflicts of interest on a case's panel: declared, institution, country, relation."""
-    rules = policy.conflicts
+@dataclass(frozen=True, slots=True)
+class _Against:
+    """What the conflict rules read beyond a panel: the policy, declared conflicts, relations."""
+
+    policy: Policy
+    declared: Mapping[tuple[str, str], list[str]]
+    relations: _RelationGraph
+
+
+def _check_declared(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member with a declared conflict with the case."""
+    found: list[Violation] = []
     for r in panel:
-        reasons = declared.get((case.id, r.id))
+        reasons = against.declared.get((case.id, r.id))
         if reasons:
-            yield Violation(
-                rule="conflicts.declared",
-                case=case.id,
-                reviewer=r.id,
-                message=(
-                    f"reviewer {r.id} has a declared conflict with case {case.id} "
-                    f"(reason: {'; '.join(reasons)})"
-                ),
+            found.append(
+                Violation(
+                    rule="conflicts.declared",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} has a declared conflict with case {case.id} "
+                        f"(reason: {'; '.join(reasons)})"
+                    ),
+                )
             )
-        if rules.same_institution and r.institution and r.institution in case.institution:
-            yield Violation(
-                rule="conflicts.same_institution",
-                case=case.id,
-                reviewer=r.id,
-                message=(
-                    f"reviewer {r.id} is from institution {r.institution}, "
-                    f"an institution of case {case.id}"
-                ),
+    return found
+
+
+def _check_same_institution(
+    case: Case, panel: list[Reviewer], against: _Against
+) -> list[Violation]:
+    """A violation for each member from an institution of the case (``same_institution``)."""
+    found: list[Violation] = []
+    if not against.policy.conflicts.same_institution:
+        return found
+    for r in panel:
+        if r.institution and r.institution in case.institution:
+            found.append(
+                Violation(
+                    rule="conflicts.same_institution",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from institution {r.institution}, "
+                        f"an institution of case {case.id}"
+                    ),
+                )
             )
-        if rules.same_country and r.country and r.country == case.country:
-            yield Violation(
-                rule="conflicts.same_country",
-                case=case.id,
-                reviewer=r.id,
-                message=(
-                    f"reviewer {r.id} is from country {r.country}, the country of case {case.id}"
-                ),
+    return found
+
+
+def _check_same_country(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member from the case's country (``conflicts.same_country``)."""
+    found: list[Violation] = []
+    if not against.policy.conflicts.same_country:
+        return found
+    for r in panel:
+        if r.country and r.country == case.country:
+            found.append(
+                Violation(
+                    rule="conflicts.same_country",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} is from country {r.country}, "
+                        f"the country of case {case.id}"
+                    ),
+                )
             )
-        d = rules.relation_distance
-        if d >= 1:
-            # The nearest other applicant within distance d, if any (ties: smallest id).
-            reach = relations.near(r.id, d)
-            near = [
-                (reach[applicant], applicant)
-                for applicant in case.applicants
-                if applicant != r.id and applicant in reach
-            ]
-            if near:
-                distance, applicant = min(near)
-                yield Violation(
+    return found
+
+
+def _check_relation_distance(
+    case: Case, panel: list[Reviewer], against: _Against
+) -> list[Violation]:
+    """A violation for each member near another applicant (``conflicts.relation_distance``)."""
+    found: list[Violation] = []
+    d = against.policy.conflicts.relation_distance
+    if d < 1:
+        return found
+    for r in panel:
+        # The nearest other applicant within distance d, if any (ties: smallest id).
+        reach = against.relations.near(r.id, d)
+        near = [
+            (reach[applicant], applicant)
+            for applicant in case.applicants
+            if applicant != r.id and applicant in reach
+        ]
+        if near:
+            distance, applicant = min(near)
+            found.append(
+                Violation(
                     rule="conflicts.relation_distance",
                     case=case.id,
                     reviewer=r.id,
@@ -422,115 +463,231 @@ def _check_conflicts(
                         f"{applicant} of case {case.id}; conflicts.relation_distance is {d}"
                     ),
                 )
-        if r.id in case.applicants:
-            yield Violation(
-                rule="conflicts.applicant",
-                case=case.id,
-                reviewer=r.id,
-                message=f"reviewer {r.id} is an applicant of case {case.id}",
             )
+    return found
 
 
-def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
-    """The panel rules a case's panel breaks: regions, own region, genders, seniority, language."""
-    rules = policy.panel
-
-    by_region: dict[str, list[str]] = {}
+def _check_applicant(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """A violation for each member who is an applicant of the case (``conflicts.applicant``)."""
+    found: list[Violation] = []
     for r in panel:
-        by_region.setdefault(r.region, []).append(r.id)
-    if rules.max_per_region is not None:
-        for region, ids in sorted(by_region.items()):
-            if len(ids) > rules.max_per_region:
-                who = "with no region" if not region else f"from {region}"
-                yield Violation(
+        if r.id in case.applicants:
+            found.append(
+                Violation(
+                    rule="conflicts.applicant",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=f"reviewer {r.id} is an applicant of case {case.id}",
+                )
+            )
+    return found
+
+
+_PAIR_CHECKS: dict[str, Callable[[Case, list[Reviewer], _Against], list[Violation]]] = {
+    "conflicts.declared": _check_declared,
+    "conflicts.same_institution": _check_same_institution,
+    "conflicts.same_country": _check_same_country,
+    "conflicts.relation_distance": _check_relation_distance,
+    "conflicts.applicant": _check_applicant,
+}
+"""Rule key -> its check of the (case, reviewer) pairs of a panel: one function per
+conflict rule."""
+
+_PAIR_ORDER = tuple(_PAIR_CHECKS[rule] for rule in RULES if rule in _PAIR_CHECKS)
+"""The conflict checks in the order of :data:`RULES` (the registry's key order)."""
+
+
+def _check_conflicts(case: Case, panel: list[Reviewer], against: _Against) -> list[Violation]:
+    """The conflicts of interest on a case's panel: declared, institution, country, relation."""
+    found: list[Violation] = []
+    for check_pairs in _PAIR_ORDER:
+        found.extend(check_pairs(case, panel, against))
+    return found
+
+
+class _Seated(NamedTuple):
+    """One case's panel as the panel rules read it: its members, by region and by gender.
+
+    ``by_region`` and ``by_gender`` map a label to the ids seated with it, in the panel's
+    order; an undisclosed gender counts for no gender, an empty region is a region. A named
+    tuple: one is made per case, and a tuple is the cheapest record.
+    """
+
+    case: Case
+    panel: list[Reviewer]
+    by_region: dict[str, list[str]]
+    by_gender: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, case: Case, panel: list[Reviewer]) -> _Seated:
+        """Group the members of ``case``'s panel by region and by disclosed gender."""
+        by_region: dict[str, list[str]] = {}
+        by_gender: dict[str, list[str]] = {}
+        for r in panel:
+            by_region.setdefault(r.region, []).append(r.id)
+            if r.gender:  # an undisclosed gender counts for no gender
+                by_gender.setdefault(r.gender, []).append(r.id)
+        return cls(case, panel, by_region, by_gender)
+
+
+def _check_max_per_region(seated: _Seated, policy: Policy) -> list[Violation]:
+    """A violation for each region with more seats than ``panel.max_per_region``."""
+    found: list[Violation] = []
+    cap = policy.panel.max_per_region
+    if cap is None:
+        return found
+    case = seated.case
+    for region, ids in sorted(seated.by_region.items()):
+        if len(ids) > cap:
+            who = "with no region" if not region else f"from {region}"
+            found.append(
+                Violation(
                     rule="panel.max_per_region",
                     case=case.id,
                     reviewer=None,
                     message=(
                         f"case {case.id} has {len(ids)} reviewers {who} ({', '.join(ids)}); "
-                        f"at most {rules.max_per_region} allowed"
+                        f"at most {cap} allowed"
                     ),
                 )
-    if len(by_region) < rules.min_regions:
-        names = ", ".join(_region_name(g) for g in sorted(by_region))
-        yield Violation(
-            rule="panel.min_regions",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
-                f"{f' ({names})' if names else ''}; at least {rules.min_regions} required"
-            ),
-        )
-    if rules.own_region == "exclude":
-        for r in panel:
-            if r.region == case.region:
-                yield Violation(
-                    rule="panel.own_region",
-                    case=case.id,
-                    reviewer=r.id,
-                    message=(
-                        f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
-                        f"{case.id}; the policy excludes it"
-                    ),
-                )
-    elif rules.own_region == "at_least_one" and case.region not in by_region:
-        yield Violation(
-            rule="panel.own_region",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has no reviewer from its own region, "
-                f"{_region_name(case.region)}; at least one required"
-            ),
-        )
+            )
+    return found
 
-    by_gender: dict[str, list[str]] = {}
-    for r in panel:
-        if r.gender:  # an undisclosed gender counts for no gender
-            by_gender.setdefault(r.gender, []).append(r.id)
-    if rules.max_per_gender is not None:
-        for gender, ids in sorted(by_gender.items()):
-            if len(ids) > rules.max_per_gender:
-                yield Violation(
+
+def _check_min_regions(seated: _Seated, policy: Policy) -> list[Violation]:
+    """The violation of a panel with fewer regions than ``panel.min_regions``."""
+    found: list[Violation] = []
+    least = policy.panel.min_regions
+    by_region = seated.by_region
+    if len(by_region) < least:
+        case = seated.case
+        names = ", ".join(_region_name(g) for g in sorted(by_region))
+        found.append(
+            Violation(
+                rule="panel.min_regions",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has reviewers from {_plural(len(by_region), 'region')}"
+                    f"{f' ({names})' if names else ''}; at least {least} required"
+                ),
+            )
+        )
+    return found
+
+
+def _check_own_region(seated: _Seated, policy: Policy) -> list[Violation]:
+    """``panel.own_region``: each member from the case's region, or a panel without one."""
+    found: list[Violation] = []
+    own_region = policy.panel.own_region
+    case = seated.case
+    if own_region == "exclude":
+        for r in seated.panel:
+            if r.region == case.region:
+                found.append(
+                    Violation(
+                        rule="panel.own_region",
+                        case=case.id,
+                        reviewer=r.id,
+                        message=(
+                            f"reviewer {r.id} is from {_region_name(r.region)}, the region of case "
+                            f"{case.id}; the policy excludes it"
+                        ),
+                    )
+                )
+    elif own_region == "at_least_one" and case.region not in seated.by_region:
+        found.append(
+            Violation(
+                rule="panel.own_region",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has no reviewer from its own region, "
+                    f"{_region_name(case.region)}; at least one required"
+                ),
+            )
+        )
+    return found
+
+
+def _check_max_per_gender(seated: _Seated, policy: Policy) -> list[Violation]:
+    """A violation for each disclosed gender with more seats than ``panel.max_per_gender``."""
+    found: list[Violation] = []
+    cap = policy.panel.max_per_gender
+    if cap is None:
+        return found
+    case = seated.case
+    for gender, ids in sorted(seated.by_gender.items()):
+        if len(ids) > cap:
+            found.append(
+                Violation(
                     rule="panel.max_per_gender",
                     case=case.id,
                     reviewer=None,
                     message=(
                         f"case {case.id} has {len(ids)} reviewers of gender {gender} "
-                        f"({', '.join(ids)}); at most {rules.max_per_gender} allowed"
+                        f"({', '.join(ids)}); at most {cap} allowed"
                     ),
                 )
-    if len(by_gender) < rules.min_genders:
+            )
+    return found
+
+
+def _check_min_genders(seated: _Seated, policy: Policy) -> list[Violation]:
+    """The violation of a panel with fewer disclosed genders than ``panel.min_genders``."""
+    found: list[Violation] = []
+    least = policy.panel.min_genders
+    by_gender = seated.by_gender
+    if len(by_gender) < least:
+        case = seated.case
         names = ", ".join(sorted(by_gender))
-        yield Violation(
-            rule="panel.min_genders",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has reviewers of {len(by_gender)} disclosed "
-                f"{'gender' if len(by_gender) == 1 else 'genders'}"
-                f"{f' ({names})' if names else ''}; at least {rules.min_genders} required"
-            ),
+        found.append(
+            Violation(
+                rule="panel.min_genders",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has reviewers of {len(by_gender)} disclosed "
+                    f"{'gender' if len(by_gender) == 1 else 'genders'}"
+                    f"{f' ({names})' if names else ''}; at least {least} required"
+                ),
+            )
         )
+    return found
 
-    senior = sum(1 for r in panel if r.seniority == "senior")
-    if senior < rules.min_senior:
-        yield Violation(
-            rule="panel.min_senior",
-            case=case.id,
-            reviewer=None,
-            message=(
-                f"case {case.id} has {senior} senior "
-                f"{'reviewer' if senior == 1 else 'reviewers'}; "
-                f"at least {rules.min_senior} required"
-            ),
+
+def _check_min_senior(seated: _Seated, policy: Policy) -> list[Violation]:
+    """The violation of a panel with fewer seniors than ``panel.min_senior``."""
+    found: list[Violation] = []
+    least = policy.panel.min_senior
+    senior = sum(1 for r in seated.panel if r.seniority == "senior")
+    if senior < least:
+        case = seated.case
+        found.append(
+            Violation(
+                rule="panel.min_senior",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has {senior} senior "
+                    f"{'reviewer' if senior == 1 else 'reviewers'}; "
+                    f"at least {least} required"
+                ),
+            )
         )
+    return found
 
-    if rules.language and case.language:
-        for r in panel:
-            if case.language not in r.languages:
-                yield Violation(
+
+def _check_language(seated: _Seated, policy: Policy) -> list[Violation]:
+    """A violation for each member who does not list the case's language (``panel.language``)."""
+    found: list[Violation] = []
+    case = seated.case
+    if not (policy.panel.language and case.language):
+        return found
+    for r in seated.panel:
+        if case.language not in r.languages:
+            found.append(
+                Violation(
                     rule="panel.language",
                     case=case.id,
                     reviewer=r.id,
@@ -539,6 +696,32 @@ def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> Ite
                         f"the language of case {case.id}"
                     ),
                 )
+            )
+    return found
+
+
+_PANEL_CHECKS: dict[str, Callable[[_Seated, Policy], list[Violation]]] = {
+    "panel.max_per_region": _check_max_per_region,
+    "panel.min_regions": _check_min_regions,
+    "panel.own_region": _check_own_region,
+    "panel.max_per_gender": _check_max_per_gender,
+    "panel.min_genders": _check_min_genders,
+    "panel.min_senior": _check_min_senior,
+    "panel.language": _check_language,
+}
+"""Rule key -> its check on one panel: one function per composition rule."""
+
+_PANEL_ORDER = tuple(_PANEL_CHECKS[rule] for rule in RULES if rule in _PANEL_CHECKS)
+"""The composition checks in the order of :data:`RULES` (the registry's key order)."""
+
+
+def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> list[Violation]:
+    """The panel rules a case's panel breaks: regions, own region, genders, seniority, language."""
+    seated = _Seated.of(case, panel)
+    found: list[Violation] = []
+    for check_rule in _PANEL_ORDER:
+        found.extend(check_rule(seated, policy))
+    return found
 
 
 def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
@@ -940,6 +1123,88 @@ def _shares(counts: Mapping[str, int]) -> dict[str, float]:
     return {k: (n / total if total else 0.0) for k, n in counts.items()}
 
 
+def _known_panels(
+    problem: Problem, assignment: Mapping[str, Sequence[str]]
+) -> dict[str, list[Reviewer]]:
+    """Each case's panel; a ``ValueError`` if the assignment names an unknown id."""
+    read = _read_panels(problem, assignment)
+    unknown = [f"case {c}" for c in read.unknown_cases]
+    unknown.extend(f"reviewer {r} (case {c})" for c, r in read.unknown_reviewers)
+    if unknown:
+        raise ValueError(
+            "the assignment names ids that are not in the problem: " + ", ".join(unknown)
+        )
+    return read.panels
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseAffinity:
+    """The panel affinities of every case, and their total, lowest and mean."""
+
+    case_affinity: dict[str, float]
+    total: float
+    worst: float | None
+    worst_cases: tuple[str, ...]
+    mean: float | None
+
+
+def _case_affinity(problem: Problem, panels: Mapping[str, list[Reviewer]]) -> _CaseAffinity:
+    """Affinity, panel by panel: each case's, the total, the worst cases and the mean."""
+    case_affinity: dict[str, float] = {}
+    for case in problem.cases:
+        case_affinity[case.id] = math.fsum(pair_affinity(problem, case, r) for r in panels[case.id])
+    total_affinity = math.fsum(case_affinity.values())
+    worst: float | None = None
+    worst_cases: tuple[str, ...] = ()
+    mean_case: float | None = None
+    if case_affinity:
+        lowest = min(case_affinity.values())
+        # Equal panels may sum in another order; 1e-9 is far below any meaningful difference.
+        worst_cases = tuple(c for c, a in case_affinity.items() if a <= lowest + 1e-9)[:10]
+        worst = lowest
+        mean_case = total_affinity / len(case_affinity)
+    return _CaseAffinity(case_affinity, total_affinity, worst, worst_cases, mean_case)
+
+
+def _gender(r: Reviewer) -> str:
+    """The reviewer's gender as :class:`Metrics` keys it (``"undisclosed"`` for the empty one)."""
+    return r.gender if r.gender else UNDISCLOSED
+
+
+def _seats_and_pool(
+    reviewers: Sequence[Reviewer], seated: Sequence[Reviewer], label: Callable[[Reviewer], str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Seats and pool members by label, over every label of the pool, sorted by label."""
+    seats = dict.fromkeys(sorted({label(r) for r in reviewers}), 0)
+    pool = dict.fromkeys(seats, 0)
+    for r in reviewers:
+        pool[label(r)] += 1
+    for r in seated:
+        seats[label(r)] += 1
+    return seats, pool
+
+
+def _loads(reviewers: Sequence[Reviewer], seated: Sequence[Reviewer]) -> dict[str, int]:
+    """Reviewer id -> reviews, every reviewer (idle ones at 0), in the problem's order."""
+    loads = dict.fromkeys((r.id for r in reviewers), 0)
+    for r in seated:
+        loads[r.id] += 1
+    return loads
+
+
+def _coverage(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], level: int
+) -> tuple[int, int, int]:
+    """Topic coverage: (case, topic) pairs, those covered, and cases fully covered."""
+    topic_pairs = covered_pairs = fully_covered = 0
+    for case in problem.cases:
+        covered = [t for t in case.topics if any(_covers(r, t, level) for r in panels[case.id])]
+        topic_pairs += len(case.topics)
+        covered_pairs += len(covered)
+        fully_covered += len(covered) == len(case.topics)
+    return topic_pairs, covered_pairs, fully_covered
+
+
 def evaluate(
     problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
 ) -> Metrics:
@@ -984,76 +1249,29 @@ def evaluate(
     (0.25, ('C2',), {'R1': 1, 'R2': 1, 'R3': 1}, 0)
     """
     policy = Policy.coerce(policy)
-    read = _read_panels(problem, assignment)
-    panels = read.panels
-    unknown = [f"case {c}" for c in read.unknown_cases]
-    unknown.extend(f"reviewer {r} (case {c})" for c, r in read.unknown_reviewers)
-    if unknown:
-        raise ValueError(
-            "the assignment names ids that are not in the problem: " + ", ".join(unknown)
-        )
-
-    # Affinity, panel by panel.
-    case_affinity: dict[str, float] = {}
-    for case in problem.cases:
-        case_affinity[case.id] = math.fsum(pair_affinity(problem, case, r) for r in panels[case.id])
-    total_affinity = math.fsum(case_affinity.values())
-    worst: float | None = None
-    worst_cases: tuple[str, ...] = ()
-    mean_case: float | None = None
-    if case_affinity:
-        lowest = min(case_affinity.values())
-        # Equal panels may sum in another order; 1e-9 is far below any meaningful difference.
-        worst_cases = tuple(c for c, a in case_affinity.items() if a <= lowest + 1e-9)[:10]
-        worst = lowest
-        mean_case = total_affinity / len(case_affinity)
-
+    panels = _known_panels(problem, assignment)
+    affinity = _case_affinity(problem, panels)
     # Seats and their balance against the pool.
     seated = [r for panel in panels.values() for r in panel]
-    region_seats = dict.fromkeys(sorted({r.region for r in problem.reviewers}), 0)
-    region_pool = dict.fromkeys(region_seats, 0)
-    for r in problem.reviewers:
-        region_pool[r.region] += 1
-    for r in seated:
-        region_seats[r.region] += 1
-
-    def gender(r: Reviewer) -> str:
-        return r.gender if r.gender else UNDISCLOSED
-
-    gender_seats = dict.fromkeys(sorted({gender(r) for r in problem.reviewers}), 0)
-    gender_pool = dict.fromkeys(gender_seats, 0)
-    for r in problem.reviewers:
-        gender_pool[gender(r)] += 1
-    for r in seated:
-        gender_seats[gender(r)] += 1
-
-    # Loads over every reviewer.
-    loads = dict.fromkeys((r.id for r in problem.reviewers), 0)
-    for r in seated:
-        loads[r.id] += 1
+    region_seats, region_pool = _seats_and_pool(problem.reviewers, seated, lambda r: r.region)
+    gender_seats, gender_pool = _seats_and_pool(problem.reviewers, seated, _gender)
+    loads = _loads(problem.reviewers, seated)
     load_values = list(loads.values()) or [0]
-
-    # Topic coverage.
-    level = policy.expertise.min_level
-    topic_pairs = covered_pairs = fully_covered = 0
-    for case in problem.cases:
-        covered = [t for t in case.topics if any(_covers(r, t, level) for r in panels[case.id])]
-        topic_pairs += len(case.topics)
-        covered_pairs += len(covered)
-        fully_covered += len(covered) == len(case.topics)
-
+    topic_pairs, covered_pairs, fully_covered = _coverage(
+        problem, panels, policy.expertise.min_level
+    )
     load_spread = max(load_values) - min(load_values)
     outside = sum(band.outside_seats for band in _bands(problem, panels, policy))
     lengths = Counter(len(cycle) for cycle in _review_cycles(problem, panels, 3))
     return Metrics(
-        total_affinity=total_affinity,
-        objective=total_affinity
+        total_affinity=affinity.total,
+        objective=affinity.total
         - policy.objective.load_spread * load_spread
         - policy.representation.weight * outside,
-        case_affinity=case_affinity,
-        worst_case=worst,
-        worst_cases=worst_cases,
-        mean_case=mean_case,
+        case_affinity=affinity.case_affinity,
+        worst_case=affinity.worst,
+        worst_cases=affinity.worst_cases,
+        mean_case=affinity.mean,
         seats=len(seated),
         region_seats=region_seats,
         region_shares=_shares(region_seats),
