@@ -24,7 +24,7 @@ from .._reduce.eligible import Instance
 from .outcome import BackendStatus, Outcome, PhaseRecord
 from .scale import SCALE, to_ints
 
-__all__ = ["flow_applicable", "solve_flow"]
+__all__ = ["flow_applicable", "flow_refuses", "solve_flow"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -36,30 +36,63 @@ _PRICING_ROUNDS = 5
 """Rounds of adding the pruned pairs that price in, before answering with a bound."""
 
 
-def flow_applicable(inst: Instance, policy: Policy) -> bool:
-    """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network.
+def _objective_terms(policy: Policy) -> tuple[str, ...]:
+    """The terms of the objective a network cannot take, each as its policy key and value.
 
-    The objective must be the total affinity alone (bands with a weight are objective
-    terms), and every rule that is on must say it fits (``Rule.flow``), but a minimum of
-    regions that the region cap implies on every panel.
+    A network maximises the total affinity alone: levels before it, the load spread and
+    soft representation bands (objective terms under a ``representation.weight``) are not
+    a flow's.
     """
+    terms: list[str] = []
+    levels = policy.objective.levels
+    if levels != ("objective",):
+        terms.append(f"objective.levels ({', '.join(x for x in levels if x != 'objective')})")
+    if policy.objective.load_spread != 0:
+        terms.append(f"objective.load_spread ({policy.objective.load_spread:g})")
     rep = policy.representation
-    if not (
-        policy.objective.levels == ("objective",)
-        and policy.objective.load_spread == 0
-        and not rep.region_on
-        and not rep.gender_on
-    ):
-        return False
-    blocked = [r.key for r in active(policy) if not r.flow(policy)]
-    if not blocked:
-        return True
-    # A region cap of m forces at least ceil(k / m) regions on a panel of k; a larger
-    # minimum needs CP-SAT.
+    bands = [kind for kind, on in (("region", rep.region_on), ("gender", rep.gender_on)) if on]
+    if rep.weight != 0 and bands:  # at weight 0 the bands are rules (in the registry)
+        terms.append(f"representation.weight (soft {' and '.join(bands)} bands)")
+    return tuple(terms)
+
+
+def _implied(inst: Instance, policy: Policy) -> bool:
+    """Whether the region cap implies ``panel.min_regions`` on every panel of ``inst``.
+
+    A cap of m seats a region forces at least ceil(k / m) regions on a panel of k.
+    """
     cap = region_cap(policy)
-    if blocked != ["panel.min_regions"] or cap is None:
+    if cap is None:
         return False
     return bool(np.all(-(-inst.panel_size // cap) >= policy.panel.min_regions))
+
+
+def flow_refuses(inst: Instance, policy: Policy) -> tuple[str, ...]:
+    """What of ``policy`` a flow network cannot take: rule keys, then objective terms.
+
+    Empty when :func:`solve_flow` solves ``inst`` under ``policy`` exactly. The rules come
+    from the registry: every rule that is on and whose ``Rule.flow`` is false (the
+    default of a new rule), but a minimum of regions that the region cap implies on
+    every panel of the instance. The objective terms are :func:`_objective_terms`.
+
+    Examples
+    --------
+    >>> from reviewassign import Case, Policy, Problem, Reviewer
+    >>> from reviewassign._reduce.eligible import build_instance
+    >>> problem = Problem(cases=[Case(id="C1")], reviewers=[Reviewer(id="R1")])
+    >>> policy = Policy(panel_size=1, panel={"min_senior": 1}, objective={"kind": "leximin"})
+    >>> flow_refuses(build_instance(problem, policy), policy)
+    ('panel.min_senior', 'objective.levels (leximin)')
+    """
+    refused = [r.key for r in active(policy) if not r.flow(policy)]
+    if "panel.min_regions" in refused and _implied(inst, policy):
+        refused.remove("panel.min_regions")
+    return (*refused, *_objective_terms(policy))
+
+
+def flow_applicable(inst: Instance, policy: Policy) -> bool:
+    """Whether a flow network takes ``policy`` on ``inst``: :func:`flow_refuses` is empty."""
+    return not flow_refuses(inst, policy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,14 +85,16 @@ class Rule:
     turned off (panel sizes, maximum loads, the assignment's own consistency)."""
     relaxable: bool
     """Whether ``solve(..., relax="minimal")`` may break it (``relax.priority`` keys)."""
-    flow: Callable[[Policy], bool]
-    """Whether a min-cost-flow network expresses the rule as ``policy`` sets it."""
     says: Callable[[Policy], str]
     """The rule in words, as the policy sets it (the report's and docs' sentence)."""
     states: Callable[[Said], str] | None = None
     """One instance of a relaxable rule as a statement (a member of a conflicting core)."""
     lifts: Callable[[Said, int], str] | None = None
     """What breaking one instance by ``slack`` means, as an instruction (a relaxation)."""
+    flow: Callable[[Policy], bool] = _never
+    """Whether a min-cost-flow network expresses the rule as ``policy`` sets it. The
+    default is no: a new rule goes to CP-SAT until its record says a network takes it
+    (the flow backend refuses every rule on whose ``flow`` is false)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ _STRUCTURAL: Mapping[str, object] = MappingProxyType({})
 
 def _assignment(key: str, words: str) -> Rule:
     """A rule of the assignment's own consistency, always on, in ``words``."""
-    return Rule(key, "assignment", _always, _STRUCTURAL, False, _always, lambda p: words)
+    return Rule(key, "assignment", _always, _STRUCTURAL, False, lambda p: words, flow=_always)
 
 
 def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object]) -> Rule:
@@ -160,7 +162,7 @@ def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object])
             "conflicts.applicant": "No reviewer reviews a case they are an applicant of.",
         }[key]
 
-    return Rule(key, "pair", on, off, False, _always, says)
+    return Rule(key, "pair", on, off, False, says, flow=_always)
 
 
 def _band(kind: Literal["region", "gender"]) -> Rule:
@@ -182,7 +184,7 @@ def _band(kind: Literal["region", "gender"]) -> Rule:
 
     key = f"representation.{kind}_tolerance"
     off = {key: 1.0, f"representation.{kind}_targets": {}}
-    return Rule(key, "whole", on, MappingProxyType(off), False, _never, says)
+    return Rule(key, "whole", on, MappingProxyType(off), False, says)
 
 
 def _own_region_states(s: Said) -> str:
@@ -249,8 +251,8 @@ RULES: tuple[Rule, ...] = (
         _always,
         _STRUCTURAL,
         False,
-        _always,
         lambda p: f"Every case gets a panel of {_n(p.panel_size, 'reviewer')}",
+        flow=_always,
     ),
     Rule(
         "load.min",
@@ -258,7 +260,6 @@ RULES: tuple[Rule, ...] = (
         _always,  # a reviewer's own min_load may set it under load.min = 0
         _off(load__min=0),
         True,
-        _always,
         lambda p: (
             f"Every reviewer reviews at least {_n(p.load.min, 'case')}"
             " (a reviewer's own minimum overrides)."
@@ -267,6 +268,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"lower {s.reviewer}'s minimum load from {s.limit} to {s.limit - slack}"
         ),
+        flow=_always,
     ),
     Rule(
         "load.max",
@@ -274,7 +276,6 @@ RULES: tuple[Rule, ...] = (
         _always,
         _STRUCTURAL,
         True,
-        _always,
         lambda p: (
             f"No reviewer reviews more than {_n(p.load.max, 'case')}"
             " (a reviewer's own maximum overrides)."
@@ -283,6 +284,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
         ),
+        flow=_always,
     ),
     Rule(
         "load.max_weak_matches",
@@ -290,7 +292,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.load.max_weak_matches is not None,
         _off(load__max_weak_matches=None),
         False,
-        _never,
         lambda p: (
             f"No reviewer gets more than {_n(p.load.max_weak_matches or 0, 'case')} of affinity "
             f"below {p.load.weak_match_below:g}."
@@ -319,7 +320,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.max_per_region is not None,
         _off(panel__max_per_region=None),
         True,
-        _always,  # one (case, region) node layer
         lambda p: (
             f"At most {_n(p.panel.max_per_region or 0, 'reviewer')} per region on every panel."
         ),
@@ -329,6 +329,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"allow {s.limit + slack} reviewers from one region on case {s.case}"
         ),
+        flow=_always,  # one (case, region) node layer
     ),
     Rule(
         "panel.min_regions",
@@ -336,10 +337,10 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_regions > 0,
         _off(panel__min_regions=0),
         True,
-        lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
         lambda p: f"At least {_n(p.panel.min_regions, 'distinct region')} on every panel.",
         states=lambda s: f"case {s.case} needs reviewers from at least {s.limit} regions {s.seen}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
+        flow=lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
     ),
     Rule(
         "panel.own_region",
@@ -347,7 +348,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.own_region != "any",
         _off(panel__own_region="any"),
         True,
-        lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
         lambda p: (
             "No reviewer from the case's own region."
             if p.panel.own_region == "exclude"
@@ -355,6 +355,7 @@ RULES: tuple[Rule, ...] = (
         ),
         states=_own_region_states,
         lifts=_own_region_lifts,
+        flow=lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
     ),
     Rule(
         "panel.max_per_gender",
@@ -362,7 +363,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.max_per_gender is not None,
         _off(panel__max_per_gender=None),
         True,
-        _never,
         lambda p: (
             f"At most {_n(p.panel.max_per_gender or 0, 'seat')} of one disclosed gender on "
             "every panel."
@@ -376,7 +376,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_genders > 0,
         _off(panel__min_genders=0),
         True,
-        _never,
         lambda p: (
             f"At least {_n(p.panel.min_genders, 'distinct disclosed gender')} on every panel."
         ),
@@ -392,7 +391,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_senior > 0,
         _off(panel__min_senior=0),
         True,
-        _never,
         lambda p: f"At least {_n(p.panel.min_senior, 'senior reviewer')} on every panel.",
         states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
@@ -403,12 +401,12 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.language,
         _off(panel__language=False),
         True,
-        _always,  # removes single pairs
         lambda p: "Every panel member reads the case's language.",
         states=lambda s: f"every reviewer of case {s.case} reads {s.language}",
         lifts=lambda s, slack: (
             f"allow {_n(slack, 'reviewer')} who do(es) not read {s.language} on case {s.case}"
         ),
+        flow=_always,  # removes single pairs
     ),
     Rule(
         "expertise.coverage",
@@ -416,7 +414,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.expertise.coverage != "none",
         _off(expertise__coverage="none"),
         True,
-        _never,
         _coverage_says,
         states=_coverage_states,
         lifts=_coverage_lifts,
@@ -427,7 +424,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.expertise.min_panel_affinity > 0,
         _off(expertise__min_panel_affinity=0.0),
         True,
-        _never,
         lambda p: f"Every panel's affinity is at least {p.expertise.min_panel_affinity:g}.",
         states=lambda s: (
             f"case {s.case} needs a panel affinity of at least "
@@ -445,7 +441,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.integrity.forbid_cycles > 0,
         _off(integrity__forbid_cycles=0),
         False,
-        _never,
         _cycles_says,
     ),
 )
