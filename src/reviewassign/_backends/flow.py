@@ -250,6 +250,7 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
         )
     phases: list[PhaseRecord] = []
     given = inst
+    pricing = inst.pruned  # pricing may add every pair left out: the instance then is not
     for round_ in range(_PRICING_ROUNDS + 1):
         t0 = time.perf_counter()
         net = _network(inst, policy)
@@ -269,7 +270,7 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
         chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
         gain = to_ints(inst.pair_affinity)
         value = float(gain[chosen].sum()) / SCALE
-        if not inst.pruned:
+        if not pricing:
             phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
             return Outcome(BackendStatus.OPTIMAL, chosen=chosen, bound=value, phases=phases)
         d = _potentials(net, flows, n_nodes)
