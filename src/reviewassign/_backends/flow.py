@@ -232,14 +232,44 @@ def _price(
     )
 
 
-def solve_flow(inst: Instance, policy: Policy) -> Outcome:
-    """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_applicable`.
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """One min-cost flow solved: its network, the arcs' flows, the chosen pairs, their value."""
 
-    A pruned instance is solved by pricing: the candidates' optimum, then node potentials
-    that price every eligible pair left out; pairs that price negatively join the
-    candidates and the flow is solved again, until none does (the optimum over every
-    eligible pair) or ``_PRICING_ROUNDS`` have run (then the answer is feasible, with the
-    bound of weak duality: the candidates' optimum plus every negative reduced cost).
+    net: _Network
+    flows: IntArray
+    chosen: IntArray
+    """Indices of the pairs that carry flow: the assignment."""
+    value: float
+    """The total affinity of the chosen pairs, in the policy's units (as scaled)."""
+
+
+def _solve_network(inst: Instance, policy: Policy) -> _Solved | None:
+    """Solve the min-cost flow of ``inst`` under ``policy``; None when it is infeasible."""
+    net = _network(inst, policy)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
+    smcf.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int64), net.supplies)
+    status = smcf.solve()
+    if status == smcf.INFEASIBLE:
+        return None
+    if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
+        raise SolverError(f"min-cost flow failed with status {status}")
+    flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
+    chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
+    gain = to_ints(inst.pair_affinity)
+    return _Solved(net, flows, chosen, float(gain[chosen].sum()) / SCALE)
+
+
+def solve_flow(inst: Instance, policy: Policy) -> Outcome:
+    """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_refuses` to be empty.
+
+    A pruned instance is solved by pricing (:func:`_solve_by_pricing`): the candidates'
+    optimum, then node potentials that price every eligible pair left out; pairs that
+    price negatively join the candidates and the flow is solved again, until none does
+    (the optimum over every eligible pair) or ``_PRICING_ROUNDS`` have run (then the
+    answer is feasible, with the bound of weak duality: the candidates' optimum plus
+    every negative reduced cost).
     """
     start = time.perf_counter()
     if np.any(inst.min_load > inst.max_load):
@@ -248,64 +278,71 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
             BackendStatus.INFEASIBLE,
             phases=[PhaseRecord("flow", time.perf_counter() - start, BackendStatus.INFEASIBLE)],
         )
-    phases: list[PhaseRecord] = []
-    given = inst
-    pricing = inst.pruned  # pricing may add every pair left out: the instance then is not
-    for round_ in range(_PRICING_ROUNDS + 1):
-        t0 = time.perf_counter()
-        net = _network(inst, policy)
-        n_nodes = len(net.supplies) + len(net.group_nodes)
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
-        smcf.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int64), net.supplies)
-        status = smcf.solve()
-        name = "flow" if round_ == 0 else f"flow.priced{round_}"
-        if status == smcf.INFEASIBLE:
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
-            # Pruned candidates may miss what feasibility needs: the caller retries in full.
-            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
-        if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-            raise SolverError(f"min-cost flow failed with status {status}")
-        flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
-        chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
-        gain = to_ints(inst.pair_affinity)
-        value = float(gain[chosen].sum()) / SCALE
-        if not pricing:
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
-            return Outcome(BackendStatus.OPTIMAL, chosen=chosen, bound=value, phases=phases)
-        d = _potentials(net, flows, n_nodes)
-        if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
-            return Outcome(
-                BackendStatus.FEASIBLE,
-                chosen=chosen,
-                phases=phases,
-                notes=("pricing: the flow's potentials did not converge; no bound",),
-                instance=inst if inst is not given else None,
-                priced=True,
-            )
-        case, reviewer, affinity, rc = _price(inst, policy, net, d)
-        bound = value + float(-rc.sum() + len(rc)) / SCALE  # + a unit per pair for rounding
-        if not len(rc):
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
-            return Outcome(
-                BackendStatus.OPTIMAL,
-                chosen=chosen,
-                bound=value,
-                phases=phases,
-                instance=inst if inst is not given else None,
-                priced=True,
-            )
-        phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value, bound))
-        if round_ == _PRICING_ROUNDS:
-            break
-        inst = inst.with_pairs(case, reviewer, affinity)
+    if inst.pruned:
+        return _solve_by_pricing(inst, policy)
+    t0 = time.perf_counter()
+    solved = _solve_network(inst, policy)
+    if solved is None:
+        phase = PhaseRecord("flow", time.perf_counter() - t0, "infeasible")
+        return Outcome(BackendStatus.INFEASIBLE, phases=[phase])
+    value = solved.value
+    phase = PhaseRecord("flow", time.perf_counter() - t0, "optimal", value, value)
+    return Outcome(BackendStatus.OPTIMAL, chosen=solved.chosen, bound=value, phases=[phase])
+
+
+def _priced(
+    status: BackendStatus,
+    solved: _Solved,
+    bound: float | None,
+    phases: list[PhaseRecord],
+    inst: Instance,
+    given: Instance,
+    notes: tuple[str, ...] = (),
+) -> Outcome:
+    """An outcome of pricing: it holds over every eligible pair; ``inst`` if pairs joined."""
     return Outcome(
-        BackendStatus.FEASIBLE,
-        chosen=chosen,
+        status,
+        chosen=solved.chosen,
         bound=bound,
         phases=phases,
-        notes=(f"pricing: {len(rc)} pruned pairs still price in after {_PRICING_ROUNDS} rounds",),
+        notes=notes,
         instance=inst if inst is not given else None,
         priced=True,
     )
+
+
+def _solve_by_pricing(given: Instance, policy: Policy) -> Outcome:
+    """The flow optimum of a pruned instance over every eligible pair: see :func:`solve_flow`.
+
+    Every round solves the candidates, prices the pairs left out by the flow's
+    potentials, and adds those that price negatively. Pricing may add every pair left
+    out: the instance is then no longer pruned, and the answer still carries it.
+    """
+    phases: list[PhaseRecord] = []
+    inst = given
+    for round_ in range(_PRICING_ROUNDS + 1):
+        t0 = time.perf_counter()
+        name = "flow" if round_ == 0 else f"flow.priced{round_}"
+        solved = _solve_network(inst, policy)
+        if solved is None:
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
+            # Pruned candidates may miss what feasibility needs: the caller retries in full.
+            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
+        value = solved.value
+        n_nodes = len(solved.net.supplies) + len(solved.net.group_nodes)
+        d = _potentials(solved.net, solved.flows, n_nodes)
+        if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
+            note = "pricing: the flow's potentials did not converge; no bound"
+            return _priced(BackendStatus.FEASIBLE, solved, None, phases, inst, given, (note,))
+        case, reviewer, affinity, rc = _price(inst, policy, solved.net, d)
+        if not len(rc):
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
+            return _priced(BackendStatus.OPTIMAL, solved, value, phases, inst, given)
+        bound = value + float(-rc.sum() + len(rc)) / SCALE  # + a unit per pair for rounding
+        phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value, bound))
+        if round_ == _PRICING_ROUNDS:
+            note = f"pricing: {len(rc)} pruned pairs still price in after {round_} rounds"
+            return _priced(BackendStatus.FEASIBLE, solved, bound, phases, inst, given, (note,))
+        inst = inst.with_pairs(case, reviewer, affinity)
+    raise AssertionError("the last round of pricing returns")  # pragma: no cover
