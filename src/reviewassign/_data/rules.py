@@ -21,8 +21,9 @@ Choices made here:
   weight they are objective terms, and off here (``check`` does not judge them either).
 - ``flow`` is a function of the policy: ``panel.own_region = "exclude"`` removes single
   pairs (a flow network takes it), ``"at_least_one"`` needs a seat from a group (it does
-  not). A minimum of regions that the region cap already implies is decided per instance
-  by ``_backends.flow.flow_applicable``.
+  not). It defaults to "no", so that a new rule falls to CP-SAT until its record says a
+  network takes it. A minimum of regions that the region cap already implies is decided
+  per instance by ``_backends.flow.flow_refuses``.
 
 This module imports nothing of the package at run time (the policy only for types), so
 that ``_data.policy`` can derive :data:`RELAXABLE` from it.
