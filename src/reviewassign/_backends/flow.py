@@ -24,7 +24,7 @@ from .._reduce.eligible import Instance
 from .outcome import BackendStatus, Outcome, PhaseRecord
 from .scale import SCALE, to_ints
 
-__all__ = ["flow_applicable", "solve_flow"]
+__all__ = ["flow_applicable", "flow_refuses", "solve_flow"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -36,30 +36,63 @@ _PRICING_ROUNDS = 5
 """Rounds of adding the pruned pairs that price in, before answering with a bound."""
 
 
-def flow_applicable(inst: Instance, policy: Policy) -> bool:
-    """Whether every rule of ``policy`` beyond single-pair exclusions fits a flow network.
+def _objective_terms(policy: Policy) -> tuple[str, ...]:
+    """The terms of the objective a network cannot take, each as its policy key and value.
 
-    The objective must be the total affinity alone (bands with a weight are objective
-    terms), and every rule that is on must say it fits (``Rule.flow``), but a minimum of
-    regions that the region cap implies on every panel.
+    A network maximises the total affinity alone: levels before it, the load spread and
+    soft representation bands (objective terms under a ``representation.weight``) are not
+    a flow's.
     """
+    terms: list[str] = []
+    levels = policy.objective.levels
+    if levels != ("objective",):
+        terms.append(f"objective.levels ({', '.join(x for x in levels if x != 'objective')})")
+    if policy.objective.load_spread != 0:
+        terms.append(f"objective.load_spread ({policy.objective.load_spread:g})")
     rep = policy.representation
-    if not (
-        policy.objective.levels == ("objective",)
-        and policy.objective.load_spread == 0
-        and not rep.region_on
-        and not rep.gender_on
-    ):
-        return False
-    blocked = [r.key for r in active(policy) if not r.flow(policy)]
-    if not blocked:
-        return True
-    # A region cap of m forces at least ceil(k / m) regions on a panel of k; a larger
-    # minimum needs CP-SAT.
+    bands = [kind for kind, on in (("region", rep.region_on), ("gender", rep.gender_on)) if on]
+    if rep.weight != 0 and bands:  # at weight 0 the bands are rules (in the registry)
+        terms.append(f"representation.weight (soft {' and '.join(bands)} bands)")
+    return tuple(terms)
+
+
+def _implied(inst: Instance, policy: Policy) -> bool:
+    """Whether the region cap implies ``panel.min_regions`` on every panel of ``inst``.
+
+    A cap of m seats a region forces at least ceil(k / m) regions on a panel of k.
+    """
     cap = region_cap(policy)
-    if blocked != ["panel.min_regions"] or cap is None:
+    if cap is None:
         return False
     return bool(np.all(-(-inst.panel_size // cap) >= policy.panel.min_regions))
+
+
+def flow_refuses(inst: Instance, policy: Policy) -> tuple[str, ...]:
+    """What of ``policy`` a flow network cannot take: rule keys, then objective terms.
+
+    Empty when :func:`solve_flow` solves ``inst`` under ``policy`` exactly. The rules come
+    from the registry: every rule that is on and whose ``Rule.flow`` is false (the
+    default of a new rule), but a minimum of regions that the region cap implies on
+    every panel of the instance. The objective terms are :func:`_objective_terms`.
+
+    Examples
+    --------
+    >>> from reviewassign import Case, Policy, Problem, Reviewer
+    >>> from reviewassign._reduce.eligible import build_instance
+    >>> problem = Problem(cases=[Case(id="C1")], reviewers=[Reviewer(id="R1")])
+    >>> policy = Policy(panel_size=1, panel={"min_senior": 1}, objective={"kind": "leximin"})
+    >>> flow_refuses(build_instance(problem, policy), policy)
+    ('panel.min_senior', 'objective.levels (leximin)')
+    """
+    refused = [r.key for r in active(policy) if not r.flow(policy)]
+    if "panel.min_regions" in refused and _implied(inst, policy):
+        refused.remove("panel.min_regions")
+    return (*refused, *_objective_terms(policy))
+
+
+def flow_applicable(inst: Instance, policy: Policy) -> bool:
+    """Whether a flow network takes ``policy`` on ``inst``: :func:`flow_refuses` is empty."""
+    return not flow_refuses(inst, policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +232,44 @@ def _price(
     )
 
 
-def solve_flow(inst: Instance, policy: Policy) -> Outcome:
-    """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_applicable`.
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """One min-cost flow solved: its network, the arcs' flows, the chosen pairs, their value."""
 
-    A pruned instance is solved by pricing: the candidates' optimum, then node potentials
-    that price every eligible pair left out; pairs that price negatively join the
-    candidates and the flow is solved again, until none does (the optimum over every
-    eligible pair) or ``_PRICING_ROUNDS`` have run (then the answer is feasible, with the
-    bound of weak duality: the candidates' optimum plus every negative reduced cost).
+    net: _Network
+    flows: IntArray
+    chosen: IntArray
+    """Indices of the pairs that carry flow: the assignment."""
+    value: float
+    """The total affinity of the chosen pairs, in the policy's units (as scaled)."""
+
+
+def _solve_network(inst: Instance, policy: Policy) -> _Solved | None:
+    """Solve the min-cost flow of ``inst`` under ``policy``; None when it is infeasible."""
+    net = _network(inst, policy)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
+    smcf.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int64), net.supplies)
+    status = smcf.solve()
+    if status == smcf.INFEASIBLE:
+        return None
+    if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
+        raise SolverError(f"min-cost flow failed with status {status}")
+    flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
+    chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
+    gain = to_ints(inst.pair_affinity)
+    return _Solved(net, flows, chosen, float(gain[chosen].sum()) / SCALE)
+
+
+def solve_flow(inst: Instance, policy: Policy) -> Outcome:
+    """Solve ``inst`` exactly as a min-cost flow. Requires :func:`flow_refuses` to be empty.
+
+    A pruned instance is solved by pricing (:func:`_solve_by_pricing`): the candidates'
+    optimum, then node potentials that price every eligible pair left out; pairs that
+    price negatively join the candidates and the flow is solved again, until none does
+    (the optimum over every eligible pair) or ``_PRICING_ROUNDS`` have run (then the
+    answer is feasible, with the bound of weak duality: the candidates' optimum plus
+    every negative reduced cost).
     """
     start = time.perf_counter()
     if np.any(inst.min_load > inst.max_load):
@@ -215,63 +278,71 @@ def solve_flow(inst: Instance, policy: Policy) -> Outcome:
             BackendStatus.INFEASIBLE,
             phases=[PhaseRecord("flow", time.perf_counter() - start, BackendStatus.INFEASIBLE)],
         )
-    phases: list[PhaseRecord] = []
-    given = inst
-    for round_ in range(_PRICING_ROUNDS + 1):
-        t0 = time.perf_counter()
-        net = _network(inst, policy)
-        n_nodes = len(net.supplies) + len(net.group_nodes)
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
-        smcf.set_nodes_supplies(np.arange(len(net.supplies), dtype=np.int64), net.supplies)
-        status = smcf.solve()
-        name = "flow" if round_ == 0 else f"flow.priced{round_}"
-        if status == smcf.INFEASIBLE:
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
-            # Pruned candidates may miss what feasibility needs: the caller retries in full.
-            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
-        if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
-            raise SolverError(f"min-cost flow failed with status {status}")
-        flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
-        chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
-        gain = to_ints(inst.pair_affinity)
-        value = float(gain[chosen].sum()) / SCALE
-        if not inst.pruned:
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
-            return Outcome(BackendStatus.OPTIMAL, chosen=chosen, bound=value, phases=phases)
-        d = _potentials(net, flows, n_nodes)
-        if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
-            return Outcome(
-                BackendStatus.FEASIBLE,
-                chosen=chosen,
-                phases=phases,
-                notes=("pricing: the flow's potentials did not converge; no bound",),
-                instance=inst if inst is not given else None,
-                priced=True,
-            )
-        case, reviewer, affinity, rc = _price(inst, policy, net, d)
-        bound = value + float(-rc.sum() + len(rc)) / SCALE  # + a unit per pair for rounding
-        if not len(rc):
-            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
-            return Outcome(
-                BackendStatus.OPTIMAL,
-                chosen=chosen,
-                bound=value,
-                phases=phases,
-                instance=inst if inst is not given else None,
-                priced=True,
-            )
-        phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value, bound))
-        if round_ == _PRICING_ROUNDS:
-            break
-        inst = inst.with_pairs(case, reviewer, affinity)
+    if inst.pruned:
+        return _solve_by_pricing(inst, policy)
+    t0 = time.perf_counter()
+    solved = _solve_network(inst, policy)
+    if solved is None:
+        phase = PhaseRecord("flow", time.perf_counter() - t0, "infeasible")
+        return Outcome(BackendStatus.INFEASIBLE, phases=[phase])
+    value = solved.value
+    phase = PhaseRecord("flow", time.perf_counter() - t0, "optimal", value, value)
+    return Outcome(BackendStatus.OPTIMAL, chosen=solved.chosen, bound=value, phases=[phase])
+
+
+def _priced(
+    status: BackendStatus,
+    solved: _Solved,
+    bound: float | None,
+    phases: list[PhaseRecord],
+    inst: Instance,
+    given: Instance,
+    notes: tuple[str, ...] = (),
+) -> Outcome:
+    """An outcome of pricing: it holds over every eligible pair; ``inst`` if pairs joined."""
     return Outcome(
-        BackendStatus.FEASIBLE,
-        chosen=chosen,
+        status,
+        chosen=solved.chosen,
         bound=bound,
         phases=phases,
-        notes=(f"pricing: {len(rc)} pruned pairs still price in after {_PRICING_ROUNDS} rounds",),
+        notes=notes,
         instance=inst if inst is not given else None,
         priced=True,
     )
+
+
+def _solve_by_pricing(given: Instance, policy: Policy) -> Outcome:
+    """The flow optimum of a pruned instance over every eligible pair: see :func:`solve_flow`.
+
+    Every round solves the candidates, prices the pairs left out by the flow's
+    potentials, and adds those that price negatively. Pricing may add every pair left
+    out: the instance is then no longer pruned, and the answer still carries it.
+    """
+    phases: list[PhaseRecord] = []
+    inst = given
+    for round_ in range(_PRICING_ROUNDS + 1):
+        t0 = time.perf_counter()
+        name = "flow" if round_ == 0 else f"flow.priced{round_}"
+        solved = _solve_network(inst, policy)
+        if solved is None:
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "infeasible"))
+            # Pruned candidates may miss what feasibility needs: the caller retries in full.
+            return Outcome(BackendStatus.INFEASIBLE, phases=phases)
+        value = solved.value
+        n_nodes = len(solved.net.supplies) + len(solved.net.group_nodes)
+        d = _potentials(solved.net, solved.flows, n_nodes)
+        if d is None:  # pragma: no cover - Bellman-Ford converges on these networks
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value))
+            note = "pricing: the flow's potentials did not converge; no bound"
+            return _priced(BackendStatus.FEASIBLE, solved, None, phases, inst, given, (note,))
+        case, reviewer, affinity, rc = _price(inst, policy, solved.net, d)
+        if not len(rc):
+            phases.append(PhaseRecord(name, time.perf_counter() - t0, "optimal", value, value))
+            return _priced(BackendStatus.OPTIMAL, solved, value, phases, inst, given)
+        bound = value + float(-rc.sum() + len(rc)) / SCALE  # + a unit per pair for rounding
+        phases.append(PhaseRecord(name, time.perf_counter() - t0, "feasible", value, bound))
+        if round_ == _PRICING_ROUNDS:
+            note = f"pricing: {len(rc)} pruned pairs still price in after {round_} rounds"
+            return _priced(BackendStatus.FEASIBLE, solved, bound, phases, inst, given, (note,))
+        inst = inst.with_pairs(case, reviewer, affinity)
+    raise AssertionError("the last round of pricing returns")  # pragma: no cover

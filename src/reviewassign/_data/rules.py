@@ -26,8 +26,9 @@ Choices made here:
   weight they are objective terms, and off here (``check`` does not judge them either).
 - ``flow`` is a function of the policy: ``panel.own_region = "exclude"`` removes single
   pairs (a flow network takes it), ``"at_least_one"`` needs a seat from a group (it does
-  not). A minimum of regions that the region cap already implies is decided per instance
-  by ``_backends.flow.flow_applicable``.
+  not). It defaults to "no", so that a new rule falls to CP-SAT until its record says a
+  network takes it. A minimum of regions that the region cap already implies is decided
+  per instance by ``_backends.flow.flow_refuses``.
 
 This module imports nothing of the package at run time (the policy only for types), so
 that ``_data.policy`` can derive :data:`RELAXABLE` from it. The explain tests read numpy
@@ -107,8 +108,6 @@ class Rule:
     turned off (panel sizes, maximum loads, the assignment's own consistency)."""
     relaxable: bool
     """Whether ``solve(..., relax="minimal")`` may break it (``relax.priority`` keys)."""
-    flow: Callable[[Policy], bool]
-    """Whether a min-cost-flow network expresses the rule as ``policy`` sets it."""
     says: Callable[[Policy], str]
     """The rule in words, as the policy sets it (the report's and docs' sentence)."""
     states: Callable[[Said], str] | None = None
@@ -118,6 +117,10 @@ class Rule:
     alone: Callable[[Pool], Short | None] | None = None
     """Why one case's eligible reviewers alone cannot meet the rule, or None when they
     can: ``explain``'s necessary test of a panel rule, one case at a time."""
+    flow: Callable[[Policy], bool] = _never
+    """Whether a min-cost-flow network expresses the rule as ``policy`` sets it. The
+    default is no: a new rule goes to CP-SAT until its record says a network takes it
+    (the flow backend refuses every rule on whose ``flow`` is false)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +240,7 @@ _STRUCTURAL: Mapping[str, object] = MappingProxyType({})
 
 def _assignment(key: str, words: str) -> Rule:
     """A rule of the assignment's own consistency, always on, in ``words``."""
-    return Rule(key, "assignment", _always, _STRUCTURAL, False, _always, lambda p: words)
+    return Rule(key, "assignment", _always, _STRUCTURAL, False, lambda p: words, flow=_always)
 
 
 def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object]) -> Rule:
@@ -256,7 +259,7 @@ def _conflict(key: str, on: Callable[[Policy], bool], off: Mapping[str, object])
             "conflicts.applicant": "No reviewer reviews a case they are an applicant of.",
         }[key]
 
-    return Rule(key, "pair", on, off, False, _always, says)
+    return Rule(key, "pair", on, off, False, says, flow=_always)
 
 
 def _band(kind: Literal["region", "gender"]) -> Rule:
@@ -278,7 +281,7 @@ def _band(kind: Literal["region", "gender"]) -> Rule:
 
     key = f"representation.{kind}_tolerance"
     off = {key: 1.0, f"representation.{kind}_targets": {}}
-    return Rule(key, "whole", on, MappingProxyType(off), False, _never, says)
+    return Rule(key, "whole", on, MappingProxyType(off), False, says)
 
 
 def _own_region_states(s: Said) -> str:
@@ -459,8 +462,8 @@ RULES: tuple[Rule, ...] = (
         _always,
         _STRUCTURAL,
         False,
-        _always,
         lambda p: f"Every case gets a panel of {_n(p.panel_size, 'reviewer')}",
+        flow=_always,
     ),
     Rule(
         "load.min",
@@ -468,7 +471,6 @@ RULES: tuple[Rule, ...] = (
         _always,  # a reviewer's own min_load may set it under load.min = 0
         _off(load__min=0),
         True,
-        _always,
         lambda p: (
             f"Every reviewer reviews at least {_n(p.load.min, 'case')}"
             " (a reviewer's own minimum overrides)."
@@ -477,6 +479,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"lower {s.reviewer}'s minimum load from {s.limit} to {s.limit - slack}"
         ),
+        flow=_always,
     ),
     Rule(
         "load.max",
@@ -484,7 +487,6 @@ RULES: tuple[Rule, ...] = (
         _always,
         _STRUCTURAL,
         True,
-        _always,
         lambda p: (
             f"No reviewer reviews more than {_n(p.load.max, 'case')}"
             " (a reviewer's own maximum overrides)."
@@ -493,6 +495,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: (
             f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
         ),
+        flow=_always,
     ),
     Rule(
         "load.max_weak_matches",
@@ -500,7 +503,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.load.max_weak_matches is not None,
         _off(load__max_weak_matches=None),
         False,
-        _never,
         lambda p: (
             f"No reviewer gets more than {_n(p.load.max_weak_matches or 0, 'case')} of affinity "
             f"below {p.load.weak_match_below:g}."
@@ -529,7 +531,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.max_per_region is not None,
         _off(panel__max_per_region=None),
         True,
-        _always,  # one (case, region) node layer
         lambda p: (
             f"At most {_n(p.panel.max_per_region or 0, 'reviewer')} per region on every panel."
         ),
@@ -540,6 +541,7 @@ RULES: tuple[Rule, ...] = (
             f"allow {s.limit + slack} reviewers from one region on case {s.case}"
         ),
         alone=_region_cap_alone,
+        flow=_always,  # one (case, region) node layer
     ),
     Rule(
         "panel.min_regions",
@@ -547,11 +549,11 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_regions > 0,
         _off(panel__min_regions=0),
         True,
-        lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
         lambda p: f"At least {_n(p.panel.min_regions, 'distinct region')} on every panel.",
         states=lambda s: f"case {s.case} needs reviewers from at least {s.limit} regions {s.seen}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
         alone=_min_regions_alone,
+        flow=lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
     ),
     Rule(
         "panel.own_region",
@@ -559,7 +561,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.own_region != "any",
         _off(panel__own_region="any"),
         True,
-        lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
         lambda p: (
             "No reviewer from the case's own region."
             if p.panel.own_region == "exclude"
@@ -568,6 +569,7 @@ RULES: tuple[Rule, ...] = (
         states=_own_region_states,
         lifts=_own_region_lifts,
         alone=_own_region_alone,
+        flow=lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
     ),
     Rule(
         "panel.max_per_gender",
@@ -575,7 +577,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.max_per_gender is not None,
         _off(panel__max_per_gender=None),
         True,
-        _never,
         lambda p: (
             f"At most {_n(p.panel.max_per_gender or 0, 'seat')} of one disclosed gender on "
             "every panel."
@@ -590,7 +591,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_genders > 0,
         _off(panel__min_genders=0),
         True,
-        _never,
         lambda p: (
             f"At least {_n(p.panel.min_genders, 'distinct disclosed gender')} on every panel."
         ),
@@ -607,7 +607,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.min_senior > 0,
         _off(panel__min_senior=0),
         True,
-        _never,
         lambda p: f"At least {_n(p.panel.min_senior, 'senior reviewer')} on every panel.",
         states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
@@ -619,12 +618,12 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.panel.language,
         _off(panel__language=False),
         True,
-        _always,  # removes single pairs
         lambda p: "Every panel member reads the case's language.",
         states=lambda s: f"every reviewer of case {s.case} reads {s.language}",
         lifts=lambda s, slack: (
             f"allow {_n(slack, 'reviewer')} who do(es) not read {s.language} on case {s.case}"
         ),
+        flow=_always,  # removes single pairs
     ),
     Rule(
         "expertise.coverage",
@@ -632,7 +631,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.expertise.coverage != "none",
         _off(expertise__coverage="none"),
         True,
-        _never,
         _coverage_says,
         states=_coverage_states,
         lifts=_coverage_lifts,
@@ -644,7 +642,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.expertise.min_panel_affinity > 0,
         _off(expertise__min_panel_affinity=0.0),
         True,
-        _never,
         lambda p: f"Every panel's affinity is at least {p.expertise.min_panel_affinity:g}.",
         states=lambda s: (
             f"case {s.case} needs a panel affinity of at least "
@@ -663,7 +660,6 @@ RULES: tuple[Rule, ...] = (
         lambda p: p.integrity.forbid_cycles > 0,
         _off(integrity__forbid_cycles=0),
         False,
-        _never,
         _cycles_says,
     ),
 )

@@ -23,7 +23,6 @@ from .._data.model import Problem
 from .._data.options import Candidates, SolveOptions, check_options
 from .._data.policy import Policy
 from .._data.result import Assignment, Phase, Progress, Result, Status
-from .._errors import InputError
 from .._pipeline.finish import RunContext, checked, finish, input_hash, phases_of
 from .._pipeline.lagrangian import lagrangian_bound
 from .._reduce.eligible import Instance, build_instance
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
     from .._backends import solvers
 
 __all__ = ["check_options", "input_hash", "solve_exact"]
-
-# Below this many eligible pairs plain CP-SAT proves optima fast and the LP is overhead.
-_LP_MIN_PAIRS = 5_000
 
 # candidates="auto": from this many cases x reviewers on, each case keeps its best
 # max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * panel size) eligible reviewers.
@@ -154,34 +150,24 @@ def _backend(
     left: float | None,
     pace: float = 1.0,
 ) -> solvers.Outcome:
-    """Run the backend that fits: a min-cost flow, or CP-SAT (LP-guided when large).
+    """Run the backend ``options.method`` chooses from the table (``_backends/table.py``).
 
-    ``left``: the seconds it may take (None: no limit); ``pace`` scales the estimates of
-    the steps that cannot be interrupted. The constructive start of the instance, if any,
-    is CP-SAT's hint.
+    ``"auto"`` takes a min-cost flow when the policy fits one, else CP-SAT (LP-guided when
+    large); a named backend that refuses the policy raises :class:`InputError` naming
+    what it refuses. ``left``: the seconds it may take (None: no limit); ``pace`` scales
+    the estimates of the steps that cannot be interrupted. The constructive start of the
+    instance, if any, is the hint.
     """
-    from .._backends import solvers
+    from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
-    method = options.method
-    use_flow = solvers.flow_applicable(inst, policy)
-    if method == "flow" and not use_flow:
-        raise InputError(
-            "method='flow': the policy has rules a flow network cannot express", field="method"
-        )
-    if method in ("cpsat", "lp"):
-        use_flow = False
+    backend = solvers.choose(inst, policy, options.method)
     if left is not None and left <= 0:
         unknown = solvers.BackendStatus.UNKNOWN
         return solvers.Outcome(unknown, notes=("time limit: no time left for a search",))
-    if use_flow:
-        return solvers.solve_flow(inst, policy)
-    use_lp = method == "lp" or (method == "auto" and inst.n_pairs >= _LP_MIN_PAIRS)
     hint = None
     if inst.start is not None:
         hint = inst.pair_indices(inst.start.case, inst.start.reviewer)
-    return solvers.solve_cpsat(
-        inst, policy, options, time_limit=left, use_lp=use_lp, hint=hint, pace=pace
-    )
+    return backend.solve(inst, policy, options, time_limit=left, hint=hint, pace=pace)
 
 
 def _prepared(inst: Instance, seconds: float) -> list[Phase]:

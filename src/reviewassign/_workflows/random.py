@@ -359,7 +359,7 @@ def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
     incumbents); ``candidates`` may be ``"auto"`` or None (a lottery is over every
     eligible pair), an integer raises :class:`InputError`.
     """
-    from .._backends.solvers import flow_applicable
+    from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
     _refuse(policy, options)
     q = policy.random.max_probability
@@ -367,7 +367,7 @@ def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
     assert opt.objective is not None  # _optimum raises otherwise
     inst = build_instance(problem, policy)
     best = _pair_indices(inst, opt.assignment)
-    use_flow = flow_applicable(inst, policy)
+    use_flow = not solvers.FLOW.refuses(inst, policy)  # the flow backend's, as in solve
     if q >= 1.0:
         mix = _Mix.of_optimum(inst, best, opt)
     elif use_flow:

@@ -99,7 +99,8 @@ def solve(
         An option out of range (``seed``, ``workers``, ``time_limit``, ``candidates``,
         ``method``, ``relax``), or one that cannot apply: ``relax="minimal"`` or an
         integer ``candidates`` under ``[random] max_probability < 1`` (a lottery is over
-        every eligible pair), ``method="flow"`` for a policy a flow cannot express.
+        every eligible pair), ``method="flow"`` for a policy a flow cannot express (the
+        message names what it cannot take).
 
     Examples
     --------
