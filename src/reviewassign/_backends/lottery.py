@@ -153,14 +153,8 @@ def dependent_round(
     suffices).
     """
     walk = _Walk(tails, heads, list(flows), units, n_nodes)
-    step = 0
-    while True:
-        if not walk.nodes and not walk.begin():
-            return walk.f
-        closed = walk.advance()
-        if closed is not None:
-            walk.shift(*closed, uniforms[step])
-            step += 1
+    walk.run(uniforms)
+    return walk.f
 
 
 class _Walk:
@@ -217,33 +211,43 @@ class _Walk:
         self.position[self.start] = 0
         return True
 
-    def advance(self) -> tuple[int, int] | None:
-        """Walk one arc; ``(i, e)`` when arc ``e`` closes a cycle at ``nodes[i]``."""
-        v = self.nodes[-1]
-        e = self.next_arc(v, self.into[-1])
-        if e < 0:
-            if len(self.nodes) == 1:  # an isolated start node: every arc at it is integral
-                self.position[v] = -1
-                self.nodes.clear()
-                self.into.clear()
-                return None
-            raise SolverError(
-                "dependent rounding: a node with one fractional arc"
-            )  # pragma: no cover
-        w = self.tails[e] + self.heads[e] - v
-        i = self.position[w]
-        if i < 0:
-            self.position[w] = len(self.nodes)
-            self.nodes.append(w)
-            self.into.append(e)
-            return None
-        return i, e
+    def run(self, uniforms: FloatArray) -> None:
+        """Walk along live arcs, shifting each cycle closed, until no live arc is left.
+
+        The hot loop of the lottery's draws: the path's lists are held in locals.
+        """
+        nodes, into, position = self.nodes, self.into, self.position
+        tails, heads, next_arc = self.tails, self.heads, self.next_arc
+        step = 0
+        while nodes or self.begin():
+            v = nodes[-1]
+            e = next_arc(v, into[-1])
+            if e < 0:
+                self.dead_end(v)
+                continue
+            w = tails[e] + heads[e] - v
+            i = position[w]
+            if i < 0:  # a new node: the path grows
+                position[w] = len(nodes)
+                nodes.append(w)
+                into.append(e)
+            else:  # arc e closes a cycle at nodes[i]
+                self.shift(i, e, float(uniforms[step]))
+                step += 1
+
+    def dead_end(self, v: int) -> None:
+        """Leave a start node without live arcs (every arc at it became integral)."""
+        if len(self.nodes) != 1:  # pragma: no cover - every node has 0 or 2+ fractional arcs
+            raise SolverError("dependent rounding: a node with one fractional arc")
+        self.position[v] = -1
+        self.nodes.clear()
+        self.into.clear()
 
     def shift(self, i: int, e: int, uniform: float) -> None:
         """Shift the cycle ``e`` closes at ``nodes[i]``; cut the path at its first integral arc."""
-        units, f, nodes = self.units, self.f, self.nodes
+        units, f, nodes, tails, live = self.units, self.f, self.nodes, self.tails, self.live
         cycle = [*self.into[i + 1 :], e]
-        forward = [self.tails[a] == nodes[i + j] for j, a in enumerate(cycle)]
+        forward = [tails[a] == nodes[i + j] for j, a in enumerate(cycle)]
         alpha = beta = units
         for a, fw in zip(cycle, forward, strict=True):
             down = f[a] % units
@@ -257,7 +261,7 @@ class _Walk:
         for j, (a, fw) in enumerate(zip(cycle, forward, strict=True)):
             f[a] += delta if fw else -delta
             if f[a] % units == 0:
-                self.live[a] = False
+                live[a] = False
                 cut = min(cut, i + 1 + j)
         for w in nodes[cut:]:
             self.position[w] = -1
