@@ -414,6 +414,12 @@ def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
 
 def _refuse(policy: Policy, options: SolveOptions) -> None:
     """Raise :class:`InputError` for an option or a policy a lottery cannot honour."""
+    if options.forced:
+        raise InputError(
+            "a lottery cannot keep forced pairs (each would need probability 1, above "
+            "random.max_probability); solve without forced pairs, or with max_probability = 1",
+            field="forced",
+        )
     if options.candidates not in ("auto", None):
         raise InputError(
             f"a lottery is over every eligible pair, not candidates={options.candidates!r}",
