@@ -476,7 +476,7 @@ def test_cli_forced_and_disjoint_files(tmp_path: Path) -> None:
     forced = tmp_path / "forced.csv"
     forced.write_text("case,reviewer\nC2,R4\n")
     disjoint = tmp_path / "disjoint.csv"
-    disjoint.write_text("a,b,reason\nR2,R4,rivals\n")
+    disjoint.write_text("a,b,reason\nR1,R4,rivals\n")
     out = tmp_path / "out.json"
     policy = tmp_path / "policy.toml"
     policy.write_text("panel_size = 2\n[panel]\nlanguage = false\n")
@@ -484,6 +484,8 @@ def test_cli_forced_and_disjoint_files(tmp_path: Path) -> None:
     assert main([*args, "--forced", str(forced), "--disjoint", str(disjoint)]) == 0
     data = json.loads(out.read_text())
     assert data["forced"] == [["C2", "R4"]]
-    assert "R4" in data["assignment"]["C2"] and "R2" not in data["assignment"]["C2"]
+    assert sorted(data["assignment"]["C2"]) == ["R2", "R4"]  # R3 and R4 are disjoint
+    disjoint.write_text("a,b\nR1,R3\n")  # C1's only panel once R4 is on C2
+    assert main([*args, "--forced", str(forced), "--disjoint", str(disjoint)]) == 3
     disjoint.write_text("a,b\nR2,R9\n")
     assert main([*args, "--disjoint", str(disjoint)]) == 2

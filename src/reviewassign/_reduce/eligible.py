@@ -346,8 +346,8 @@ def prefers_not_costs(problem: Problem, policy: Policy) -> dict[int, dict[int, f
     A row's own ``weight``, else the policy's ``objective.prefers_not``; pairs listed
     twice add up; zero costs are left out. Raises :class:`InputError` when there are
     costs and the policy reads a pair's affinity elsewhere than in the total (the worst
-    panel, leximin, a panel-affinity floor, weak matches): the cost is subtracted from
-    the pair's affinity, which those would then misread.
+    panel, leximin, the affinity level, a panel-affinity floor, weak matches): the cost
+    is subtracted from the pair's affinity, which those would then misread.
     """
     case_pos = {c.id: i for i, c in enumerate(problem.cases)}
     rev_pos = {r.id: i for i, r in enumerate(problem.reviewers)}
@@ -359,7 +359,7 @@ def prefers_not_costs(problem: Problem, policy: Policy) -> dict[int, dict[int, f
             r = rev_pos[row.reviewer]
             per_case[r] = per_case.get(r, 0.0) + cost
     reads = [
-        *(x for x in ("worst_case", "leximin") if x in policy.objective.levels),
+        *(x for x in ("worst_case", "leximin", "affinity") if x in policy.objective.levels),
         *(["expertise.min_panel_affinity"] if policy.expertise.min_panel_affinity > 0 else []),
         *(["load.max_weak_matches"] if policy.load.max_weak_matches is not None else []),
     ]

@@ -63,6 +63,8 @@ def _solve_restricted(
     part of it.
     """
     t0 = time.perf_counter()
+    forced = inst.forced_pairs()
+    pairs = np.union1d(pairs, forced[forced >= 0])  # a forced pair is in every sub-model
     built = build_model(inst.restricted(pairs), policy)
     built.model.maximize(built.objective)
     variables = built.model.proto.variables
