@@ -217,7 +217,7 @@ def _core(
     for i in members:
         r = search.model.rules[i]
         cases = () if r.case < 0 else (inst.case_ids[r.case],)
-        reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
+        reviewers: tuple[str, ...] = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
         if r.pair is not None:  # the two reviewers of a disjoint pair
             reviewers = tuple(inst.reviewer_ids[x] for x in r.pair)
         core.append((r.rule, rule_text(r, inst, search.problem, search.policy), cases, reviewers))
