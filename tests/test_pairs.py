@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,6 +149,22 @@ def test_forced_pairs_listed_twice_count_once_and_keep_the_flow_out() -> None:
     assert result.stats.method != "flow"
     with pytest.raises(ra.InputError, match=r"pairs\.forced"):
         solve(FOUR, ONE, forced=[("C1", "R4")], method="flow")
+
+
+def test_pruning_keeps_forced_pairs_as_candidates() -> None:
+    p = ra.Problem(
+        cases=tuple(case(f"C{i}") for i in range(6)),
+        reviewers=tuple(rev(f"R{j}", 3 if j < 6 else 1) for j in range(8)),
+    )
+    policy = ra.Policy(panel_size=1, load={"max": 1})
+    pair = np.array([5]), np.array([7])  # C5 with R7: neither ranks the other high
+    assert build_instance(p, policy, candidates=1).pair_indices(*pair)[0] == -1
+    inst = build_instance(p, policy, candidates=1, forced=[("C5", "R7")])
+    assert inst.pruned and inst.pair_indices(*pair)[0] >= 0
+    for method in ("cpsat", "lp"):
+        result = solve(p, policy, forced=[("C5", "R7")], candidates=1, method=method)
+        assert result.ok and result.assignment["C5"] == ("R7",)
+        assert result.objective == pytest.approx(5 + 1 / 3)
 
 
 NAMED = ra.Problem(

@@ -735,7 +735,7 @@ def active(policy: Policy) -> tuple[Rule, ...]:
     --------
     >>> from reviewassign import Policy
     >>> [r.key for r in active(Policy()) if r.scope == "case"]
-    ['panel_size', 'panel.language']
+    ['panel_size', 'panel.language', 'pairs.disjoint']
     """
     return tuple(r for r in RULES if r.on(policy))
 

@@ -305,13 +305,12 @@ class SoftSolver:
         sm, m = self.sm, self.sm.model
         on = np.zeros(len(sm.x), dtype=np.bool_)
         on[pairs] = True
-        saved = [(v.proto.domain[0], v.proto.domain[1]) for v in sm.x]  # forced pairs: 1
         for v, value in zip(sm.x, on.tolist(), strict=True):
             v.proto.domain[0] = v.proto.domain[1] = int(value)
         m.minimize(LinearExpr.sum(sm.slack))
         status, solver = self._solve()
-        for v, (low, high) in zip(sm.x, saved, strict=True):
-            v.proto.domain[0], v.proto.domain[1] = low, high
+        for v in sm.x:
+            v.proto.domain[0], v.proto.domain[1] = 0, 1
         if status in ("optimal", "feasible"):
             self._hint(solver)
 

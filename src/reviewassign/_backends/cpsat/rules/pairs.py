@@ -5,9 +5,9 @@ instance carries (``Instance.forced_case``/``forced_reviewer``, ``Instance.disjo
 ``Instance.linked``); each adds nothing when that data is empty, so a problem without it
 gets the very model it always had.
 
-- ``pairs.forced`` fixes each forced pair's Boolean to 1 (:func:`fix_forced`), in the
-  hard model and in the soft one (a forced pair is never broken), by the mechanism that
-  fixes repair's locked pairs (:func:`fix_on`, called by ``least_change``).
+- ``pairs.forced`` fixes each forced pair's Boolean to 1 (:func:`fix_forced`, a row
+  ``x[p] == 1``), in the hard model and in the soft one (a forced pair is never broken);
+  repair's locked pairs are fixed in their domains (:func:`fix_on`, from ``least_change``).
 - ``pairs.disjoint``: per case, ``x[c, a] + x[c, b] <= 1`` for every disjoint pair whose
   two reviewers are both eligible; soft, the sum may reach 2 with a slack of 1.
 - ``pairs.linked`` (held hard in both models, a rule over the whole assignment): for every
@@ -44,8 +44,7 @@ __all__ = [
 def fix_on(m: cp_model.CpModel, pairs: Iterable[int]) -> None:
     """Fix the Booleans of ``pairs`` to 1, in their domains (pair ``p`` is variable ``p``).
 
-    The one mechanism for pairs that must be held: ``solve``'s forced pairs (here) and
-    ``repair``'s locked pairs (``least_change``).
+    ``repair``'s locked pairs (``least_change``, which runs no LP and no soft model).
     """
     variables = m.proto.variables
     for p in pairs:
@@ -56,12 +55,15 @@ def fix_on(m: cp_model.CpModel, pairs: Iterable[int]) -> None:
 def fix_forced(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> None:
     """Fix every forced pair on; a forced pair that is no candidate makes the model infeasible.
 
-    ``x`` must be the model's first variables, in pair order (both builders make them so).
+    A one-variable row ``x[p] == 1`` rather than the domain (:func:`fix_on`): the LP
+    relaxation reads rows, not the pair variables' domains, and the soft model rewrites
+    those domains while it looks for a hint.
     """
     at = inst.forced_pairs()
     if np.any(at < 0):  # cannot happen after _reduce.forced's checks and the pruner's keep
         m.add(LinearExpr.sum([]) >= 1)
-    fix_on(m, at[at >= 0].tolist())
+    for p in at[at >= 0].tolist():
+        m.add(x[p] == 1)
 
 
 def _positions(inst: Instance, c: int) -> dict[int, int]:
