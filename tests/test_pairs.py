@@ -444,14 +444,14 @@ def tiny(draw: st.DrawFn) -> tuple[ra.Problem, list[tuple[str, str]]]:
 
 
 @settings(max_examples=examples(0.3))
-@given(tiny(), st.sampled_from([1, 2]), st.sampled_from([None, 1]))
+@given(tiny(), st.sampled_from([1, 2]), st.sampled_from([None, 1]), st.sampled_from(["auto", "lp"]))
 def test_solve_agrees_with_brute_force_and_check_with_pairs(
-    drawn: tuple[ra.Problem, list[tuple[str, str]]], size: int, cap: int | None
+    drawn: tuple[ra.Problem, list[tuple[str, str]]], size: int, cap: int | None, method: str
 ) -> None:
     problem, forced = drawn
     policy = ra.Policy(panel_size=size, load={"max": 2}, panel={"max_per_region": cap})
     try:
-        result = solve(problem, policy, forced=forced)
+        result = solve(problem, policy, forced=forced, method=method)
     except ra.InputError as exc:  # forced pairs that alone break a cap
         assert exc.field is not None and exc.field.startswith("forced")
         return
