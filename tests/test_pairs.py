@@ -390,6 +390,8 @@ def test_prefers_not_refuses_objectives_that_read_a_pairs_affinity() -> None:
     )
     with pytest.raises(ra.InputError, match="worst_case"):
         solve(p, ra.Policy(panel_size=1, objective={"kind": "fairness"}))
+    with pytest.raises(ra.InputError, match="lottery"):
+        solve(p, ra.Policy(panel_size=1, random={"max_probability": 0.5}))
 
 
 # --------------------------------------------------------------------------------------
