@@ -508,3 +508,17 @@ def test_cli_forced_and_disjoint_files(tmp_path: Path) -> None:
     assert main([*args, "--forced", str(forced), "--disjoint", str(disjoint)]) == 3
     disjoint.write_text("a,b\nR2,R9\n")
     assert main([*args, "--disjoint", str(disjoint)]) == 2
+
+
+def test_cli_check_takes_forced_pairs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    forced = tmp_path / "forced.csv"
+    forced.write_text("case,reviewer\nC2,R4\n")
+    assignment = tmp_path / "a.csv"
+    assignment.write_text("case,reviewer\nC1,R1\nC2,R2\n")
+    folder = _folder(tmp_path)
+    policy = tmp_path / "policy.toml"
+    policy.write_text("panel_size = 1\n[panel]\nlanguage = false\n")
+    args = ["check", str(folder), str(assignment), "--policy", str(policy)]
+    assert main(args) == 0
+    assert main([*args, "--forced", str(forced)]) == 1
+    assert "pairs.forced: the forced pair (C2, R4) is not held" in capsys.readouterr().out

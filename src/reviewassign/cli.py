@@ -392,7 +392,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     policy = _policy_of(args.policy, problem)
     _warn(problem)
     assignment = load_assignment(args.assignment)
-    violations = check(problem, policy, assignment)
+    forced = [] if args.forced is None else read_locked(args.forced)[0]
+    violations = check(problem, policy, assignment, forced=forced)
     if not violations:
         pairs = sum(len(p) for p in assignment.values())
         print(f"valid: {len(assignment)} cases, {pairs} pairs meet every hard rule")
@@ -702,6 +703,7 @@ def _parser() -> argparse.ArgumentParser:
         "assignment", metavar="ASSIGNMENT", help="a result .json or a case,reviewer .csv"
     )
     p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--forced", metavar="FILE", help="pairs the assignment must hold (pairs.forced)")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("explain", help="say why a policy cannot be met (exit 3), if it cannot")
