@@ -522,3 +522,12 @@ def test_cli_check_takes_forced_pairs(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(args) == 0
     assert main([*args, "--forced", str(forced)]) == 1
     assert "pairs.forced: the forced pair (C2, R4) is not held" in capsys.readouterr().out
+
+
+def test_a_lottery_keeps_disjoint_reviewers_apart_in_every_draw() -> None:
+    p = FOUR.model_copy(update={"disjoint": (ra.Disjoint(a="R1", b="R2"),)})
+    policy = ra.Policy(panel_size=2, random={"max_probability": 0.8})
+    lottery = ra.randomize(p, policy, seed=0)
+    assert lottery.method == "columns"  # the flow refuses pairs.disjoint by name
+    for draw in lottery.samples(20, seed=1):
+        assert ra.check(p, policy, draw) == []
