@@ -300,7 +300,14 @@ def test_every_rule_is_taken_by_the_flow_or_refused_by_name(key: str) -> None:
     policy = ON[key]
     r = registry.rule(key)
     assert r.on(policy)
-    refused = table.FLOW.refuses(build_instance(random_problem(0), policy), policy)
+    problem = random_problem(0).model_copy(  # data for the rules that apply to what is listed
+        update={
+            "disjoint": (ra.Disjoint(a="R0", b="R1"),),
+            "linked": (ra.Linked(cases=("C0", "C1"), shared=1),),
+        }
+    )
+    inst = build_instance(problem, policy, forced=[("C0", "R2")])
+    refused = table.FLOW.refuses(inst, policy)
     if r.flow(policy):
         assert key not in refused
     else:

@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewassign._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from reviewassign._data.model import (
+    Affinity,
+    Case,
+    Conflict,
+    Disjoint,
+    Linked,
+    Problem,
+    Relation,
+    Reviewer,
+)
 from reviewassign._data.policy import Policy
 from reviewassign._spec.check import RULES, Metrics, Violation, check, evaluate
 
@@ -42,6 +51,8 @@ class RuleCase:
     expected: list[tuple[str | None, str | None]]
     good: Mapping[str, Sequence[str]]
     note: str = field(default="")
+    forced: tuple[tuple[str, str], ...] = ()
+    """Forced pairs, given to ``check`` (``pairs.forced``)."""
 
 
 def _p(cases: list[Case], reviewers: list[Reviewer], **parts: Any) -> Problem:
@@ -348,6 +359,35 @@ RULE_CASES = [
         expected=[("C2", "R1")],
         good={"C1": ["R3"], "C2": ["R1"]},
     ),
+    RuleCase(
+        "pairs.forced",
+        _p([Case(id="C1"), Case(id="C2")], TWO_R),
+        ONE,
+        bad={"C1": ["R1"], "C2": ["R1"]},
+        expected=[("C1", "R2")],
+        good={"C1": ["R2"], "C2": ["R1"]},
+        forced=(("C1", "R2"),),
+    ),
+    RuleCase(
+        "pairs.disjoint",
+        _p(
+            [Case(id="C1", panel_size=2)],
+            [*TWO_R, Reviewer(id="R3")],
+            disjoint=[Disjoint(a="R1", b="R2", reason="co-authors")],
+        ),
+        ONE,
+        bad={"C1": ["R1", "R2"]},
+        expected=[("C1", None)],
+        good={"C1": ["R1", "R3"]},
+    ),
+    RuleCase(
+        "pairs.linked",
+        _p([Case(id="C1"), Case(id="C2")], TWO_R, linked=[Linked(cases=("C1", "C2"))]),
+        ONE,
+        bad={"C1": ["R1"], "C2": ["R2"]},
+        expected=[("C1", None)],
+        good={"C1": ["R1"], "C2": ["R1"]},
+    ),
 ]
 
 
@@ -355,7 +395,7 @@ RULE_CASES = [
     "rc", RULE_CASES, ids=[f"{rc.rule}-{rc.note}" if rc.note else rc.rule for rc in RULE_CASES]
 )
 def test_each_rule_flags_exactly_its_violation(rc: RuleCase) -> None:
-    found = check(rc.problem, rc.policy, rc.bad)
+    found = check(rc.problem, rc.policy, rc.bad, forced=rc.forced)
     assert rules_of(found) == {rc.rule}, found
     assert where(found, rc.rule) == rc.expected
     assert all(v.message for v in found)
@@ -365,7 +405,7 @@ def test_each_rule_flags_exactly_its_violation(rc: RuleCase) -> None:
     "rc", RULE_CASES, ids=[f"{rc.rule}-{rc.note}" if rc.note else rc.rule for rc in RULE_CASES]
 )
 def test_each_rule_accepts_a_good_assignment(rc: RuleCase) -> None:
-    assert check(rc.problem, rc.policy, rc.good) == []
+    assert check(rc.problem, rc.policy, rc.good, forced=rc.forced) == []
 
 
 def test_every_rule_has_a_case() -> None:

@@ -53,6 +53,9 @@ ON: dict[str, ra.Policy] = {
     ),
     "representation.gender_tolerance": ra.Policy(representation={"gender_tolerance": 0.1}),
     "integrity.forbid_cycles": ra.Policy(integrity={"forbid_cycles": 2}),
+    "pairs.forced": ra.Policy(),
+    "pairs.disjoint": ra.Policy(),
+    "pairs.linked": ra.Policy(),
 }
 """Per rule, a policy that turns it on (the default one for rules that are always on)."""
 
@@ -83,6 +86,7 @@ NOT_SOLVED = {
     "representation.gender_tolerance": "test_integrity.py::test_gender_band_and_explicit_targets",
     "integrity.forbid_cycles": "test_integrity.py::test_two_cycle_optimum_by_hand and others",
     "expertise.min_panel_affinity": "test_levels.py (the expertise.min_panel_affinity section)",
+    "pairs.forced": "test_pairs.py: forced pairs are solve inputs, not problem data",
 }
 """Rules without a ``Binding`` and an ``Infeasible`` case in test_rules.py, and where
 they are solved instead."""
@@ -95,7 +99,7 @@ def _infeasible_rule(param: object) -> str:
 
 def test_the_registry_is_check_order_and_the_copies_are_derived() -> None:
     assert KEYS == CHECK_RULES
-    assert len(KEYS) == len(set(KEYS)) == 24
+    assert len(KEYS) == len(set(KEYS)) == 27
     assert tuple(r.key for r in RULES if r.relaxable) == RELAXABLE
     assert all(rule(key).key == key for key in KEYS)
 
@@ -174,8 +178,13 @@ def test_every_rule_has_its_sentences(key: str) -> None:
 
 
 def test_every_rule_has_a_report_line() -> None:
-    p = random_problem(0)
-    reported = {line.key for line in _rules(p, EVERY, ra.Assignment({}))}
+    p = random_problem(0).model_copy(
+        update={
+            "disjoint": (ra.Disjoint(a="R0", b="R1"),),
+            "linked": (ra.Linked(cases=("C0", "C1"), shared=1),),
+        }
+    )
+    reported = {line.key for line in _rules(p, EVERY, ra.Assignment({}), [("C0", "R2")])}
     assert reported == {r.key for r in RULES if r.scope != "assignment"}
 
 
@@ -190,6 +199,7 @@ def test_every_rule_has_its_binding_measure(key: str) -> None:
 POOL_TESTED = {
     "panel_size": "explain tests the size of every case's pool first (_too_few)",
     "panel.language": "a single-pair rule: it narrows the pool, whose size explain tests",
+    "pairs.disjoint": "the disjoint pairs are not in a Pool; explain's core names them",
 }
 """Panel rules without an explain test of their own (``Rule.alone``), and why."""
 

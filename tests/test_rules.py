@@ -421,6 +421,41 @@ BINDINGS = [
         ),
         id="expertise.coverage-any-min_level",
     ),
+    pytest.param(
+        Binding(
+            "pairs.disjoint",
+            problem(
+                [case("C1")],
+                [rev("R1", 3), rev("R2", 3), rev("R3", 1)],
+                disjoint=[ra.Disjoint(a="R1", b="R2", reason="co-authors")],
+            ),
+            TWO,
+            1 + 1 / 3,  # R1 + R3
+            TWO,
+            2.0,  # R1 + R2
+            free_problem=problem([case("C1")], [rev("R1", 3), rev("R2", 3), rev("R3", 1)]),
+        ),
+        id="pairs.disjoint",
+    ),
+    pytest.param(
+        Binding(
+            "pairs.linked",
+            problem(
+                [case("C1", topics={"t1": 1}), case("C2", topics={"t2": 1})],
+                [rev("R1", expertise={"t1": 3}), rev("R2", expertise={"t2": 3})],
+                linked=[ra.Linked(cases=("C1", "C2"))],
+            ),
+            ONE,
+            1.0,  # one reviewer on both: 1 + 0
+            ONE,
+            2.0,  # R1 on C1, R2 on C2
+            free_problem=problem(
+                [case("C1", topics={"t1": 1}), case("C2", topics={"t2": 1})],
+                [rev("R1", expertise={"t1": 3}), rev("R2", expertise={"t2": 3})],
+            ),
+        ),
+        id="pairs.linked",
+    ),
 ]
 
 
@@ -665,6 +700,40 @@ INFEASIBLE = [
             policy(expertise={"coverage": "any", "min_level": 2}),
         ),
         id="expertise.coverage-any-min_level",
+    ),
+    pytest.param(
+        Infeasible(
+            problem([case("C1")], [rev("R1"), rev("R2")], disjoint=[ra.Disjoint(a="R1", b="R2")]),
+            TWO,
+            TWO,
+            free_problem=problem([case("C1")], [rev("R1"), rev("R2")]),
+        ),
+        id="pairs.disjoint",
+    ),
+    pytest.param(
+        Infeasible(
+            # R1 may review only C1 and R2 only C2: no one panel for both
+            problem(
+                TWO_CASES,
+                [rev("R1"), rev("R2")],
+                conflicts=[
+                    ra.Conflict(case="C1", reviewer="R2"),
+                    ra.Conflict(case="C2", reviewer="R1"),
+                ],
+                linked=[ra.Linked(cases=("C1", "C2"))],
+            ),
+            ONE,
+            ONE,
+            free_problem=problem(
+                TWO_CASES,
+                [rev("R1"), rev("R2")],
+                conflicts=[
+                    ra.Conflict(case="C1", reviewer="R2"),
+                    ra.Conflict(case="C2", reviewer="R1"),
+                ],
+            ),
+        ),
+        id="pairs.linked",
     ),
 ]
 

@@ -22,7 +22,17 @@ Examples
 
 from ._audit.verify import Verification, export_anonymous, verify
 from ._data.events import Event
-from ._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from ._data.model import (
+    Affinity,
+    Case,
+    Conflict,
+    Disjoint,
+    Linked,
+    PrefersNot,
+    Problem,
+    Relation,
+    Reviewer,
+)
 from ._data.policy import (
     ConflictPolicy,
     ExpertisePolicy,
@@ -76,6 +86,7 @@ __all__ = [
     "Conflict",
     "ConflictPair",
     "ConflictPolicy",
+    "Disjoint",
     "Event",
     "ExpertisePolicy",
     "Explanation",
@@ -83,6 +94,7 @@ __all__ = [
     "InputError",
     "IntegrityPolicy",
     "Level",
+    "Linked",
     "LoadPolicy",
     "Lottery",
     "Metrics",
@@ -91,6 +103,7 @@ __all__ = [
     "PanelPolicy",
     "Phase",
     "Policy",
+    "PrefersNot",
     "Problem",
     "Progress",
     "RandomPolicy",

@@ -33,6 +33,7 @@ from ._files.io import (
     load_assignment,
     load_policy,
     load_problem,
+    read_disjoint,
     read_events,
     read_locked,
     save_result,
@@ -239,10 +240,17 @@ def _save_marginals(result: Result, path: str) -> None:
     write_atomic(path, csv_text(["case", "reviewer", "probability"], rows))
 
 
-def _explained(problem: Problem, policy: Policy, limit: float | None) -> Explanation:
+def _explained(
+    problem: Problem,
+    policy: Policy,
+    limit: float | None,
+    forced: Sequence[tuple[str, str]] = (),
+) -> Explanation:
     """Why the policy cannot be met, within what is left of the command's time limit."""
     left = _Clock.left(limit)
-    return explain(problem, policy) if left is None else explain(problem, policy, time_limit=left)
+    if left is None:
+        return explain(problem, policy, forced=forced)
+    return explain(problem, policy, time_limit=left, forced=forced)
 
 
 def _as_given(result: Result, limit: float | None) -> Result:
@@ -256,6 +264,7 @@ def _solve_and_report(
     problem: Problem,
     policy: Policy,
     args: argparse.Namespace,
+    forced: _Forced | None = None,
 ) -> int:
     """Solve, write the outputs and the summary; the exit code."""
     out = args.out
@@ -269,16 +278,20 @@ def _solve_and_report(
             path=args.policy,
             field="random.max_probability",
         )
-    result = solve(
-        problem,
-        policy,
-        time_limit=_Clock.left(args.time_limit),
-        seed=args.seed,
-        workers=args.workers,
-        candidates=args.candidates,
-        progress=ProgressPrinter(sys.stderr),
-        relax=relax,
-    )
+    try:
+        result = solve(
+            problem,
+            policy,
+            time_limit=_Clock.left(args.time_limit),
+            seed=args.seed,
+            workers=args.workers,
+            candidates=args.candidates,
+            progress=ProgressPrinter(sys.stderr),
+            relax=relax,
+            forced=() if forced is None else forced.pairs,
+        )
+    except InputError as exc:
+        raise exc if forced is None else forced.located(exc) from None
     result = _as_given(result, args.time_limit)
     # Save before printing anything more, so that a closed terminal pipe loses no result.
     if out is not None and result.ok:
@@ -291,18 +304,63 @@ def _solve_and_report(
     if marginals is not None and result.ok:
         print(f"wrote      {marginals}", file=sys.stderr)
     if result.status is Status.INFEASIBLE:
-        print(_explained(problem, policy, args.time_limit), file=sys.stderr)
+        pairs = () if forced is None else result.forced
+        print(_explained(problem, policy, args.time_limit, pairs), file=sys.stderr)
     return _EXIT_BY_STATUS[result.status]
+
+
+@dataclass(frozen=True, slots=True)
+class _Forced:
+    """The forced pairs of ``solve --forced FILE``, and the file and line of each."""
+
+    path: str
+    pairs: list[tuple[str, str]]
+    rows: list[int | None]
+
+    def located(self, exc: InputError) -> InputError:
+        """``exc`` in the forced-pairs file when it names a forced pair (``forced[j]``)."""
+        field = exc.field or ""
+        if not field.startswith("forced"):
+            return exc
+        row = None
+        if field.startswith("forced["):
+            row = self.rows[int(field[len("forced[") : field.index("]")])]
+        return InputError(exc.message, path=self.path, row=row, field=field)
+
+
+def _with_disjoint(problem: Problem, path: str) -> Problem:
+    """The problem with the disjoint pairs of ``path`` added (``solve --disjoint FILE``)."""
+    pairs, lines = read_disjoint(path)
+    known = {r.id for r in problem.reviewers}
+    for pair, line in zip(pairs, lines, strict=True):
+        for end in ("a", "b"):
+            who = getattr(pair, end)
+            if who not in known:
+                raise InputError(f"unknown reviewer id {who!r}", path=path, row=line, field=end)
+        if pair.a == pair.b:
+            message = f"reviewer {pair.a!r} is paired with itself"
+            raise InputError(message, path=path, row=line, field="b")
+    return problem.model_copy(update={"disjoint": (*problem.disjoint, *pairs)})
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     """``reviewassign solve``."""
     refuse_overwrite(
         [("--out", args.out), ("--marginals", args.marginals)],
-        [*problem_inputs(args.problem), ("the policy", args.policy)],
+        [
+            *problem_inputs(args.problem),
+            ("the policy", args.policy),
+            ("the forced pairs", args.forced),
+            ("the disjoint pairs", args.disjoint),
+        ],
     )
     problem = load_problem(args.problem)
-    return _solve_and_report(problem, _policy_of(args.policy, problem), args)
+    if args.disjoint is not None:
+        problem = _with_disjoint(problem, args.disjoint)
+    forced = None
+    if args.forced is not None:
+        forced = _Forced(args.forced, *read_locked(args.forced))
+    return _solve_and_report(problem, _policy_of(args.policy, problem), args, forced)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -334,7 +392,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     policy = _policy_of(args.policy, problem)
     _warn(problem)
     assignment = load_assignment(args.assignment)
-    violations = check(problem, policy, assignment)
+    forced = [] if args.forced is None else read_locked(args.forced)[0]
+    violations = check(problem, policy, assignment, forced=forced)
     if not violations:
         pairs = sum(len(p) for p in assignment.values())
         print(f"valid: {len(assignment)} cases, {pairs} pairs meet every hard rule")
@@ -619,6 +678,16 @@ def _parser() -> argparse.ArgumentParser:
         help="minimal: break the fewest rules when the policy cannot be met in full",
     )
     p.add_argument(
+        "--forced",
+        metavar="FILE",
+        help="pairs every assignment must hold (chairs, required experts): case,reviewer .csv",
+    )
+    p.add_argument(
+        "--disjoint",
+        metavar="FILE",
+        help="reviewer pairs who never sit on one panel, added to the problem's: a,b,reason .csv",
+    )
+    p.add_argument(
         "--marginals",
         metavar="FILE.csv",
         help=(
@@ -634,6 +703,7 @@ def _parser() -> argparse.ArgumentParser:
         "assignment", metavar="ASSIGNMENT", help="a result .json or a case,reviewer .csv"
     )
     p.add_argument("--policy", metavar="FILE")
+    p.add_argument("--forced", metavar="FILE", help="pairs the assignment must hold (pairs.forced)")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("explain", help="say why a policy cannot be met (exit 3), if it cannot")

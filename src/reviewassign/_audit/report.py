@@ -111,10 +111,15 @@ def _words(r: Rule, problem: Problem, policy: Policy) -> str:
     return said + (" (a case's own panel size overrides)." if own else ".")
 
 
-def _rules(problem: Problem, policy: Policy, assignment: Assignment) -> list[_Rule]:
+def _rules(
+    problem: Problem,
+    policy: Policy,
+    assignment: Assignment,
+    forced: Sequence[tuple[str, str]] = (),
+) -> list[_Rule]:
     """Every hard rule that is on, in words, and whether and where it binds (``_spec.binding``)."""
     reasons = Counter(reason for pair in conflicts(problem, policy) for reason in pair.reasons)
-    seen = assigned(problem, policy, assignment, reasons)
+    seen = assigned(problem, policy, assignment, reasons, forced)
     rules: list[_Rule] = []
     for r in _listed():
         found = binding(r.key, seen)
@@ -145,6 +150,11 @@ def _objective_words(policy: Policy) -> list[str]:
     if policy.representation.weight:
         out.append(
             f"Each seat outside a representation band costs {policy.representation.weight:g}."
+        )
+    if o.prefers_not:
+        out.append(
+            f"Each assigned pair a reviewer would rather not review (prefers_not) costs "
+            f"{o.prefers_not:g}, unless its row gives its own weight."
         )
     q = policy.random.max_probability
     if q < 1:
@@ -190,12 +200,12 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
         f"Audit report: {_n(len(problem.cases), 'case')} and "
         f"{_n(len(problem.reviewers), 'reviewer')}"
     )
-    rules = _rules(problem, policy, assignment)
+    rules = _rules(problem, policy, assignment, result.forced)
     sections = [_summary(result, problem), _in_words(policy, rules)]
     if not result.ok:
         sections.append(_record(result))
         return title, sections
-    sections.append(_hard_rules(problem, policy, assignment, rules))
+    sections.append(_hard_rules(problem, policy, assignment, rules, result.forced))
     sections.append(_avoided(result, problem, policy))
     m = evaluate(problem, assignment, policy)
     sections.append(_composition(problem, policy, m, assignment))
@@ -240,10 +250,14 @@ def _in_words(policy: Policy, rules: Sequence[_Rule]) -> _Section:
 
 
 def _hard_rules(
-    problem: Problem, policy: Policy, assignment: Assignment, rules: Sequence[_Rule]
+    problem: Problem,
+    policy: Policy,
+    assignment: Assignment,
+    rules: Sequence[_Rule],
+    forced: Sequence[tuple[str, str]] = (),
 ) -> _Section:
     """The hard rules section: the independent check's verdict, and where each rule binds."""
-    violations = check(problem, policy, assignment)
+    violations = check(problem, policy, assignment, forced=forced)
     if violations:
         held = (
             f"{_n(len(violations), 'violation')} found by the independent check "
@@ -361,6 +375,14 @@ def _affinity(m: Metrics) -> _Section:
         (
             f"Total affinity {m.total_affinity:.4f}; worst panel {_f(m.worst_case)}, mean "
             f"panel {_f(m.mean_case)}.",
+            *(
+                [
+                    f"{_n(m.prefers_not_pairs, 'assigned pair')} a reviewer would rather not "
+                    f"review (prefers_not), costing {m.prefers_not_cost:.4f} in the objective."
+                ]
+                if m.prefers_not_pairs
+                else []
+            ),
         ),
         (
             _Table(
@@ -534,6 +556,11 @@ def read_result(path: PathLike) -> Result:
             "expected an object of reason -> count", path=where, field="conflicts_avoided"
         )
     assignment = load_assignment(where) if "assignment" in data else Assignment()
+    forced = data.get("forced") or []
+    if not isinstance(forced, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in forced
+    ):
+        raise InputError("expected a list of [case, reviewer] pairs", path=where, field="forced")
     return Result(
         status,
         assignment,
@@ -542,4 +569,5 @@ def read_result(path: PathLike) -> Result:
         numbers["gap"],
         stats,
         conflicts_avoided=avoided,
+        forced=tuple((c, r) for c, r in forced),
     )

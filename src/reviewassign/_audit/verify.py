@@ -479,7 +479,7 @@ def verify(
     if time_limit is not None:
         check_options(seed=0, workers=1, time_limit=time_limit)
     claimed = _claimed(result)
-    violations, metrics, unknown = _measured(problem, policy, claimed.assignment)
+    violations, metrics, unknown = _measured(problem, policy, claimed.assignment, claimed.forced)
     findings = [
         _rules(violations, claimed.assignment),
         *_hashes(problem, policy, claimed.stats, allow_unhashed),
@@ -511,6 +511,8 @@ class _Claimed:
     status: Status | None
     seed: int
     """The record's seed (0 if none), for a re-solve."""
+    forced: tuple[tuple[str, str], ...] = ()
+    """The forced pairs the result records (``"forced"``), checked and re-solved with."""
 
     @property
     def reprovable(self) -> bool:
@@ -532,15 +534,37 @@ def _claimed(result: Result | Mapping[str, Any] | str | os.PathLike[str]) -> _Cl
     status = _status(data, where)
     seed = _seed(stats, where)
     return _Claimed(
-        assignment, stats, stored, None if bound is None else float(bound), status, seed
+        assignment,
+        stats,
+        stored,
+        None if bound is None else float(bound),
+        status,
+        seed,
+        _forced(data, where),
     )
 
 
+def _forced(data: Mapping[str, Any], where: str | None) -> tuple[tuple[str, str], ...]:
+    """The forced pairs a result records; an :class:`InputError` for another shape."""
+    pairs = data.get("forced") or []
+    ok = isinstance(pairs, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
+    )
+    if not ok:
+        raise InputError(
+            "forced is not a list of [case, reviewer] pairs", path=where, field="forced"
+        )
+    return tuple((c, r) for c, r in pairs)
+
+
 def _measured(
-    problem: Problem, policy: Policy, assignment: Assignment
+    problem: Problem,
+    policy: Policy,
+    assignment: Assignment,
+    forced: tuple[tuple[str, str], ...] = (),
 ) -> tuple[tuple[Violation, ...], Metrics | None, str]:
     """The assignment's violations, and its metrics (None, and why, when it names unknown ids)."""
-    violations = tuple(check(problem, policy, assignment))
+    violations = tuple(check(problem, policy, assignment, forced=forced))
     try:
         return violations, evaluate(problem, assignment, policy), ""
     except ValueError as exc:  # ids not in the problem: the objective is undefined
@@ -557,7 +581,9 @@ def _resolve(
 ) -> tuple[Finding, Finding, str]:
     """The status and bound ``findings`` after a re-solve, and a note of what it found."""
     seed = claimed.seed
-    found = solve(problem, policy, time_limit=time_limit, seed=seed, workers=1)
+    found = solve(
+        problem, policy, time_limit=time_limit, seed=seed, workers=1, forced=claimed.forced
+    )
     note = (
         f"re-solved within {time_limit:g} s (seed {seed}, 1 worker): "
         f"{found.status.value}, objective {found.objective}, bound {found.bound}"

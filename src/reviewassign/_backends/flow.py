@@ -73,7 +73,8 @@ def flow_refuses(inst: Instance, policy: Policy) -> tuple[str, ...]:
     Empty when :func:`solve_flow` solves ``inst`` under ``policy`` exactly. The rules come
     from the registry: every rule that is on and whose ``Rule.flow`` is false (the
     default of a new rule), but a minimum of regions that the region cap implies on
-    every panel of the instance. The objective terms are :func:`_objective_terms`.
+    every panel of the instance and the pair rules without pairs to apply to. The
+    objective terms are :func:`_objective_terms`.
 
     Examples
     --------
@@ -84,10 +85,27 @@ def flow_refuses(inst: Instance, policy: Policy) -> tuple[str, ...]:
     >>> flow_refuses(build_instance(problem, policy), policy)
     ('panel.min_senior', 'objective.levels (leximin)')
     """
-    refused = [r.key for r in active(policy) if not r.flow(policy)]
+    idle = _without_data(inst)
+    refused = [r.key for r in active(policy) if not r.flow(policy) and r.key not in idle]
     if "panel.min_regions" in refused and _implied(inst, policy):
         refused.remove("panel.min_regions")
     return (*refused, *_objective_terms(policy))
+
+
+def _without_data(inst: Instance) -> set[str]:
+    """The pair rules on under every policy that have nothing to apply to on ``inst``.
+
+    ``pairs.forced``, ``pairs.disjoint`` and ``pairs.linked`` apply to what the solve and
+    the problem list: with none, they ask nothing of the network.
+    """
+    idle = set()
+    if not len(inst.forced_case):
+        idle.add("pairs.forced")
+    if not len(inst.disjoint):
+        idle.add("pairs.disjoint")
+    if not inst.linked:
+        idle.add("pairs.linked")
+    return idle
 
 
 def flow_applicable(inst: Instance, policy: Policy) -> bool:

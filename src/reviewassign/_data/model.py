@@ -47,7 +47,10 @@ __all__ = [
     "Affinity",
     "Case",
     "Conflict",
+    "Disjoint",
     "Issue",
+    "Linked",
+    "PrefersNot",
     "Problem",
     "Relation",
     "Reviewer",
@@ -258,6 +261,57 @@ class Relation(Frozen):
     kind: Text = ""
 
 
+class Disjoint(Frozen):
+    """Two reviewers who never sit on one panel (``pairs.disjoint``).
+
+    Examples
+    --------
+    >>> Disjoint(a="R1", b="R2", reason="co-authors").reason
+    'co-authors'
+    """
+
+    a: Id
+    b: Id
+    reason: Text = ""
+
+
+class Linked(Frozen):
+    """Cases whose panels share reviewers (``pairs.linked``).
+
+    Every two cases of the group have at least ``shared`` reviewers in common; ``None``
+    (an empty cell) means the same panel for every case of the group.
+
+    Examples
+    --------
+    >>> Linked(cases=("C1", "C2"), shared=1).shared
+    1
+    """
+
+    cases: tuple[Id, ...]
+    shared: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = Field(
+        None, description="Reviewers every two cases share; empty: the same panel."
+    )
+
+
+class PrefersNot(Frozen):
+    """A reviewer who would rather not review a case: a soft cost, not a rule.
+
+    ``weight`` None takes the policy's ``objective.prefers_not``.
+
+    Examples
+    --------
+    >>> PrefersNot(case="C1", reviewer="R2", reason="former student", weight=0.5).weight
+    0.5
+    """
+
+    case: Id
+    reviewer: Id
+    reason: Text = ""
+    weight: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] | None = Field(
+        None, description="Cost per assignment of the pair; empty: objective.prefers_not."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A cross-reference mistake: which collection, which item, which field, what."""
@@ -359,13 +413,18 @@ def cross_reference_issues(
     conflicts: tuple[Conflict, ...] = (),
     relations: tuple[Relation, ...] = (),
     affinity: Sequence[Affinity] | AffinityTable = (),
+    *,
+    disjoint: Sequence[Disjoint] = (),
+    linked: Sequence[Linked] = (),
+    prefers_not: Sequence[PrefersNot] = (),
 ) -> list[Issue]:
     """Every cross-reference mistake among the parts of a problem.
 
     Checks duplicate case and reviewer ids, ids with a control or invisible character
     and ids that look alike (:func:`look_alike_key`), that conflicts and affinities name
-    known cases and reviewers (and no pair twice), and that relations join two different
-    known reviewer or applicant ids.
+    known cases and reviewers (and no pair twice), that relations join two different
+    known reviewer or applicant ids, and that the pair data (disjoint reviewers, linked
+    cases, prefers-not pairs) name known ids (:func:`_pair_issues`).
     """
     issues: list[Issue] = []
     case_ids = {c.id for c in cases}
@@ -411,6 +470,45 @@ def cross_reference_issues(
                 )
         if rel.a == rel.b:
             issues.append(Issue("relations", i, "b", f"relation joins {rel.a!r} to itself"))
+    issues += _pair_issues(case_ids, reviewer_ids, ids, disjoint, linked, prefers_not)
+    return issues
+
+
+def _pair_issues(
+    case_ids: set[str],
+    reviewer_ids: set[str],
+    ids: _Ids,
+    disjoint: Sequence[Disjoint],
+    linked: Sequence[Linked],
+    prefers_not: Sequence[PrefersNot],
+) -> list[Issue]:
+    """Unknown ids in the pair data; a disjoint pair of one reviewer; a linked group of one."""
+    issues: list[Issue] = []
+
+    def reviewer(collection: str, i: int, field: str, who: str) -> None:
+        if who not in reviewer_ids:
+            hint = ids.hint(who, ids.reviewers)
+            issues.append(Issue(collection, i, field, f"unknown reviewer id {who!r}{hint}"))
+
+    def case(collection: str, i: int, field: str, which: str) -> None:
+        if which not in case_ids:
+            hint = ids.hint(which, ids.cases)
+            issues.append(Issue(collection, i, field, f"unknown case id {which!r}{hint}"))
+
+    for i, d in enumerate(disjoint):
+        reviewer("disjoint", i, "a", d.a)
+        reviewer("disjoint", i, "b", d.b)
+        if d.a == d.b:
+            issues.append(Issue("disjoint", i, "b", f"reviewer {d.a!r} is paired with itself"))
+    for i, g in enumerate(linked):
+        for c in g.cases:
+            case("linked", i, "cases", c)
+        if len(set(g.cases)) < 2 or len(set(g.cases)) != len(g.cases):
+            message = "a linked group lists at least two cases, each once"
+            issues.append(Issue("linked", i, "cases", message))
+    for i, pn in enumerate(prefers_not):
+        case("prefers_not", i, "case", pn.case)
+        reviewer("prefers_not", i, "reviewer", pn.reviewer)
     return issues
 
 
@@ -519,12 +617,28 @@ class Problem(Frozen):
             "list of Affinity rows or an AffinityTable (arrays, for millions of pairs)."
         ),
     )
+    disjoint: tuple[Disjoint, ...] = Field(
+        (), description="Reviewer pairs who never sit on one panel (pairs.disjoint)."
+    )
+    linked: tuple[Linked, ...] = Field(
+        (), description="Groups of cases whose panels share reviewers (pairs.linked)."
+    )
+    prefers_not: tuple[PrefersNot, ...] = Field(
+        (), description="Pairs a reviewer would rather not review: a cost per assigned pair."
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Problem:
         """Refuse ids that point nowhere; index the affinity table by the problem's order."""
         issues = cross_reference_issues(
-            self.cases, self.reviewers, self.conflicts, self.relations, self.affinity
+            self.cases,
+            self.reviewers,
+            self.conflicts,
+            self.relations,
+            self.affinity,
+            disjoint=self.disjoint,
+            linked=self.linked,
+            prefers_not=self.prefers_not,
         )
         if issues:
             shown = "; ".join(str(i) for i in issues[:5])

@@ -54,7 +54,9 @@ def _positive(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
-    """How one public call searches: seed, workers, time limit, progress, backend, pruning.
+    """How one public call searches: seed, workers, time limit, backend, forced pairs...
+
+    Also the progress callback and pruning; the forced pairs are kept by every mode.
 
     Made once per call (``start`` is then), by :meth:`checked` from the keywords a user
     gave; see the module doc. (A lottery's draw records its numpy seed here unchecked.)
@@ -78,6 +80,9 @@ class SolveOptions:
     candidates: Candidates = "auto"
     start: float = field(default_factory=time.perf_counter)
     """``time.perf_counter()`` when the call began: the time limit counts from it."""
+    forced: tuple[tuple[str, str], ...] = ()
+    """``(case, reviewer)`` pairs every assignment must hold (``solve(..., forced=...)``),
+    checked against the problem by ``_reduce.forced`` before any solve."""
 
     @classmethod
     def checked(cls, **options: Any) -> SolveOptions:

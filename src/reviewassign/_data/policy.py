@@ -219,6 +219,14 @@ class ObjectivePolicy(_Section):
             "subtracted from the objective."
         ),
     )
+    prefers_not: Annotated[float, Field(ge=0, le=MAX_SCORE, allow_inf_nan=False)] = Field(
+        0.0,
+        description=(
+            "Cost subtracted from the objective per assigned pair of the problem's "
+            "prefers_not list whose row gives no weight of its own (0: only rows with a "
+            "weight cost anything)."
+        ),
+    )
     priorities: tuple[Level, ...] = Field(
         (),
         description=(

@@ -238,6 +238,10 @@ class Result:
     :func:`reviewassign.check` reports them. Empty otherwise."""
     levels: tuple[Level, ...] = ()
     """Each level of the objective in the order solved, the policy objective last."""
+    forced: tuple[tuple[str, str], ...] = ()
+    """The forced ``(case, reviewer)`` pairs of ``solve(..., forced=...)``, each held by
+    the assignment; ``to_dict`` lists them (``"forced"``) when there are any, so that
+    ``verify`` checks them again."""
     _source: tuple[Problem, Policy] | None = field(default=None, compare=False, repr=False)
     """The problem and policy :func:`reviewassign.solve` solved (private: not compared, not
     serialised), so that :meth:`alternates` needs no arguments."""
@@ -410,7 +414,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary: status, objective, bound, gap, assignment, stats, metrics."""
-        return {
+        data: dict[str, Any] = {
             "status": self.status.value,
             "objective": self.objective,
             "bound": self.bound,
@@ -421,7 +425,10 @@ class Result:
             "conflicts_avoided": dict(self.conflicts_avoided),
             "broken": [v.model_dump(mode="json") for v in self.broken],
             "levels": [level.model_dump(mode="json") for level in self.levels],
-        } | ({} if self.lottery is None else {"random": self.lottery.summary()})
+        }
+        if self.forced:
+            data["forced"] = [list(p) for p in self.forced]
+        return data | ({} if self.lottery is None else {"random": self.lottery.summary()})
 
     def to_json(self, *, indent: int | None = 1, timings: bool = True) -> str:
         """The result as JSON text (keys in a fixed order, so equal results give equal text).

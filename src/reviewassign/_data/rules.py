@@ -150,6 +150,8 @@ class Said:
     """The disclosed genders among them."""
     scale: int = 1
     """Solver units per unit of affinity (for a panel-affinity floor)."""
+    other: str = ""
+    """The second reviewer, for an instance about two reviewers (``pairs.disjoint``)."""
 
     @property
     def seen(self) -> str:
@@ -447,6 +449,51 @@ def _panel_floor_alone(p: Pool) -> Short | None:
     )
 
 
+def _disjoint_states(s: Said) -> str:
+    """One ``pairs.disjoint`` instance as a statement."""
+    return f"{s.reviewer} and {s.other} never sit on one panel (case {s.case})"
+
+
+def _disjoint_lifts(s: Said, slack: int) -> str:
+    """Breaking one ``pairs.disjoint`` instance, as an instruction."""
+    return f"let {s.reviewer} and {s.other} sit together on case {s.case}"
+
+
+_FORCED = Rule(
+    "pairs.forced",
+    "pair",
+    _always,  # applies to the forced pairs a solve is given, as declared conflicts do
+    _STRUCTURAL,
+    False,
+    lambda p: "Every forced (case, reviewer) pair given to the solve is in the assignment.",
+)
+"""Forced pairs (``solve(..., forced=...)``): a network does not take them, and
+``_backends.flow.flow_refuses`` names them only when an instance has some."""
+
+_DISJOINT = Rule(
+    "pairs.disjoint",
+    "case",
+    _always,  # applies to the pairs the problem lists, as declared conflicts do
+    _STRUCTURAL,
+    True,
+    lambda p: "No two reviewers the problem lists as disjoint sit on one panel.",
+    states=_disjoint_states,
+    lifts=_disjoint_lifts,
+)
+
+_LINKED = Rule(
+    "pairs.linked",
+    "whole",
+    _always,  # applies to the groups the problem lists
+    _STRUCTURAL,
+    False,
+    lambda p: (
+        "Linked cases share reviewers as the problem lists: every two cases of a group "
+        "have at least the group's number of reviewers in common (the same panel when "
+        "no number is given)."
+    ),
+)
+
 RULES: tuple[Rule, ...] = (
     _assignment(
         "assignment.unknown_case", "Every case of the assignment is a case of the problem."
@@ -525,6 +572,7 @@ RULES: tuple[Rule, ...] = (
         _off(conflicts__relation_distance=0),
     ),
     _conflict("conflicts.applicant", _always, _STRUCTURAL),
+    _FORCED,
     Rule(
         "panel.max_per_region",
         "case",
@@ -652,6 +700,8 @@ RULES: tuple[Rule, ...] = (
         ),
         alone=_panel_floor_alone,
     ),
+    _DISJOINT,
+    _LINKED,
     _band("region"),
     _band("gender"),
     Rule(
@@ -685,7 +735,7 @@ def active(policy: Policy) -> tuple[Rule, ...]:
     --------
     >>> from reviewassign import Policy
     >>> [r.key for r in active(Policy()) if r.scope == "case"]
-    ['panel_size', 'panel.language']
+    ['panel_size', 'panel.language', 'pairs.disjoint']
     """
     return tuple(r for r in RULES if r.on(policy))
 

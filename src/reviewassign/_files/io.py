@@ -46,7 +46,10 @@ from .._data.model import (
     Affinity,
     Case,
     Conflict,
+    Disjoint,
     Issue,
+    Linked,
+    PrefersNot,
     Problem,
     Relation,
     Reviewer,
@@ -171,6 +174,11 @@ def _format_number(value: Any) -> str:
     return repr(float(value))  # the shortest text that reads back as the same float
 
 
+def _format_optional_number(value: Any) -> str:
+    """A number cell, empty for ``None``."""
+    return "" if value is None else _format_number(value)
+
+
 def _format_weights(value: Any) -> str:
     """A topic weights cell, weight 1 left out."""
     return ";".join(t if w == 1 else f"{t}:{float(w)!r}" for t, w in value.items())
@@ -193,6 +201,7 @@ _TEXT = _Cell(_parse_text, _format_text)
 _ITEMS = _Cell(_parse_items, _format_items)
 _INTEGER = _Cell(_parse_integer, _format_integer)
 _NUMBER = _Cell(_parse_number, _format_number)
+_OPTIONAL_NUMBER = _Cell(_parse_number, _format_optional_number)
 _WEIGHTS = _Cell(_parse_weights, _format_weights)
 _LEVELS = _Cell(_parse_levels, _format_levels)
 
@@ -261,12 +270,26 @@ _AFFINITY = _Table(
     frozenset({"case", "reviewer", "score"}),
 )
 
+_DISJOINT = _Table(
+    "disjoint.csv", Disjoint, {"a": _TEXT, "b": _TEXT, "reason": _TEXT}, frozenset({"a", "b"})
+)
+_LINKED = _Table("linked.csv", Linked, {"cases": _ITEMS, "shared": _INTEGER}, frozenset({"cases"}))
+_PREFERS_NOT = _Table(
+    "prefers_not.csv",
+    PrefersNot,
+    {"case": _TEXT, "reviewer": _TEXT, "reason": _TEXT, "weight": _OPTIONAL_NUMBER},
+    frozenset({"case", "reviewer"}),
+)
+
 _TABLES: dict[str, _Table[Any]] = {
     "cases": _CASES,
     "reviewers": _REVIEWERS,
     "conflicts": _CONFLICTS,
     "relations": _RELATIONS,
     "affinity": _AFFINITY,
+    "disjoint": _DISJOINT,
+    "linked": _LINKED,
+    "prefers_not": _PREFERS_NOT,
 }
 """The table of each collection of a problem, in the order of :class:`Problem`'s fields."""
 _REQUIRED = ("cases", "reviewers")
@@ -681,38 +704,40 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
 
 def _read_folder(folder: Path) -> Problem:
     """The problem in a folder of CSV files."""
-
-    def optional(table: _Table[M]) -> tuple[list[M], list[int]]:
-        path = folder / table.file
-        return _read_table(path, table) if path.exists() else ([], [])
-
     for collection in _REQUIRED:
         if not (folder / _TABLES[collection].file).exists():
             message = f"missing: a problem folder holds {_CASES.file} and {_REVIEWERS.file}"
             raise InputError(message, path=folder / _TABLES[collection].file)
-    cases, case_lines = _read_table(folder / _CASES.file, _CASES)
-    reviewers, reviewer_lines = _read_table(folder / _REVIEWERS.file, _REVIEWERS)
-    conflicts, conflict_lines = optional(_CONFLICTS)
-    relations, relation_lines = optional(_RELATIONS)
-    affinity, affinity_lines = optional(_AFFINITY)
-    parts = (tuple(cases), tuple(reviewers), tuple(conflicts), tuple(relations), tuple(affinity))
-    issues = cross_reference_issues(*parts)
+    read: dict[str, tuple[list[Any], list[int]]] = {}
+    for collection, table in _TABLES.items():
+        path = folder / table.file
+        required = collection in _REQUIRED
+        read[collection] = _read_table(path, table) if required or path.exists() else ([], [])
+    parts = {collection: tuple(items) for collection, (items, _) in read.items()}
+    issues = _issues(parts)
     if issues:
-        lines = {
-            "cases": case_lines,
-            "reviewers": reviewer_lines,
-            "conflicts": conflict_lines,
-            "relations": relation_lines,
-            "affinity": affinity_lines,
-        }
         first = issues[0]
         raise InputError(
             first.message + _more(len(issues) - 1, "issue"),
             path=folder / _TABLES[first.collection].file,
-            row=lines[first.collection][first.index],
+            row=read[first.collection][1][first.index],
             field=first.field,
         )
-    return _problem(dict(zip(_TABLES, parts, strict=True)), folder)
+    return _problem(parts, folder)
+
+
+def _issues(parts: Mapping[str, Any]) -> list[Issue]:
+    """The cross-reference issues of a problem's parts (:func:`cross_reference_issues`)."""
+    return cross_reference_issues(
+        parts["cases"],
+        parts["reviewers"],
+        parts["conflicts"],
+        parts["relations"],
+        parts["affinity"],
+        disjoint=parts["disjoint"],
+        linked=parts["linked"],
+        prefers_not=parts["prefers_not"],
+    )
 
 
 def _problem(parts: Mapping[str, Any], path: Path) -> Problem:
@@ -743,13 +768,7 @@ def _read_json_problem(path: Path) -> Problem:
     """The problem in one JSON file, read strictly."""
     data = _read_json(path)
     parts = dict(_strictly(_Parts, data, path))
-    issues = cross_reference_issues(
-        parts["cases"],
-        parts["reviewers"],
-        parts["conflicts"],
-        parts["relations"],
-        parts["affinity"],
-    )
+    issues = _issues(parts)
     if issues:
         message = issues[0].message + _more(len(issues) - 1, "issue")
         raise InputError(message, path=path, field=_issue_field(issues[0]))
@@ -761,8 +780,10 @@ def load_problem(path: PathLike) -> Problem:
 
     The folder holds ``cases.csv`` and ``reviewers.csv`` and, if there are any,
     ``conflicts.csv``, ``relations.csv`` and ``affinity.csv``, with the columns of
-    SPEC.md. Only ``id`` (and, in the optional files, the pair of ids and the score) is a
-    required column; an empty cell takes the model's default.
+    SPEC.md, and the pair data: ``disjoint.csv`` (``a,b,reason``), ``linked.csv``
+    (``cases,shared``) and ``prefers_not.csv`` (``case,reviewer,reason,weight``). Only
+    ``id`` (and, in the optional files, the pair of ids and the score, ``cases`` of a
+    linked group) is a required column; an empty cell takes the model's default.
 
     Parameters
     ----------
@@ -1000,6 +1021,14 @@ def read_locked(path: PathLike) -> tuple[list[tuple[str, str]], list[int | None]
     return locked, [None] * len(locked)
 
 
+def read_disjoint(path: PathLike) -> tuple[list[Disjoint], list[int]]:
+    """The pairs of a ``disjoint.csv``-shaped file (``a,b,reason``) and each one's line.
+
+    For ``reviewassign solve --disjoint FILE``, which adds them to the problem's.
+    """
+    return _read_table(Path(path), _DISJOINT)
+
+
 def load_locked(path: PathLike) -> list[tuple[str, str]]:
     r"""Read locked ``(case, reviewer)`` pairs: a ``case,reviewer`` CSV file, or JSON.
 
@@ -1160,7 +1189,8 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     A path ending in ``.json`` gets the JSON of the :class:`~reviewassign.Problem`
     schema; any other path is a folder (created if missing) that gets ``cases.csv``,
     ``reviewers.csv`` and, when the problem has any, ``conflicts.csv``,
-    ``relations.csv`` and ``affinity.csv``, with every column. An optional file the
+    ``relations.csv``, ``affinity.csv``, ``disjoint.csv``, ``linked.csv`` and
+    ``prefers_not.csv``, with every column. An optional file the
     problem leaves empty is removed from the folder, so that it holds exactly this
     problem. :func:`load_problem` reads back an equal problem. Every file is written
     atomically.

@@ -65,8 +65,8 @@ def _candidate_count(
         large = pairs >= _AUTO_PRUNE_PAIRS or (
             time_limit is not None and pairs > _TIMED_PAIRS_PER_SECOND * time_limit
         )
-        if not large or policy.objective.levels != ("objective",):
-            return None
+        if not large or policy.objective.levels != ("objective",) or problem.linked:
+            return None  # linked cases need their shared reviewers: every pair is kept
         sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
         seats = max([policy.panel_size, *sizes])
         return max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * seats)
@@ -183,7 +183,11 @@ def _prepared(inst: Instance, seconds: float) -> list[Phase]:
 
 
 def _from_start(
-    problem: Problem, policy: Policy, inst: Instance, phases: list[Phase]
+    problem: Problem,
+    policy: Policy,
+    inst: Instance,
+    phases: list[Phase],
+    forced: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Assignment, Metrics] | None:
     """The constructive start if ``check`` passes it (a ``check`` phase is appended)."""
     made = inst.start
@@ -194,7 +198,7 @@ def _from_start(
         for c, r in zip(made.case.tolist(), made.reviewer.tolist(), strict=True)
     )
     t0 = time.perf_counter()
-    violations = check(problem, policy, assignment)
+    violations = check(problem, policy, assignment, forced=forced)
     if violations:
         # Rules the start does not look at (minimum loads, cycles, bands) are not met.
         status = f"start: {len(violations)} violation(s)"
@@ -299,7 +303,7 @@ def _read(ctx: RunContext, keep: int | None, pace: float | None, estimate: float
     """
     problem, policy, timed = ctx.problem, ctx.policy, ctx.options.time_limit is not None
     t0 = time.perf_counter()
-    inst = build_instance(problem, policy, candidates=keep, start=timed)
+    inst = build_instance(problem, policy, candidates=keep, start=timed, forced=ctx.options.forced)
     ctx.phases.extend(_prepared(inst, time.perf_counter() - t0))
     if pace is None:
         pace = 1.0
@@ -364,7 +368,7 @@ def _conclude(ctx: RunContext, inst: Instance, outcome: solvers.Outcome) -> Resu
     bound = None
     metrics = None
     if status is Status.NO_SOLUTION:
-        started = _from_start(problem, policy, inst, ctx.phases)
+        started = _from_start(problem, policy, inst, ctx.phases, ctx.options.forced)
         if started is not None:
             # No search result in time: the constructive start, checked, is the answer.
             assignment, metrics = started
@@ -374,7 +378,7 @@ def _conclude(ctx: RunContext, inst: Instance, outcome: solvers.Outcome) -> Resu
                 "time limit: no search result in time; the constructive start is returned"
             )
     elif status in (Status.OPTIMAL, Status.FEASIBLE):
-        metrics, _ = checked(problem, policy, assignment, ctx.phases)
+        metrics, _ = checked(problem, policy, assignment, ctx.phases, forced=ctx.options.forced)
         if inst.pruned and not outcome.priced:
             # The backend's status and bound speak of the candidates only.
             status, bound = _bound_over_every_pair(ctx, inst, outcome, metrics.objective)

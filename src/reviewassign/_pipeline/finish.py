@@ -182,14 +182,15 @@ def checked(
     phases: list[Phase],
     *,
     allow: Collection[str] = (),
+    forced: Sequence[tuple[str, str]] = (),
 ) -> tuple[Metrics, tuple[Violation, ...]]:
-    """Re-check ``assignment`` and evaluate it; a ``check`` phase is appended.
+    """Re-check ``assignment`` (and the ``forced`` pairs) and evaluate it; add a ``check`` phase.
 
     Violations of a rule in ``allow`` are returned; any other violation is a bug in the
     backend (never the user's input) and raises :class:`SolverError` with them.
     """
     t0 = time.perf_counter()
-    violations = check(problem, policy, assignment)
+    violations = check(problem, policy, assignment, forced=forced)
     wrong = [v for v in violations if v.rule not in allow]
     if wrong:  # pragma: no cover - a bug in a backend, never the user's input
         head = "; ".join(v.message for v in wrong[:3])
@@ -239,6 +240,7 @@ def finish(
         metrics=metrics,
         conflicts_avoided=dict(inst.conflicts_by_reason),
         broken=broken,
+        forced=ctx.options.forced,
         levels=(
             *(_level(r, metrics) for r in levels),
             Level(

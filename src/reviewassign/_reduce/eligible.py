@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,10 +21,19 @@ from .._data.model import Problem
 from .._data.policy import SHARE_EPS, Policy, RepresentationPolicy
 from .._data.result import Assignment
 from .._data.rules import active, region_cap
+from .._errors import InputError
 from .conflicts import REASONS, conflicts
 from .construct import Start, StartBuilder
 
-__all__ = ["Instance", "Rows", "SeatBand", "best_panel", "build_instance", "seat_bands"]
+__all__ = [
+    "Instance",
+    "Rows",
+    "SeatBand",
+    "best_panel",
+    "build_instance",
+    "prefers_not_costs",
+    "seat_bands",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -75,6 +84,20 @@ class Instance:
     start: Start | None = None
     """With ``build_instance(..., start=True)``: a constructive assignment (``_reduce.construct``),
     made over every eligible pair; its pairs are among the candidates."""
+    forced_case: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    forced_reviewer: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Forced pairs (``solve(..., forced=...)``): reviewer ``forced_reviewer[i]`` sits on
+    case ``forced_case[i]``. Every one is a candidate (``_reduce.forced`` has checked that
+    it is eligible)."""
+    disjoint: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    """The problem's disjoint reviewer pairs, as rows of two reviewer indices."""
+    linked: tuple[tuple[tuple[int, ...], int], ...] = ()
+    """The problem's linked groups: case indices and the reviewers every two of them share
+    (0: the same panel)."""
+
+    def forced_pairs(self) -> IntArray:
+        """Indices of the forced pairs among the candidates (-1 for one that is not)."""
+        return self.pair_indices(self.forced_case, self.forced_reviewer)
 
     @property
     def pruned(self) -> bool:
@@ -272,6 +295,7 @@ class Rows:
         self._blocked: dict[int, list[int]] = {}
         for cp in self.conflicts:
             self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
+        self._prefers_not = prefers_not_costs(problem, policy)
         self._speaks: dict[str, BoolArray] = {}
         if policy.panel.language:
             for lang in {c.language for c in cases if c.language}:
@@ -309,7 +333,43 @@ class Rows:
             at = where[self._given_reviewer[lo:hi]]
             hit = at >= 0  # given scores of ineligible pairs are never read
             aff[at[hit]] = self._given_score[lo:hi][hit]
+        for r, cost in self._prefers_not.get(c, {}).items():
+            at_r = int(np.searchsorted(idx, r))
+            if at_r < len(idx) and idx[at_r] == r:
+                aff[at_r] -= cost  # a pair cost: the objective's affinity of the pair
         return idx, aff.astype(np.float64), allowed - len(idx)
+
+
+def prefers_not_costs(problem: Problem, policy: Policy) -> dict[int, dict[int, float]]:
+    """Per case index, per reviewer index, the cost of assigning a prefers-not pair.
+
+    A row's own ``weight``, else the policy's ``objective.prefers_not``; pairs listed
+    twice add up; zero costs are left out. Raises :class:`InputError` when there are
+    costs and the policy reads a pair's affinity elsewhere than in the total (the worst
+    panel, leximin, the affinity level, a panel-affinity floor, weak matches): the cost
+    is subtracted from the pair's affinity, which those would then misread.
+    """
+    case_pos = {c.id: i for i, c in enumerate(problem.cases)}
+    rev_pos = {r.id: i for i, r in enumerate(problem.reviewers)}
+    costs: dict[int, dict[int, float]] = {}
+    for row in problem.prefers_not:
+        cost = policy.objective.prefers_not if row.weight is None else row.weight
+        if cost > 0:
+            per_case = costs.setdefault(case_pos[row.case], {})
+            r = rev_pos[row.reviewer]
+            per_case[r] = per_case.get(r, 0.0) + cost
+    reads = [
+        *(x for x in ("worst_case", "leximin", "affinity") if x in policy.objective.levels),
+        *(["expertise.min_panel_affinity"] if policy.expertise.min_panel_affinity > 0 else []),
+        *(["load.max_weak_matches"] if policy.load.max_weak_matches is not None else []),
+    ]
+    if costs and reads:
+        raise InputError(
+            "prefers_not costs are a change of the pair's affinity in the total objective; "
+            f"they do not combine with {', '.join(reads)}, which read a pair's affinity",
+            field="objective.prefers_not",
+        )
+    return costs
 
 
 def _candidates(
@@ -615,8 +675,12 @@ def _read_rows(
     rows: Rows,
     pruner: _Pruner | None,
     builder: StartBuilder | None,
+    forced: dict[int, list[int]],
 ) -> _Read:
-    """Read every case's row: place the start, bound the best panel, keep the candidates."""
+    """Read every case's row: place the start, bound the best panel, keep the candidates.
+
+    ``forced``: per case index, the reviewer indices forced on it (kept as candidates).
+    """
     n_c = len(problem.cases)
     read = _Read(best_panels=None if pruner is None and builder is None else np.zeros(n_c))
     cap = region_cap(policy)
@@ -633,7 +697,8 @@ def _read_rows(
             groups_of = labels.reviewer_region[idx] if cap is not None else None
             read.best_panels[ci] = best_panel(aff, groups_of, int(labels.panel_size[ci]), cap)
         if pruner is not None:
-            keep = pruner.keep(ci, tuple(case.topics), idx, aff, started)
+            kept = np.union1d(started, np.flatnonzero(np.isin(idx, forced.get(ci, ()))))
+            keep = pruner.keep(ci, tuple(case.topics), idx, aff, kept.astype(np.int64))
             if keep is not None:
                 idx, aff = idx[keep], aff[keep]
         read.reviewer.append(idx)
@@ -662,7 +727,12 @@ def _pairs(
 
 
 def build_instance(
-    problem: Problem, policy: Policy, *, candidates: int | None = None, start: bool = False
+    problem: Problem,
+    policy: Policy,
+    *,
+    candidates: int | None = None,
+    start: bool = False,
+    forced: Iterable[tuple[str, str]] = (),
 ) -> Instance:
     """Index a problem under a policy: conflicts removed, affinities computed.
 
@@ -671,19 +741,22 @@ def build_instance(
     reviewer its best ``2 * max_load`` cases: memory then grows with the candidates, not
     cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
     over all of them. With ``start``, a constructive assignment is made while the rows
-    are read (``Instance.start``); its pairs are kept as candidates.
+    are read (``Instance.start``); its pairs are kept as candidates. ``forced`` pairs
+    (known ids, checked by ``_reduce.forced``) are kept as candidates too.
 
     Raises :class:`~reviewassign.InputError` for a ``representation`` target that names
-    no reviewer's region or gender (:meth:`Policy.check_targets`).
+    no reviewer's region or gender (:meth:`Policy.check_targets`), and for a linked group
+    of identical panels whose panel sizes differ.
     """
     policy.check_targets(problem)
     cases, reviewers = problem.cases, problem.reviewers
     labels = _labels(problem, policy)
+    pairs_data = _pair_data(problem, labels.panel_size, forced)
     rows = Rows(problem, policy, labels.case_region, labels.reviewer_region)
     by_reason = Counter(reason for cp in rows.conflicts for reason in cp.reasons)
     pruner = None if candidates is None else _Pruner(policy, labels, candidates, len(cases))
     builder = _start_builder(problem, policy, labels) if start else None
-    read = _read_rows(problem, policy, labels, rows, pruner, builder)
+    read = _read_rows(problem, policy, labels, rows, pruner, builder, pairs_data.by_case)
     pairs = _pairs(read, None if pruner is None else pruner.side, len(reviewers))
     made = None
     if builder is not None:
@@ -715,6 +788,54 @@ def build_instance(
         best_panels=read.best_panels,
         **_reviewer_applicants(problem),
         start=made,
+        forced_case=pairs_data.forced_case,
+        forced_reviewer=pairs_data.forced_reviewer,
+        disjoint=pairs_data.disjoint,
+        linked=pairs_data.linked,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _PairData:
+    """The forced pairs, disjoint reviewers and linked cases of an instance, as indices."""
+
+    forced_case: IntArray
+    forced_reviewer: IntArray
+    by_case: dict[int, list[int]]
+    """Per case index, the reviewer indices forced on it."""
+    disjoint: IntArray
+    linked: tuple[tuple[tuple[int, ...], int], ...]
+
+
+def _pair_data(
+    problem: Problem, panel_size: IntArray, forced: Iterable[tuple[str, str]]
+) -> _PairData:
+    """Index the pair data; an :class:`InputError` for identical panels of unequal sizes."""
+    case_pos = {c.id: i for i, c in enumerate(problem.cases)}
+    rev_pos = {r.id: i for i, r in enumerate(problem.reviewers)}
+    pairs = sorted({(case_pos[c], rev_pos[r]) for c, r in forced})
+    by_case: dict[int, list[int]] = {}
+    for c, r in pairs:
+        by_case.setdefault(c, []).append(r)
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    disjoint = sorted({tuple(sorted((rev_pos[d.a], rev_pos[d.b]))) for d in problem.disjoint})
+    linked = []
+    for i, group in enumerate(problem.linked):
+        members = tuple(case_pos[c] for c in group.cases)
+        sizes = {int(panel_size[c]) for c in members}
+        if group.shared is None and len(sizes) > 1:
+            raise InputError(
+                f"linked cases {', '.join(group.cases)} share one panel (no shared count), "
+                f"but their panel sizes differ: {sorted(sizes)}",
+                field=f"linked[{i}].shared",
+            )
+        linked.append((members, 0 if group.shared is None else group.shared))
+    return _PairData(
+        forced_case=arr[:, 0].copy(),
+        forced_reviewer=arr[:, 1].copy(),
+        by_case=by_case,
+        disjoint=np.array(disjoint, dtype=np.int64).reshape(-1, 2),
+        linked=tuple(linked),
     )
 
 

@@ -74,6 +74,8 @@ class Assigned:
     """Reviews per reviewer id, as listed (unknown ids and cases included)."""
     conflicts: Mapping[str, int]
     """Conflicted pairs by reason (a pair with several reasons counts under each)."""
+    forced: Sequence[tuple[str, str]] = ()
+    """The forced pairs of the solve (``solve(..., forced=...)``)."""
 
 
 Measure = Callable[[Assigned], Binds | None]
@@ -95,10 +97,12 @@ def assigned(
     policy: Policy,
     assignment: Mapping[str, Sequence[str]],
     conflicts: Mapping[str, int],
+    forced: Sequence[tuple[str, str]] = (),
 ) -> Assigned:
     """The record the measures read, with ``conflicts`` counted by reason by the caller."""
     loads = Counter(r for panel in assignment.values() for r in panel)
-    return Assigned(problem, policy, assignment, panels(problem, assignment), loads, conflicts)
+    seated = panels(problem, assignment)
+    return Assigned(problem, policy, assignment, seated, loads, conflicts, tuple(forced))
 
 
 def binding(key: str, a: Assigned) -> Binds | None:
@@ -388,6 +392,42 @@ def _cycles(a: Assigned) -> Binds:
     return Binds(bool(both), f"{_n(both, 'reviewer')} also applicant")
 
 
+def _forced(a: Assigned) -> Binds | None:
+    """``pairs.forced``: every forced pair binds (None without forced pairs)."""
+    if not a.forced:
+        return None
+    shown = [f"({c}, {r})" for c, r in a.forced]
+    return Binds(True, f"{_n(len(shown), 'forced pair')}: {_ids(shown)}")
+
+
+def _disjoint(a: Assigned) -> Binds | None:
+    """``pairs.disjoint``: the panels seating one of a disjoint pair (None: none listed)."""
+    pairs = a.problem.disjoint
+    if not pairs:
+        return None
+
+    def one_of(case: Case, panel: list[Reviewer]) -> bool:
+        seated = {r.id for r in panel}
+        return any((d.a in seated) != (d.b in seated) for d in pairs)
+
+    found = _tight(a, "seat one reviewer of a disjoint pair", one_of)
+    return Binds(found.binds, f"{_n(len(pairs), 'disjoint pair')}; {found.where}")
+
+
+def _linked(a: Assigned) -> Binds | None:
+    """``pairs.linked``: the groups whose panels share exactly what they must (None: none)."""
+    groups = a.problem.linked
+    if not groups:
+        return None
+    tight = []
+    for group in groups:
+        seats = [{r.id for r in a.panels.get(c, [])} for c in group.cases]
+        common = [len(x & y) for i, x in enumerate(seats) for y in seats[i + 1 :]]
+        if group.shared is None or (common and min(common) == group.shared):
+            tight.append("+".join(group.cases))
+    return _at(len(tight), len(groups), "linked group", "at its shared count", tight)
+
+
 MEASURES: Mapping[str, Measure] = {
     "panel_size": _panel_size,
     "load.min": _load_min,
@@ -410,6 +450,9 @@ MEASURES: Mapping[str, Measure] = {
     "representation.region_tolerance": _band("region"),
     "representation.gender_tolerance": _band("gender"),
     "integrity.forbid_cycles": _cycles,
+    "pairs.forced": _forced,
+    "pairs.disjoint": _disjoint,
+    "pairs.linked": _linked,
 }
 """Each rule's measure, by registry key, in check order (the assignment's rules bind nowhere)."""
 

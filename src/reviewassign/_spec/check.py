@@ -25,9 +25,10 @@ Choices where SPEC.md is silent, stated once here:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -143,7 +144,11 @@ def _region_name(region: str) -> str:
 
 
 def check(
-    problem: Problem, policy: Policy | None, assignment: Mapping[str, Sequence[str]]
+    problem: Problem,
+    policy: Policy | None,
+    assignment: Mapping[str, Sequence[str]],
+    *,
+    forced: Iterable[tuple[str, str]] = (),
 ) -> list[Violation]:
     """Every violation of a hard rule by an assignment, not just the first.
 
@@ -155,6 +160,9 @@ def check(
         The policy whose hard rules apply; ``None`` means ``Policy()``.
     assignment
         Case id -> reviewer ids. A case missing from the mapping has an empty panel.
+    forced
+        ``(case, reviewer)`` pairs the assignment must hold (``solve(..., forced=...)``);
+        each one missing is a ``pairs.forced`` violation.
 
     Returns
     -------
@@ -232,7 +240,80 @@ def check(
     if policy.representation.weight == 0:  # with a weight the bands are soft, not rules
         found.extend(_check_representation(problem, panels, policy))
     found.extend(_check_cycles(problem, panels, policy))
+    found.extend(_check_pairs(problem, panels, forced))
     return sorted(found, key=_sort_key)
+
+
+def _check_pairs(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], forced: Iterable[tuple[str, str]]
+) -> list[Violation]:
+    """The pair rules: forced pairs held, disjoint reviewers apart, linked cases sharing."""
+    found = list(_check_forced(problem, panels, forced))
+    found.extend(_check_disjoint(problem, panels))
+    found.extend(_check_linked(problem, panels))
+    return found
+
+
+def _check_forced(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], forced: Iterable[tuple[str, str]]
+) -> Iterator[Violation]:
+    """A violation for each forced pair the assignment does not hold (unknown ids included)."""
+    reviewers = {r.id for r in problem.reviewers}
+    for case_id, reviewer_id in dict.fromkeys((str(c), str(r)) for c, r in forced):
+        if case_id not in panels:
+            why = f"case {case_id} is not in the problem"
+        elif reviewer_id not in reviewers:
+            why = f"reviewer {reviewer_id} is not in the problem"
+        elif all(r.id != reviewer_id for r in panels[case_id]):
+            why = f"{reviewer_id} does not sit on case {case_id}"
+        else:
+            continue
+        yield Violation(
+            rule="pairs.forced",
+            case=case_id,
+            reviewer=reviewer_id,
+            message=f"the forced pair ({case_id}, {reviewer_id}) is not held: {why}",
+        )
+
+
+def _check_disjoint(problem: Problem, panels: Mapping[str, list[Reviewer]]) -> Iterator[Violation]:
+    """A violation for each panel that seats both reviewers of a disjoint pair."""
+    for case in problem.cases:
+        seated = {r.id for r in panels[case.id]}
+        for pair in problem.disjoint:
+            if pair.a in seated and pair.b in seated:
+                reason = f" ({pair.reason})" if pair.reason else ""
+                yield Violation(
+                    rule="pairs.disjoint",
+                    case=case.id,
+                    reviewer=None,
+                    message=(
+                        f"{pair.a} and {pair.b} never sit on one panel{reason}, but both sit "
+                        f"on case {case.id}"
+                    ),
+                )
+
+
+def _check_linked(problem: Problem, panels: Mapping[str, list[Reviewer]]) -> Iterator[Violation]:
+    """A violation for each two linked cases that share too few reviewers, or differ."""
+    for group in problem.linked:
+        for one, two in itertools.combinations(dict.fromkeys(group.cases), 2):
+            first = {r.id for r in panels.get(one, [])}
+            second = {r.id for r in panels.get(two, [])}
+            if group.shared is None and first != second:
+                message = (
+                    f"linked cases {one} and {two} sit one panel, but {one} has "
+                    f"{', '.join(sorted(first)) or 'no one'} and {two} has "
+                    f"{', '.join(sorted(second)) or 'no one'}"
+                )
+            elif group.shared is not None and len(first & second) < group.shared:
+                message = (
+                    f"linked cases {one} and {two} share {_plural(len(first & second), 'reviewer')}"
+                    f"; at least {group.shared} required"
+                )
+            else:
+                continue
+            yield Violation(rule="pairs.linked", case=one, reviewer=None, message=message)
 
 
 def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
@@ -977,7 +1058,8 @@ class Metrics(BaseModel):
     """Sum of the affinities of every assigned pair."""
     objective: float
     """``total_affinity`` minus the policy's ``objective.load_spread`` times ``load_spread``,
-    minus ``representation.weight`` times ``representation_outside``."""
+    minus ``representation.weight`` times ``representation_outside``, minus
+    ``prefers_not_cost``."""
     case_affinity: dict[str, float]
     """Case id -> its panel affinity (sum of its pairs' affinities), every case."""
     worst_case: float | None
@@ -1028,6 +1110,12 @@ class Metrics(BaseModel):
     """Seats outside the bands of ``representation`` (0 when they are off): for each
     region or disclosed gender, the seats by which it exceeds or falls short of its band.
     ``objective`` loses ``representation.weight`` per seat."""
+    prefers_not_pairs: int = 0
+    """Assigned pairs that the problem's ``prefers_not`` list names (a reviewer who would
+    rather not review the case)."""
+    prefers_not_cost: float = 0.0
+    """Their cost, which ``objective`` loses: each row's ``weight``, else the policy's
+    ``objective.prefers_not``."""
 
     def profile(self) -> tuple[float, ...]:
         """Every case's panel affinity, lowest first: what leximin maximises, in order.
@@ -1095,6 +1183,14 @@ class Metrics(BaseModel):
                     f"length 2, {self.review_cycles['3']} of length 3"
                 ]
                 if any(self.review_cycles.values())
+                else []
+            )
+            + (
+                [
+                    f"prefers-not pairs assigned: {self.prefers_not_pairs} (cost "
+                    f"{self.prefers_not_cost:.3f})"
+                ]
+                if self.prefers_not_pairs
                 else []
             )
         )
@@ -1205,6 +1301,20 @@ def _coverage(
     return topic_pairs, covered_pairs, fully_covered
 
 
+def _prefers_not(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> tuple[int, float]:
+    """The assigned prefers-not pairs and their cost (a pair listed twice costs twice)."""
+    seated = {(case, r.id) for case, panel in panels.items() for r in panel}
+    found: set[tuple[str, str]] = set()
+    costs: list[float] = []
+    for row in problem.prefers_not:
+        if (row.case, row.reviewer) in seated:
+            found.add((row.case, row.reviewer))
+            costs.append(policy.objective.prefers_not if row.weight is None else row.weight)
+    return len(found), math.fsum(costs)
+
+
 def evaluate(
     problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
 ) -> Metrics:
@@ -1219,8 +1329,9 @@ def evaluate(
         reviewer listed twice on a panel counts once.
     policy
         Supplies only ``expertise.min_level`` (what covering a topic means),
-        ``objective.load_spread`` and ``representation`` (for ``objective`` and
-        ``representation_outside``); ``None`` means ``Policy()``.
+        ``objective.load_spread``, ``objective.prefers_not`` and ``representation``
+        (for ``objective``, ``prefers_not_cost`` and ``representation_outside``);
+        ``None`` means ``Policy()``.
 
     Returns
     -------
@@ -1263,11 +1374,13 @@ def evaluate(
     load_spread = max(load_values) - min(load_values)
     outside = sum(band.outside_seats for band in _bands(problem, panels, policy))
     lengths = Counter(len(cycle) for cycle in _review_cycles(problem, panels, 3))
+    prefers_not, cost = _prefers_not(problem, panels, policy)
     return Metrics(
         total_affinity=affinity.total,
         objective=affinity.total
         - policy.objective.load_spread * load_spread
-        - policy.representation.weight * outside,
+        - policy.representation.weight * outside
+        - cost,
         case_affinity=affinity.case_affinity,
         worst_case=affinity.worst,
         worst_cases=affinity.worst_cases,
@@ -1291,4 +1404,6 @@ def evaluate(
         senior_seats=sum(1 for r in seated if r.seniority == "senior"),
         review_cycles={str(n): lengths[n] for n in (2, 3)},
         representation_outside=outside,
+        prefers_not_pairs=prefers_not,
+        prefers_not_cost=cost,
     )

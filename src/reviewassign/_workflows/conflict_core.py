@@ -15,6 +15,7 @@ load, say) that the core search must be free to name.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,9 @@ def _said(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) 
     case = problem.cases[rule.case]
     pairs = inst.case_pairs(rule.case)
     revs = inst.pair_reviewer[pairs.start : pairs.stop]
+    if rule.pair is not None:  # two reviewers on the case (pairs.disjoint)
+        a, b = rule.pair
+        said = replace(said, reviewer=inst.reviewer_ids[a], other=inst.reviewer_ids[b])
     return replace(
         said,
         case=case.id,
@@ -161,6 +165,7 @@ def find_core(
     time_limit: float | None = 60.0,
     seed: int = 0,
     relaxations: bool = True,
+    forced: Sequence[tuple[str, str]] = (),
 ) -> CoreReport:
     """An irreducible conflicting core of ``policy`` on ``problem`` and its relaxations.
 
@@ -178,7 +183,7 @@ def find_core(
     )
 
     start = time.perf_counter()
-    inst = soft_instance(problem, policy)
+    inst = soft_instance(problem, policy, forced)  # forced pairs fixed on, never in a core
     sm = build_soft(inst, problem, _rules_only(policy))
     search = _Search(problem, policy, inst, sm, SoftSolver(sm, seed=seed, time_limit=time_limit))
     status, members = search.solver.core()
@@ -212,7 +217,9 @@ def _core(
     for i in members:
         r = search.model.rules[i]
         cases = () if r.case < 0 else (inst.case_ids[r.case],)
-        reviewers = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
+        reviewers: tuple[str, ...] = () if r.reviewer < 0 else (inst.reviewer_ids[r.reviewer],)
+        if r.pair is not None:  # the two reviewers of a disjoint pair
+            reviewers = tuple(inst.reviewer_ids[x] for x in r.pair)
         core.append((r.rule, rule_text(r, inst, search.problem, search.policy), cases, reviewers))
     return tuple(core)
 

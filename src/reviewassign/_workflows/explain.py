@@ -11,6 +11,7 @@ seats that need them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,7 @@ from .._data.model import Case, Problem
 from .._data.policy import Policy
 from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
+from .._reduce.forced import checked_forced
 from .conflict_core import Relaxation, find_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
@@ -335,12 +337,17 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     return reasons
 
 
-def _whole_rules_on(policy: Policy) -> list[str]:
+def _whole_rules_on(policy: Policy, problem: Problem) -> list[str]:
     """The rules over the whole assignment that are on (hard in the core's soft model).
 
     Listed as the model adds them: cycles first, then the others in check order.
+    ``pairs.linked`` only when the problem links cases.
     """
-    on = [r.key for r in active(policy) if r.scope == "whole"]
+    on = [
+        r.key
+        for r in active(policy)
+        if r.scope == "whole" and (r.key != "pairs.linked" or problem.linked)
+    ]
     return sorted(on, key=lambda key: key != "integrity.forbid_cycles")
 
 
@@ -352,6 +359,7 @@ def explain(
     relaxations: bool = True,
     time_limit: float | None = 60.0,
     seed: int = 0,
+    forced: Iterable[tuple[str, str]] = (),
 ) -> Explanation:
     """Why ``policy`` cannot be met on ``problem``.
 
@@ -370,6 +378,9 @@ def explain(
         Seconds for the core and the relaxations (``None``: no limit).
     seed
         CP-SAT's random seed.
+    forced
+        Forced pairs, as for :func:`reviewassign.solve` (checked the same way): fixed on
+        in the core's model, never in the core.
 
     Returns
     -------
@@ -410,6 +421,7 @@ def explain(
     load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
     """
     policy = Policy.coerce(policy)
+    pairs = checked_forced(problem, policy, forced)
     inst = build_instance(problem, policy)
     reasons = _capacity(inst, problem)
     reasons += _case_rules(inst, problem, policy)
@@ -417,7 +429,9 @@ def explain(
     reasons += _representation(inst, problem, policy)
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
-    found = find_core(problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations)
+    found = find_core(
+        problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations, forced=pairs
+    )
     members = tuple(
         Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
     )
@@ -427,7 +441,7 @@ def explain(
     else:
         status = "feasible" if found.status == "feasible" else "unknown"
     notes = found.notes
-    whole = _whole_rules_on(policy)
+    whole = _whole_rules_on(policy, problem)
     if whole:
         notes += (
             f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "

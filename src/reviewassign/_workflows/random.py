@@ -30,7 +30,7 @@ from .._data.rules import active
 from .._errors import InfeasibleError, InputError, NoSolutionError, SolverError
 from .._pipeline.exact import solve_exact
 from .._pipeline.finish import RunContext, checked, finish
-from .._reduce.eligible import Instance, build_instance
+from .._reduce.eligible import Instance, build_instance, prefers_not_costs
 from .._spec.check import check, pair_affinity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -362,6 +362,12 @@ def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
     from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
     _refuse(policy, options)
+    if policy.random.max_probability < 1 and prefers_not_costs(problem, policy):
+        raise InputError(
+            "a lottery does not take prefers_not costs yet (its expected objective counts "
+            "affinities as evaluate does); set their weights to 0 or max_probability = 1",
+            field="objective.prefers_not",
+        )
     q = policy.random.max_probability
     opt = _optimum(problem, policy, options)
     assert opt.objective is not None  # _optimum raises otherwise
@@ -414,6 +420,12 @@ def lottery(problem: Problem, policy: Policy, options: SolveOptions) -> Lottery:
 
 def _refuse(policy: Policy, options: SolveOptions) -> None:
     """Raise :class:`InputError` for an option or a policy a lottery cannot honour."""
+    if options.forced:
+        raise InputError(
+            "a lottery cannot keep forced pairs (each would need probability 1, above "
+            "random.max_probability); solve without forced pairs, or with max_probability = 1",
+            field="forced",
+        )
     if options.candidates not in ("auto", None):
         raise InputError(
             f"a lottery is over every eligible pair, not candidates={options.candidates!r}",

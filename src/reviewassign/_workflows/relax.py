@@ -20,6 +20,7 @@ from .._data.model import Problem
 from .._data.options import Candidates, SolveOptions
 from .._data.policy import RELAXABLE, Policy
 from .._data.result import Assignment, Phase, Result, Status
+from .._data.rules import rule as registry_rule
 from .._errors import InputError
 from .._pipeline.exact import solve_exact
 from .._pipeline.finish import RunContext, checked, finish
@@ -37,9 +38,16 @@ def _kept_only(policy: Policy) -> Policy:
     return Policy.coerce(off.model_copy(update={"objective": objective}))
 
 
-def _options(time_limit: float | None, seed: int, candidates: Candidates) -> SolveOptions:
+def _options(
+    time_limit: float | None,
+    seed: int,
+    candidates: Candidates,
+    forced: tuple[tuple[str, str], ...] = (),
+) -> SolveOptions:
     """The options of one of the start's sub-solves, as the public ``solve`` would make them."""
-    return SolveOptions.checked(seed=seed, time_limit=time_limit, candidates=candidates)
+    return SolveOptions.checked(
+        seed=seed, time_limit=time_limit, candidates=candidates, forced=forced
+    )
 
 
 def _start(
@@ -49,6 +57,7 @@ def _start(
     sm_rules: set[str],
     time_limit: float | None,
     seed: int,
+    forced: tuple[tuple[str, str], ...] = (),
 ) -> Assignment | None:
     """A good first assignment: the best of the policy with one rule off at a time.
 
@@ -60,9 +69,10 @@ def _start(
     share = None if time_limit is None else time_limit / (3 * max(1, len(candidates)))
     best: tuple[int, Assignment] | None = None
     for rule in candidates:
-        if rule == "load.max":  # it cannot be turned off (see its registry record)
-            continue
-        result = solve_exact(problem, policy.without([rule]), _options(share, seed, "auto"))
+        if not registry_rule(rule).off:  # load.max, pairs.disjoint: the policy cannot turn
+            continue  # them off (see their registry records)
+        options = _options(share, seed, "auto", forced)
+        result = solve_exact(problem, policy.without([rule]), options)
         if not result.ok:
             continue
         weight = policy.relax.priority.get(rule, 1)
@@ -75,7 +85,7 @@ def _start(
             best = (cost, result.assignment)
     if best is not None:
         return best[1]
-    flat = solve_exact(problem, _kept_only(policy), _options(share, seed, None))
+    flat = solve_exact(problem, _kept_only(policy), _options(share, seed, None, forced))
     return flat.assignment if flat.ok else None
 
 
@@ -106,6 +116,7 @@ def _hint(ctx: RunContext, inst: Instance, sm_rules: set[str]) -> npt.NDArray[np
         sm_rules=sm_rules,
         time_limit=options.time_limit,
         seed=options.seed,
+        forced=options.forced,
     )
     hint = None
     if first is not None:
@@ -134,7 +145,7 @@ def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Re
         Outcome,  # ortools is imported on the first solve, not with the package
     )
 
-    inst = soft_instance(problem, policy)
+    inst = soft_instance(problem, policy, options.forced)
     hard = frozenset(policy.relax.keep)
     sm = build_soft(inst, problem, policy, hard)
     weights = [policy.relax.priority.get(r.rule, 1) for r in sm.rules]
@@ -152,7 +163,9 @@ def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Re
     assignment = inst.assignment(run.chosen)
     if run.status in ("optimal", "feasible"):
         allowed = [rule for rule in RELAXABLE if rule not in hard]
-        metrics, broken = checked(problem, policy, assignment, phases, allow=allowed)
+        metrics, broken = checked(
+            problem, policy, assignment, phases, allow=allowed, forced=options.forced
+        )
         bound = run.bound
         instances = {(v.rule, v.case or "", v.reviewer if v.case is None else "") for v in broken}
         notes.append(

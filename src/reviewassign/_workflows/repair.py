@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._data.events import Event
-from .._data.model import Conflict, Issue, Problem, Relation, Reviewer
+from .._data.model import Conflict, Issue, Linked, Problem, Relation, Reviewer
 from .._data.options import SolveOptions
 from .._data.policy import Policy
 from .._data.result import Assignment, Phase, Result, Status
@@ -278,7 +278,22 @@ def apply_events(
         conflicts=tuple(c for c in declared if c.case not in gone),
         relations=relations,
         affinity=_without_cases(problem.affinity, gone) if gone else problem.affinity,
+        disjoint=problem.disjoint,
+        linked=_linked_kept(problem.linked, gone),
+        prefers_not=tuple(x for x in problem.prefers_not if x.case not in gone),
     )
+
+
+def _linked_kept(groups: Sequence[Linked], gone: set[str]) -> tuple[Linked, ...]:
+    """The linked groups without the withdrawn cases (a group keeps two cases or goes)."""
+    kept = []
+    for group in groups:
+        left = tuple(c for c in group.cases if c not in gone)
+        if len(left) == len(group.cases):
+            kept.append(group)
+        elif len(left) >= 2:
+            kept.append(Linked(cases=left, shared=group.shared))
+    return tuple(kept)
 
 
 def _relation_conflicts_kept(
@@ -492,7 +507,8 @@ def repair(
     added: tuple[Pair, ...] = ()
     removed: tuple[Pair, ...] = ()
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        metrics, _ = checked(updated, policy, assignment, ctx.phases)
+        # The locked pairs are checked as forced pairs (pairs.forced), independently.
+        metrics, _ = checked(updated, policy, assignment, ctx.phases, forced=locked)
         bound = metrics.objective if status is Status.OPTIMAL else outcome.bound
         new, old = set(assignment.pairs()), set(before)
         added, removed = tuple(sorted(new - old)), tuple(sorted(old - new))

@@ -9,7 +9,7 @@ its steps.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from .._data.model import Problem
@@ -18,6 +18,7 @@ from .._data.policy import Policy
 from .._data.result import Progress, Result
 from .._errors import InputError
 from .._pipeline.exact import input_hash, solve_exact
+from .._reduce.forced import checked_forced
 from .random import lottery
 from .relax import solve_relaxed
 
@@ -35,6 +36,7 @@ def solve(
     method: Method = "auto",
     candidates: int | Literal["auto"] | None = "auto",
     relax: Literal["none", "minimal"] = "none",
+    forced: Iterable[tuple[str, str]] = (),
 ) -> Result:
     """Assign every case a panel that meets every hard rule and maximises the objective.
 
@@ -86,6 +88,14 @@ def solve(
         limit (least breach, fewest broken, best objective); under a time limit the
         count may not be proven the least (status ``FEASIBLE`` and a note say so).
         Always over every eligible pair, with one worker.
+    forced
+        ``(case, reviewer)`` pairs every returned assignment holds (chairs, required
+        experts): fixed on in every mode (``relax="minimal"`` never breaks one) and
+        recorded in ``Result.forced``. A forced pair that is not eligible (a conflict of
+        interest, language, own region excluded) or forced pairs that alone exceed a
+        panel size, a maximum load, the region or gender cap or a disjoint pair raise
+        :class:`InputError` naming the pair and the rule; any other infeasibility they
+        cause is an ``INFEASIBLE`` result. A lottery refuses forced pairs.
 
     Returns
     -------
@@ -100,7 +110,8 @@ def solve(
         ``method``, ``relax``), or one that cannot apply: ``relax="minimal"`` or an
         integer ``candidates`` under ``[random] max_probability < 1`` (a lottery is over
         every eligible pair), ``method="flow"`` for a policy a flow cannot express (the
-        message names what it cannot take).
+        message names what it cannot take); a forced pair that breaks a hard rule
+        (``field`` ``forced[j]``, or ``forced`` for a cap they exceed together).
 
     Examples
     --------
@@ -127,6 +138,7 @@ def solve(
         method=method,
         candidates=candidates,
         start=start,
+        forced=checked_forced(problem, policy, forced),
     )
     if relax not in ("none", "minimal"):
         raise InputError(f'relax must be "none" or "minimal", got {relax!r}', field="relax")

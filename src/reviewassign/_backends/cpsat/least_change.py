@@ -30,6 +30,7 @@ from ..._reduce.eligible import Instance
 from ..outcome import BackendStatus, Outcome, PhaseRecord
 from ..scale import SCALE
 from .model import Model, build_model
+from .rules.pairs import fix_on
 from .runner import _chosen, _record, _run, _Search
 
 __all__ = ["Bound", "fewest_changes_bound", "solve_least_change"]
@@ -156,10 +157,7 @@ class _Share:
 def _locked_model(inst: Instance, policy: Policy, locked: IntArray) -> Model:
     """The model of every hard rule with the ``locked`` pairs fixed on."""
     built = build_model(inst, policy)
-    variables = built.model.proto.variables
-    for p in locked.tolist():
-        domain = variables[p].domain  # pair p is variable p
-        domain[0] = domain[1] = 1
+    fix_on(built.model, locked.tolist())  # pair p is variable p
     return built
 
 

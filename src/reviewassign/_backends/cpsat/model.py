@@ -18,7 +18,7 @@ from ..._data.policy import Policy, RepresentationPolicy
 from ..._data.rules import active
 from ..._reduce.eligible import Instance
 from ..scale import to_int, to_ints
-from .rules import HARD, WHOLE, loads
+from .rules import HARD, WHOLE, loads, pairs
 from .rules._common import LinearExpr, floor_units, panel_value
 from .rules.whole import MAX_CYCLE_CUTS, band_seats
 
@@ -118,6 +118,7 @@ def build_model(inst: Instance, policy: Policy) -> Model:
     """
     m = cp_model.CpModel()
     x = [m.new_bool_var("") for _ in range(inst.n_pairs)]
+    pairs.fix_forced(m, inst, x)
     loads.hard_panel_size(m, inst, x)
     load_exprs, load_rows = loads.hard_loads(m, inst, x)
     on = {r.key for r in active(policy)}

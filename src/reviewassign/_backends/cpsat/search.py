@@ -63,6 +63,8 @@ def _solve_restricted(
     part of it.
     """
     t0 = time.perf_counter()
+    forced = inst.forced_pairs()
+    pairs = np.union1d(pairs, forced[forced >= 0])  # a forced pair is in every sub-model
     built = build_model(inst.restricted(pairs), policy)
     built.model.maximize(built.objective)
     variables = built.model.proto.variables
@@ -296,6 +298,10 @@ def _fix_and_solve(guide: _Guide, best: _Sub) -> Outcome | None:
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
         return _done(guide, sub, best)
+    if guide.search.time_limit is None:
+        # The rounds ran out (an integrality gap wider than the widened delta, as linked
+        # cases and disjoint pairs can make): without a time limit, the whole model decides.
+        return None
     return _done(guide, best, best)
 
 

@@ -41,7 +41,7 @@ from ..._reduce.eligible import Instance, build_instance
 from ..outcome import BackendStatus
 from ..scale import SCALE
 from .model import _worst_case, whole_assignment
-from .rules import SOFT, RuleInstance, SoftBuilder, loads
+from .rules import SOFT, RuleInstance, SoftBuilder, loads, pairs
 from .rules._common import LinearExpr
 from .runner import _parameters, solved
 
@@ -84,9 +84,11 @@ def soft_policy(policy: Policy) -> Policy:
     return policy.model_copy(update={"panel": panel})
 
 
-def soft_instance(problem: Problem, policy: Policy) -> Instance:
+def soft_instance(
+    problem: Problem, policy: Policy, forced: Sequence[tuple[str, str]] = ()
+) -> Instance:
     """The instance of the soft model: every pair that is not a conflict of interest."""
-    return build_instance(problem, soft_policy(policy))
+    return build_instance(problem, soft_policy(policy), forced=forced)
 
 
 def build_soft(
@@ -99,6 +101,7 @@ def build_soft(
     ``rules.SOFT``, then the rules over the whole assignment (hard) and the objective.
     """
     b = SoftBuilder(inst, problem, hard)
+    pairs.fix_forced(b.m, inst, b.x)  # a forced pair is never broken
     loads.soft_panel_size(b)
     load_exprs = loads.soft_loads(b)
     on = {r.key for r in active(policy)}

@@ -51,6 +51,8 @@ class RuleInstance:
     limit: int = 0
     """The cap (``at_most``) or the need the rule sets."""
     at_most: bool = True
+    pair: tuple[int, int] | None = None
+    """The two reviewers of an instance about a pair of them (``pairs.disjoint``)."""
 
 
 class SoftBuilder:
