@@ -22,10 +22,11 @@ Examples
 
 from ._audit.verify import Verification, export_anonymous, verify
 from ._data.events import Event
-from ._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
+from ._data.model import Affinity, Case, Conflict, HistorySeat, Problem, Relation, Reviewer
 from ._data.policy import (
     ConflictPolicy,
     ExpertisePolicy,
+    HistoryPolicy,
     IntegrityPolicy,
     LoadPolicy,
     ObjectivePolicy,
@@ -79,6 +80,8 @@ __all__ = [
     "Event",
     "ExpertisePolicy",
     "Explanation",
+    "HistoryPolicy",
+    "HistorySeat",
     "InfeasibleError",
     "InputError",
     "IntegrityPolicy",

@@ -47,6 +47,7 @@ __all__ = [
     "Affinity",
     "Case",
     "Conflict",
+    "HistorySeat",
     "Issue",
     "Problem",
     "Relation",
@@ -258,6 +259,30 @@ class Relation(Frozen):
     kind: Text = ""
 
 
+MAX_YEAR = 9999
+"""The latest year a history row may name."""
+
+
+class HistorySeat(Frozen):
+    """One seat of a past round: in ``year``, ``reviewer`` sat on the panel of ``case``.
+
+    ``institution`` lists the past case's institutions (what ``history.institution_years``
+    compares with a current case's). The past case need not be a current case, and the
+    reviewer need not be a current reviewer (one who left matches no one). Rows of one
+    ``year`` and ``case`` are one past panel (``history.max_repeat_pairs``).
+
+    Examples
+    --------
+    >>> HistorySeat(year=2025, case="C7", reviewer="R1", institution=("KE-U1",)).year
+    2025
+    """
+
+    year: Annotated[int, Field(ge=1, le=MAX_YEAR)]
+    case: Id
+    reviewer: Id
+    institution: tuple[Name, ...] = Field((), description="The past case's institutions.")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A cross-reference mistake: which collection, which item, which field, what."""
@@ -359,13 +384,16 @@ def cross_reference_issues(
     conflicts: tuple[Conflict, ...] = (),
     relations: tuple[Relation, ...] = (),
     affinity: Sequence[Affinity] | AffinityTable = (),
+    history: Sequence[HistorySeat] = (),
 ) -> list[Issue]:
     """Every cross-reference mistake among the parts of a problem.
 
     Checks duplicate case and reviewer ids, ids with a control or invisible character
     and ids that look alike (:func:`look_alike_key`), that conflicts and affinities name
-    known cases and reviewers (and no pair twice), and that relations join two different
-    known reviewer or applicant ids.
+    known cases and reviewers (and no pair twice), that relations join two different
+    known reviewer or applicant ids, and that the history lists no seat twice and names
+    no reviewer in a spelling that only looks like a current reviewer's id (past cases
+    and reviewers who left are allowed).
     """
     issues: list[Issue] = []
     case_ids = {c.id for c in cases}
@@ -411,7 +439,31 @@ def cross_reference_issues(
                 )
         if rel.a == rel.b:
             issues.append(Issue("relations", i, "b", f"relation joins {rel.a!r} to itself"))
+    issues.extend(_history_issues(history, reviewer_ids, ids))
     return issues
+
+
+def _history_issues(
+    history: Sequence[HistorySeat], reviewer_ids: set[str], ids: _Ids
+) -> Iterator[Issue]:
+    """Seats listed twice, ids with a bad character, reviewer ids like a current one."""
+    first: set[tuple[int, str, str]] = set()
+    for i, seat in enumerate(history):
+        for field in ("case", "reviewer"):
+            bad = bad_character(getattr(seat, field), id=True)
+            if bad is not None:
+                message = f"{field} id {getattr(seat, field)!r} holds {bad}{_NOT_IN_IDS}"
+                yield Issue("history", i, field, message)
+        if seat.reviewer not in reviewer_ids:
+            hint = ids.hint(seat.reviewer, ids.reviewers)
+            if hint:  # a reviewer who left matches no one; a look-alike is a misspelling
+                message = f"reviewer id {seat.reviewer!r} is no current reviewer{hint}"
+                yield Issue("history", i, "reviewer", message)
+        key = (seat.year, seat.case, seat.reviewer)
+        if key in first:
+            message = f"seat ({seat.year}, {seat.case!r}, {seat.reviewer!r}) listed twice"
+            yield Issue("history", i, "reviewer", message)
+        first.add(key)
 
 
 _PLURAL = {
@@ -519,12 +571,19 @@ class Problem(Frozen):
             "list of Affinity rows or an AffinityTable (arrays, for millions of pairs)."
         ),
     )
+    history: tuple[HistorySeat, ...] = Field(
+        (),
+        description=(
+            "Seats of past rounds (year, case, reviewer, the case's institutions), for the "
+            "[history] rules; empty: no history."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Problem:
         """Refuse ids that point nowhere; index the affinity table by the problem's order."""
         issues = cross_reference_issues(
-            self.cases, self.reviewers, self.conflicts, self.relations, self.affinity
+            self.cases, self.reviewers, self.conflicts, self.relations, self.affinity, self.history
         )
         if issues:
             shown = "; ".join(str(i) for i in issues[:5])

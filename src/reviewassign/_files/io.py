@@ -46,6 +46,7 @@ from .._data.model import (
     Affinity,
     Case,
     Conflict,
+    HistorySeat,
     Issue,
     Problem,
     Relation,
@@ -261,12 +262,20 @@ _AFFINITY = _Table(
     frozenset({"case", "reviewer", "score"}),
 )
 
+_HISTORY = _Table(
+    "history.csv",
+    HistorySeat,
+    {"year": _INTEGER, "case": _TEXT, "reviewer": _TEXT, "institution": _ITEMS},
+    frozenset({"year", "case", "reviewer"}),
+)
+
 _TABLES: dict[str, _Table[Any]] = {
     "cases": _CASES,
     "reviewers": _REVIEWERS,
     "conflicts": _CONFLICTS,
     "relations": _RELATIONS,
     "affinity": _AFFINITY,
+    "history": _HISTORY,
 }
 """The table of each collection of a problem, in the order of :class:`Problem`'s fields."""
 _REQUIRED = ("cases", "reviewers")
@@ -695,7 +704,15 @@ def _read_folder(folder: Path) -> Problem:
     conflicts, conflict_lines = optional(_CONFLICTS)
     relations, relation_lines = optional(_RELATIONS)
     affinity, affinity_lines = optional(_AFFINITY)
-    parts = (tuple(cases), tuple(reviewers), tuple(conflicts), tuple(relations), tuple(affinity))
+    history, history_lines = optional(_HISTORY)
+    parts = (
+        tuple(cases),
+        tuple(reviewers),
+        tuple(conflicts),
+        tuple(relations),
+        tuple(affinity),
+        tuple(history),
+    )
     issues = cross_reference_issues(*parts)
     if issues:
         lines = {
@@ -704,6 +721,7 @@ def _read_folder(folder: Path) -> Problem:
             "conflicts": conflict_lines,
             "relations": relation_lines,
             "affinity": affinity_lines,
+            "history": history_lines,
         }
         first = issues[0]
         raise InputError(
@@ -749,6 +767,7 @@ def _read_json_problem(path: Path) -> Problem:
         parts["conflicts"],
         parts["relations"],
         parts["affinity"],
+        parts["history"],
     )
     if issues:
         message = issues[0].message + _more(len(issues) - 1, "issue")
@@ -760,7 +779,8 @@ def load_problem(path: PathLike) -> Problem:
     r"""Read a problem from a folder of CSV files or from a ``.json`` file.
 
     The folder holds ``cases.csv`` and ``reviewers.csv`` and, if there are any,
-    ``conflicts.csv``, ``relations.csv`` and ``affinity.csv``, with the columns of
+    ``conflicts.csv``, ``relations.csv``, ``affinity.csv`` and ``history.csv`` (past
+    seats: ``year``, ``case``, ``reviewer``, ``institution``), with the columns of
     SPEC.md. Only ``id`` (and, in the optional files, the pair of ids and the score) is a
     required column; an empty cell takes the model's default.
 
@@ -1160,7 +1180,7 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     A path ending in ``.json`` gets the JSON of the :class:`~reviewassign.Problem`
     schema; any other path is a folder (created if missing) that gets ``cases.csv``,
     ``reviewers.csv`` and, when the problem has any, ``conflicts.csv``,
-    ``relations.csv`` and ``affinity.csv``, with every column. An optional file the
+    ``relations.csv``, ``affinity.csv`` and ``history.csv``, with every column. An optional file the
     problem leaves empty is removed from the folder, so that it holds exactly this
     problem. :func:`load_problem` reads back an equal problem. Every file is written
     atomically.
@@ -1186,7 +1206,9 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     """
     where = Path(path)
     if where.suffix.lower() == ".json":
-        write_atomic(where, problem.model_dump_json(indent=1) + "\n")
+        # An empty history is left out: a problem without one is written as it always was.
+        empty = {"history"} if not problem.history else set()
+        write_atomic(where, problem.model_dump_json(indent=1, exclude=empty) + "\n")
         return
     if where.exists() and not where.is_dir():
         raise InputError("not a folder; a problem is saved to a folder or a .json file", path=where)

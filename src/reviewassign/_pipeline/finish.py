@@ -105,12 +105,34 @@ def _sha256(data: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_ADDED = ("history",)
+"""Fields added to ``Problem`` and ``Policy`` after 0.1.0, left out of the hashes while they
+hold their defaults: a problem or policy without them hashes as it always did, and
+``verify`` still confirms the results written before them."""
+
+
+def _added_defaults(model: Problem | Policy) -> set[str]:
+    """The fields of :data:`_ADDED` that ``model`` leaves at their defaults."""
+    fields = type(model).model_fields
+    return {
+        name
+        for name in _ADDED
+        if name in fields
+        and getattr(model, name) == fields[name].get_default(call_default_factory=True)
+    }
+
+
 def _problem_data(problem: Problem) -> dict[str, object]:
     """The problem as JSON data to hash, its affinity as a digest."""
     return {
-        "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+        "problem": problem.model_dump(mode="json", exclude={"affinity", *_added_defaults(problem)}),
         "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
     }
+
+
+def _policy_data(policy: Policy) -> dict[str, object]:
+    """The policy as JSON data to hash: every key with its value (the added ones if set)."""
+    return policy.model_dump(mode="json", exclude=_added_defaults(policy))
 
 
 def problem_hash(problem: Problem) -> str:
@@ -120,7 +142,7 @@ def problem_hash(problem: Problem) -> str:
 
 def policy_hash(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of a policy, every key with its value."""
-    return _sha256(policy.model_dump(mode="json"))
+    return _sha256(_policy_data(policy))
 
 
 def method_of(phases: Sequence[Phase]) -> str:
@@ -158,7 +180,7 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
     True
     """
-    return _sha256(_problem_data(problem) | {"policy": policy.model_dump(mode="json")})
+    return _sha256(_problem_data(problem) | {"policy": _policy_data(policy)})
 
 
 def phases_of(outcome: Outcome) -> list[Phase]:

@@ -152,7 +152,11 @@ def _who(case: Case, policy: Policy) -> tuple[str, bool]:
         where.append(f"read {case.language}")
     if policy.panel.own_region == "exclude":
         where.append(f"are not from {case.region or 'its region'}")
-    return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", bool(where)
+    narrowed = bool(where)
+    if policy.history.institution_years > 0:
+        years = policy.history.institution_years
+        where.append(f"no case of its institutions reviewed within {years} year(s)")
+    return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", narrowed
 
 
 def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
@@ -177,6 +181,7 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
         topics=topics,
         uncovered=tuple(t for t in topics if not inst.reviewer_covers[t][revs].any()),
         affinities=inst.pair_affinity[pairs.start : pairs.stop],
+        new=inst.reviewer_new[revs],
     )
 
 

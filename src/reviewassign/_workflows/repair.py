@@ -278,6 +278,7 @@ def apply_events(
         conflicts=tuple(c for c in declared if c.case not in gone),
         relations=relations,
         affinity=_without_cases(problem.affinity, gone) if gone else problem.affinity,
+        history=problem.history,
     )
 
 
