@@ -277,24 +277,25 @@ def test_min_new_share_core_and_minimal_relaxation() -> None:
 
 
 def test_pruning_keeps_the_new_reviewers_a_panel_needs() -> None:
-    # 40 veterans of affinity 1 and 3 new reviewers of affinity 1/3 per case: pruned to
-    # 4 candidates by affinity alone, no case could seat a new reviewer.
-    reviewers = [rev(f"V{i}", 3) for i in range(40)] + [rev(f"N{i}", 1) for i in range(3)]
+    # 40 veterans of affinity 1 and 6 new reviewers of affinity 1/3: pruned to 4
+    # candidates a case by affinity alone, no case could seat a new reviewer.
+    reviewers = [rev(f"V{i}", 3) for i in range(40)] + [rev(f"N{i}", 1) for i in range(6)]
     p = problem(
-        [case(f"C{i}") for i in range(4)],
+        [case(f"C{i}") for i in range(6)],
         reviewers,
         history=[seat(2025, "P", f"V{i}") for i in range(40)],
     )
-    pol = ra.Policy(panel_size=3, history={"min_new_share": 0.5})  # 2 of 3 seats
+    pol = ra.Policy(panel_size=3, load={"max": 2}, history={"min_new_share": 0.5})  # 2 of 3
     inst = build_instance(p, pol, candidates=4)
     assert inst.pruned
     for c in range(inst.n_cases):
         kept = inst.pair_reviewer[inst.case_pairs(c).start : inst.case_pairs(c).stop]
-        assert int(inst.reviewer_new[kept].sum()) >= 2
+        assert int(inst.reviewer_new[kept].sum()) >= 3  # the case's best panel_size of them
     result = ra.solve(p, pol, workers=1, seed=0, candidates=4)
     assert result.status is ra.Status.OPTIMAL
     assert ra.check(p, pol, result.assignment) == []
-    assert result.objective == pytest.approx(4 * (1 + 2 / 3))
+    assert result.objective == pytest.approx(6 * (1 + 2 / 3))
+    assert result.bound == pytest.approx(result.objective)  # the bound counts the new seats
 
 
 # --------------------------------------------------------------------------------------
