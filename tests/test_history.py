@@ -361,6 +361,56 @@ def test_the_report_says_each_history_rule_and_where_it_binds() -> None:
 
 
 # --------------------------------------------------------------------------------------
+# everywhere a rule goes: repair and the lottery
+
+
+ROTATION = ra.Policy(
+    panel_size=2,
+    load={"max": 2},
+    history={"institution_years": 1, "min_new_share": 0.5, "max_repeat_pairs": 0},
+)
+"""Every history rule on: a new reviewer on every panel, last year's pairs apart."""
+
+
+def _rotation_problem() -> ra.Problem:
+    """Four cases, three veterans (two of last year's panel P7), three new reviewers."""
+    return problem(
+        [case(f"C{i}", institution=(f"U{i}",)) for i in range(4)],
+        [rev("V1", 3), rev("V2", 3), rev("V3", 3), rev("N1", 2), rev("N2", 1), rev("N3", 1)],
+        history=[
+            seat(2025, "P7", "V1", "U0"),
+            seat(2025, "P7", "V2", "U0"),
+            seat(2024, "P2", "V3"),
+        ],
+    )
+
+
+def test_repair_keeps_the_history_rules() -> None:
+    p = _rotation_problem()
+    first = solve(p, ROTATION)
+    assert first.status is ra.Status.OPTIMAL
+    assert ra.check(p, ROTATION, first.assignment) == []
+    new_on_c1 = next(r for r in first.assignment["C1"] if r.startswith("N"))
+    fixed = ra.repair(
+        p, ROTATION, first.assignment, [ra.Event(kind="decline", case="C1", reviewer=new_on_c1)]
+    )
+    assert fixed.status is ra.Status.OPTIMAL
+    assert new_on_c1 not in fixed.assignment["C1"]
+    assert ra.check(fixed.problem, ROTATION, fixed.assignment) == []
+    assert any(r.startswith("N") for r in fixed.assignment["C1"])
+
+
+@pytest.mark.parametrize("rules", [{"institution_years": 1}, dict(ROTATION.history)])
+def test_every_draw_of_a_lottery_meets_the_history_rules(rules: dict[str, Any]) -> None:
+    p = _rotation_problem()
+    pol = ra.Policy(panel_size=2, load={"max": 2}, history=rules, random={"max_probability": 0.6})
+    lottery = ra.randomize(p, pol, seed=0)
+    assert lottery.max_marginal <= 0.6 + 1e-9
+    for drawn in lottery.samples(20, seed=1):
+        assert ra.check(p, pol, drawn) == []
+
+
+# --------------------------------------------------------------------------------------
 # brute force and a property through check
 
 
