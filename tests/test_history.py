@@ -220,6 +220,19 @@ def test_a_reviewer_who_left_matches_no_one() -> None:
     assert result.assignment["C1"] == ("R1",)
 
 
+def test_explain_names_the_past_institution_that_empties_a_pool() -> None:
+    p = problem(
+        [case("C1", institution=("U1",)), case("C2")],
+        [rev("R1", 3), rev("R2", 1)],
+        history=[seat(2024, "P7", "R1", "U1"), seat(2025, "P8", "R2", "U2", "U1")],
+    )
+    why = ra.explain(p, ra.Policy(panel_size=1, history={"institution_years": 2}), core=False)
+    assert why.infeasible
+    (reason,) = why.reasons
+    assert (reason.rule, reason.cases) == ("history.institution_years", ("C1",))
+    assert reason.message.endswith("none (a past institution excludes R1, R2)")
+
+
 # --------------------------------------------------------------------------------------
 # history.min_new_share
 

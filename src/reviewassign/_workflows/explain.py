@@ -11,6 +11,7 @@ seats that need them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,7 @@ from .._data.model import Case, Problem
 from .._data.policy import Policy
 from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
+from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
@@ -185,20 +187,25 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
     )
 
 
-def _too_few(pool: Pool, case: Case, policy: Policy) -> Reason | None:
+def _too_few(pool: Pool, case: Case, policy: Policy, past: Sequence[str] = ()) -> Reason | None:
     """A case with fewer eligible reviewers than seats: named under the rule that narrowed them.
 
     That is ``panel.language`` when a single-pair rule narrowed the pool and the case has a
-    language, else ``panel_size``.
+    language, else ``history.institution_years`` when a past institution excluded the
+    reviewers ``past``, else ``panel_size``.
     """
     if len(pool.reviewers) >= pool.size:
         return None
     narrowed = _who(case, policy)[1]
     key = "panel.language" if narrowed and case.language else "panel_size"
+    excluded = ""
+    if key == "panel_size" and past:
+        key = "history.institution_years"
+        excluded = f" (a past institution excludes {listed(past)})"
     return Reason(
         key,
         f"case {case.id} needs {pool.size} reviewers; it has {len(pool.reviewers)} {pool.who}: "
-        f"{listed(pool.reviewers) or 'none'}",
+        f"{listed(pool.reviewers) or 'none'}{excluded}",
         (case.id,),
         pool.reviewers,
     )
@@ -213,9 +220,11 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
     """
     tests = [(r.key, r.alone) for r in active(policy) if r.alone is not None]
     reasons: list[Reason] = []
+    past = excluded_by_history(problem, policy)
     for c, case in enumerate(problem.cases):
         pool = _pool(inst, problem, policy, c)
-        too_few = _too_few(pool, case, policy)
+        gone = [problem.reviewers[r].id for r in sorted(past.get(c, {}))]
+        too_few = _too_few(pool, case, policy, gone)
         if too_few is not None:
             reasons.append(too_few)
             continue
