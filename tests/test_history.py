@@ -24,7 +24,13 @@ from reviewassign._audit.report import _rules
 from reviewassign._data.rules import active
 from reviewassign._pipeline.finish import input_hash
 from reviewassign._reduce.eligible import build_instance
-from reviewassign._reduce.history import excluded_by_history, new_reviewers, past_pairs, round_year
+from reviewassign._reduce.history import (
+    excluded_by_history,
+    new_reviewers,
+    past_pairs,
+    past_panels,
+    round_year,
+)
 from test_bruteforce import EXAMPLES, assert_matches_brute_force, problems
 from test_rules import case, problem, rev, seat, solve
 
@@ -335,6 +341,13 @@ def test_past_pairs_are_the_current_reviewers_of_one_past_panel() -> None:
     assert past_pairs(AWARD, pol).tolist() == [[0, 1]]  # R1 and R2 on P7 in 2025
     assert past_pairs(AWARD, ra.Policy()).shape == (0, 2)
     # 2024's panel P3 held R2 and Gone: no pair of current reviewers
+    assert [m.tolist() for m in past_panels(AWARD, pol)] == [[0, 1]]
+    trio = AWARD.model_copy(
+        update={"history": (*AWARD.history, seat(2023, "P1", "R3"), seat(2023, "P1", "R1"))}
+    )
+    three = ra.Policy(history={"max_repeat_pairs": 1, "pair_years": 5})
+    assert [m.tolist() for m in past_panels(trio, three)] == [[0, 1], [0, 2]]
+    assert past_pairs(trio, three).tolist() == [[0, 1], [0, 2]]
 
 
 def test_pair_years_sets_the_window_of_past_panels() -> None:

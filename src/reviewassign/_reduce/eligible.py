@@ -24,7 +24,7 @@ from .._data.result import Assignment
 from .._data.rules import active, new_seats, region_cap
 from .conflicts import REASONS, conflicts
 from .construct import Start, StartBuilder
-from .history import excluded_by_history, new_reviewers, past_pairs
+from .history import excluded_by_history, new_reviewers, past_pairs, past_panels
 
 __all__ = ["Instance", "Rows", "SeatBand", "best_panel", "build_instance", "seat_bands"]
 
@@ -83,6 +83,9 @@ class Instance:
     past_pairs: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     """Reviewer pairs ``(a, b)``, ``a < b``, who sat on one past panel within
     ``history.pair_years``; empty unless ``history.max_repeat_pairs`` is on."""
+    past_panels: tuple[IntArray, ...] = ()
+    """The past panels within ``history.pair_years``, each as its two or more current
+    reviewers (ascending); empty unless ``history.max_repeat_pairs`` is on."""
 
     @property
     def pruned(self) -> bool:
@@ -765,6 +768,7 @@ def build_instance(
         start=made,
         reviewer_new=labels.new,
         past_pairs=past_pairs(problem, policy),
+        past_panels=past_panels(problem, policy),
     )
 
 

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from .._data.model import HistorySeat, Problem
 from .._data.policy import Policy
 
-__all__ = ["excluded_by_history", "new_reviewers", "past_pairs", "round_year"]
+__all__ = ["excluded_by_history", "new_reviewers", "past_pairs", "past_panels", "round_year"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -90,13 +90,31 @@ def past_pairs(problem: Problem, policy: Policy) -> IntArray:
     Past panels within ``history.pair_years``, as rows of an ``(n, 2)`` array, sorted.
     Empty when ``history.max_repeat_pairs`` is off.
     """
+    pairs = {(a, b) for members in past_panels(problem, policy) for a, b in _pairs(members)}
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+
+def _pairs(members: IntArray) -> Iterator[tuple[int, int]]:
+    """The pairs ``(a, b)``, ``a < b``, of an ascending array of reviewers."""
+    ids = members.tolist()
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            yield a, b
+
+
+def past_panels(problem: Problem, policy: Policy) -> tuple[IntArray, ...]:
+    """The past panels within ``history.pair_years`` with two current reviewers or more.
+
+    Each panel as its current reviewers ascending; a panel listed once however many past
+    panels it was. Empty when ``history.max_repeat_pairs`` is off.
+    """
     if policy.history.max_repeat_pairs is None:
-        return np.zeros((0, 2), dtype=np.int64)
+        return ()
     position = {r.id: i for i, r in enumerate(problem.reviewers)}
     panels: dict[tuple[int, str], set[int]] = {}
     for seat in _within(problem, policy, policy.history.pair_years):
         r = position.get(seat.reviewer)
         if r is not None:
             panels.setdefault((seat.year, seat.case), set()).add(r)
-    pairs = {(a, b) for members in panels.values() for a in members for b in members if a < b}
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    distinct = sorted({tuple(sorted(m)) for m in panels.values() if len(m) > 1})
+    return tuple(np.array(m, dtype=np.int64) for m in distinct)

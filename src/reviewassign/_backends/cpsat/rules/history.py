@@ -6,10 +6,11 @@ what the other two read: ``Instance.reviewer_new`` and ``Instance.past_pairs``
 (``_reduce.history``).
 
 ``max_repeat_pairs`` is a rule over the whole assignment, hard in both models (never
-relaxed, never in a core). For a past pair ``(a, b)`` and each case on which both are
-candidates, ``k = 0`` forbids the two seats together (``x_a + x_b <= 1``); ``k > 0``
-gives the case a Boolean ``z >= x_a + x_b - 1`` and caps the pair's ``sum z <= k``. A
-pair with ``k`` or fewer common cases needs nothing.
+relaxed, never in a core). ``k = 0`` seats at most one member of each past panel on any
+panel now (a clique row per past panel and case: ``sum x <= 1``). ``k > 0`` gives each
+past pair ``(a, b)`` and case on which both are candidates a Boolean
+``z >= x_a + x_b - 1`` and caps the pair's ``sum z <= k``; a pair with ``k`` or fewer
+common cases needs nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ def _by_reviewer(inst: Instance) -> tuple[IntArray, IntArray, IntArray]:
     return order, inst.pair_case[order], starts.astype(np.int64)
 
 
+def _apart(m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar]) -> None:
+    """``max_repeat_pairs = 0``: at most one member of each past panel on any panel now.
+
+    One clique row per (past panel, case) with two members or more eligible: it forbids
+    every past pair of that panel at once, and its LP relaxation is tighter than the pairs'.
+    """
+    order, cases, starts = _by_reviewer(inst)
+    for members in inst.past_panels:
+        mine = [slice(int(starts[r]), int(starts[r + 1])) for r in members.tolist()]
+        case_of = np.concatenate([cases[s] for s in mine])
+        pair_of = np.concatenate([order[s] for s in mine])
+        by_case = np.argsort(case_of, kind="stable")
+        bounds = np.flatnonzero(np.diff(case_of[by_case])) + 1
+        for chunk in np.split(pair_of[by_case], bounds):
+            if len(chunk) > 1:
+                m.add(LinearExpr.sum([x[int(p)] for p in chunk]) <= 1)
+
+
 def hard_max_repeat_pairs(
     m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], policy: Policy
 ) -> None:
@@ -72,6 +91,9 @@ def hard_max_repeat_pairs(
     k = policy.history.max_repeat_pairs
     assert k is not None  # the rule is on
     if not len(inst.past_pairs):
+        return
+    if k == 0:
+        _apart(m, inst, x)
         return
     order, cases, starts = _by_reviewer(inst)
     for a, b in inst.past_pairs.tolist():
@@ -81,10 +103,6 @@ def hard_max_repeat_pairs(
         if len(i) <= k:
             continue
         both = zip(order[mine][i].tolist(), order[theirs][j].tolist(), strict=True)
-        if k == 0:
-            for p, q in both:
-                m.add(x[p] + x[q] <= 1)
-            continue
         together: list[cp_model.IntVar] = []
         for p, q in both:
             z = m.new_bool_var("")
