@@ -18,6 +18,7 @@ from reviewassign._data.model import (
     Case,
     Conflict,
     Disjoint,
+    HistorySeat,
     Linked,
     Problem,
     Relation,
@@ -387,6 +388,41 @@ RULE_CASES = [
         bad={"C1": ["R1"], "C2": ["R2"]},
         expected=[("C1", None)],
         good={"C1": ["R1"], "C2": ["R1"]},
+    ),
+    RuleCase(
+        "history.institution_years",
+        _p(
+            [Case(id="C1", institution=("U1",))],
+            TWO_R,
+            history=[HistorySeat(year=2025, case="P1", reviewer="R1", institution=("U1",))],
+        ),
+        Policy(panel_size=1, history={"institution_years": 1}),
+        bad={"C1": ["R1"]},
+        expected=[("C1", "R1")],
+        good={"C1": ["R2"]},
+    ),
+    RuleCase(
+        "history.min_new_share",
+        _p([Case(id="C1")], TWO_R, history=[HistorySeat(year=2025, case="P1", reviewer="R1")]),
+        Policy(panel_size=1, history={"min_new_share": 1.0}),
+        bad={"C1": ["R1"]},
+        expected=[("C1", None)],
+        good={"C1": ["R2"]},
+    ),
+    RuleCase(
+        "history.max_repeat_pairs",
+        _p(
+            [Case(id="C1")],
+            [*TWO_R, Reviewer(id="R3")],
+            history=[
+                HistorySeat(year=2025, case="P1", reviewer="R1"),
+                HistorySeat(year=2025, case="P1", reviewer="R2"),
+            ],
+        ),
+        Policy(panel_size=2, history={"max_repeat_pairs": 0}),
+        bad={"C1": ["R1", "R2"]},
+        expected=[(None, None)],
+        good={"C1": ["R1", "R3"]},
     ),
 ]
 

@@ -56,6 +56,9 @@ ON: dict[str, ra.Policy] = {
     "pairs.forced": ra.Policy(),
     "pairs.disjoint": ra.Policy(),
     "pairs.linked": ra.Policy(),
+    "history.institution_years": ra.Policy(history={"institution_years": 1}),
+    "history.min_new_share": ra.Policy(history={"min_new_share": 0.5}),
+    "history.max_repeat_pairs": ra.Policy(history={"max_repeat_pairs": 0}),
 }
 """Per rule, a policy that turns it on (the default one for rules that are always on)."""
 
@@ -74,6 +77,7 @@ EVERY = ra.Policy(
     expertise={"coverage": "any", "min_panel_affinity": 0.1},
     integrity={"forbid_cycles": 2},
     representation={"region_tolerance": 0.5, "gender_tolerance": 0.5},
+    history={"institution_years": 1, "min_new_share": 0.34, "max_repeat_pairs": 1},
 )
 """A policy that turns every rule on."""
 
@@ -99,7 +103,7 @@ def _infeasible_rule(param: object) -> str:
 
 def test_the_registry_is_check_order_and_the_copies_are_derived() -> None:
     assert KEYS == CHECK_RULES
-    assert len(KEYS) == len(set(KEYS)) == 27
+    assert len(KEYS) == len(set(KEYS)) == 30
     assert tuple(r.key for r in RULES if r.relaxable) == RELAXABLE
     assert all(rule(key).key == key for key in KEYS)
 
@@ -221,7 +225,8 @@ STARVED = Pool(
     affinities=np.zeros(3),
 )
 """A case's pool that meets no panel rule of ``EVERY``: three juniors of one region and
-one gender, from another region than the case's, none covering its topic, affinity 0."""
+one gender, from another region than the case's, none covering its topic, affinity 0,
+none of them new (``new`` left out)."""
 
 
 @pytest.mark.parametrize("key", KEYS)

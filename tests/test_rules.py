@@ -56,6 +56,11 @@ ONE = policy(1)
 TWO = policy(2)
 
 
+def seat(year: int, cid: str, rid: str, *institutions: str) -> ra.HistorySeat:
+    """A past seat: ``rid`` sat on the panel of ``cid`` in ``year``."""
+    return ra.HistorySeat(year=year, case=cid, reviewer=rid, institution=institutions)
+
+
 # The chain R1 - P1 - P2 - R3: R1 is at distance 1 from P1 and 2 from P2; R3 the reverse.
 # C1 is P2's case, C2 is P1's. R3 is the best reviewer (level 3), then R1 (2), then R2 (1).
 def chain(reviewers: Sequence[ra.Reviewer]) -> ra.Problem:
@@ -456,6 +461,52 @@ BINDINGS = [
         ),
         id="pairs.linked",
     ),
+    pytest.param(
+        Binding(
+            "history.institution_years",
+            problem(
+                [case("C1", institution=("U1",))],
+                [rev("R1", 3), rev("R2", 1)],
+                history=[seat(2025, "P7", "R1", "U1")],  # R1 reviewed a U1 case last year
+            ),
+            policy(history={"institution_years": 1}),
+            1 / 3,
+            ONE,
+            1.0,
+            flow=True,
+        ),
+        id="history.institution_years",
+    ),
+    pytest.param(
+        Binding(
+            "history.min_new_share",
+            problem(
+                [case("C1")],
+                [rev("R1", 3), rev("R2", 3), rev("R3", 1)],
+                history=[seat(2025, "P7", "R1"), seat(2025, "P7", "R2")],  # R3 is new
+            ),
+            policy(2, history={"min_new_share": 0.5}),  # 1 of 2 seats
+            1 + 1 / 3,
+            TWO,
+            2.0,
+        ),
+        id="history.min_new_share",
+    ),
+    pytest.param(
+        Binding(
+            "history.max_repeat_pairs",
+            problem(
+                TWO_CASES,
+                [rev("R1", 3), rev("R2", 3), rev("R3", 1)],
+                history=[seat(2025, "P7", "R1"), seat(2025, "P7", "R2")],  # R1 and R2 sat together
+            ),
+            policy(2, history={"max_repeat_pairs": 1}),
+            2 + 4 / 3,  # C1: R1 + R2; C2: R1 or R2 with R3
+            TWO,
+            4.0,
+        ),
+        id="history.max_repeat_pairs",
+    ),
 ]
 
 
@@ -734,6 +785,43 @@ INFEASIBLE = [
             ),
         ),
         id="pairs.linked",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1", institution=("U1",))],
+                [rev("R1", 3), rev("R2", 1)],
+                history=[seat(2024, "P7", "R1", "U1"), seat(2025, "P8", "R2", "U2", "U1")],
+            ),
+            policy(history={"institution_years": 2}),  # 2024 and 2025 both count
+            policy(history={"institution_years": 0}),
+            flow=True,
+        ),
+        id="history.institution_years",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1")],
+                [rev("R1", 3), rev("R2", 1)],
+                history=[seat(2025, "P7", "R1"), seat(2021, "P3", "R2")],
+            ),
+            policy(history={"min_new_share": 1.0}),  # R2's seat of 2021 counts: every year
+            policy(history={"min_new_share": 1.0, "new_years": 3}),  # only 2023 on: R2 is new
+        ),
+        id="history.min_new_share",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1")],
+                [rev("R1", 3), rev("R2", 1)],
+                history=[seat(2025, "P7", "R1"), seat(2025, "P7", "R2")],
+            ),
+            policy(2, history={"max_repeat_pairs": 0}),
+            TWO,
+        ),
+        id="history.max_repeat_pairs",
     ),
 ]
 

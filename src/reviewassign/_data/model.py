@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +48,7 @@ __all__ = [
     "Case",
     "Conflict",
     "Disjoint",
+    "HistorySeat",
     "Issue",
     "Linked",
     "PrefersNot",
@@ -312,6 +313,30 @@ class PrefersNot(Frozen):
     )
 
 
+MAX_YEAR = 9999
+"""The latest year a history row may name."""
+
+
+class HistorySeat(Frozen):
+    """One seat of a past round: in ``year``, ``reviewer`` sat on the panel of ``case``.
+
+    ``institution`` lists the past case's institutions (what ``history.institution_years``
+    compares with a current case's). The past case need not be a current case, and the
+    reviewer need not be a current reviewer (one who left matches no one). Rows of one
+    ``year`` and ``case`` are one past panel (``history.max_repeat_pairs``).
+
+    Examples
+    --------
+    >>> HistorySeat(year=2025, case="C7", reviewer="R1", institution=("KE-U1",)).year
+    2025
+    """
+
+    year: Annotated[int, Field(ge=1, le=MAX_YEAR)]
+    case: Id
+    reviewer: Id
+    institution: tuple[Name, ...] = Field((), description="The past case's institutions.")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A cross-reference mistake: which collection, which item, which field, what."""
@@ -417,14 +442,17 @@ def cross_reference_issues(
     disjoint: Sequence[Disjoint] = (),
     linked: Sequence[Linked] = (),
     prefers_not: Sequence[PrefersNot] = (),
+    history: Sequence[HistorySeat] = (),
 ) -> list[Issue]:
     """Every cross-reference mistake among the parts of a problem.
 
     Checks duplicate case and reviewer ids, ids with a control or invisible character
     and ids that look alike (:func:`look_alike_key`), that conflicts and affinities name
     known cases and reviewers (and no pair twice), that relations join two different
-    known reviewer or applicant ids, and that the pair data (disjoint reviewers, linked
-    cases, prefers-not pairs) name known ids (:func:`_pair_issues`).
+    known reviewer or applicant ids, that the pair data (disjoint reviewers, linked
+    cases, prefers-not pairs) name known ids (:func:`_pair_issues`), and that the history
+    lists no seat twice and names no reviewer in a spelling that only looks like a current
+    reviewer's id (past cases and reviewers who left are allowed).
     """
     issues: list[Issue] = []
     case_ids = {c.id for c in cases}
@@ -471,6 +499,7 @@ def cross_reference_issues(
         if rel.a == rel.b:
             issues.append(Issue("relations", i, "b", f"relation joins {rel.a!r} to itself"))
     issues += _pair_issues(case_ids, reviewer_ids, ids, disjoint, linked, prefers_not)
+    issues.extend(_history_issues(history, reviewer_ids, ids))
     return issues
 
 
@@ -510,6 +539,29 @@ def _pair_issues(
         case("prefers_not", i, "case", pn.case)
         reviewer("prefers_not", i, "reviewer", pn.reviewer)
     return issues
+
+
+def _history_issues(
+    history: Sequence[HistorySeat], reviewer_ids: set[str], ids: _Ids
+) -> Iterator[Issue]:
+    """Seats listed twice, ids with a bad character, reviewer ids like a current one."""
+    first: set[tuple[int, str, str]] = set()
+    for i, seat in enumerate(history):
+        for field in ("case", "reviewer"):
+            bad = bad_character(getattr(seat, field), id=True)
+            if bad is not None:
+                message = f"{field} id {getattr(seat, field)!r} holds {bad}{_NOT_IN_IDS}"
+                yield Issue("history", i, field, message)
+        if seat.reviewer not in reviewer_ids:
+            hint = ids.hint(seat.reviewer, ids.reviewers)
+            if hint:  # a reviewer who left matches no one; a look-alike is a misspelling
+                message = f"reviewer id {seat.reviewer!r} is no current reviewer{hint}"
+                yield Issue("history", i, "reviewer", message)
+        key = (seat.year, seat.case, seat.reviewer)
+        if key in first:
+            message = f"seat ({seat.year}, {seat.case!r}, {seat.reviewer!r}) listed twice"
+            yield Issue("history", i, "reviewer", message)
+        first.add(key)
 
 
 _PLURAL = {
@@ -606,6 +658,10 @@ class Problem(Frozen):
       Value error, conflicts[0].reviewer: unknown reviewer id 'R9' ...
     """
 
+    ADDED: ClassVar[tuple[str, ...]] = ("disjoint", "linked", "prefers_not", "history")
+    """The collections added after 0.1.0. Left out of saved JSON and of the input hash
+    while empty, so a problem without them is written and hashed as it always was."""
+
     cases: tuple[Case, ...]
     reviewers: tuple[Reviewer, ...]
     conflicts: tuple[Conflict, ...] = ()
@@ -626,6 +682,13 @@ class Problem(Frozen):
     prefers_not: tuple[PrefersNot, ...] = Field(
         (), description="Pairs a reviewer would rather not review: a cost per assigned pair."
     )
+    history: tuple[HistorySeat, ...] = Field(
+        (),
+        description=(
+            "Seats of past rounds (year, case, reviewer, the case's institutions), for the "
+            "[history] rules; empty: no history."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Problem:
@@ -639,6 +702,7 @@ class Problem(Frozen):
             disjoint=self.disjoint,
             linked=self.linked,
             prefers_not=self.prefers_not,
+            history=self.history,
         )
         if issues:
             shown = "; ".join(str(i) for i in issues[:5])

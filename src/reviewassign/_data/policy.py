@@ -26,6 +26,7 @@ __all__ = [
     "RELAXABLE",
     "ConflictPolicy",
     "ExpertisePolicy",
+    "HistoryPolicy",
     "IntegrityPolicy",
     "LoadPolicy",
     "ObjectivePolicy",
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 from .._errors import InputError
-from .model import MAX_COUNT, MAX_SCORE, Label, look_alike_key
+from .model import MAX_COUNT, MAX_SCORE, MAX_YEAR, Label, look_alike_key
 from .rules import RULES, rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -431,6 +432,76 @@ class RepresentationPolicy(_Section):
         return self.gender_tolerance < 1
 
 
+Years = Annotated[int, Field(ge=1, le=MAX_YEAR)]
+
+
+class HistoryPolicy(_Section):
+    """Rotation against past rounds (``Problem.history``, ``history.csv``).
+
+    *This round's year* is ``year``, or one after the latest year of the history when
+    ``year`` is left out (an empty history has no year, and the rules then have nothing
+    to read). A past seat of year ``y`` is *within n years* when ``y >= year - n``: with
+    ``year = 2026``, ``n = 1`` takes the seats of 2025 (and of 2026 or later, if the
+    history holds any: they count as the most recent); ``n = 2`` adds 2024. A *past
+    panel* is the seats of one year and one case.
+
+    - ``institution_years = n > 0``: no reviewer reviews a case one of whose
+      institutions is an institution of a case they reviewed within ``n`` years (the
+      history row's ``institution`` list). It removes single pairs, like a conflict.
+    - ``max_repeat_pairs = k``: two reviewers who sat on one past panel (within
+      ``pair_years``, default every year) sit together on at most ``k`` panels of this
+      round; 0: never again.
+    - ``min_new_share = s > 0``: at least ``ceil(s * size)`` seats of every panel are
+      held by *new* reviewers: reviewers with no seat in the history within
+      ``new_years`` (default every year). A reviewer id of the history that is not a
+      current reviewer matches no one.
+
+    ``pair_years`` and ``new_years`` are the windows of their rules: without the rule on,
+    they do nothing.
+
+    Examples
+    --------
+    >>> HistoryPolicy(institution_years=2, min_new_share=0.5).institution_years
+    2
+    """
+
+    year: Years | None = Field(
+        None,
+        description=(
+            "This round's year; None: one after the latest year of the history. A past seat "
+            "of year y is within n years when y >= year - n."
+        ),
+    )
+    institution_years: Annotated[int, Field(ge=0, le=MAX_YEAR)] = Field(
+        0,
+        description=(
+            "0 off; n: no reviewer reviews a case sharing an institution with a case they "
+            "reviewed within n years."
+        ),
+    )
+    max_repeat_pairs: NonNegative | None = Field(
+        None,
+        description=(
+            "None off; k: two reviewers who sat on one past panel sit together on at most k "
+            "panels now (0: never again)."
+        ),
+    )
+    pair_years: Annotated[int, Field(ge=1, le=MAX_YEAR)] | None = Field(
+        None,
+        description="max_repeat_pairs reads the past panels within this many years; None: all.",
+    )
+    min_new_share: Share = Field(
+        0.0,
+        description=(
+            "0 off; s: at least ceil(s * panel size) seats of every panel held by new "
+            "reviewers (no seat in the history within new_years)."
+        ),
+    )
+    new_years: Annotated[int, Field(ge=1, le=MAX_YEAR)] | None = Field(
+        None, description="A reviewer is new without a seat within this many years; None: ever."
+    )
+
+
 RELAXABLE: tuple[str, ...] = tuple(r.key for r in RULES if r.relaxable)
 """The rules ``solve(..., relax="minimal")`` may break; panel sizes and conflicts never.
 
@@ -538,6 +609,7 @@ class Policy(BaseModel):
     integrity: IntegrityPolicy = IntegrityPolicy()
     representation: RepresentationPolicy = RepresentationPolicy()
     random: RandomPolicy = RandomPolicy()
+    history: HistoryPolicy = HistoryPolicy()
 
     @classmethod
     def coerce(cls, policy: Policy | None) -> Policy:

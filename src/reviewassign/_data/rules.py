@@ -38,6 +38,7 @@ included, are unchanged.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ __all__ = [
     "active",
     "keys",
     "listed",
+    "new_seats",
     "region_cap",
     "rule",
 ]
@@ -196,6 +198,8 @@ class Pool:
     uncovered: tuple[str, ...]
     """The case's topics that no eligible reviewer covers at ``expertise.min_level``."""
     affinities: FloatArray
+    new: BoolArray | None = None
+    """Which of them are new reviewers (``history.min_new_share``); None: none is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +498,70 @@ _LINKED = Rule(
     ),
 )
 
+
+def new_seats(policy: Policy, size: int) -> int:
+    """The seats of a panel of ``size`` that ``history.min_new_share`` gives new reviewers.
+
+    ``ceil(share * size)``, read with a margin of 1e-9 so that ``1/3`` of 3 seats is 1.
+
+    Examples
+    --------
+    >>> from reviewassign import Policy
+    >>> new_seats(Policy(history={"min_new_share": 0.34}), 3)
+    2
+    >>> new_seats(Policy(history={"min_new_share": 1 / 3}), 3)
+    1
+    """
+    return max(0, math.ceil(policy.history.min_new_share * size - 1e-9))
+
+
+def _new_share_alone(p: Pool) -> Short | None:
+    """``history.min_new_share``: the pool holds fewer new reviewers than the panel needs."""
+    need = new_seats(p.policy, p.size)
+    flags = p.new if p.new is not None else np.zeros(len(p.reviewers), dtype=np.bool_)
+    new = tuple(n for n, x in zip(p.reviewers, flags.tolist(), strict=True) if x)
+    if len(new) >= need:
+        return None
+    return Short(
+        f"case {p.case} needs {_n(need, 'seat')} held by new reviewers (no seat in the "
+        f"history); its {p.who} include {len(new)}: {listed(new) or 'none'}",
+        new,
+    )
+
+
+def _window(years: int | None) -> str:
+    """`` within the last n years`` (or nothing, for every year of the history)."""
+    return "" if years is None else f" within the last {_n(years, 'year')}"
+
+
+def _repeat_says(p: Policy) -> str:
+    """``history.max_repeat_pairs`` in words, as the policy sets it."""
+    k, within = p.history.max_repeat_pairs or 0, _window(p.history.pair_years)
+    if k == 0:
+        return f"No two reviewers who sat on one panel{within} sit together again."
+    return (
+        f"Two reviewers who sat on one panel{within} sit together on at most "
+        f"{_n(k, 'panel')} this round."
+    )
+
+
+def _institution_says(p: Policy) -> str:
+    """``history.institution_years`` in words, as the policy sets it."""
+    return (
+        "No reviewer reviews a case from an institution of a case they reviewed"
+        f"{_window(p.history.institution_years)}."
+    )
+
+
+def _new_share_says(p: Policy) -> str:
+    """``history.min_new_share`` in words, as the policy sets it."""
+    h = p.history
+    return (
+        f"At least {100 * h.min_new_share:g} % of the seats of every panel (rounded up) go to "
+        f"new reviewers, with no seat in the history{_window(h.new_years)}."
+    )
+
+
 RULES: tuple[Rule, ...] = (
     _assignment(
         "assignment.unknown_case", "Every case of the assignment is a case of the problem."
@@ -711,6 +779,34 @@ RULES: tuple[Rule, ...] = (
         _off(integrity__forbid_cycles=0),
         False,
         _cycles_says,
+    ),
+    Rule(
+        "history.institution_years",
+        "pair",
+        lambda p: p.history.institution_years > 0,
+        _off(history__institution_years=0),
+        False,
+        _institution_says,
+        flow=_always,  # removes single pairs
+    ),
+    Rule(
+        "history.min_new_share",
+        "case",
+        lambda p: p.history.min_new_share > 0,
+        _off(history__min_new_share=0.0),
+        True,
+        _new_share_says,
+        states=lambda s: f"case {s.case} needs {_n(s.limit, 'seat')} held by new reviewers",
+        lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'new reviewer')} on case {s.case}",
+        alone=_new_share_alone,
+    ),
+    Rule(
+        "history.max_repeat_pairs",
+        "whole",
+        lambda p: p.history.max_repeat_pairs is not None,
+        _off(history__max_repeat_pairs=None),
+        False,
+        _repeat_says,
     ),
 )
 """Every rule, in the order ``check`` lists its violations."""

@@ -47,6 +47,7 @@ from .._data.model import (
     Case,
     Conflict,
     Disjoint,
+    HistorySeat,
     Issue,
     Linked,
     PrefersNot,
@@ -280,6 +281,12 @@ _PREFERS_NOT = _Table(
     {"case": _TEXT, "reviewer": _TEXT, "reason": _TEXT, "weight": _OPTIONAL_NUMBER},
     frozenset({"case", "reviewer"}),
 )
+_HISTORY = _Table(
+    "history.csv",
+    HistorySeat,
+    {"year": _INTEGER, "case": _TEXT, "reviewer": _TEXT, "institution": _ITEMS},
+    frozenset({"year", "case", "reviewer"}),
+)
 
 _TABLES: dict[str, _Table[Any]] = {
     "cases": _CASES,
@@ -290,6 +297,7 @@ _TABLES: dict[str, _Table[Any]] = {
     "disjoint": _DISJOINT,
     "linked": _LINKED,
     "prefers_not": _PREFERS_NOT,
+    "history": _HISTORY,
 }
 """The table of each collection of a problem, in the order of :class:`Problem`'s fields."""
 _REQUIRED = ("cases", "reviewers")
@@ -737,6 +745,7 @@ def _issues(parts: Mapping[str, Any]) -> list[Issue]:
         disjoint=parts["disjoint"],
         linked=parts["linked"],
         prefers_not=parts["prefers_not"],
+        history=parts["history"],
     )
 
 
@@ -780,10 +789,12 @@ def load_problem(path: PathLike) -> Problem:
 
     The folder holds ``cases.csv`` and ``reviewers.csv`` and, if there are any,
     ``conflicts.csv``, ``relations.csv`` and ``affinity.csv``, with the columns of
-    SPEC.md, and the pair data: ``disjoint.csv`` (``a,b,reason``), ``linked.csv``
-    (``cases,shared``) and ``prefers_not.csv`` (``case,reviewer,reason,weight``). Only
+    SPEC.md, the pair data: ``disjoint.csv`` (``a,b,reason``), ``linked.csv``
+    (``cases,shared``) and ``prefers_not.csv`` (``case,reviewer,reason,weight``), and
+    ``history.csv`` (past seats: ``year``, ``case``, ``reviewer``, ``institution``). Only
     ``id`` (and, in the optional files, the pair of ids and the score, ``cases`` of a
-    linked group) is a required column; an empty cell takes the model's default.
+    linked group, a past seat's year) is a required column; an empty cell takes the
+    model's default.
 
     Parameters
     ----------
@@ -1189,8 +1200,8 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     A path ending in ``.json`` gets the JSON of the :class:`~reviewassign.Problem`
     schema; any other path is a folder (created if missing) that gets ``cases.csv``,
     ``reviewers.csv`` and, when the problem has any, ``conflicts.csv``,
-    ``relations.csv``, ``affinity.csv``, ``disjoint.csv``, ``linked.csv`` and
-    ``prefers_not.csv``, with every column. An optional file the
+    ``relations.csv``, ``affinity.csv``, ``disjoint.csv``, ``linked.csv``,
+    ``prefers_not.csv`` and ``history.csv``, with every column. An optional file the
     problem leaves empty is removed from the folder, so that it holds exactly this
     problem. :func:`load_problem` reads back an equal problem. Every file is written
     atomically.
@@ -1216,7 +1227,10 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     """
     where = Path(path)
     if where.suffix.lower() == ".json":
-        write_atomic(where, problem.model_dump_json(indent=1) + "\n")
+        # The collections added after 0.1.0 are left out when empty: a problem without
+        # them is written as it always was.
+        empty = {name for name in Problem.ADDED if not getattr(problem, name)}
+        write_atomic(where, problem.model_dump_json(indent=1, exclude=empty) + "\n")
         return
     if where.exists() and not where.is_dir():
         raise InputError("not a folder; a problem is saved to a folder or a .json file", path=where)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import BaseModel
+
 from .._data.model import Problem
 from .._data.options import SolveOptions
 from .._data.policy import Policy
@@ -105,12 +107,39 @@ def _sha256(data: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+ADDED_POLICY_KEYS = ("history", "objective.prefers_not")
+"""The policy keys added after 0.1.0 (dotted), left out of the hashes while they hold
+their defaults; :attr:`Problem.ADDED` are the problem's. A problem or policy without them
+hashes as it always did, and ``verify`` still confirms the results written before them."""
+
+
+def _unset(model: BaseModel, dotted: Sequence[str]) -> dict[str, Any]:
+    """A ``model_dump`` exclusion of the ``dotted`` keys that hold their defaults."""
+    exclude: dict[str, Any] = {}
+    for key in dotted:
+        *path, name = key.split(".")
+        owner, spec = model, exclude
+        for step in path:
+            owner = getattr(owner, step)
+            spec = spec.setdefault(step, {})
+        default = type(owner).model_fields[name].get_default(call_default_factory=True)
+        if getattr(owner, name) == default:
+            spec[name] = True
+    return exclude
+
+
 def _problem_data(problem: Problem) -> dict[str, object]:
     """The problem as JSON data to hash, its affinity as a digest."""
+    exclude = {"affinity": True, **_unset(problem, Problem.ADDED)}
     return {
-        "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+        "problem": problem.model_dump(mode="json", exclude=exclude),
         "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
     }
+
+
+def _policy_data(policy: Policy) -> dict[str, object]:
+    """The policy as JSON data to hash: every key with its value (the added ones if set)."""
+    return policy.model_dump(mode="json", exclude=_unset(policy, ADDED_POLICY_KEYS))
 
 
 def problem_hash(problem: Problem) -> str:
@@ -120,7 +149,7 @@ def problem_hash(problem: Problem) -> str:
 
 def policy_hash(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of a policy, every key with its value."""
-    return _sha256(policy.model_dump(mode="json"))
+    return _sha256(_policy_data(policy))
 
 
 def method_of(phases: Sequence[Phase]) -> str:
@@ -158,7 +187,7 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
     True
     """
-    return _sha256(_problem_data(problem) | {"policy": policy.model_dump(mode="json")})
+    return _sha256(_problem_data(problem) | {"policy": _policy_data(policy)})
 
 
 def phases_of(outcome: Outcome) -> list[Phase]:

@@ -4,7 +4,8 @@ Relaxing each reviewer's load cap with a price ``v_r >= 0`` (Lagrange) and dropp
 other rule except the region cap leaves one small problem per case: pick the case's
 ``panel_size`` best eligible reviewers by ``affinity - v_r``, at most the region cap
 (``_data.rules.region_cap``) from one region (a partition matroid, so picking greedily is
-exact). For any prices,
+exact; ``history.min_new_share``'s new seats are kept too when there is no cap). For any
+prices,
 
     L(v) = sum_r max_load_r * v_r + sum_c best_c(v)
 
@@ -21,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._data.policy import Policy
-from .._data.rules import region_cap
+from .._data.rules import new_seats, region_cap
 from .._reduce.eligible import Instance, best_panel
 
 __all__ = ["lagrangian_bound"]
@@ -52,6 +53,8 @@ def lagrangian_bound(
     for c in range(inst.n_cases):
         idx, affinity, _ = inst.rows.row(c)
         groups = inst.reviewer_region[idx] if cap is not None else None
-        total += best_panel(affinity - v[idx], groups, int(inst.panel_size[c]), cap)
+        size = int(inst.panel_size[c])
+        new, need = inst.reviewer_new[idx], new_seats(policy, size)
+        total += best_panel(affinity - v[idx], groups, size, cap, new, need)
     # Float sums of many terms: widen by far more than their rounding error.
     return total + 1e-9 * (1.0 + abs(total))

@@ -2,8 +2,9 @@
 
 This is the bridge between the data model and any solver backend: plain integers and
 numpy arrays, no pydantic objects, no solver imports. A pair is *eligible* when it is not
-a conflict of interest and no single-pair panel rule excludes it (language, own region
-excluded). Every other rule is left to the solver backend.
+a conflict of interest and no single-pair rule excludes it (language, own region
+excluded, a past institution under ``history.institution_years``). Every other rule
+is left to the solver backend.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import numpy.typing as npt
 from .._data.model import Problem
 from .._data.policy import SHARE_EPS, Policy, RepresentationPolicy
 from .._data.result import Assignment
-from .._data.rules import active, region_cap
+from .._data.rules import active, new_seats, region_cap
 from .._errors import InputError
 from .conflicts import REASONS, conflicts
 from .construct import Start, StartBuilder
+from .history import excluded_by_history, new_reviewers, past_pairs, past_panels
 
 __all__ = [
     "Instance",
@@ -98,6 +100,16 @@ class Instance:
     def forced_pairs(self) -> IntArray:
         """Indices of the forced pairs among the candidates (-1 for one that is not)."""
         return self.pair_indices(self.forced_case, self.forced_reviewer)
+
+    reviewer_new: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    """Per reviewer, whether they are new: no seat in the history within
+    ``history.new_years`` (for ``history.min_new_share``)."""
+    past_pairs: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    """Reviewer pairs ``(a, b)``, ``a < b``, who sat on one past panel within
+    ``history.pair_years``; empty unless ``history.max_repeat_pairs`` is on."""
+    past_panels: tuple[IntArray, ...] = ()
+    """The past panels within ``history.pair_years``, each as its two or more current
+    reviewers (ascending); empty unless ``history.max_repeat_pairs`` is on."""
 
     @property
     def pruned(self) -> bool:
@@ -219,8 +231,17 @@ def best_panel(
     groups: npt.NDArray[np.int64] | None,
     seats: int,
     cap: int | None,
+    new: BoolArray | None = None,
+    need: int = 0,
 ) -> float:
-    """The largest sum of ``seats`` values, at most ``cap`` per group (greedy is exact)."""
+    """The largest sum of ``seats`` values, at most ``cap`` per group (greedy is exact).
+
+    With ``need``, at least ``need`` of the values picked are where ``new`` holds
+    (``history.min_new_share``), when there is no cap; beside a cap it is left out, and
+    the sum stays an upper bound.
+    """
+    if need > 0 and new is not None and (cap is None or groups is None):
+        return _best_with(values, new, seats, need)
     if cap is None or groups is None:
         if len(values) > seats:
             values = np.partition(values, len(values) - seats)[len(values) - seats :]
@@ -241,6 +262,20 @@ def best_panel(
                 if picked == seats:
                     return total
     return total  # fewer than ``seats`` can be picked: the case has no feasible panel
+
+
+def _best_with(values: FloatArray, mask: BoolArray, seats: int, need: int) -> float:
+    """The largest sum of ``seats`` values, at least ``need`` of them within ``mask``.
+
+    The best ``need`` within ``mask``, then the best of the rest: exact, since any
+    panel with ``need`` of ``mask`` can swap its worst of them for a better one of them.
+    A ``mask`` of fewer than ``need`` values has no such panel: the best panel bounds it.
+    """
+    inside = np.sort(values[mask])[::-1]
+    if len(inside) < need:
+        return best_panel(values, None, seats, None)
+    rest = np.sort(np.concatenate([inside[need:], values[~mask]]))[::-1][: max(0, seats - need)]
+    return float(inside[:need].sum() + rest.sum())
 
 
 def _starts(pair_case: IntArray, n_cases: int) -> IntArray:
@@ -296,6 +331,8 @@ class Rows:
         for cp in self.conflicts:
             self._blocked.setdefault(case_pos[cp.case], []).append(rev_pos[cp.reviewer])
         self._prefers_not = prefers_not_costs(problem, policy)
+        self._past = {c: sorted(found) for c, found in excluded_by_history(problem, policy).items()}
+        """Case -> the reviewers ``history.institution_years`` excludes (a policy rule)."""
         self._speaks: dict[str, BoolArray] = {}
         if policy.panel.language:
             for lang in {c.language for c in cases if c.language}:
@@ -307,12 +344,14 @@ class Rows:
         """Case ``c``'s eligible reviewers, their affinities, and the count excluded.
 
         Reviewers ascend; the count is of non-conflicted reviewers that single-pair
-        policy rules (language, own region excluded) excluded.
+        policy rules (language, own region excluded, a past institution) excluded.
         """
         case = self._cases[c]
         ok = np.ones(self._n_reviewers, dtype=np.bool_)
         ok[self._blocked.get(c, [])] = False
         allowed = int(ok.sum())
+        if c in self._past:
+            ok[self._past[c]] = False
         if case.language and case.language in self._speaks:
             ok &= self._speaks[case.language]
         if self._case_region is not None:
@@ -425,8 +464,13 @@ def _group_keys(
     senior: BoolArray,
     covers: dict[str, BoolArray],
     topics: tuple[str, ...],
+    new: BoolArray | None = None,
 ) -> list[IntArray]:
-    """Per reviewer, the group keys that the policy's panel rules read (-1: no group)."""
+    """Per reviewer, the group keys that the policy's panel rules read (-1: no group).
+
+    ``history.min_new_share`` reads the new reviewers: each case keeps its best
+    ``panel_size`` of them, so that pruning never leaves a case short of new seats.
+    """
     panel = policy.panel
     on = {r.key for r in active(policy)}
     keys: list[IntArray] = []
@@ -443,6 +487,8 @@ def _group_keys(
         keys.append(np.where(senior, 0, -1).astype(np.int64))
     if "expertise.coverage" in on:
         keys.extend(np.where(covers[t], 0, -1).astype(np.int64) for t in topics)
+    if "history.min_new_share" in on and new is not None:
+        keys.append(np.where(new, 0, -1).astype(np.int64))
     return keys
 
 
@@ -563,6 +609,8 @@ class _Labels:
     panel_size: IntArray
     min_load: IntArray
     max_load: IntArray
+    new: BoolArray
+    """Per reviewer, whether they are new (``history.min_new_share``)."""
 
 
 def _labels(problem: Problem, policy: Policy) -> _Labels:
@@ -598,6 +646,7 @@ def _labels(problem: Problem, policy: Policy) -> _Labels:
             [r.max_load if r.max_load is not None else policy.load.max for r in reviewers],
             dtype=np.int64,
         ),
+        new=new_reviewers(problem, policy),
     )
 
 
@@ -650,6 +699,7 @@ class _Pruner:
             labels.reviewer_senior,
             labels.covers,
             topics,
+            labels.new,
         )
         keep = _candidates(idx, aff, self._candidates, seats, [g[idx] for g in groups])
         keep = np.union1d(keep, self._greedy.pick(idx, aff, seats))
@@ -695,7 +745,9 @@ def _read_rows(
             read.start_seconds += time.perf_counter() - t0
         if read.best_panels is not None:
             groups_of = labels.reviewer_region[idx] if cap is not None else None
-            read.best_panels[ci] = best_panel(aff, groups_of, int(labels.panel_size[ci]), cap)
+            size = int(labels.panel_size[ci])
+            need = new_seats(policy, size)
+            read.best_panels[ci] = best_panel(aff, groups_of, size, cap, labels.new[idx], need)
         if pruner is not None:
             kept = np.union1d(started, np.flatnonzero(np.isin(idx, forced.get(ci, ()))))
             keep = pruner.keep(ci, tuple(case.topics), idx, aff, kept.astype(np.int64))
@@ -792,6 +844,9 @@ def build_instance(
         forced_reviewer=pairs_data.forced_reviewer,
         disjoint=pairs_data.disjoint,
         linked=pairs_data.linked,
+        reviewer_new=labels.new,
+        past_pairs=past_pairs(problem, policy),
+        past_panels=past_panels(problem, policy),
     )
 
 

@@ -428,6 +428,69 @@ def _linked(a: Assigned) -> Binds | None:
     return _at(len(tight), len(groups), "linked group", "at its shared count", tight)
 
 
+# ----------------------------------------------------------------------- history
+
+
+def _recent(a: Assigned, years: int | None) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    """The history's seats ``(year, case, reviewer, institutions)`` within ``years``."""
+    seats = [(s.year, s.case, s.reviewer, s.institution) for s in a.problem.history]
+    if years is None or not seats:
+        return seats
+    year = a.policy.history.year
+    if year is None:
+        year = max(seat[0] for seat in seats) + 1
+    return [seat for seat in seats if seat[0] >= year - years]
+
+
+def _institution_years(a: Assigned) -> Binds:
+    """``history.institution_years``: the case-reviewer pairs a past institution excludes."""
+    past: dict[str, set[str]] = {}
+    for _, _, who, names in _recent(a, a.policy.history.institution_years):
+        past.setdefault(who, set()).update(names)
+    return _excluded(
+        sum(
+            1
+            for c in a.problem.cases
+            for r in a.problem.reviewers
+            if past.get(r.id, set()) & set(c.institution)
+        )
+    )
+
+
+def _min_new_share(a: Assigned) -> Binds:
+    """``history.min_new_share``: the panels exactly at the minimum of new reviewers."""
+    h, size = a.policy.history, a.policy.panel_size
+    seen = {who for _, _, who, _ in _recent(a, h.new_years)}
+
+    def at(c: Case, panel: list[Reviewer]) -> bool:
+        """Whether the panel holds exactly its minimum of new reviewers."""
+        need = math.ceil(
+            h.min_new_share * (size if c.panel_size is None else c.panel_size) - SHARE_EPS
+        )
+        return sum(r.id not in seen for r in panel) == need
+
+    return _tight(a, "exactly at the minimum", at)
+
+
+def _max_repeat_pairs(a: Assigned) -> Binds:
+    """``history.max_repeat_pairs``: the past pairs of current reviewers at the cap."""
+    k = a.policy.history.max_repeat_pairs or 0
+    current = {r.id for r in a.problem.reviewers}
+    panels_of: dict[tuple[int, str], set[str]] = {}
+    for year, case, who, _ in _recent(a, a.policy.history.pair_years):
+        if who in current:
+            panels_of.setdefault((year, case), set()).add(who)
+    past = {(x, y) for ids in panels_of.values() for x in ids for y in ids if x < y}
+    together: Counter[tuple[str, str]] = Counter()
+    for panel in a.panels.values():
+        ids = sorted(r.id for r in panel)
+        together.update((x, y) for i, x in enumerate(ids) for y in ids[i + 1 :] if (x, y) in past)
+    if k == 0:
+        return Binds(bool(past), f"{_n(len(past), 'past pair')} kept apart")
+    at_cap = sorted(f"{x} and {y}" for (x, y), n in together.items() if n == k)
+    return _at(len(at_cap), len(past), "past pair", "at the cap", at_cap)
+
+
 MEASURES: Mapping[str, Measure] = {
     "panel_size": _panel_size,
     "load.min": _load_min,
@@ -453,6 +516,9 @@ MEASURES: Mapping[str, Measure] = {
     "pairs.forced": _forced,
     "pairs.disjoint": _disjoint,
     "pairs.linked": _linked,
+    "history.institution_years": _institution_years,
+    "history.min_new_share": _min_new_share,
+    "history.max_repeat_pairs": _max_repeat_pairs,
 }
 """Each rule's measure, by registry key, in check order (the assignment's rules bind nowhere)."""
 

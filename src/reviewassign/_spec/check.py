@@ -21,6 +21,12 @@ Choices where SPEC.md is silent, stated once here:
   for their zero distance to themselves.
 - Every rule is judged on every panel, empty ones included: an empty panel under
   ``min_regions = 2`` breaks both ``panel_size`` and ``panel.min_regions``.
+- The ``[history]`` rules read ``Problem.history`` against this round's year
+  (``history.year``, else the history's latest year plus one): a past seat of year ``y``
+  is within ``n`` years when ``y >= year - n``. A history reviewer who is not a current
+  reviewer matches no one; a past case is read for its institutions alone.
+  ``min_new_share`` asks ``ceil(share * size)`` new seats of the case's size (its own,
+  else ``panel_size``), not of the seats filled.
 """
 
 from __future__ import annotations
@@ -241,6 +247,7 @@ def check(
         found.extend(_check_representation(problem, panels, policy))
     found.extend(_check_cycles(problem, panels, policy))
     found.extend(_check_pairs(problem, panels, forced))
+    found.extend(_check_history(problem, panels, policy))
     return sorted(found, key=_sort_key)
 
 
@@ -1011,6 +1018,130 @@ def _check_cycles(
                 f"{said}: a review cycle of length {len(cycle)} (integrity.forbid_cycles = {k})"
             ),
         )
+
+
+# --------------------------------------------------------------------------------------
+# history: past rounds (Problem.history) against this round
+
+
+def _past_seats(problem: Problem, policy: Policy, years: int | None) -> list[tuple[int, str, str]]:
+    """The past seats ``(year, case, reviewer)`` within ``years`` of this round's year.
+
+    This round's year is ``history.year``, else the history's latest year plus one; a seat
+    of year ``y`` is within ``n`` years when ``y >= year - n``. ``None``: every seat.
+    """
+    seats = [(s.year, s.case, s.reviewer) for s in problem.history]
+    if years is None or not seats:
+        return seats
+    year = policy.history.year
+    if year is None:
+        year = max(y for y, _, _ in seats) + 1
+    return [seat for seat in seats if seat[0] >= year - years]
+
+
+def _check_institution_years(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """Each member who reviewed a case of one of the case's institutions within n years."""
+    n = policy.history.institution_years
+    if n <= 0:
+        return
+    institutions = {(s.year, s.case, s.reviewer): s.institution for s in problem.history}
+    mine: dict[str, list[tuple[int, str, set[str]]]] = defaultdict(list)
+    for year, past, who in _past_seats(problem, policy, n):
+        mine[who].append((year, past, set(institutions[year, past, who])))
+    for case in problem.cases:
+        for r in panels[case.id]:
+            hits = [
+                (-year, past, sorted(names & set(case.institution)))
+                for year, past, names in mine.get(r.id, [])
+                if names & set(case.institution)
+            ]
+            if hits:
+                year, past, shared = min(hits)  # the latest, then the smallest case id
+                yield Violation(
+                    rule="history.institution_years",
+                    case=case.id,
+                    reviewer=r.id,
+                    message=(
+                        f"reviewer {r.id} reviewed case {past} in {-year}, of institution "
+                        f"{', '.join(shared)}, an institution of case {case.id}; "
+                        f"history.institution_years is {n}"
+                    ),
+                )
+
+
+def _check_min_new_share(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """Each panel with fewer seats of new reviewers than ``history.min_new_share`` asks."""
+    share = policy.history.min_new_share
+    if share <= 0:
+        return
+    seen = {who for _, _, who in _past_seats(problem, policy, policy.history.new_years)}
+    for case in problem.cases:
+        size = case.panel_size if case.panel_size is not None else policy.panel_size
+        need = math.ceil(share * size - SHARE_EPS)
+        new = [r.id for r in panels[case.id] if r.id not in seen]
+        if len(new) < need:
+            named = f" ({', '.join(new)})" if new else ""
+            yield Violation(
+                rule="history.min_new_share",
+                case=case.id,
+                reviewer=None,
+                message=(
+                    f"case {case.id} has {_plural(len(new), 'new reviewer')}{named}; "
+                    f"at least {need} of its "
+                    f"{size} seats required (history.min_new_share = {share:g})"
+                ),
+            )
+
+
+def _check_max_repeat_pairs(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """Each past pair of reviewers seated together on more panels than the cap allows."""
+    k = policy.history.max_repeat_pairs
+    if k is None:
+        return
+    past: dict[tuple[str, str], tuple[int, str]] = {}  # pair -> its latest panel
+    members: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for year, case_id, who in _past_seats(problem, policy, policy.history.pair_years):
+        members[year, case_id].append(who)
+    for (year, case_id), ids in sorted(members.items()):
+        for a in ids:
+            for b in ids:
+                if a < b:
+                    past[a, b] = (year, case_id)
+    together: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for case in problem.cases:
+        ids = sorted(r.id for r in panels[case.id])
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                if (a, b) in past:
+                    together[a, b].append(case.id)
+    for (a, b), cases in sorted(together.items()):
+        if len(cases) > k:
+            year, case_id = past[a, b]
+            yield Violation(
+                rule="history.max_repeat_pairs",
+                case=None,
+                reviewer=None,
+                message=(
+                    f"reviewers {a} and {b}, who sat together on case {case_id} in {year}, "
+                    f"sit together on {_plural(len(cases), 'panel')} ({', '.join(cases)}); "
+                    f"at most {k} allowed (history.max_repeat_pairs)"
+                ),
+            )
+
+
+def _check_history(
+    problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Policy
+) -> Iterator[Violation]:
+    """The violations of the ``[history]`` rules: past institutions, new seats, past pairs."""
+    yield from _check_institution_years(problem, panels, policy)
+    yield from _check_min_new_share(problem, panels, policy)
+    yield from _check_max_repeat_pairs(problem, panels, policy)
 
 
 def _check_panel_affinity(

@@ -112,6 +112,7 @@ def _case_problem(
         conflicts=tuple(c for c in problem.conflicts if c.case == case.id),
         relations=problem.relations if relations else (),
         affinity=problem.affinity,
+        history=problem.history,
     )
 
 

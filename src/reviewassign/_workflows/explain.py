@@ -11,7 +11,7 @@ seats that need them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +22,7 @@ from .._data.policy import Policy
 from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
 from .._reduce.forced import checked_forced
+from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
@@ -154,7 +155,11 @@ def _who(case: Case, policy: Policy) -> tuple[str, bool]:
         where.append(f"read {case.language}")
     if policy.panel.own_region == "exclude":
         where.append(f"are not from {case.region or 'its region'}")
-    return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", bool(where)
+    narrowed = bool(where)
+    if policy.history.institution_years > 0:
+        years = policy.history.institution_years
+        where.append(f"no case of its institutions reviewed within {years} year(s)")
+    return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", narrowed
 
 
 def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
@@ -179,23 +184,29 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
         topics=topics,
         uncovered=tuple(t for t in topics if not inst.reviewer_covers[t][revs].any()),
         affinities=inst.pair_affinity[pairs.start : pairs.stop],
+        new=inst.reviewer_new[revs],
     )
 
 
-def _too_few(pool: Pool, case: Case, policy: Policy) -> Reason | None:
+def _too_few(pool: Pool, case: Case, policy: Policy, past: Sequence[str] = ()) -> Reason | None:
     """A case with fewer eligible reviewers than seats: named under the rule that narrowed them.
 
     That is ``panel.language`` when a single-pair rule narrowed the pool and the case has a
-    language, else ``panel_size``.
+    language, else ``history.institution_years`` when a past institution excluded the
+    reviewers ``past``, else ``panel_size``.
     """
     if len(pool.reviewers) >= pool.size:
         return None
     narrowed = _who(case, policy)[1]
     key = "panel.language" if narrowed and case.language else "panel_size"
+    excluded = ""
+    if key == "panel_size" and past:
+        key = "history.institution_years"
+        excluded = f" (a past institution excludes {listed(past)})"
     return Reason(
         key,
         f"case {case.id} needs {pool.size} reviewers; it has {len(pool.reviewers)} {pool.who}: "
-        f"{listed(pool.reviewers) or 'none'}",
+        f"{listed(pool.reviewers) or 'none'}{excluded}",
         (case.id,),
         pool.reviewers,
     )
@@ -210,9 +221,11 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
     """
     tests = [(r.key, r.alone) for r in active(policy) if r.alone is not None]
     reasons: list[Reason] = []
+    past = excluded_by_history(problem, policy)
     for c, case in enumerate(problem.cases):
         pool = _pool(inst, problem, policy, c)
-        too_few = _too_few(pool, case, policy)
+        gone = [problem.reviewers[r].id for r in sorted(past.get(c, {}))]
+        too_few = _too_few(pool, case, policy, gone)
         if too_few is not None:
             reasons.append(too_few)
             continue

@@ -281,6 +281,7 @@ def apply_events(
         disjoint=problem.disjoint,
         linked=_linked_kept(problem.linked, gone),
         prefers_not=tuple(x for x in problem.prefers_not if x.case not in gone),
+        history=problem.history,
     )
 
 

@@ -8,7 +8,9 @@
 - ``whole``: ``integrity.forbid_cycles``, ``load.max_weak_matches`` and the
   ``representation`` bands, one encoding shared by both models (hard in the soft one);
 - ``pairs``: ``pairs.disjoint`` (per case), ``pairs.linked`` (whole) and the fixing of
-  forced pairs (``pairs.fix_forced``, called by both builders).
+  forced pairs (``pairs.fix_forced``, called by both builders);
+- ``history``: ``history.min_new_share`` (per case) and ``history.max_repeat_pairs``
+  (over the whole assignment, after ``whole``'s).
 
 Each family module declares its ``HARD`` and ``SOFT`` tables (rule key to encoding);
 the builders loop over the merged tables below, keeping the rules the policy turns on
@@ -26,7 +28,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from ...._data.rules import keys
-from . import expertise, groups, loads, pairs, panel, whole
+from . import expertise, groups, history, loads, pairs, panel, whole
 from ._common import HardEncoding, RuleInstance, SoftBuilder, SoftEncoding
 
 T = TypeVar("T")
@@ -52,16 +54,16 @@ def _in_check_order(*tables: Mapping[str, T]) -> Mapping[str, T]:
 
 
 HARD: Mapping[str, HardEncoding] = _in_check_order(
-    groups.HARD, panel.HARD, expertise.HARD, pairs.HARD
+    groups.HARD, panel.HARD, expertise.HARD, pairs.HARD, history.HARD
 )
 """The per-case rules of the hard model, after panel sizes and loads."""
 
 SOFT: Mapping[str, SoftEncoding] = _in_check_order(
-    groups.SOFT, panel.SOFT, expertise.SOFT, pairs.SOFT
+    groups.SOFT, panel.SOFT, expertise.SOFT, pairs.SOFT, history.SOFT
 )
 """The per-case rules of the soft model, case by case, after panel sizes and loads."""
 
-WHOLE: Mapping[str, HardEncoding] = MappingProxyType({**whole.HARD, **pairs.WHOLE})
+WHOLE: Mapping[str, HardEncoding] = MappingProxyType({**whole.HARD, **pairs.WHOLE, **history.WHOLE})
 """The rules over the whole assignment, in both models, after the per-case rules."""
 
 _ELIGIBILITY = "a single-pair rule: the pairs it excludes get no variable (``_reduce.eligible``)"
@@ -81,6 +83,7 @@ ELSEWHERE: Mapping[str, str] = MappingProxyType(
         "conflicts.applicant": _ELIGIBILITY + ", in both models",
         "panel.language": _ELIGIBILITY + " in the hard model; SOFT in the soft one",
         "pairs.forced": "fixed on in both models: pairs.fix_forced (never relaxed)",
+        "history.institution_years": _ELIGIBILITY + ", in both models",
     }
 )
 """Rules without an entry in the tables above, and where they are encoded instead."""
