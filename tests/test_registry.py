@@ -53,6 +53,12 @@ ON: dict[str, ra.Policy] = {
     ),
     "representation.gender_tolerance": ra.Policy(representation={"gender_tolerance": 0.1}),
     "integrity.forbid_cycles": ra.Policy(integrity={"forbid_cycles": 2}),
+    "panel.rules": ra.Policy(
+        panel={"rules": [{"attribute": "seniority", "values": "senior", "at_least": 1}]}
+    ),
+    "representation.bands": ra.Policy(
+        representation={"bands": [{"attribute": "seniority", "tolerance": 0.2}]}
+    ),
 }
 """Per rule, a policy that turns it on (the default one for rules that are always on)."""
 
@@ -67,10 +73,15 @@ EVERY = ra.Policy(
         "max_per_gender": 2,
         "min_genders": 2,
         "min_senior": 1,
+        "rules": [{"name": "senior", "attribute": "seniority", "values": "senior", "at_least": 1}],
     },
     expertise={"coverage": "any", "min_panel_affinity": 0.1},
     integrity={"forbid_cycles": 2},
-    representation={"region_tolerance": 0.5, "gender_tolerance": 0.5},
+    representation={
+        "region_tolerance": 0.5,
+        "gender_tolerance": 0.5,
+        "bands": [{"attribute": "seniority", "tolerance": 0.5}],
+    },
 )
 """A policy that turns every rule on."""
 
@@ -82,6 +93,7 @@ NOT_SOLVED = {
     "representation.region_tolerance": "test_integrity.py::test_region_band_hard",
     "representation.gender_tolerance": "test_integrity.py::test_gender_band_and_explicit_targets",
     "integrity.forbid_cycles": "test_integrity.py::test_two_cycle_optimum_by_hand and others",
+    "representation.bands": "test_attributes.py (the representation.bands section)",
     "expertise.min_panel_affinity": "test_levels.py (the expertise.min_panel_affinity section)",
 }
 """Rules without a ``Binding`` and an ``Infeasible`` case in test_rules.py, and where
@@ -95,7 +107,7 @@ def _infeasible_rule(param: object) -> str:
 
 def test_the_registry_is_check_order_and_the_copies_are_derived() -> None:
     assert KEYS == CHECK_RULES
-    assert len(KEYS) == len(set(KEYS)) == 24
+    assert len(KEYS) == len(set(KEYS)) == 26
     assert tuple(r.key for r in RULES if r.relaxable) == RELAXABLE
     assert all(rule(key).key == key for key in KEYS)
 

@@ -24,6 +24,9 @@ from ._audit.verify import Verification, export_anonymous, verify
 from ._data.events import Event
 from ._data.model import Affinity, Case, Conflict, Problem, Relation, Reviewer
 from ._data.policy import (
+    AttributeBand,
+    AttributeRule,
+    AttributesPolicy,
     ConflictPolicy,
     ExpertisePolicy,
     IntegrityPolicy,
@@ -70,6 +73,9 @@ __all__ = [
     "AffinityTable",
     "Alternate",
     "Assignment",
+    "AttributeBand",
+    "AttributeRule",
+    "AttributesPolicy",
     "Case",
     "Comparison",
     "ComparisonRow",

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._data.model import Problem
+from .._data.model import Problem, unset_attributes
 from .._data.options import SolveOptions
-from .._data.policy import Policy
+from .._data.policy import AttributesPolicy, Policy
 from .._data.result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
 from .._errors import SolverError
 from .._spec.check import Metrics, Violation, check, evaluate
@@ -108,9 +108,26 @@ def _sha256(data: object) -> str:
 def _problem_data(problem: Problem) -> dict[str, object]:
     """The problem as JSON data to hash, its affinity as a digest."""
     return {
-        "problem": problem.model_dump(mode="json", exclude={"affinity"}),
+        "problem": problem.model_dump(
+            mode="json", exclude={"affinity": True, **unset_attributes(problem)}
+        ),
         "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows
     }
+
+
+def _policy_data(policy: Policy) -> dict[str, object]:
+    """The policy as JSON data to hash; attribute keys left at their defaults left out.
+
+    A policy without attribute rules then hashes as it did before they existed.
+    """
+    exclude: dict[str, object] = {}
+    if policy.attributes == AttributesPolicy():
+        exclude["attributes"] = True
+    if not policy.panel.rules:
+        exclude["panel"] = {"rules"}
+    if not policy.representation.bands:
+        exclude["representation"] = {"bands"}
+    return policy.model_dump(mode="json", exclude=exclude)
 
 
 def problem_hash(problem: Problem) -> str:
@@ -120,7 +137,7 @@ def problem_hash(problem: Problem) -> str:
 
 def policy_hash(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of a policy, every key with its value."""
-    return _sha256(policy.model_dump(mode="json"))
+    return _sha256(_policy_data(policy))
 
 
 def method_of(phases: Sequence[Phase]) -> str:
@@ -158,7 +175,7 @@ def input_hash(problem: Problem, policy: Policy) -> str:
     >>> input_hash(p, ra.Policy()) == input_hash(p, ra.Policy())
     True
     """
-    return _sha256(_problem_data(problem) | {"policy": policy.model_dump(mode="json")})
+    return _sha256(_problem_data(problem) | {"policy": _policy_data(policy)})
 
 
 def phases_of(outcome: Outcome) -> list[Phase]:

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._data.model import Case, Problem
+from .._data.model import Case, Problem, values
 from .._data.policy import Policy
 from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
@@ -152,7 +152,17 @@ def _who(case: Case, policy: Policy) -> tuple[str, bool]:
         where.append(f"read {case.language}")
     if policy.panel.own_region == "exclude":
         where.append(f"are not from {case.region or 'its region'}")
+    where.extend(f'fit panel rule "{name}"' for name in _excluding(case, policy))
     return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", bool(where)
+
+
+def _excluding(case: Case, policy: Policy) -> list[str]:
+    """The ``[[panel.rules]]`` entries that remove single pairs of ``case`` (``at_most = 0``)."""
+    return [
+        r.name
+        for r in policy.panel.rules
+        if r.excludes_pairs and r.applies(lambda name: values(case, name))
+    ]
 
 
 def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
@@ -161,6 +171,9 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
     revs = inst.pair_reviewer[pairs.start : pairs.stop]
     case = problem.cases[c]
     topics = inst.case_topics[c]
+    rules = policy.panel.rules
+    names = {r.attribute for r in rules}
+    case_names = {n for r in rules for n in (r.same_as, r.different_from, *r.cases) if n}
     return Pool(
         policy=policy,
         case=case.id,
@@ -177,6 +190,10 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
         topics=topics,
         uncovered=tuple(t for t in topics if not inst.reviewer_covers[t][revs].any()),
         affinities=inst.pair_affinity[pairs.start : pairs.stop],
+        attributes={
+            name: tuple(values(problem.reviewers[r], name) for r in revs.tolist()) for name in names
+        },
+        case_attributes={name: values(case, name) for name in case_names},
     )
 
 
@@ -190,6 +207,8 @@ def _too_few(pool: Pool, case: Case, policy: Policy) -> Reason | None:
         return None
     narrowed = _who(case, policy)[1]
     key = "panel.language" if narrowed and case.language else "panel_size"
+    if key == "panel_size" and narrowed and _excluding(case, policy):
+        key = "panel.rules"
     return Reason(
         key,
         f"case {case.id} needs {pool.size} reviewers; it has {len(pool.reviewers)} {pool.who}: "
@@ -299,8 +318,7 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     for band in seat_bands(inst, policy.representation):
         mine = band.key == band.code if band.code >= 0 else np.zeros(inst.n_reviewers, bool)
         who = [rid[i] for i in np.flatnonzero(mine)]
-        kind = "region" if band.rule.endswith("region_tolerance") else "gender"
-        name = f"{kind} {band.label or 'no region'}"
+        name = f"{band.kind} {band.label or 'no region'}"
         held = int(offer[mine].sum())
         if held < band.lo:
             reasons.append(

@@ -6,7 +6,9 @@
 - ``panel``: ``panel.own_region``, ``panel.min_senior``, ``panel.language``;
 - ``expertise``: ``expertise.coverage``, ``expertise.min_panel_affinity``;
 - ``whole``: ``integrity.forbid_cycles``, ``load.max_weak_matches`` and the
-  ``representation`` bands, one encoding shared by both models (hard in the soft one).
+  ``representation`` bands, one encoding shared by both models (hard in the soft one);
+- ``attributes``: ``panel.rules`` (the ``[[panel.rules]]`` entries) and
+  ``representation.bands`` (a whole-assignment rule, in :data:`WHOLE`).
 
 Each family module declares its ``HARD`` and ``SOFT`` tables (rule key to encoding);
 the builders loop over the merged tables below, keeping the rules the policy turns on
@@ -24,7 +26,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from ...._data.rules import keys
-from . import expertise, groups, loads, panel, whole
+from . import attributes, expertise, groups, loads, panel, whole
 from ._common import HardEncoding, RuleInstance, SoftBuilder, SoftEncoding
 
 T = TypeVar("T")
@@ -48,13 +50,17 @@ def _in_check_order(*tables: Mapping[str, T]) -> Mapping[str, T]:
     return MappingProxyType({key: merged[key] for key in keys() if key in merged})
 
 
-HARD: Mapping[str, HardEncoding] = _in_check_order(groups.HARD, panel.HARD, expertise.HARD)
+HARD: Mapping[str, HardEncoding] = _in_check_order(
+    groups.HARD, panel.HARD, attributes.HARD, expertise.HARD
+)
 """The per-case rules of the hard model, after panel sizes and loads."""
 
-SOFT: Mapping[str, SoftEncoding] = _in_check_order(groups.SOFT, panel.SOFT, expertise.SOFT)
+SOFT: Mapping[str, SoftEncoding] = _in_check_order(
+    groups.SOFT, panel.SOFT, attributes.SOFT, expertise.SOFT
+)
 """The per-case rules of the soft model, case by case, after panel sizes and loads."""
 
-WHOLE: Mapping[str, HardEncoding] = MappingProxyType(whole.HARD)
+WHOLE: Mapping[str, HardEncoding] = MappingProxyType({**whole.HARD, **attributes.WHOLE})
 """The rules over the whole assignment, in both models, after the per-case rules."""
 
 _ELIGIBILITY = "a single-pair rule: the pairs it excludes get no variable (``_reduce.eligible``)"

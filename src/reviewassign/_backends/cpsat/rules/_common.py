@@ -51,6 +51,8 @@ class RuleInstance:
     limit: int = 0
     """The cap (``at_most``) or the need the rule sets."""
     at_most: bool = True
+    entry: str = ""
+    """The name of the ``[[panel.rules]]`` entry (``panel.rules`` only)."""
 
 
 class SoftBuilder:
