@@ -298,14 +298,22 @@ AWARD = ra.Problem(
 )
 
 
+AWARD_OK = ra.Problem(
+    cases=AWARD.cases,
+    reviewers=(*AWARD.reviewers[:2], rev("R3", 1, attributes={"sector": "practice"})),
+)
+"""``AWARD`` with no maximum load on R3: feasible."""
+
+
 def test_the_solution_meets_the_rule_and_the_metrics_report_attributes() -> None:
     policy = rules(PRACTICE, panel_size=2)
-    result = solve(AWARD, policy)
+    result = solve(AWARD_OK, policy)
     assert result.status is ra.Status.OPTIMAL
-    assert ra.check(AWARD, policy, result.assignment) == []
+    assert ra.check(AWARD_OK, policy, result.assignment) == []
     m = result.metrics
     assert m is not None
-    assert m.attribute_shares["sector"]["practice"] == pytest.approx(0.25)
+    assert m.attribute_shares["sector"]["practice"] == pytest.approx(0.5)
+    assert set(m.attribute_shares) == {"sector", "discipline"}
     assert m.attribute_pool_shares["sector"] == pytest.approx(
         {"academia": 2 / 3, "practice": 1 / 3}
     )
@@ -358,8 +366,7 @@ def test_a_rule_held_by_relax_keep_is_not_broken() -> None:
 
 def test_the_audit_report_states_the_rule_and_where_it_binds(tmp_path: Path) -> None:
     policy = rules(PRACTICE, panel_size=2)
-    practice = rev("R3", 1, attributes={"sector": "practice", "discipline": "law"})
-    p = ra.Problem(cases=AWARD.cases, reviewers=(*AWARD.reviewers[:2], practice))
+    p = AWARD_OK
     result = solve(p, policy)
     result.report(tmp_path / "report.md", problem=p, policy=policy)
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -396,6 +403,7 @@ def test_the_lottery_takes_attribute_rules_through_cpsat() -> None:
             rev("R1", 3, attributes={"sector": "practice"}),
             rev("R2", 3, attributes={"sector": "practice"}),
             rev("R3", 3, attributes={"sector": "academia"}),
+            rev("R4", 2, attributes={"sector": "practice"}),
         ],
     )
     lottery = ra.randomize(p, policy, workers=1, seed=0)
@@ -464,7 +472,7 @@ STAGES = ("early", "late", ("early", "late"), "")
 
 @st.composite
 def attribute_problems(draw: st.DrawFn) -> ra.Problem:
-    n_cases, n_reviewers = draw(st.integers(1, 3)), draw(st.integers(2, 5))
+    n_cases, n_reviewers = draw(st.integers(1, 3)), draw(st.integers(2, 4))
     reviewers = [
         ra.Reviewer(
             id=f"R{j}",
@@ -570,7 +578,7 @@ def _brute_force(p: ra.Problem, policy: ra.Policy) -> float | None:
     return best
 
 
-@settings(max_examples=examples(0.3))
+@settings(max_examples=examples(0.25))  # a brute force and a solve per example
 @given(attribute_problems(), attribute_policies())
 def test_solve_agrees_with_brute_force_and_its_solutions_hold(
     p: ra.Problem, policy: ra.Policy
@@ -584,3 +592,31 @@ def test_solve_agrees_with_brute_force_and_its_solutions_hold(
     assert result.objective == pytest.approx(expected, abs=1e-5)
     assert ra.check(p, policy, result.assignment) == []
     assert _holds(p, policy, result.assignment)
+
+
+# --------------------------------------------------------------------------------------
+# the command line
+
+
+def test_the_command_line_reads_declared_columns_from_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reviewassign.cli import main
+
+    folder = _write(
+        tmp_path / "award",
+        "id,topics\nC1,t\nC2,t\n",
+        "id,expertise,sector\nR1,t:3,academia\nR2,t:1,practice\n",
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'panel_size = 1\n[attributes]\nreviewers = ["sector"]\n[[panel.rules]]\nname = "practice"\n'
+        'attribute = "sector"\nvalues = "practice"\nat_least = 1\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.json"
+    assert main(["solve", str(folder), "--policy", str(policy), "--out", str(out)]) == 0
+    assert main(["check", str(folder), str(out), "--policy", str(policy)]) == 0
+    # Without the policy's declaration, the column is an error (exit 2) saying how to declare it.
+    assert main(["check", str(folder), str(out)]) == 2
+    assert "[attributes] reviewers" in capsys.readouterr().err

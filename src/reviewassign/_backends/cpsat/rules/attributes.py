@@ -15,6 +15,7 @@ their objective term under a ``representation.weight`` (``model._band_penalty``)
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from ...._data.policy import Policy
@@ -39,7 +40,9 @@ __all__ = [
 ]
 
 
-def _value_groups(rule: PanelRule, pairs: range, reviewers: np.ndarray) -> list[list[int]]:
+def _value_groups(
+    rule: PanelRule, pairs: range, reviewers: npt.NDArray[np.int64]
+) -> list[list[int]]:
     """The pairs of one case grouped by the value of their reviewer (several, or none)."""
     has = rule.coded.has[reviewers]
     return [
@@ -49,7 +52,7 @@ def _value_groups(rule: PanelRule, pairs: range, reviewers: np.ndarray) -> list[
     ]
 
 
-def _counted(rule: PanelRule, c: int, pairs: range, reviewers: np.ndarray) -> list[int]:
+def _counted(rule: PanelRule, c: int, pairs: range, reviewers: npt.NDArray[np.int64]) -> list[int]:
     """The pairs of case ``c`` whose seats the counting entry counts."""
     return [pairs.start + int(i) for i in np.flatnonzero(rule.counted(c, reviewers))]
 
