@@ -360,10 +360,12 @@ def values(record: Reviewer | Case, name: str) -> tuple[str, ...]:
     ('U1', 'U2')
     """
     built_in = REVIEWER_BUILT_IN if isinstance(record, Reviewer) else CASE_BUILT_IN
-    value: object = getattr(record, name) if name in built_in else record.attributes.get(name, "")
+    value: str | tuple[str, ...] = (
+        getattr(record, name) if name in built_in else record.attributes.get(name, "")
+    )
     if isinstance(value, str):
         return (value,) if value else ()
-    return tuple(label for label in value if isinstance(label, str) and label)
+    return tuple(label for label in value if label)
 
 
 class Conflict(Frozen):

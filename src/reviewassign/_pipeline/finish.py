@@ -120,7 +120,7 @@ def _policy_data(policy: Policy) -> dict[str, object]:
 
     A policy without attribute rules then hashes as it did before they existed.
     """
-    exclude: dict[str, object] = {}
+    exclude: dict[str, Any] = {}
     if policy.attributes == AttributesPolicy():
         exclude["attributes"] = True
     if not policy.panel.rules:

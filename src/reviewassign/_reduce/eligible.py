@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from types import MappingProxyType
 
 import numpy as np
@@ -788,10 +789,7 @@ def _panel_rule(problem: Problem, rule: AttributeRule) -> PanelRule:
         at_least=rule.at_least,
         at_most=rule.at_most,
         limit=rule.min_distinct or rule.max_per_value or 0,
-        applies=np.array(
-            [rule.applies(lambda name, c=c: values(c, name)) for c in problem.cases],
-            dtype=np.bool_,
-        ),
+        applies=np.array([rule.applies(partial(values, c)) for c in problem.cases], dtype=np.bool_),
         coded=coded,
         case_codes=tuple(
             tuple(code[x] for x in values(c, other)) if other else () for c in problem.cases
