@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 import reviewassign as ra
 from conftest import examples
 from reviewassign._data.model import values
+from reviewassign._data.rules import active
+from reviewassign._spec.binding import assigned, binding
 
 T = "t"
 
@@ -620,3 +622,21 @@ def test_the_command_line_reads_declared_columns_from_the_policy(
     # Without the policy's declaration, the column is an error (exit 2) saying how to declare it.
     assert main(["check", str(folder), str(out)]) == 2
     assert "[attributes] reviewers" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# the bundled example
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pioneer_award"
+
+
+def test_the_board_policy_of_the_example_keeps_the_award_optimum() -> None:
+    problem = ra.load_problem(EXAMPLE)
+    board = ra.load_policy(EXAMPLE / "board.toml")
+    result = solve(problem, board)
+    assert result.status is ra.Status.OPTIMAL
+    assert result.objective == pytest.approx(370.7777777, abs=1e-6)  # as under policy.toml
+    assert ra.check(problem, board, result.assignment) == []
+    assert [r.key for r in active(board) if r.key == "panel.rules"] == ["panel.rules"]
+    where = binding("panel.rules", assigned(problem, board, result.assignment, {}))
+    assert where is not None and where.binds  # panels with exactly one practice seat

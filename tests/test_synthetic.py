@@ -228,11 +228,12 @@ def test_the_example_policy_is_the_award_policy() -> None:
         expertise={"min_level": 2, "coverage": "all"},
         objective={"kind": "affinity", "load_spread": 0.0},
     )
+    assert load_policy(EXAMPLE / "policy.toml") == award
     rules = [
         {"name": "practice", "attribute": "sector", "values": ["practice"], "at_least": 1},
         {"name": "first-time", "attribute": "first_time", "values": ["yes"], "at_most": 1},
     ]
-    award = award.model_copy(
+    board = award.model_copy(
         update={"panel": award.panel.model_copy(update={"rules": PanelPolicy(rules=rules).rules})}
     )
-    assert load_policy(EXAMPLE / "policy.toml") == award
+    assert load_policy(EXAMPLE / "board.toml") == board

@@ -5,8 +5,9 @@ reviewers.csv, conflicts.csv and relations.csv next to this script; policy.toml 
 README.md are written by hand and left alone. The output depends only on the seed.
 
 The reviewers' ``sector`` and ``first_time`` attributes are drawn by ``award_attributes``
-to fit the optimum of the award policy without its panel rules (one solve, one worker,
-seed 0): the rules on them then hold at that optimum, and the example keeps its figures.
+to fit the optimum of the award policy (``policy.toml``; one solve, one worker, seed 0):
+the board's rules on them (``board.toml``) then hold at that optimum, whose value they
+keep.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     problem = award_problem(N_CASES, N_REVIEWERS, seed=SEED)
-    plain = ra.load_policy(HERE / "policy.toml").without(["panel.rules"])
-    optimum = ra.solve(problem, plain, workers=1, seed=0)
+    optimum = ra.solve(problem, ra.load_policy(HERE / "policy.toml"), workers=1, seed=0)
     problem = award_attributes(problem, optimum.assignment, seed=SEED)
     save_problem(problem, HERE)
     print(
