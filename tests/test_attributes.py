@@ -640,3 +640,34 @@ def test_the_board_policy_of_the_example_keeps_the_award_optimum() -> None:
     assert [r.key for r in active(board) if r.key == "panel.rules"] == ["panel.rules"]
     where = binding("panel.rules", assigned(problem, board, result.assignment, {}))
     assert where is not None and where.binds  # panels with exactly one practice seat
+
+
+# --------------------------------------------------------------------------------------
+# neutral defaults: pruning, hashes
+
+
+def test_auto_candidates_keep_every_pair_under_attribute_rules() -> None:
+    from reviewassign._pipeline.exact import _candidate_count
+
+    p = ra.Problem(
+        cases=[case(f"C{i}") for i in range(30)],
+        reviewers=[rev(f"R{j}", 1, attributes={"sector": "practice"}) for j in range(40)],
+    )
+    timed = 1e-3  # so small a time limit that "auto" prunes
+    assert _candidate_count("auto", p, ra.Policy(), timed) is not None
+    assert _candidate_count("auto", p, rules(PRACTICE), timed) is None
+    exclusion = {"attribute": "sector", "values": "practice", "at_most": 0}
+    assert _candidate_count("auto", p, rules(exclusion), timed) is not None  # pairs only
+    banded = ra.Policy(representation={"bands": [{"attribute": "sector", "tolerance": 0.1}]})
+    assert _candidate_count("auto", p, banded, timed) is None
+
+
+def test_inputs_without_attributes_hash_as_before() -> None:
+    from reviewassign._pipeline.finish import _policy_data, _problem_data
+
+    p = ra.Problem(cases=[case("C1")], reviewers=[rev("R1", 3)])
+    assert "attributes" not in str(_problem_data(p))
+    data = _policy_data(ra.Policy())
+    assert "attributes" not in data and "rules" not in data["panel"]
+    assert "bands" not in data["representation"]
+    assert "rules" in _policy_data(rules(PRACTICE))["panel"]
