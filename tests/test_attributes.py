@@ -341,16 +341,32 @@ def test_explain_names_the_entry_alone_and_in_a_core() -> None:
     assert why.reasons[0].rule == "panel.rules"
     assert why.reasons[0].message.startswith("case C1 needs at least 1 seat with sector = practice")
     assert '(panel rule "practice")' in why.reasons[0].message
-    # Both cases need R3, who reviews one: only a core shows it.
-    why = ra.explain(AWARD, policy, time_limit=20)
-    assert why.infeasible and not why.reasons
-    said = [str(r) for r in why.core]
-    assert (
-        'panel.rules: panel rule "practice": case C1 needs at least 1 seat with sector = practice'
-        in said
+    # Both cases need R3, who reviews one: the seats the rule needs exceed what R3 offers.
+    why = ra.explain(AWARD, policy, core=False)
+    assert [r.rule for r in why.reasons] == ["panel.rules"]
+    assert why.reasons[0].message.startswith('panel rule "practice": 2 cases need 1 counted')
+    assert why.reasons[0].reviewers == ("R3",)
+
+
+def test_explain_finds_a_core_of_an_entry_and_another_rule() -> None:
+    # One seat, which must be senior and from practice: each alone is possible, not both.
+    p = ra.Problem(
+        cases=[case("C1")],
+        reviewers=[
+            rev("R1", 3, seniority="senior", attributes={"sector": "academia"}),
+            rev("R2", 1, seniority="junior", attributes={"sector": "practice"}),
+        ],
     )
+    policy = ra.Policy(panel_size=1, panel={"min_senior": 1, "rules": [PRACTICE]})
+    why = ra.explain(p, policy, time_limit=20)
+    assert why.infeasible and not why.reasons
+    said = sorted(str(r) for r in why.core)
+    assert said == [
+        "panel.min_senior: case C1 needs 1 senior reviewer",
+        'panel.rules: panel rule "practice": case C1 needs at least 1 seat with sector = practice',
+    ]
     assert any(r.rule == "panel.rules" and r.restores for r in why.relaxations)
-    assert any('(panel rule "practice")' in str(r) for r in why.relaxations)
+    assert any('(panel rule "practice")' in r.change for r in why.relaxations)
 
 
 def test_relax_minimal_breaks_one_instance_of_the_entry() -> None:

@@ -302,6 +302,42 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     return reasons
 
 
+def _rule_capacity(inst: Instance, problem: Problem) -> list[Reason]:
+    """Each ``[[panel.rules]]`` entry's needed seats against what its reviewers can hold.
+
+    An entry with ``at_least = k`` needs ``k`` counted seats on every case it applies to;
+    each reviewer offers at most the lesser of their maximum load and the cases on which
+    their seat counts (among their eligible pairs).
+    """
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    for entry in inst.panel_rules:
+        if not entry.at_least:
+            continue
+        cases = np.flatnonzero(entry.applies)
+        counted = np.zeros(inst.n_reviewers, dtype=np.int64)
+        for c in cases.tolist():
+            pairs = inst.case_pairs(c)
+            revs = inst.pair_reviewer[pairs.start : pairs.stop]
+            counted[revs[entry.counted(c, revs)]] += 1
+        offer = np.minimum(inst.max_load, counted)
+        need = entry.at_least * len(cases)
+        if int(offer.sum()) < need:
+            who = [rid[i] for i in np.flatnonzero(counted)]
+            reasons.append(
+                Reason(
+                    "panel.rules",
+                    f'panel rule "{entry.name}": {len(cases)} cases need {entry.at_least} counted '
+                    f"seat(s) each, {need} seats; the {len(who)} reviewers whose seats count "
+                    f"({listed(who) or 'none'}) offer at most {int(offer.sum())} (their maximum "
+                    "loads and eligible pairs)",
+                    tuple(inst.case_ids[c] for c in cases.tolist()),
+                    tuple(who),
+                )
+            )
+    return reasons
+
+
 def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
     """Hard ``representation`` bands against what the label's reviewers can hold.
 
@@ -432,6 +468,7 @@ def explain(
     reasons = _capacity(inst, problem)
     reasons += _case_rules(inst, problem, policy)
     reasons += _shared_experts(inst, problem, policy)
+    reasons += _rule_capacity(inst, problem)
     reasons += _representation(inst, problem, policy)
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
