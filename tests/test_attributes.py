@@ -91,6 +91,18 @@ def test_attribute_labels_follow_the_label_rules() -> None:
         ra.Reviewer(id="R1", attributes={"a=b": "x"})
 
 
+def test_attribute_labels_that_look_alike_are_a_warning() -> None:
+    p = ra.Problem(
+        cases=[case("C1", attributes={"sector": "Practice"})],
+        reviewers=[rev("R1", attributes={"sector": "practice"}), rev("R2")],
+    )
+    assert p.warnings == (
+        "attribute sector labels 'Practice' and 'practice' look alike (they differ only in "
+        "letter case, Unicode form or spacing) but count as 2 different values of attribute "
+        "sector",
+    )
+
+
 # --------------------------------------------------------------------------------------
 # files
 

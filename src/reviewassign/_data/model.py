@@ -568,6 +568,7 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
     region labels 'Asia' and 'asia' look alike (...) but count as 2 different regions
     gender labels 'Female' and 'female' look alike (...) but count as 2 different genders
     """
+    cases, reviewers = tuple(cases), tuple(reviewers)  # read twice: fields, then attributes
     groups: dict[str, dict[str, dict[str, None]]] = {kind: {} for kind in _PLURAL}
     keys: dict[str, str] = {}
 
@@ -592,15 +593,20 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
         add("gender", (r.gender,))
         add("language", r.languages)
         add("topic", r.expertise)
+    for record in (*cases, *reviewers):
+        for name in record.attributes:
+            groups.setdefault(f"attribute {name}", {})
+            add(f"attribute {name}", values(record, name))
     out: list[str] = []
     for kind, by_key in groups.items():
         for spellings in by_key.values():
             if len(spellings) > 1:
                 names = _spelled(*sorted(spellings))
                 shown = ", ".join(names[:-1]) + f" and {names[-1]}"
+                plural = _PLURAL.get(kind, f"values of {kind}")
                 out.append(
                     f"{kind} labels {shown} look alike ({_LOOK_ALIKE}) but count as "
-                    f"{len(names)} different {_PLURAL[kind]}"
+                    f"{len(names)} different {plural}"
                 )
     if len(out) > MAX_WARNINGS:
         out[MAX_WARNINGS - 1 :] = [
