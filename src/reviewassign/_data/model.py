@@ -593,7 +593,8 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
         add("gender", (r.gender,))
         add("language", r.languages)
         add("topic", r.expertise)
-    for record in (*cases, *reviewers):
+    records: tuple[Case | Reviewer, ...] = (*cases, *reviewers)
+    for record in records:
         for name in record.attributes:
             groups.setdefault(f"attribute {name}", {})
             add(f"attribute {name}", values(record, name))
