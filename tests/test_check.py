@@ -350,6 +350,59 @@ RULE_CASES = [
         good={"C1": ["R1"], "C2": ["R2"]},  # undisclosed 0 %: unconstrained
     ),
     RuleCase(
+        "panel.rules",
+        _p(
+            [Case(id="C1"), Case(id="C2")],
+            [
+                Reviewer(id="R1", attributes={"sector": "practice"}),
+                Reviewer(id="R2", attributes={"sector": "academia"}),
+                Reviewer(id="R3"),  # unknown sector: counts for no value
+            ],
+        ),
+        Policy(
+            panel_size=1,
+            panel={"rules": [{"attribute": "sector", "values": "practice", "at_least": 1}]},
+        ),
+        bad={"C1": ["R1"], "C2": ["R3"]},
+        expected=[("C2", None)],
+        good={"C1": ["R1"], "C2": ["R1"]},
+    ),
+    RuleCase(
+        "panel.rules",
+        _p(
+            [
+                Case(id="C1", attributes={"income": "low"}),
+                Case(id="C2", attributes={"income": "high"}),
+            ],
+            [
+                Reviewer(id="R1", attributes={"income": "low"}),
+                Reviewer(id="R2", attributes={"income": "high"}),
+            ],
+        ),
+        Policy(
+            panel_size=1,
+            panel={"rules": [{"attribute": "income", "same_as": "income", "at_most": 0}]},
+        ),
+        bad={"C1": ["R1"], "C2": ["R1"]},
+        expected=[("C1", None)],
+        good={"C1": ["R2"], "C2": ["R1"]},
+        note="same_as",
+    ),
+    RuleCase(
+        "representation.bands",
+        _p(
+            [Case(id="C1"), Case(id="C2")],
+            [
+                Reviewer(id="R1", attributes={"sector": "practice"}),
+                Reviewer(id="R2", attributes={"sector": "academia"}),
+            ],
+        ),
+        Policy(panel_size=1, representation={"bands": [{"attribute": "sector", "tolerance": 0.2}]}),
+        bad={"C1": ["R1"], "C2": ["R1"]},  # practice 100 % of the seats, half the pool
+        expected=[(None, None), (None, None)],
+        good={"C1": ["R1"], "C2": ["R2"]},
+    ),
+    RuleCase(
         "integrity.forbid_cycles",
         _p(
             [Case(id="C1", applicants=("R1",)), Case(id="C2", applicants=("R2",))],
@@ -687,9 +740,10 @@ def test_check_does_not_import_other_reviewassign_modules() -> None:
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     local = [line for line in imports if line.startswith("from .")]
     assert sorted(local) == [
-        "from .._data.model import Case, Problem, Reviewer",
+        # values: the one accessor of attributes, data (issue 14)
+        "from .._data.model import Case, Problem, Reviewer, values",
         # the margins are policy semantics
-        "from .._data.policy import SHARE_EPS, WEAK_EPS, Policy",
+        "from .._data.policy import SHARE_EPS, WEAK_EPS, AttributeRule, Policy",
         "from .._data.rules import keys",  # the rule keys in their order, nothing else
     ]
 

@@ -59,6 +59,12 @@ ON: dict[str, ra.Policy] = {
     "history.institution_years": ra.Policy(history={"institution_years": 1}),
     "history.min_new_share": ra.Policy(history={"min_new_share": 0.5}),
     "history.max_repeat_pairs": ra.Policy(history={"max_repeat_pairs": 0}),
+    "panel.rules": ra.Policy(
+        panel={"rules": [{"attribute": "seniority", "values": "senior", "at_least": 1}]}
+    ),
+    "representation.bands": ra.Policy(
+        representation={"bands": [{"attribute": "seniority", "tolerance": 0.2}]}
+    ),
 }
 """Per rule, a policy that turns it on (the default one for rules that are always on)."""
 
@@ -73,10 +79,15 @@ EVERY = ra.Policy(
         "max_per_gender": 2,
         "min_genders": 2,
         "min_senior": 1,
+        "rules": [{"name": "senior", "attribute": "seniority", "values": "senior", "at_least": 1}],
     },
     expertise={"coverage": "any", "min_panel_affinity": 0.1},
     integrity={"forbid_cycles": 2},
-    representation={"region_tolerance": 0.5, "gender_tolerance": 0.5},
+    representation={
+        "region_tolerance": 0.5,
+        "gender_tolerance": 0.5,
+        "bands": [{"attribute": "seniority", "tolerance": 0.5}],
+    },
     history={"institution_years": 1, "min_new_share": 0.34, "max_repeat_pairs": 1},
 )
 """A policy that turns every rule on."""
@@ -89,6 +100,7 @@ NOT_SOLVED = {
     "representation.region_tolerance": "test_integrity.py::test_region_band_hard",
     "representation.gender_tolerance": "test_integrity.py::test_gender_band_and_explicit_targets",
     "integrity.forbid_cycles": "test_integrity.py::test_two_cycle_optimum_by_hand and others",
+    "representation.bands": "test_attributes.py (the representation.bands section)",
     "expertise.min_panel_affinity": "test_levels.py (the expertise.min_panel_affinity section)",
     "pairs.forced": "test_pairs.py: forced pairs are solve inputs, not problem data",
 }
@@ -103,7 +115,7 @@ def _infeasible_rule(param: object) -> str:
 
 def test_the_registry_is_check_order_and_the_copies_are_derived() -> None:
     assert KEYS == CHECK_RULES
-    assert len(KEYS) == len(set(KEYS)) == 30
+    assert len(KEYS) == len(set(KEYS)) == 32
     assert tuple(r.key for r in RULES if r.relaxable) == RELAXABLE
     assert all(rule(key).key == key for key in KEYS)
 

@@ -507,6 +507,151 @@ BINDINGS = [
         ),
         id="history.max_repeat_pairs",
     ),
+    *(
+        pytest.param(Binding("panel.rules", *case_, **kw), id=f"panel.rules-{name}")
+        for name, case_, kw in (
+            (
+                "values-at_least",
+                (
+                    problem(
+                        [case("C1")],
+                        [
+                            rev("R1", 3, attributes={"sector": "academia"}),
+                            rev("R2", 3, attributes={"sector": "academia"}),
+                            rev("R3", 1, attributes={"sector": "practice"}),
+                        ],
+                    ),
+                    policy(
+                        2,
+                        panel={
+                            "rules": [{"attribute": "sector", "values": "practice", "at_least": 1}]
+                        },
+                    ),
+                    4 / 3,
+                    TWO,
+                    2.0,
+                ),
+                {},
+            ),
+            (
+                "different_from",
+                (
+                    problem(
+                        [case("C1", attributes={"discipline": "law"})],
+                        [
+                            rev("R1", 3, attributes={"discipline": "law"}),
+                            rev("R2", 1, attributes={"discipline": ("medicine", "biology")}),
+                            rev("R3", 3),  # unknown discipline: counts as neither
+                        ],
+                    ),
+                    policy(
+                        panel={
+                            "rules": [
+                                {
+                                    "attribute": "discipline",
+                                    "different_from": "discipline",
+                                    "at_least": 1,
+                                }
+                            ]
+                        }
+                    ),
+                    1 / 3,
+                    ONE,
+                    1.0,
+                ),
+                {},
+            ),
+            (
+                "min_distinct",
+                (
+                    problem(
+                        [case("C1")],
+                        [
+                            rev("R1", 3, attributes={"stage": "early"}),
+                            rev("R2", 3, attributes={"stage": "early"}),
+                            rev("R3", 1, attributes={"stage": "late"}),
+                        ],
+                    ),
+                    policy(2, panel={"rules": [{"attribute": "stage", "min_distinct": 2}]}),
+                    4 / 3,
+                    TWO,
+                    2.0,
+                ),
+                {},
+            ),
+            (
+                "max_per_value",
+                (
+                    problem(
+                        [case("C1")],
+                        [
+                            rev("R1", 3, attributes={"stage": "early"}),
+                            rev("R2", 3, attributes={"stage": ("early", "late")}),
+                            rev("R3", 1, attributes={"stage": "late"}),
+                            rev("R4", 1),
+                        ],
+                    ),
+                    policy(2, panel={"rules": [{"attribute": "stage", "max_per_value": 1}]}),
+                    4 / 3,  # R1 or R2 with R3 or R4 (R2 holds both values)
+                    TWO,
+                    2.0,
+                ),
+                {},
+            ),
+            (
+                "same_as-at_most-0",
+                (
+                    problem(
+                        [case("C1", attributes={"income": "low"})],
+                        [
+                            rev("R1", 3, attributes={"income": "low"}),
+                            rev("R2", 1, attributes={"income": "high"}),
+                        ],
+                    ),
+                    policy(
+                        panel={
+                            "rules": [{"attribute": "income", "same_as": "income", "at_most": 0}]
+                        }
+                    ),
+                    1 / 3,
+                    ONE,
+                    1.0,
+                ),
+                {"flow": True},
+            ),
+            (
+                "case-group",
+                (
+                    problem(
+                        [
+                            case("C1", attributes={"discipline": "engineering"}),
+                            case("C2", attributes={"discipline": "law"}),
+                        ],
+                        [
+                            rev("R1", 3, attributes={"sector": "academia"}),
+                            rev("R2", 1, attributes={"sector": "practice"}),
+                        ],
+                    ),
+                    policy(
+                        panel={
+                            "rules": [
+                                {
+                                    "attribute": "sector",
+                                    "values": "practice",
+                                    "at_least": 1,
+                                    "cases": {"discipline": "engineering"},
+                                }
+                            ]
+                        }
+                    ),
+                    1 / 3 + 1,  # C1 gets R2; C2 keeps R1
+                    ONE,
+                    2.0,
+                ),
+                {},
+            ),
+        )
+    ),
 ]
 
 
@@ -789,6 +934,22 @@ INFEASIBLE = [
     pytest.param(
         Infeasible(
             problem(
+                [case("C1")],
+                [
+                    rev("R1", attributes={"sector": "practice"}),
+                    rev("R2", attributes={"sector": "academia"}),
+                ],
+            ),
+            policy(
+                2, panel={"rules": [{"attribute": "sector", "values": "practice", "at_least": 2}]}
+            ),
+            TWO,
+        ),
+        id="panel.rules-values-at_least",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
                 [case("C1", institution=("U1",))],
                 [rev("R1", 3), rev("R2", 1)],
                 history=[seat(2024, "P7", "R1", "U1"), seat(2025, "P8", "R2", "U2", "U1")],
@@ -822,6 +983,52 @@ INFEASIBLE = [
             TWO,
         ),
         id="history.max_repeat_pairs",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1")],
+                [
+                    rev("R1", attributes={"stage": "early"}),
+                    rev("R2", attributes={"stage": "early"}),
+                    rev("R3"),  # unknown: no value
+                    rev("R4", attributes={"stage": "late"}),
+                ],
+                conflicts=[ra.Conflict(case="C1", reviewer="R4")],
+            ),
+            policy(2, panel={"rules": [{"attribute": "stage", "min_distinct": 2}]}),
+            TWO,
+        ),
+        id="panel.rules-min_distinct",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1")],
+                [
+                    rev("R1", attributes={"stage": "early"}),
+                    rev("R2", attributes={"stage": "early"}),
+                ],
+            ),
+            policy(2, panel={"rules": [{"attribute": "stage", "max_per_value": 1}]}),
+            TWO,
+        ),
+        id="panel.rules-max_per_value",
+    ),
+    pytest.param(
+        Infeasible(
+            problem(
+                [case("C1", attributes={"income": "low"})],
+                [
+                    rev("R1", attributes={"income": "low"}),
+                    rev("R2", attributes={"income": ("low", "mid")}),
+                ],
+            ),
+            policy(panel={"rules": [{"attribute": "income", "same_as": "income", "at_most": 0}]}),
+            ONE,
+            flow=True,
+        ),
+        id="panel.rules-same_as-at_most-0",
     ),
 ]
 
@@ -983,6 +1190,9 @@ FLOW_POLICIES = {
     "min-loads": policy(2, load={"min": 1, "max": 3}),
     "min-loads-region-cap": policy(2, load={"min": 1, "max": 3}, panel={"max_per_region": 1}),
     "own-region-exclude": policy(2, panel={"own_region": "exclude"}),
+    "panel-rule-same-region-excluded": policy(
+        2, panel={"rules": [{"attribute": "region", "same_as": "region", "at_most": 0}]}
+    ),
     # (no min load here: with the region cap and own region excluded, a region with more
     # reviewers than the other regions' cases cannot give each of them a review)
     "all-of-them": policy(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewassign._data.model import Case, Problem, Reviewer
-from reviewassign._data.policy import Policy
+from reviewassign._data.policy import PanelPolicy, Policy
 from reviewassign._files.io import load_policy, load_problem, save_problem
 from reviewassign._lab.synthetic import REGIONS, TOPICS, award_problem
 
@@ -187,12 +187,28 @@ def test_too_small_instances_are_refused() -> None:
         award_problem(10, 4)
 
 
+def _without_attributes(problem: Problem) -> Problem:
+    """The problem without its reviewers' attributes."""
+    plain = tuple(r.model_copy(update={"attributes": {}}) for r in problem.reviewers)
+    return problem.model_copy(update={"reviewers": plain})
+
+
 def test_the_example_files_are_what_the_generator_gives(tmp_path: Path) -> None:
-    expected = award_problem(150, 90, seed=2026)
-    assert load_problem(EXAMPLE) == expected
-    save_problem(expected, tmp_path)
+    # The generator's problem, with the attributes award_attributes drew (generate.py
+    # draws them from a solve; this test reads them back instead of solving).
+    example = load_problem(EXAMPLE)
+    assert _without_attributes(example) == award_problem(150, 90, seed=2026)
+    save_problem(example, tmp_path)
     for name in ("cases.csv", "reviewers.csv", "conflicts.csv", "relations.csv"):
         assert (EXAMPLE / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_the_example_reviewers_have_a_sector_and_a_first_time() -> None:
+    reviewers = load_problem(EXAMPLE).reviewers
+    assert {r.attributes["sector"] for r in reviewers} == {"academia", "practice"}
+    assert {r.attributes["first_time"] for r in reviewers} == {"yes", "no"}
+    practice = sum(r.attributes["sector"] == "practice" for r in reviewers)
+    assert 30 <= practice <= 45  # about 40 %
 
 
 def test_the_example_policy_is_the_award_policy() -> None:
@@ -213,3 +229,11 @@ def test_the_example_policy_is_the_award_policy() -> None:
         objective={"kind": "affinity", "load_spread": 0.0},
     )
     assert load_policy(EXAMPLE / "policy.toml") == award
+    rules = [
+        {"name": "practice", "attribute": "sector", "values": ["practice"], "at_least": 1},
+        {"name": "first-time", "attribute": "first_time", "values": ["yes"], "at_most": 1},
+    ]
+    board = award.model_copy(
+        update={"panel": award.panel.model_copy(update={"rules": PanelPolicy(rules=rules).rules})}
+    )
+    assert load_policy(EXAMPLE / "board.toml") == board

@@ -35,6 +35,9 @@ from ._data.model import (
     Reviewer,
 )
 from ._data.policy import (
+    AttributeBand,
+    AttributeRule,
+    AttributesPolicy,
     ConflictPolicy,
     ExpertisePolicy,
     HistoryPolicy,
@@ -82,6 +85,9 @@ __all__ = [
     "AffinityTable",
     "Alternate",
     "Assignment",
+    "AttributeBand",
+    "AttributeRule",
+    "AttributesPolicy",
     "Case",
     "Comparison",
     "ComparisonRow",

@@ -198,11 +198,15 @@ class ProgressPrinter:
             self._out = None
 
 
-def _policy_of(path: str | None, problem: Problem) -> Policy:
-    """The policy of ``--policy`` (or the default), its targets checked against the problem."""
+def _problem_and_policy(problem_path: str, path: str | None) -> tuple[Problem, Policy]:
+    """The problem, and the policy of ``--policy`` (or the default) checked against it.
+
+    The policy is read first: its ``[attributes]`` declare the problem's extra columns.
+    """
     policy = Policy() if path is None else load_policy(path)
+    problem = load_problem(problem_path, policy=policy)
     policy.check_targets(problem, path)
-    return policy
+    return problem, policy
 
 
 def _warn(problem: Problem) -> None:
@@ -354,13 +358,13 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             ("the disjoint pairs", args.disjoint),
         ],
     )
-    problem = load_problem(args.problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     if args.disjoint is not None:
         problem = _with_disjoint(problem, args.disjoint)
     forced = None
     if args.forced is not None:
         forced = _Forced(args.forced, *read_locked(args.forced))
-    return _solve_and_report(problem, _policy_of(args.policy, problem), args, forced)
+    return _solve_and_report(problem, policy, args, forced)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -371,13 +375,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     args.policy = str(folder / "policy.toml")  # for errors that name a policy key
     refuse_overwrite([("--out", args.out)], [*problem_inputs(folder), ("the policy", args.policy)])
     print(f"Solving the bundled example {folder.name} under its award policy", file=sys.stderr)
-    return _solve_and_report(load_problem(folder), load_policy(args.policy), args)
+    policy = load_policy(args.policy)
+    return _solve_and_report(load_problem(folder, policy=policy), policy, args)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     """``reviewassign explain``."""
-    problem = load_problem(args.problem)
-    policy = _policy_of(args.policy, problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
     why = explain(problem, policy, time_limit=_Clock.left(args.time_limit), seed=args.seed)
     print(why)
@@ -388,8 +392,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """``reviewassign check``."""
-    problem = load_problem(args.problem)
-    policy = _policy_of(args.policy, problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
     assignment = load_assignment(args.assignment)
     forced = [] if args.forced is None else read_locked(args.forced)[0]
@@ -406,8 +409,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     """``reviewassign verify``."""
-    problem = load_problem(args.problem)
-    policy = _policy_of(args.policy, problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
     found = verify(
         problem,
@@ -455,8 +457,7 @@ _CURRENT = "the current assignment"
 def _cmd_repair(args: argparse.Namespace) -> int:
     """``reviewassign repair``."""
     _refuse_repair_overwrite(args)
-    problem = load_problem(args.problem)
-    policy = _policy_of(args.policy, problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     current = load_assignment(args.current)
     events, event_rows = read_events(args.events)
     locked, locked_rows = ([], []) if args.locked is None else read_locked(args.locked)
@@ -569,8 +570,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         [("--out", args.out)],
         [*problem_inputs(args.problem), ("the result", args.result), ("the policy", args.policy)],
     )
-    problem = load_problem(args.problem)
-    policy = _policy_of(args.policy, problem)
+    problem, policy = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
     result = read_result(args.result)
     _check_ids(problem, result.assignment, args.result)

@@ -146,6 +146,15 @@ def _metrics_html(metrics: Metrics) -> str:
                 caption=title,
             )
         )
+    for name, shares in metrics.attribute_shares.items():
+        pool = metrics.attribute_pool_shares[name]
+        parts.append(
+            table(
+                ["", "share", "pool share"],
+                ([_e(k), _pct(share), _pct(pool[k])] for k, share in shares.items()),
+                caption=f"Seats by {name}",
+            )
+        )
     return "".join(parts)
 
 

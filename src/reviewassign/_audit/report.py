@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from .._data.model import Problem
-from .._data.policy import Policy
+from .._data.policy import AttributeBand, Policy
 from .._data.result import Assignment, Result, Stats, Status
 from .._data.rules import RULES, Rule
 from .._errors import InputError
@@ -303,6 +303,32 @@ def _avoided(result: Result, problem: Problem, policy: Policy) -> _Section:
     )
 
 
+def _attribute_tables(policy: Policy, m: Metrics) -> list[_Table]:
+    """Seats by each user attribute of the reviewers, with its band when one is set."""
+    tables = []
+    for name, shares in m.attribute_shares.items():
+        pool = m.attribute_pool_shares[name]
+        entry = next((b for b in policy.representation.bands if b.attribute == name), None)
+
+        def band(k: str, entry: AttributeBand | None = entry, pool: dict[str, float] = pool) -> str:
+            if entry is None:
+                return _DASH
+            t, tol = entry.targets.get(k, pool[k]), entry.tolerance
+            return f"{100 * max(0.0, t - tol):.1f} {_DASH} {100 * min(1.0, t + tol):.1f} %"
+
+        tables.append(
+            _Table(
+                (name, "seats", "share of seats", "share of pool", "band"),
+                tuple(
+                    (k, str(round(share * m.seats)), _pct(share), _pct(pool[k]), band(k))
+                    for k, share in shares.items()
+                ),
+                f"Seats by {name}",
+            )
+        )
+    return tables
+
+
 def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assignment) -> _Section:
     """The panel composition section: seats, coverage, and seats by region and gender."""
     seated = panels(problem, assignment)
@@ -337,6 +363,7 @@ def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assig
                 f"Seats by {kind}",
             )
         )
+    tables.extend(_attribute_tables(policy, m))
     return _Section(
         "Panel composition",
         (

@@ -51,6 +51,8 @@ def _objective_terms(policy: Policy) -> tuple[str, ...]:
         terms.append(f"objective.load_spread ({policy.objective.load_spread:g})")
     rep = policy.representation
     bands = [kind for kind, on in (("region", rep.region_on), ("gender", rep.gender_on)) if on]
+    if rep.bands_on:
+        bands.append("attribute")
     if rep.weight != 0 and bands:  # at weight 0 the bands are rules (in the registry)
         terms.append(f"representation.weight (soft {' and '.join(bands)} bands)")
     return tuple(terms)

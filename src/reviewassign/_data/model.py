@@ -42,9 +42,12 @@ from .fields import MAX_COUNT, MAX_SCORE, Count, Frozen, Id
 from .table import Affinity, AffinityTable
 
 __all__ = [
+    "CASE_BUILT_IN",
     "MAX_COUNT",
     "MAX_SCORE",
+    "REVIEWER_BUILT_IN",
     "Affinity",
+    "AttributeValue",
     "Case",
     "Conflict",
     "Disjoint",
@@ -59,6 +62,8 @@ __all__ = [
     "cross_reference_issues",
     "look_alike_key",
     "look_alike_labels",
+    "unset_added",
+    "values",
 ]
 
 # ------------------------------------------------------------------------- text
@@ -165,6 +170,74 @@ def _unique_names(value: Any, handler: ValidatorFunctionWrapHandler, what: str) 
 Level = Annotated[int, Field(ge=1, le=3)]
 """An expertise level: 1 familiar, 2 knowledgeable, 3 expert."""
 
+# -------------------------------------------------------------------- attributes
+
+REVIEWER_BUILT_IN: tuple[str, ...] = (
+    "region",
+    "country",
+    "institution",
+    "gender",
+    "seniority",
+    "languages",
+)
+"""The attributes every reviewer has, as fields: a user attribute may not take their names."""
+
+CASE_BUILT_IN: tuple[str, ...] = ("region", "country", "institution", "language")
+"""The attributes every case has, as fields: a user attribute may not take their names."""
+
+
+def _attribute_name(text: str) -> str:
+    """An attribute name: a non-empty label without ``=`` or ``;`` (the CSV separators)."""
+    for sep in "=;":
+        if sep in text:
+            raise ValueError(f"an attribute name may not hold {sep!r}: {text!r}")
+    return text
+
+
+def _attribute_value(value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """One attribute's labels, one spelling: a tuple of two or more, else one label.
+
+    Empty labels (unknown) and repeats are dropped from a tuple; a tuple left with one
+    label becomes that label, and with none the empty label, so that the CSV and JSON
+    spellings of one value compare equal.
+    """
+    labels = (value,) if isinstance(value, str) else value
+    for label in labels:
+        if ";" in label:
+            raise ValueError(f"an attribute value may not hold ';' (the CSV separator): {label!r}")
+    if isinstance(value, str):
+        return value
+    kept = tuple(dict.fromkeys(label for label in value if label))
+    if len(kept) > 1:
+        return kept
+    return kept[0] if kept else ""
+
+
+AttributeName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_label),
+    AfterValidator(_attribute_name),
+]
+"""An attribute's name: a non-empty label without ``=`` or ``;``."""
+
+AttributeValue = Annotated[Label | tuple[Label, ...], AfterValidator(_attribute_value)]
+"""An attribute's value: a label, or a tuple of labels (the empty label: unknown)."""
+
+
+def _user_attributes(
+    value: Any, handler: ValidatorFunctionWrapHandler, built_in: tuple[str, ...], who: str
+) -> Any:
+    """Validate a record's ``attributes``: one spelling per name, no built-in name."""
+    out = _unique_names(value, handler, "attribute")
+    for name in out:
+        if name in built_in:
+            raise ValueError(
+                f"attribute {name!r} is a built-in attribute of every {who}: give it in the "
+                f"{who}'s {name!r} field (the built-in names are {', '.join(built_in)})"
+            )
+    return out
+
 
 class Reviewer(Frozen):
     """A reviewer and the attributes the policy rules read.
@@ -194,12 +267,25 @@ class Reviewer(Frozen):
     max_load: Count | None = Field(
         None, description="Overrides the policy's load.max for this reviewer."
     )
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict,
+        description=(
+            "Attribute name -> a label or a list of labels (sector, career stage...); "
+            "an empty label is unknown. Built-in names are fields, not attributes."
+        ),
+    )
 
     @field_validator("expertise", mode="wrap")
     @classmethod
     def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         """Refuse a topic given twice in two spellings."""
         return _unique_names(value, handler, "topic")
+
+    @field_validator("attributes", mode="wrap")
+    @classmethod
+    def _attributes(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Refuse an attribute given twice in two spellings, or under a built-in name."""
+        return _user_attributes(value, handler, REVIEWER_BUILT_IN, "reviewer")
 
     @model_validator(mode="after")
     def _loads_in_order(self) -> Reviewer:
@@ -238,12 +324,52 @@ class Case(Frozen):
     panel_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = Field(
         None, description="Overrides the policy's panel_size for this case."
     )
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict,
+        description=(
+            "Attribute name -> a label or a list of labels (discipline, income group...); "
+            "an empty label is unknown. Built-in names are fields, not attributes."
+        ),
+    )
 
     @field_validator("topics", mode="wrap")
     @classmethod
     def _one_spelling(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         """Refuse a topic given twice in two spellings."""
         return _unique_names(value, handler, "topic")
+
+    @field_validator("attributes", mode="wrap")
+    @classmethod
+    def _attributes(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Refuse an attribute given twice in two spellings, or under a built-in name."""
+        return _user_attributes(value, handler, CASE_BUILT_IN, "case")
+
+
+def values(record: Reviewer | Case, name: str) -> tuple[str, ...]:
+    """The labels of attribute ``name`` of a reviewer or case, built-in or the user's.
+
+    The one reading of attributes: the panel rules, ``check`` and ``evaluate`` all go
+    through it. Empty labels (unknown, undisclosed) are left out; a record without the
+    attribute has none.
+
+    Examples
+    --------
+    >>> r = Reviewer(id="R1", region="Africa", languages=("en", "fr"),
+    ...              attributes={"sector": "practice", "disciplines": ("law", "medicine")})
+    >>> values(r, "region"), values(r, "languages"), values(r, "gender")
+    (('Africa',), ('en', 'fr'), ())
+    >>> values(r, "sector"), values(r, "disciplines"), values(r, "career_stage")
+    (('practice',), ('law', 'medicine'), ())
+    >>> values(Case(id="C1", institution=("U1", "U2")), "institution")
+    ('U1', 'U2')
+    """
+    built_in = REVIEWER_BUILT_IN if isinstance(record, Reviewer) else CASE_BUILT_IN
+    value: str | tuple[str, ...] = (
+        getattr(record, name) if name in built_in else record.attributes.get(name, "")
+    )
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(label for label in value if label)
 
 
 class Conflict(Frozen):
@@ -592,6 +718,7 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
     region labels 'Asia' and 'asia' look alike (...) but count as 2 different regions
     gender labels 'Female' and 'female' look alike (...) but count as 2 different genders
     """
+    cases, reviewers = tuple(cases), tuple(reviewers)  # read twice: fields, then attributes
     groups: dict[str, dict[str, dict[str, None]]] = {kind: {} for kind in _PLURAL}
     keys: dict[str, str] = {}
 
@@ -616,15 +743,21 @@ def look_alike_labels(cases: Iterable[Case], reviewers: Iterable[Reviewer]) -> t
         add("gender", (r.gender,))
         add("language", r.languages)
         add("topic", r.expertise)
+    records: tuple[Case | Reviewer, ...] = (*cases, *reviewers)
+    for record in records:
+        for name in record.attributes:
+            groups.setdefault(f"attribute {name}", {})
+            add(f"attribute {name}", values(record, name))
     out: list[str] = []
     for kind, by_key in groups.items():
         for spellings in by_key.values():
             if len(spellings) > 1:
                 names = _spelled(*sorted(spellings))
                 shown = ", ".join(names[:-1]) + f" and {names[-1]}"
+                plural = _PLURAL.get(kind, f"values of {kind}")
                 out.append(
                     f"{kind} labels {shown} look alike ({_LOOK_ALIKE}) but count as "
-                    f"{len(names)} different {_PLURAL[kind]}"
+                    f"{len(names)} different {plural}"
                 )
     if len(out) > MAX_WARNINGS:
         out[MAX_WARNINGS - 1 :] = [
@@ -836,3 +969,24 @@ class Problem(Frozen):
     def _reviewer_index(self) -> Mapping[str, Reviewer]:
         """The reviewers by id."""
         return {r.id: r for r in self.reviewers}
+
+
+def unset_added(problem: Problem) -> dict[str, Any]:
+    """What to leave out of a problem's dump: what was added after 0.1.0 and is unused.
+
+    The collections of :attr:`Problem.ADDED` while empty, and ``attributes`` where no
+    record has one. A problem without them then dumps (to JSON, to a hash) as it did
+    before they existed.
+
+    Examples
+    --------
+    >>> p = Problem(cases=[Case(id="C1")], reviewers=[Reviewer(id="R1")])
+    >>> unset_added(p)  # doctest: +NORMALIZE_WHITESPACE
+    {'disjoint': True, 'linked': True, 'prefers_not': True, 'history': True,
+     'cases': {'__all__': {'attributes'}}, 'reviewers': {'__all__': {'attributes'}}}
+    """
+    out: dict[str, Any] = {name: True for name in Problem.ADDED if not getattr(problem, name)}
+    for side, records in (("cases", problem.cases), ("reviewers", problem.reviewers)):
+        if not any(r.attributes for r in records):
+            out[side] = {"__all__": {"attributes"}}
+    return out

@@ -8,7 +8,7 @@ builder (``_backends.solvers``) and the checker (``_spec.check``) each implement
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -24,6 +25,9 @@ from pydantic import (
 __all__ = [
     "LEVELS",
     "RELAXABLE",
+    "AttributeBand",
+    "AttributeRule",
+    "AttributesPolicy",
     "ConflictPolicy",
     "ExpertisePolicy",
     "HistoryPolicy",
@@ -38,7 +42,18 @@ __all__ = [
 ]
 
 from .._errors import InputError
-from .model import MAX_COUNT, MAX_SCORE, MAX_YEAR, Label, look_alike_key
+from .model import (
+    CASE_BUILT_IN,
+    MAX_COUNT,
+    MAX_SCORE,
+    MAX_YEAR,
+    REVIEWER_BUILT_IN,
+    AttributeName,
+    Label,
+    Name,
+    look_alike_key,
+)
+from .model import values as attribute_values
 from .rules import RULES, rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,6 +127,268 @@ class ConflictPolicy(_Section):
     )
 
 
+def _as_tuple(value: Any) -> Any:
+    """A single label where a list of labels is expected, as a tuple of one."""
+    return (value,) if isinstance(value, str) else value
+
+
+def _labels(labels: tuple[str, ...]) -> str:
+    """``a``, or ``a or b``, or ``a, b or c``."""
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + f" or {labels[-1]}"
+
+
+def _seats(count: int) -> str:
+    """``1 seat``, ``2 seats``."""
+    return f"{count} seat{'' if count == 1 else 's'}"
+
+
+Counting = Literal["values", "same_as", "different_from", "min_distinct", "max_per_value"]
+"""The ways a ``[[panel.rules]]`` entry counts seats."""
+
+
+class AttributeRule(_Section):
+    """One entry of ``[[panel.rules]]``: a rule on the seats of every panel, by attribute.
+
+    It counts seats in exactly one way: reviewers with one of ``values`` of ``attribute``;
+    reviewers whose ``attribute`` shares a label with the case's ``same_as`` attribute,
+    or shares none with the case's ``different_from`` attribute (an unknown value on
+    either side counts for neither) -- each with ``at_least`` and/or ``at_most``; or the
+    distinct values of ``attribute`` among the seats (``min_distinct``); or the seats of
+    each value (``max_per_value``). ``cases`` limits the rule to the cases with one of
+    the listed values of each listed case attribute (default: every case). An unknown
+    (empty) value is no value: it counts for none.
+
+    ``panel.own_region = "exclude"`` is the rule ``attribute = "region"``, ``same_as =
+    "region"``, ``at_most = 0`` (save that there an empty region is a region).
+
+    Examples
+    --------
+    >>> r = AttributeRule(name="practice", attribute="sector", values=("practice",),
+    ...                   at_least=1, cases={"discipline": "engineering"})
+    >>> r.words()
+    'at least 1 seat with sector = practice, on the cases with discipline = engineering'
+    >>> AttributeRule(attribute="career_stage", min_distinct=2).words()
+    'at least 2 distinct values of career_stage'
+    >>> AttributeRule(attribute="sector", min_distinct=2, at_least=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for AttributeRule
+      Value error, at_least: min_distinct counts on its own; drop at_least ...
+    """
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
+        "", description='The rule\'s name in messages; default "rule 1", "rule 2"... (unique).'
+    )
+    attribute: AttributeName = Field(description="The reviewer attribute read (built-in or user).")
+    values: tuple[Name, ...] = Field(
+        (), description="Count the seats of reviewers with one of these values."
+    )
+    same_as: AttributeName | None = Field(
+        None,
+        description="Count the seats whose attribute shares a value with this case attribute.",
+    )
+    different_from: AttributeName | None = Field(
+        None,
+        description=(
+            "Count the seats whose attribute shares no value with this case attribute "
+            "(unknown on either side: not counted)."
+        ),
+    )
+    at_least: NonNegative | None = Field(None, description="Fewest seats counted.")
+    at_most: NonNegative | None = Field(None, description="Most seats counted.")
+    min_distinct: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = Field(
+        None, description="Fewest distinct values among the seats."
+    )
+    max_per_value: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = Field(
+        None, description="Most seats of any one value."
+    )
+    cases: dict[AttributeName, tuple[Name, ...]] = Field(
+        default_factory=dict,
+        description=(
+            "Only the cases with one of the listed values of each listed case attribute "
+            "(default: every case)."
+        ),
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _one_value(cls, value: Any) -> Any:
+        """``values = "practice"`` is ``values = ["practice"]``."""
+        return _as_tuple(value)
+
+    @field_validator("cases", mode="before")
+    @classmethod
+    def _case_values(cls, value: Any) -> Any:
+        """``cases = { discipline = "law" }`` is ``cases = { discipline = ["law"] }``."""
+        if isinstance(value, dict):
+            return {k: _as_tuple(v) for k, v in value.items()}
+        return value
+
+    @property
+    def kind(self) -> Counting:
+        """The way of counting (validated to be exactly one)."""
+        if self.values:
+            return "values"
+        if self.same_as is not None:
+            return "same_as"
+        if self.different_from is not None:
+            return "different_from"
+        return "min_distinct" if self.min_distinct is not None else "max_per_value"
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AttributeRule:
+        """Refuse no way of counting, two ways, or bounds that do not fit the way."""
+        ways = [
+            key
+            for key, given in (
+                ("values", bool(self.values)),
+                ("same_as", self.same_as is not None),
+                ("different_from", self.different_from is not None),
+                ("min_distinct", self.min_distinct is not None),
+                ("max_per_value", self.max_per_value is not None),
+            )
+            if given
+        ]
+        if not ways:
+            raise ValueError(
+                "values: no way of counting; give one of values, same_as or different_from "
+                "(with at_least and/or at_most), min_distinct or max_per_value"
+            )
+        if len(ways) > 1:
+            raise ValueError(
+                f"{ways[1]}: a rule counts in one way only, and {ways[0]} is given; write two rules"
+            )
+        bounded = self.at_least is not None or self.at_most is not None
+        if ways[0] in ("min_distinct", "max_per_value") and bounded:
+            key = "at_least" if self.at_least is not None else "at_most"
+            raise ValueError(f"{key}: {ways[0]} counts on its own; drop {key}")
+        if ways[0] not in ("min_distinct", "max_per_value") and not bounded:
+            raise ValueError(f"at_least: {ways[0]} needs at_least and/or at_most")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"at_least: {self.at_least} exceeds at_most ({self.at_most})")
+        return self
+
+    def counted(self) -> str:
+        """The seats it counts, in words (``with sector = practice``)."""
+        if self.kind == "values":
+            return f"with {self.attribute} = {_labels(self.values)}"
+        if self.kind == "same_as":
+            return f"whose {self.attribute} matches the case's {self.same_as}"
+        return f"whose {self.attribute} differs from the case's {self.different_from}"
+
+    def words(self) -> str:
+        """The rule in words, without its name.
+
+        Examples
+        --------
+        >>> AttributeRule(attribute="income_group", same_as="income_group", at_most=0).words()
+        "at most 0 seats whose income_group matches the case's income_group"
+        """
+        if self.kind == "min_distinct":
+            said = f"at least {self.min_distinct} distinct values of {self.attribute}"
+        elif self.kind == "max_per_value":
+            said = f"at most {_seats(self.max_per_value or 0)} per value of {self.attribute}"
+        else:
+            bounds = []
+            if self.at_least is not None and self.at_least == self.at_most:
+                bounds.append(f"exactly {_seats(self.at_least)}")
+            else:
+                if self.at_least is not None:
+                    bounds.append(f"at least {_seats(self.at_least)}")
+                if self.at_most is not None:
+                    bounds.append(f"at most {_seats(self.at_most)}")
+            said = f"{' and '.join(bounds)} {self.counted()}"
+        if self.cases:
+            where = " and ".join(f"{k} = {_labels(v)}" for k, v in self.cases.items())
+            said += f", on the cases with {where}"
+        return said
+
+    def applies(self, case_values: Callable[[str], Iterable[str] | None]) -> bool:
+        """Whether the rule applies to a case, given how to read the case's attributes.
+
+        Examples
+        --------
+        >>> rule = AttributeRule(attribute="sector", values="practice", at_least=1,
+        ...                      cases={"discipline": ("law", "medicine")})
+        >>> rule.applies({"discipline": ("law",)}.get), rule.applies(lambda name: ())
+        (True, False)
+        """
+        return all(set(case_values(k) or ()) & set(labels) for k, labels in self.cases.items())
+
+    @property
+    def excludes_pairs(self) -> bool:
+        """Whether the rule only removes single pairs (``at_most = 0`` and nothing else)."""
+        return self.kind in ("values", "same_as", "different_from") and (
+            self.at_most == 0 and self.at_least is None
+        )
+
+
+class AttributeBand(_Section):
+    """One entry of ``[[representation.bands]]``: a band over all seats for each value.
+
+    Each value of ``attribute`` among the reviewers must hold a share of all seats within
+    ``tolerance`` of its share of the reviewer pool, or of its target in ``targets``; as
+    the region and gender bands, hard with ``representation.weight = 0``, else soft. A
+    reviewer with several values counts for each; an unknown value for none.
+
+    Examples
+    --------
+    >>> AttributeBand(attribute="sector", tolerance=0.1, targets={"practice": 0.3}).targets
+    {'practice': 0.3}
+    """
+
+    attribute: AttributeName = Field(description="The reviewer attribute (built-in or user).")
+    tolerance: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        description="Each value's share of all seats within this of its pool share or target."
+    )
+    targets: dict[Name, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="Target shares replacing the pool share of the listed values.",
+    )
+
+
+class AttributesPolicy(_Section):
+    """Extra CSV columns read as attributes: ``[attributes] reviewers = ["sector"]``.
+
+    A problem folder's ``reviewers.csv`` (``cases.csv``) may then hold these columns; a
+    cell is a label, or a ``;`` list of labels. Without a declaration an unknown column
+    stays an error (the ``attributes`` column, ``key=value;...``, needs none).
+
+    Examples
+    --------
+    >>> AttributesPolicy(reviewers=("sector", "first_time")).reviewers
+    ('sector', 'first_time')
+    >>> AttributesPolicy(cases=("region",))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for AttributesPolicy
+    ...
+    """
+
+    reviewers: tuple[AttributeName, ...] = Field(
+        (), description="Columns of reviewers.csv read as reviewer attributes."
+    )
+    cases: tuple[AttributeName, ...] = Field(
+        (), description="Columns of cases.csv read as case attributes."
+    )
+
+    @model_validator(mode="after")
+    def _not_built_in(self) -> AttributesPolicy:
+        """Refuse a declared column that is a built-in column, or one declared twice."""
+        for side, names, built_in in (
+            ("reviewers", self.reviewers, REVIEWER_BUILT_IN),
+            ("cases", self.cases, CASE_BUILT_IN),
+        ):
+            for name in names:
+                if name in built_in or name in ("id", "attributes"):
+                    raise ValueError(
+                        f"attributes.{side}: {name!r} is a built-in column, not an attribute"
+                    )
+            if len(set(names)) < len(names):
+                raise ValueError(f"attributes.{side} lists a column twice")
+        return self
+
+
 class PanelPolicy(_Section):
     """Per-case panel composition. Every rule is hard."""
 
@@ -135,6 +412,28 @@ class PanelPolicy(_Section):
     language: bool = Field(
         True, description="Every member lists the case's language (cases without one: no rule)."
     )
+    rules: tuple[AttributeRule, ...] = Field(
+        (),
+        description=(
+            "Rules on the seats by any attribute ([[panel.rules]]): at least or at most k "
+            "seats with a value, matching or differing from a case attribute, distinct values."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> PanelPolicy:
+        """Name each rule (``rule 1``, ``rule 2``... by default); refuse a name used twice."""
+        named = tuple(
+            r if r.name else r.model_copy(update={"name": f"rule {i + 1}"})
+            for i, r in enumerate(self.rules)
+        )
+        seen: set[str] = set()
+        for i, r in enumerate(named):
+            if r.name in seen:
+                raise ValueError(f"panel.rules[{i}].name: {r.name!r} names two rules")
+            seen.add(r.name)
+        object.__setattr__(self, "rules", named)  # frozen: set once, while validating
+        return self
 
 
 class ExpertisePolicy(_Section):
@@ -387,6 +686,13 @@ class RepresentationPolicy(_Section):
             "seat outside a band."
         ),
     )
+    bands: tuple[AttributeBand, ...] = Field(
+        (),
+        description=(
+            "Bands over any reviewer attribute ([[representation.bands]]), as the region "
+            "and gender bands: each value's share of all seats near its pool share or target."
+        ),
+    )
 
     @field_validator("region_targets", "gender_targets", mode="wrap")
     @classmethod
@@ -430,6 +736,11 @@ class RepresentationPolicy(_Section):
     def gender_on(self) -> bool:
         """Whether the gender bands are on."""
         return self.gender_tolerance < 1
+
+    @property
+    def bands_on(self) -> bool:
+        """Whether some attribute band is given."""
+        return bool(self.bands)
 
 
 Years = Annotated[int, Field(ge=1, le=MAX_YEAR)]
@@ -609,6 +920,7 @@ class Policy(BaseModel):
     integrity: IntegrityPolicy = IntegrityPolicy()
     representation: RepresentationPolicy = RepresentationPolicy()
     random: RandomPolicy = RandomPolicy()
+    attributes: AttributesPolicy = AttributesPolicy()
     history: HistoryPolicy = HistoryPolicy()
 
     @classmethod
@@ -684,6 +996,7 @@ class Policy(BaseModel):
         ...
         reviewassign._errors.InputError: ...: 'Afirca' is the region of no reviewer (did you ...
         """
+        self.check_attributes(problem, path)
         rep = self.representation
         for name, targets, labels in (
             ("region", rep.region_targets, {r.region for r in problem.reviewers}),
@@ -702,3 +1015,87 @@ class Policy(BaseModel):
                     path=path,
                     field=f"representation.{name}_targets.{key}",
                 )
+
+    def check_attributes(self, problem: Problem, path: str | Path | None = None) -> None:
+        """Refuse a panel rule or band that names an attribute or value no record carries.
+
+        Such a name is nearly always a misspelling (``sectr``, ``practise``): the rule would
+        count nothing. Every reviewer attribute of ``[[panel.rules]]`` and
+        ``[[representation.bands]]`` must be carried by some reviewer, every case
+        attribute (``same_as``, ``different_from``, ``cases``) by some case, and every
+        value listed (``values``, ``cases``, ``targets``) by some record. Called by
+        :meth:`check_targets`, so by every entry point.
+
+        Raises
+        ------
+        InputError
+            Naming the entry as ``field`` (``panel.rules[0].attribute``), the rule by its
+            name in the message, and a close name when there is one.
+
+        Examples
+        --------
+        >>> from reviewassign._data.model import Case, Problem, Reviewer
+        >>> problem = Problem(cases=[Case(id="C1")],
+        ...                   reviewers=[Reviewer(id="R1", attributes={"sector": "practice"})])
+        >>> policy = Policy(panel={"rules": [{"name": "practice", "attribute": "sectr",
+        ...                                   "values": ["practice"], "at_least": 1}]})
+        >>> policy.check_attributes(problem)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        reviewassign._errors.InputError: ...panel rule "practice": no reviewer has ... 'sectr' ...
+        """
+        reviewers: dict[str, set[str]] = {}
+        cases: dict[str, set[str]] = {}
+        for side, records in ((reviewers, problem.reviewers), (cases, problem.cases)):
+            for record in records:
+                built_in = REVIEWER_BUILT_IN if side is reviewers else CASE_BUILT_IN
+                for name in (*built_in, *record.attributes):
+                    side.setdefault(name, set()).update(attribute_values(record, name))
+        for i, r in enumerate(self.panel.rules):
+            field = f"panel.rules[{i}]"
+            said = f'panel rule "{r.name}"'
+            _known(reviewers, r.attribute, r.values, "reviewer", said, f"{field}.attribute", path)
+            for key in ("same_as", "different_from"):
+                name = getattr(r, key)
+                if name is not None:
+                    _known(cases, name, (), "case", said, f"{field}.{key}", path)
+            for name, labels in r.cases.items():
+                _known(cases, name, labels, "case", said, f"{field}.cases.{name}", path)
+        for i, band in enumerate(self.representation.bands):
+            said = f"representation band of {band.attribute!r}"
+            field = f"representation.bands[{i}]"
+            _known(reviewers, band.attribute, tuple(band.targets), "reviewer", said, field, path)
+
+
+def _close(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a name like one of ``known``, else nothing."""
+    ordered = sorted(known)
+    alike = [k for k in ordered if look_alike_key(k) == look_alike_key(name)]
+    close = alike or difflib.get_close_matches(name, ordered, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _known(
+    carried: dict[str, set[str]],
+    name: str,
+    labels: Iterable[str],
+    who: str,
+    said: str,
+    field: str,
+    path: str | Path | None,
+) -> None:
+    """Refuse attribute ``name`` that no ``who`` carries, or a label none of them has."""
+    present = {k for k, v in carried.items() if v}
+    if name not in present:
+        raise InputError(
+            f"{said}: no {who} has a value of attribute {name!r}{_close(name, present)}",
+            path=path,
+            field=field,
+        )
+    for label in labels:
+        if label not in carried[name]:
+            raise InputError(
+                f"{said}: no {who} has {name} {label!r}{_close(label, carried[name])}",
+                path=path,
+                field=field,
+            )

@@ -213,6 +213,12 @@ class Stats(BaseModel):
     """What a time limit cut short, in words (e.g. a fairness phase that did not finish)."""
 
 
+def _metrics_data(metrics: Metrics) -> dict[str, Any]:
+    """The metrics as JSON data; the attribute shares left out when no reviewer has one."""
+    empty = {k for k in ("attribute_shares", "attribute_pool_shares") if not getattr(metrics, k)}
+    return metrics.model_dump(mode="json", exclude=empty)
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """The outcome of :func:`reviewassign.solve`.
@@ -421,7 +427,7 @@ class Result:
             "gap": self.gap,
             "assignment": self.assignment.to_dict(),
             "stats": self.stats.model_dump(mode="json"),
-            "metrics": None if self.metrics is None else self.metrics.model_dump(mode="json"),
+            "metrics": None if self.metrics is None else _metrics_data(self.metrics),
             "conflicts_avoided": dict(self.conflicts_avoided),
             "broken": [v.model_dump(mode="json") for v in self.broken],
             "levels": [level.model_dump(mode="json") for level in self.levels],

@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
@@ -49,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .policy import Policy
+    from .policy import AttributeRule, Policy
 
 __all__ = [
     "RULES",
@@ -58,6 +58,7 @@ __all__ = [
     "Scope",
     "Short",
     "active",
+    "counts",
     "keys",
     "listed",
     "new_seats",
@@ -154,6 +155,8 @@ class Said:
     """Solver units per unit of affinity (for a panel-affinity floor)."""
     other: str = ""
     """The second reviewer, for an instance about two reviewers (``pairs.disjoint``)."""
+    entry: str = ""
+    """The name of the ``[[panel.rules]]`` entry, for an instance of ``panel.rules``."""
 
     @property
     def seen(self) -> str:
@@ -200,6 +203,10 @@ class Pool:
     affinities: FloatArray
     new: BoolArray | None = None
     """Which of them are new reviewers (``history.min_new_share``); None: none is."""
+    attributes: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Per reviewer attribute the panel rules read, each eligible reviewer's labels."""
+    case_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per case attribute the panel rules read, the case's labels."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,6 +569,127 @@ def _new_share_says(p: Policy) -> str:
     )
 
 
+def _entry(policy: Policy, name: str) -> AttributeRule | None:
+    """The ``[[panel.rules]]`` entry called ``name``, if there is one."""
+    return next((r for r in policy.panel.rules if r.name == name), None)
+
+
+def _panel_rules_says(p: Policy) -> str:
+    """``panel.rules`` in words: each entry, named."""
+    said = "; ".join(f'"{r.name}": {r.words()}' for r in p.panel.rules)
+    return f"Panel rules on every panel: {said or 'none'}."
+
+
+def _panel_rules_states(s: Said) -> str:
+    """One instance of a ``[[panel.rules]]`` entry on one case, as a statement."""
+    r = _entry(s.policy, s.entry)
+    head = f'panel rule "{s.entry}": case {s.case}'
+    if r is None:
+        bound = "at most" if s.at_most else "at least"
+        return f"{head} needs {bound} {s.limit}"
+    if r.kind == "min_distinct":
+        return f"{head} needs at least {s.limit} distinct values of {r.attribute}"
+    if r.kind == "max_per_value":
+        return f"{head} takes at most {_n(s.limit, 'seat')} per value of {r.attribute}"
+    if s.at_most:
+        return f"{head} takes at most {_n(s.limit, 'seat')} {r.counted()}"
+    return f"{head} needs at least {_n(s.limit, 'seat')} {r.counted()}"
+
+
+def _panel_rules_lifts(s: Said, slack: int) -> str:
+    """Breaking one instance of a ``[[panel.rules]]`` entry by ``slack``, as an instruction."""
+    r = _entry(s.policy, s.entry)
+    on = f'on case {s.case} (panel rule "{s.entry}")'
+    if r is None:
+        return f"move the bound from {s.limit} by {slack} {on}"
+    if r.kind == "min_distinct":
+        return f"accept {s.limit - slack} distinct values of {r.attribute} {on}"
+    if r.kind == "max_per_value":
+        return f"allow {_n(s.limit + slack, 'seat')} per value of {r.attribute} {on}"
+    if s.at_most:
+        return f"allow {_n(s.limit + slack, 'seat')} {r.counted()} {on}"
+    return f"accept {_n(s.limit - slack, 'seat')} {r.counted()} {on}"
+
+
+def counts(rule: AttributeRule, reviewer: Sequence[str], case: Sequence[str]) -> bool:
+    """Whether a seat counts for a values, same_as or different_from entry (explain's test).
+
+    ``reviewer`` holds the reviewer's labels of the entry's attribute, ``case`` the case's
+    labels of its ``same_as`` or ``different_from`` attribute; an unknown side counts for
+    neither.
+    """
+    if rule.kind == "values":
+        return bool(set(reviewer) & set(rule.values))
+    if not reviewer or not case:
+        return False
+    shared = bool(set(reviewer) & set(case))
+    return shared if rule.kind == "same_as" else not shared
+
+
+def _entry_alone(p: Pool, r: AttributeRule) -> Short | None:
+    """One ``[[panel.rules]]`` entry against one case's pool (None: the pool may meet it)."""
+    held = p.attributes.get(r.attribute, ((),) * len(p.reviewers))
+    named = f'(panel rule "{r.name}")'
+    if r.kind in ("min_distinct", "max_per_value"):
+        labels = sorted({label for mine in held for label in mine})
+        if r.kind == "min_distinct" and len(labels) < (r.min_distinct or 0):
+            return Short(
+                f"case {p.case} needs at least {r.min_distinct} distinct values of "
+                f"{r.attribute} {named}; its {p.who} show {len(labels)}: "
+                f"{', '.join(labels) or 'none'}",
+                p.reviewers,
+            )
+        if r.kind == "max_per_value":
+            cap = r.max_per_value or 0
+            most = sum(min(cap, sum(label in mine for mine in held)) for label in labels)
+            most += sum(1 for mine in held if not mine)
+            if most < p.size:
+                return Short(
+                    f"case {p.case} needs {p.size} reviewers, at most {cap} per value of "
+                    f"{r.attribute} {named}; its {p.who} allow only {most}",
+                    p.reviewers,
+                )
+        return None
+    other = r.same_as or r.different_from or ""
+    case = p.case_attributes.get(other, ())
+    yes = tuple(n for n, mine in zip(p.reviewers, held, strict=True) if counts(r, mine, case))
+    if r.at_least is not None and len(yes) < r.at_least:
+        return Short(
+            f"case {p.case} needs at least {_n(r.at_least, 'seat')} {r.counted()} {named}; "
+            f"its {p.who} include {len(yes)}: {listed(yes) or 'none'}",
+            yes,
+        )
+    if r.at_most is not None and len(p.reviewers) - len(yes) < p.size - r.at_most:
+        return Short(
+            f"case {p.case} needs {p.size} reviewers, at most {r.at_most} of them "
+            f"{r.counted()} {named}; its {p.who} hold only {len(p.reviewers) - len(yes)} others",
+            tuple(n for n in p.reviewers if n not in yes),
+        )
+    return None
+
+
+def _panel_rules_alone(p: Pool) -> Short | None:
+    """``panel.rules``: the first entry applying to the case that its pool cannot meet."""
+    for r in p.policy.panel.rules:
+        if not r.applies(p.case_attributes.get):
+            continue
+        short = _entry_alone(p, r)
+        if short is not None:
+            return short
+    return None
+
+
+def _attribute_bands_says(p: Policy) -> str:
+    """``representation.bands`` in words, as the policy sets it."""
+    rep = p.representation
+    each = ", ".join(f"{b.attribute} within {100 * b.tolerance:g} points" for b in rep.bands)
+    soft = "" if rep.weight == 0 else f" (soft: {rep.weight:g} per seat outside)"
+    return (
+        f"Each value's share of all seats is near its share of the reviewer pool (or its "
+        f"target): {each or 'no attribute'}{soft}."
+    )
+
+
 RULES: tuple[Rule, ...] = (
     _assignment(
         "assignment.unknown_case", "Every case of the assignment is a case of the problem."
@@ -742,6 +870,19 @@ RULES: tuple[Rule, ...] = (
         flow=_always,  # removes single pairs
     ),
     Rule(
+        "panel.rules",
+        "case",
+        lambda p: bool(p.panel.rules),
+        _off(panel__rules=()),
+        True,
+        _panel_rules_says,
+        states=_panel_rules_states,
+        lifts=_panel_rules_lifts,
+        alone=_panel_rules_alone,
+        # Entries of at_most = 0 alone remove single pairs (``_reduce.eligible``).
+        flow=lambda p: all(r.excludes_pairs for r in p.panel.rules),
+    ),
+    Rule(
         "expertise.coverage",
         "case",
         lambda p: p.expertise.coverage != "none",
@@ -772,6 +913,14 @@ RULES: tuple[Rule, ...] = (
     _LINKED,
     _band("region"),
     _band("gender"),
+    Rule(
+        "representation.bands",
+        "whole",
+        lambda p: p.representation.weight == 0 and p.representation.bands_on,
+        _off(representation__bands=()),
+        False,
+        _attribute_bands_says,
+    ),
     Rule(
         "integrity.forbid_cycles",
         "whole",

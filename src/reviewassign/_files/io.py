@@ -55,8 +55,9 @@ from .._data.model import (
     Relation,
     Reviewer,
     cross_reference_issues,
+    unset_added,
 )
-from .._data.policy import Policy
+from .._data.policy import AttributesPolicy, Policy
 from .._data.result import Assignment, Result
 from .._errors import InputError
 
@@ -155,6 +156,28 @@ def _parse_levels(cell: str) -> dict[str, int]:
     return levels
 
 
+def _parse_attributes(cell: str) -> dict[str, str | tuple[str, ...]]:
+    """An ``attributes`` cell: ``key=value;key=value``; a key given again makes a list."""
+    found: dict[str, list[str]] = {}
+    for item in cell.split(";"):
+        if not item.strip():
+            continue
+        name, equals, value = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise ValueError(f"{_show(item.strip())} is not name=value (write sector=practice)")
+        found.setdefault(name, []).append(value.strip())
+    return {k: v[0] if len(v) == 1 else tuple(v) for k, v in found.items()}
+
+
+def _format_attributes(value: Any) -> str:
+    """An ``attributes`` cell: each label as ``name=label``, a list as its name repeated."""
+    return ";".join(
+        f"{name}={labels}" if isinstance(labels, str) else ";".join(f"{name}={x}" for x in labels)
+        for name, labels in value.items()
+    )
+
+
 def _format_text(value: Any) -> str:
     """A text cell."""
     return str(value)
@@ -205,6 +228,7 @@ _NUMBER = _Cell(_parse_number, _format_number)
 _OPTIONAL_NUMBER = _Cell(_parse_number, _format_optional_number)
 _WEIGHTS = _Cell(_parse_weights, _format_weights)
 _LEVELS = _Cell(_parse_levels, _format_levels)
+_ATTRIBUTES = _Cell(_parse_attributes, _format_attributes)
 
 
 # -------------------------------------------------------------------------- tables
@@ -221,6 +245,10 @@ class _Table(Generic[M]):
     model: type[M]
     columns: Mapping[str, _Cell]
     required: frozenset[str]
+    written_when_set: frozenset[str] = frozenset()
+    """Columns :func:`save_problem` writes only when some row has a value there."""
+    side: str = ""
+    """``reviewers`` or ``cases``: the ``[attributes]`` key that declares extra columns."""
 
 
 _CASES = _Table(
@@ -235,8 +263,11 @@ _CASES = _Table(
         "language": _TEXT,
         "applicants": _ITEMS,
         "panel_size": _INTEGER,
+        "attributes": _ATTRIBUTES,
     },
     frozenset({"id"}),
+    frozenset({"attributes"}),
+    "cases",
 )
 _REVIEWERS = _Table(
     "reviewers.csv",
@@ -252,8 +283,11 @@ _REVIEWERS = _Table(
         "languages": _ITEMS,
         "min_load": _INTEGER,
         "max_load": _INTEGER,
+        "attributes": _ATTRIBUTES,
     },
     frozenset({"id"}),
+    frozenset({"attributes"}),
+    "reviewers",
 )
 _CONFLICTS = _Table(
     "conflicts.csv",
@@ -569,18 +603,33 @@ def _check_utf8(cell: str, path: Path, row: int, field: str | None) -> None:
         raise InputError(f"not valid UTF-8: {_show(raw)}", path=path, row=row, field=field)
 
 
-def _header(table: _Table[M], cells: list[str], path: Path, row: int) -> list[str]:
-    """The column names of a table's header row, each known and given once."""
+def _declare(table: _Table[M], name: str) -> str:
+    """How to read an unknown column as an attribute, for a table that takes attributes."""
+    if not table.side:
+        return ""
+    return (
+        f"; to read it as an attribute, declare it in the policy ([attributes] "
+        f'{table.side} = ["{name}"]) or give it in the attributes column ({name}=...)'
+    )
+
+
+def _header(
+    table: _Table[M], cells: list[str], path: Path, row: int, extra: Sequence[str] = ()
+) -> list[str]:
+    """The column names of a table's header row, each known (or declared) and given once."""
     names = [name.strip() for name in cells]
     for number, name in enumerate(names, start=1):
         _check_utf8(name, path, row, None)
         if not name:
             raise InputError(f"column {number} of the header has no name", path=path, row=row)
-        if name not in table.columns:
+        if name not in table.columns and name not in extra:
             expected = ", ".join(table.columns)
-            close = difflib.get_close_matches(name, list(table.columns), n=1)
+            close = difflib.get_close_matches(name, [*table.columns, *extra], n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            message = f"unknown column {_show(name)}; {hint}the columns are: {expected}"
+            message = (
+                f"unknown column {_show(name)}; {hint}the columns are: {expected}"
+                f"{_declare(table, name)}"
+            )
             raise InputError(message, path=path, row=row, field=name)
         if name in names[: number - 1]:
             raise InputError(f"column {_show(name)} appears twice", path=path, row=row, field=name)
@@ -614,6 +663,7 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
         message = f"{len(cells)} cells but the header has {len(names)} columns"
         raise InputError(message, path=path, row=row)
     values: dict[str, object] = {}
+    declared: dict[str, object] = {}
     for name, raw in zip(names, cells + [""] * (len(names) - len(cells)), strict=True):
         cell = unsafe_cell(raw.strip())  # the inverse of what csv_text writes
         _check_utf8(cell, path, row, name)
@@ -622,16 +672,45 @@ def _row(table: _Table[M], names: list[str], cells: list[str], path: Path, row: 
                 raise InputError("empty cell: a value is required", path=path, row=row, field=name)
             continue
         try:
-            values[name] = table.columns[name].parse(cell)
+            if name in table.columns:
+                values[name] = table.columns[name].parse(cell)
+            else:  # a declared attribute column: a label, or a ; list of them
+                items = _parse_items(cell)
+                declared[name] = items[0] if len(items) == 1 else items
         except ValueError as exc:
             raise InputError(str(exc), path=path, row=row, field=name) from None
+    if declared:
+        _merge_declared(values, declared, path, row)
     try:
         return table.model.model_validate(values)
     except ValidationError as exc:
         error, count = _first_error(exc)
         message = _error_message(error) + _more(count - 1, "error")
-        field = str(error["loc"][0]) if error["loc"] else _first_named(message, names)
+        field = _error_column(error["loc"], declared) or _first_named(message, names)
         raise InputError(message, path=path, row=row, field=field) from None
+
+
+def _merge_declared(
+    values: dict[str, object], declared: Mapping[str, object], path: Path, row: int
+) -> None:
+    """Add the declared attribute columns to the row's ``attributes`` (a name once)."""
+    given = values.get("attributes")
+    attributes = dict(given) if isinstance(given, dict) else {}
+    for name, value in declared.items():
+        if name in attributes:
+            message = f"attribute {name!r} is given twice: in its column and in attributes"
+            raise InputError(message, path=path, row=row, field=name)
+        attributes[name] = value
+    values["attributes"] = attributes
+
+
+def _error_column(loc: Sequence[int | str], declared: Mapping[str, object]) -> str | None:
+    """The column of a row's validation error: a declared attribute's own, else the field."""
+    if not loc:
+        return None
+    if loc[0] == "attributes" and len(loc) > 1 and str(loc[1]) in declared:
+        return str(loc[1])
+    return str(loc[0])
 
 
 def _csv_error(exc: csv.Error, path: Path, start: int, line: int) -> InputError:
@@ -677,10 +756,13 @@ def _first_named(message: str, names: Sequence[str]) -> str | None:
     return min(found)[1] if found else None
 
 
-def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
+def _read_table(
+    path: Path, table: _Table[M], extra: Sequence[str] = ()
+) -> tuple[list[M], list[int]]:
     """Read the rows of a CSV file as models, with the line on which each starts.
 
-    Rows whose cells are all empty (as spreadsheets export) are skipped.
+    Rows whose cells are all empty (as spreadsheets export) are skipped. ``extra`` names
+    the declared attribute columns the file may hold.
     """
     text = _text_bytes(path).decode("utf-8-sig", errors="surrogateescape")
     # strict: a quote left open to the end of the file, or text after a closing quote,
@@ -695,7 +777,7 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
             if any(cell.strip() for cell in cells):
                 if names is None:
                     _one_line([], cells, path, start)
-                    names = _header(table, cells, path, start)
+                    names = _header(table, cells, path, start, extra)
                 else:
                     items.append(_row(table, names, cells, path, start))
                     lines.append(start)
@@ -710,8 +792,10 @@ def _read_table(path: Path, table: _Table[M]) -> tuple[list[M], list[int]]:
 # ----------------------------------------------------------------- problem reading
 
 
-def _read_folder(folder: Path) -> Problem:
-    """The problem in a folder of CSV files."""
+def _read_folder(folder: Path, policy: Policy | None = None) -> Problem:
+    """The problem in a folder of CSV files (the policy's declared attribute columns too)."""
+    declared = AttributesPolicy() if policy is None else policy.attributes
+    extra = {"cases": declared.cases, "reviewers": declared.reviewers}
     for collection in _REQUIRED:
         if not (folder / _TABLES[collection].file).exists():
             message = f"missing: a problem folder holds {_CASES.file} and {_REVIEWERS.file}"
@@ -720,7 +804,10 @@ def _read_folder(folder: Path) -> Problem:
     for collection, table in _TABLES.items():
         path = folder / table.file
         required = collection in _REQUIRED
-        read[collection] = _read_table(path, table) if required or path.exists() else ([], [])
+        if required or path.exists():
+            read[collection] = _read_table(path, table, extra.get(collection, ()))
+        else:
+            read[collection] = ([], [])
     parts = {collection: tuple(items) for collection, (items, _) in read.items()}
     issues = _issues(parts)
     if issues:
@@ -784,7 +871,7 @@ def _read_json_problem(path: Path) -> Problem:
     return _problem(parts, path)
 
 
-def load_problem(path: PathLike) -> Problem:
+def load_problem(path: PathLike, *, policy: Policy | None = None) -> Problem:
     r"""Read a problem from a folder of CSV files or from a ``.json`` file.
 
     The folder holds ``cases.csv`` and ``reviewers.csv`` and, if there are any,
@@ -794,12 +881,17 @@ def load_problem(path: PathLike) -> Problem:
     ``history.csv`` (past seats: ``year``, ``case``, ``reviewer``, ``institution``). Only
     ``id`` (and, in the optional files, the pair of ids and the score, ``cases`` of a
     linked group, a past seat's year) is a required column; an empty cell takes the
-    model's default.
+    model's default. ``cases.csv`` and ``reviewers.csv`` may hold an ``attributes``
+    column (``sector=practice;first_time=yes``, a name given twice making a list), and the
+    attribute columns that ``policy`` declares (``[attributes] reviewers = ["sector"]``; a
+    cell is a label or a ``;`` list). Any other column is an error.
 
     Parameters
     ----------
     path
         The folder, or the JSON file of the :class:`~reviewassign.Problem` schema.
+    policy
+        The policy whose ``[attributes]`` section declares extra columns (a CSV folder only).
 
     Returns
     -------
@@ -830,7 +922,7 @@ def load_problem(path: PathLike) -> Problem:
     """
     where = Path(path)
     if where.is_dir():
-        return _read_folder(where)
+        return _read_folder(where, policy)
     if not where.exists():
         raise InputError("no such file or folder", path=where)
     if where.suffix.lower() == ".json":
@@ -1167,10 +1259,15 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def _table_text(table: _Table[M], items: Sequence[M], collection: str, path: Path) -> str:
     """CSV text of the items; refuses a value that would not read back the same."""
+    columns = {
+        name: cell
+        for name, cell in table.columns.items()
+        if name not in table.written_when_set or any(getattr(item, name) for item in items)
+    }
     rows = []
     for index, item in enumerate(items):
         row = []
-        for name, cell in table.columns.items():
+        for name, cell in columns.items():
             value = getattr(item, name)
             text = cell.format(value).strip()
             default = table.model.model_fields[name].get_default(call_default_factory=True)
@@ -1191,7 +1288,7 @@ def _table_text(table: _Table[M], items: Sequence[M], collection: str, path: Pat
                 )
             row.append(text)
         rows.append(row)
-    return csv_text(list(table.columns), rows)
+    return csv_text(list(columns), rows)
 
 
 def save_problem(problem: Problem, path: PathLike) -> None:
@@ -1227,10 +1324,8 @@ def save_problem(problem: Problem, path: PathLike) -> None:
     """
     where = Path(path)
     if where.suffix.lower() == ".json":
-        # The collections added after 0.1.0 are left out when empty: a problem without
-        # them is written as it always was.
-        empty = {name for name in Problem.ADDED if not getattr(problem, name)}
-        write_atomic(where, problem.model_dump_json(indent=1, exclude=empty) + "\n")
+        text = problem.model_dump_json(indent=1, exclude=unset_added(problem))
+        write_atomic(where, text + "\n")
         return
     if where.exists() and not where.is_dir():
         raise InputError("not a folder; a problem is saved to a folder or a .json file", path=where)

@@ -88,6 +88,8 @@ class ComparisonRow(BaseModel):
     """Region -> its share of all seats (``Metrics.region_shares``)."""
     gender_shares: dict[str, float] = {}
     """Gender -> its share of all seats (``Metrics.gender_shares``)."""
+    attribute_shares: dict[str, float] = {}
+    """``attribute:value`` -> its share of all seats (``Metrics.attribute_shares``)."""
     min_load: int | None = None
     max_load: int | None = None
     load_spread: int | None = None
@@ -109,13 +111,15 @@ class ComparisonRow(BaseModel):
     def flat(self) -> dict[str, Any]:
         """The row as one flat dictionary.
 
-        The shares become ``region:<name>`` and ``gender:<name>`` keys.
+        The shares become ``region:<name>``, ``gender:<name>`` and ``<attribute>:<value>``
+        keys.
         """
         out: dict[str, Any] = {"policy": self.policy, "status": self.status}
         out.update({name: getattr(self, name) for name in NUMERIC_COLUMNS})
         out["error"] = self.error
         out.update({f"region:{k}": v for k, v in self.region_shares.items()})
         out.update({f"gender:{k}": v for k, v in self.gender_shares.items()})
+        out.update(self.attribute_shares)
         return out
 
 
@@ -383,6 +387,11 @@ def _row(
         mean_case=metrics.mean_case,
         region_shares=dict(metrics.region_shares),
         gender_shares=dict(metrics.gender_shares),
+        attribute_shares={
+            f"{name}:{value}": share
+            for name, shares in metrics.attribute_shares.items()
+            for value, share in shares.items()
+        },
         min_load=metrics.min_load,
         max_load=metrics.max_load,
         load_spread=metrics.load_spread,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TypeVar
@@ -26,7 +26,7 @@ import numpy as np
 
 from .._data.model import Case, Conflict, Problem, Relation, Reviewer
 
-__all__ = ["REGIONS", "TOPICS", "award_problem", "relation_graph_problem"]
+__all__ = ["REGIONS", "TOPICS", "award_attributes", "award_problem", "relation_graph_problem"]
 
 _T = TypeVar("_T")
 
@@ -603,6 +603,69 @@ def award_problem(
         conflicts=tuple(conflicts),
         relations=tuple(relations),
     )
+
+
+def award_attributes(
+    problem: Problem,
+    panels: Mapping[str, Sequence[str]],
+    *,
+    seed: int = 0,
+    practice: float = 0.4,
+    first_time: float = 0.15,
+) -> Problem:
+    """The award with reviewer attributes ``sector`` and ``first_time``, drawn to fit ``panels``.
+
+    ``sector`` is ``practice`` for about ``practice`` of the reviewers, among them enough
+    to seat one on every panel of ``panels``, and ``academia`` for the others;
+    ``first_time`` is ``yes`` for about ``first_time`` of them, never two on one panel,
+    and ``no`` for the others. So the rules "at least one practice seat" and "at most one
+    first-time reviewer" hold on ``panels``: given the optimum of the other rules, they
+    leave the optimum's value as it was (the bundled example keeps its figures).
+
+    Examples
+    --------
+    >>> problem = award_problem(6, 8, seed=1)
+    >>> panels = {"C0000": ["R0000", "R0001"], "C0001": ["R0002", "R0003"]}
+    >>> tagged = award_attributes(problem, panels)
+    >>> sorted(tagged.reviewers[0].attributes)
+    ['first_time', 'sector']
+    """
+    rng = random.Random(seed)
+    ids = [r.id for r in problem.reviewers]
+    order = rng.sample(ids, len(ids))
+    uncovered = {c: set(p) for c, p in panels.items() if p}
+    chosen: list[str] = []
+    while uncovered:  # a greedy cover: the reviewer on the most panels without one
+        best = max(order, key=lambda r: sum(r in p for p in uncovered.values()))
+        chosen.append(best)
+        uncovered = {c: p for c, p in uncovered.items() if best not in p}
+    chosen += [r for r in order if r not in chosen][
+        : max(0, round(practice * len(ids)) - len(chosen))
+    ]
+    sits: dict[str, list[str]] = {}
+    for case_id, panel in panels.items():
+        for r in panel:
+            sits.setdefault(r, []).append(case_id)
+    taken: set[str] = set()
+    new: list[str] = []
+    for r in order:
+        if len(new) >= round(first_time * len(ids)):
+            break
+        if not taken & set(sits.get(r, ())):
+            new.append(r)
+            taken.update(sits.get(r, ()))
+    reviewers = [
+        r.model_copy(
+            update={
+                "attributes": {
+                    "sector": "practice" if r.id in chosen else "academia",
+                    "first_time": "yes" if r.id in new else "no",
+                }
+            }
+        )
+        for r in problem.reviewers
+    ]
+    return problem.model_copy(update={"reviewers": tuple(reviewers)})
 
 
 def relation_graph_problem(

@@ -65,12 +65,28 @@ def _candidate_count(
         large = pairs >= _AUTO_PRUNE_PAIRS or (
             time_limit is not None and pairs > _TIMED_PAIRS_PER_SECOND * time_limit
         )
-        if not large or policy.objective.levels != ("objective",) or problem.linked:
-            return None  # linked cases need their shared reviewers: every pair is kept
+        if (
+            not large
+            or policy.objective.levels != ("objective",)
+            or _needs_every_pair(policy)
+            or problem.linked  # linked cases need their shared reviewers
+        ):
+            return None
         sizes = [c.panel_size for c in problem.cases if c.panel_size is not None]
         seats = max([policy.panel_size, *sizes])
         return max(_AUTO_CANDIDATES_MIN, _AUTO_CANDIDATES_PER_SEAT * seats)
     return candidates
+
+
+def _needs_every_pair(policy: Policy) -> bool:
+    """Whether ``candidates="auto"`` keeps every pair: attribute rules and bands are on.
+
+    The pruner keeps each group a panel rule reads, but not the seats an attribute rule
+    counts; a pruned solve would stay exact (bounded, widened when infeasible), often at the
+    price of a second solve, so these policies are not pruned at all.
+    """
+    rules = policy.panel.rules
+    return any(not r.excludes_pairs for r in rules) or policy.representation.bands_on
 
 
 @dataclass(frozen=True, slots=True)

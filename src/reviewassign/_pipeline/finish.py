@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from .._data.model import Problem
+from .._data.model import Problem, unset_added
 from .._data.options import SolveOptions
 from .._data.policy import Policy
 from .._data.result import Assignment, Level, Phase, Result, Stats, Status, relative_gap
@@ -107,9 +107,15 @@ def _sha256(data: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-ADDED_POLICY_KEYS = ("history", "objective.prefers_not")
+ADDED_POLICY_KEYS = (
+    "attributes",
+    "panel.rules",
+    "representation.bands",
+    "objective.prefers_not",
+    "history",
+)
 """The policy keys added after 0.1.0 (dotted), left out of the hashes while they hold
-their defaults; :attr:`Problem.ADDED` are the problem's. A problem or policy without them
+their defaults (the problem's are :func:`unset_added`). A problem or policy without them
 hashes as it always did, and ``verify`` still confirms the results written before them."""
 
 
@@ -130,7 +136,7 @@ def _unset(model: BaseModel, dotted: Sequence[str]) -> dict[str, Any]:
 
 def _problem_data(problem: Problem) -> dict[str, object]:
     """The problem as JSON data to hash, its affinity as a digest."""
-    exclude = {"affinity": True, **_unset(problem, Problem.ADDED)}
+    exclude = {"affinity": True, **unset_added(problem)}
     return {
         "problem": problem.model_dump(mode="json", exclude=exclude),
         "affinity": problem.affinity.digest(),  # arrays: no JSON of millions of rows

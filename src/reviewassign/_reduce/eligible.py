@@ -12,14 +12,17 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
+from types import MappingProxyType
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
-from .._data.model import Problem
-from .._data.policy import SHARE_EPS, Policy, RepresentationPolicy
+from .._data.model import Problem, values
+from .._data.policy import SHARE_EPS, AttributeRule, Counting, Policy, RepresentationPolicy
 from .._data.result import Assignment
 from .._data.rules import active, new_seats, region_cap
 from .._errors import InputError
@@ -28,7 +31,9 @@ from .construct import Start, StartBuilder
 from .history import excluded_by_history, new_reviewers, past_pairs, past_panels
 
 __all__ = [
+    "Coded",
     "Instance",
+    "PanelRule",
     "Rows",
     "SeatBand",
     "best_panel",
@@ -40,6 +45,65 @@ __all__ = [
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """One attribute of the reviewers as codes: its labels, and who has which.
+
+    ``has[r, k]``: reviewer ``r`` has label ``labels[k]`` (a reviewer may have several,
+    or none: unknown).
+    """
+
+    labels: tuple[str, ...]
+    has: BoolArray
+
+
+@dataclass(frozen=True, slots=True)
+class PanelRule:
+    """One ``[[panel.rules]]`` entry, indexed: the cases it applies to and what it counts.
+
+    The codes index ``coded.labels``, the labels of the entry's reviewer attribute and
+    of the case attribute it compares with (``same_as``, ``different_from``).
+    """
+
+    name: str
+    kind: Counting
+    at_least: int | None
+    at_most: int | None
+    limit: int
+    """``min_distinct`` or ``max_per_value`` (0 for the other kinds)."""
+    applies: BoolArray
+    """Per case, whether the entry applies to it (its ``cases`` filter)."""
+    coded: Coded
+    case_codes: tuple[tuple[int, ...], ...]
+    """Per case, the codes of its ``same_as`` or ``different_from`` attribute (else empty)."""
+    value_codes: tuple[int, ...]
+    """The codes of ``values`` (kind ``values``)."""
+
+    @property
+    def excludes_pairs(self) -> bool:
+        """Whether the entry only removes single pairs (``at_most = 0`` and nothing else)."""
+        return self.kind in ("values", "same_as", "different_from") and (
+            self.at_most == 0 and self.at_least is None
+        )
+
+    def counted(self, c: int, reviewers: IntArray) -> BoolArray:
+        """Per reviewer of ``reviewers``, whether their seat on case ``c`` counts.
+
+        ``values``: they have one of the values; ``same_as``: they share a label with the
+        case; ``different_from``: both sides are known and share none.
+        """
+        has = self.coded.has[reviewers]
+        if self.kind == "values":
+            return np.asarray(has[:, list(self.value_codes)].any(axis=1), dtype=np.bool_)
+        codes = list(self.case_codes[c])
+        if not codes:
+            return np.zeros(len(reviewers), dtype=np.bool_)
+        shared = has[:, codes].any(axis=1)
+        if self.kind == "same_as":
+            return np.asarray(shared, dtype=np.bool_)
+        return np.asarray(has.any(axis=1) & ~shared, dtype=np.bool_)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +161,6 @@ class Instance:
     """The problem's linked groups: case indices and the reviewers every two of them share
     (0: the same panel)."""
 
-    def forced_pairs(self) -> IntArray:
-        """Indices of the forced pairs among the candidates (-1 for one that is not)."""
-        return self.pair_indices(self.forced_case, self.forced_reviewer)
-
     reviewer_new: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
     """Per reviewer, whether they are new: no seat in the history within
     ``history.new_years`` (for ``history.min_new_share``)."""
@@ -110,6 +170,14 @@ class Instance:
     past_panels: tuple[IntArray, ...] = ()
     """The past panels within ``history.pair_years``, each as its two or more current
     reviewers (ascending); empty unless ``history.max_repeat_pairs`` is on."""
+    panel_rules: tuple[PanelRule, ...] = ()
+    """The policy's ``[[panel.rules]]`` entries, indexed (``panel.rules``)."""
+    band_attributes: Mapping[str, Coded] = field(default_factory=lambda: MappingProxyType({}))
+    """The reviewer attributes of ``[[representation.bands]]``, coded."""
+
+    def forced_pairs(self) -> IntArray:
+        """Indices of the forced pairs among the candidates (-1 for one that is not)."""
+        return self.pair_indices(self.forced_case, self.forced_reviewer)
 
     @property
     def pruned(self) -> bool:
@@ -193,6 +261,16 @@ class SeatBand:
     """The label's code in ``key``; -1 for a target label that no reviewer has."""
     lo: int
     hi: int
+    attribute: str = ""
+    """The attribute of a ``representation.bands`` entry (its ``key`` is 1 for reviewers
+    with the label, 0 for the others)."""
+
+    @property
+    def kind(self) -> str:
+        """What the band is over, in words: ``region``, ``gender`` or the attribute."""
+        if self.attribute:
+            return self.attribute
+        return "region" if self.rule.endswith("region_tolerance") else "gender"
 
 
 def seat_bands(inst: Instance, rep: RepresentationPolicy) -> Iterator[SeatBand]:
@@ -224,6 +302,17 @@ def seat_bands(inst: Instance, rep: RepresentationPolicy) -> Iterator[SeatBand]:
             lo = max(0, math.ceil(seats * (p - tolerance - SHARE_EPS)))
             hi = min(seats, math.floor(seats * (p + tolerance + SHARE_EPS)))
             yield SeatBand(f"representation.{name}_tolerance", label, key, i, lo, hi)
+    for band in rep.bands:
+        coded = inst.band_attributes[band.attribute]
+        held = coded.has.sum(axis=0)
+        for k, label in enumerate(coded.labels):
+            if not held[k] and label not in band.targets:
+                continue
+            p = band.targets.get(label, float(held[k]) / n if n else 0.0)
+            lo = max(0, math.ceil(seats * (p - band.tolerance - SHARE_EPS)))
+            hi = min(seats, math.floor(seats * (p + band.tolerance + SHARE_EPS)))
+            key = coded.has[:, k].astype(np.int64)
+            yield SeatBand("representation.bands", label, key, 1, lo, hi, band.attribute)
 
 
 def best_panel(
@@ -298,9 +387,15 @@ class Rows:
     """
 
     def __init__(
-        self, problem: Problem, policy: Policy, case_region: IntArray, reviewer_region: IntArray
+        self,
+        problem: Problem,
+        policy: Policy,
+        case_region: IntArray,
+        reviewer_region: IntArray,
+        excluding: tuple[PanelRule, ...] = (),
     ) -> None:
         cases, reviewers = problem.cases, problem.reviewers
+        self._excluding = excluding
         case_pos = {c.id: i for i, c in enumerate(cases)}
         rev_pos = {r.id: i for i, r in enumerate(reviewers)}
         self._cases = cases
@@ -344,7 +439,8 @@ class Rows:
         """Case ``c``'s eligible reviewers, their affinities, and the count excluded.
 
         Reviewers ascend; the count is of non-conflicted reviewers that single-pair
-        policy rules (language, own region excluded, a past institution) excluded.
+        policy rules (language, own region excluded, a past institution, panel rules of
+        ``at_most = 0``) excluded.
         """
         case = self._cases[c]
         ok = np.ones(self._n_reviewers, dtype=np.bool_)
@@ -356,6 +452,9 @@ class Rows:
             ok &= self._speaks[case.language]
         if self._case_region is not None:
             ok &= self._reviewer_region != self._case_region[c]
+        for rule in self._excluding:
+            if rule.applies[c]:
+                ok &= ~rule.counted(c, np.arange(self._n_reviewers))
         idx = np.flatnonzero(ok).astype(np.int64)
         total_w = sum(case.topics.values())
         if total_w > 0 and self._levels.shape[1]:
@@ -778,6 +877,38 @@ def _pairs(
     return pair_case[order], pair_reviewer[order], pair_affinity[order]
 
 
+def _coded(problem: Problem, reviewer_attribute: str, case_attribute: str | None) -> Coded:
+    """A reviewer attribute as codes, over its labels and those of a case attribute."""
+    mine = [values(r, reviewer_attribute) for r in problem.reviewers]
+    theirs = [values(c, case_attribute) for c in problem.cases] if case_attribute else []
+    labels = tuple(sorted({x for held in mine + theirs for x in held}))
+    code = {label: k for k, label in enumerate(labels)}
+    has = np.zeros((len(mine), len(labels)), dtype=np.bool_)
+    for r, held in enumerate(mine):
+        has[r, [code[x] for x in held]] = True
+    return Coded(labels, has)
+
+
+def _panel_rule(problem: Problem, rule: AttributeRule) -> PanelRule:
+    """One ``[[panel.rules]]`` entry, indexed over the problem."""
+    other = rule.same_as or rule.different_from
+    coded = _coded(problem, rule.attribute, other)
+    code = {label: k for k, label in enumerate(coded.labels)}
+    return PanelRule(
+        name=rule.name,
+        kind=rule.kind,
+        at_least=rule.at_least,
+        at_most=rule.at_most,
+        limit=rule.min_distinct or rule.max_per_value or 0,
+        applies=np.array([rule.applies(partial(values, c)) for c in problem.cases], dtype=np.bool_),
+        coded=coded,
+        case_codes=tuple(
+            tuple(code[x] for x in values(c, other)) if other else () for c in problem.cases
+        ),
+        value_codes=tuple(code[x] for x in rule.values if x in code),
+    )
+
+
 def build_instance(
     problem: Problem,
     policy: Policy,
@@ -785,6 +916,7 @@ def build_instance(
     candidates: int | None = None,
     start: bool = False,
     forced: Iterable[tuple[str, str]] = (),
+    exclude: bool = True,
 ) -> Instance:
     """Index a problem under a policy: conflicts removed, affinities computed.
 
@@ -794,17 +926,23 @@ def build_instance(
     cases x reviewers. ``Instance.rows`` still gives every eligible pair, for a bound
     over all of them. With ``start``, a constructive assignment is made while the rows
     are read (``Instance.start``); its pairs are kept as candidates. ``forced`` pairs
-    (known ids, checked by ``_reduce.forced``) are kept as candidates too.
+    (known ids, checked by ``_reduce.forced``) are kept as candidates too. With
+    ``exclude`` (the default), the ``[[panel.rules]]`` entries of ``at_most = 0`` alone
+    remove the pairs they count, as the language rule does; the soft model keeps them
+    (``False``).
 
     Raises :class:`~reviewassign.InputError` for a ``representation`` target that names
-    no reviewer's region or gender (:meth:`Policy.check_targets`), and for a linked group
-    of identical panels whose panel sizes differ.
+    no reviewer's region or gender, or a panel rule or band naming an attribute or value
+    no one has (:meth:`Policy.check_targets`), and for a linked group of identical panels
+    whose panel sizes differ.
     """
     policy.check_targets(problem)
     cases, reviewers = problem.cases, problem.reviewers
     labels = _labels(problem, policy)
     pairs_data = _pair_data(problem, labels.panel_size, forced)
-    rows = Rows(problem, policy, labels.case_region, labels.reviewer_region)
+    panel_rules = tuple(_panel_rule(problem, r) for r in policy.panel.rules)
+    excluding = tuple(r for r in panel_rules if r.excludes_pairs) if exclude else ()
+    rows = Rows(problem, policy, labels.case_region, labels.reviewer_region, excluding)
     by_reason = Counter(reason for cp in rows.conflicts for reason in cp.reasons)
     pruner = None if candidates is None else _Pruner(policy, labels, candidates, len(cases))
     builder = _start_builder(problem, policy, labels) if start else None
@@ -845,9 +983,27 @@ def build_instance(
         disjoint=pairs_data.disjoint,
         linked=pairs_data.linked,
         reviewer_new=labels.new,
-        past_pairs=past_pairs(problem, policy),
-        past_panels=past_panels(problem, policy),
+        panel_rules=panel_rules,
+        **_history_and_bands(problem, policy),
     )
+
+
+class _HistoryAndBands(TypedDict):
+    """The instance fields of the ``[history]`` rules and the attribute bands."""
+
+    past_pairs: IntArray
+    past_panels: tuple[IntArray, ...]
+    band_attributes: Mapping[str, Coded]
+
+
+def _history_and_bands(problem: Problem, policy: Policy) -> _HistoryAndBands:
+    """The instance's past pairs and panels (``[history]``) and coded band attributes."""
+    bands = {b.attribute: _coded(problem, b.attribute, None) for b in policy.representation.bands}
+    return {
+        "past_pairs": past_pairs(problem, policy),
+        "past_panels": past_panels(problem, policy),
+        "band_attributes": MappingProxyType(bands),
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .._data.model import Case, Problem, Reviewer
-from .._data.policy import SHARE_EPS, WEAK_EPS, Policy
+from .._data.model import Case, Problem, Reviewer, values
+from .._data.policy import SHARE_EPS, WEAK_EPS, AttributeRule, Policy
 from .._data.rules import region_cap, rule
-from .check import pair_affinity
+from .check import entry_applies, pair_affinity, seat_counts
 
 __all__ = [
     "MEASURES",
@@ -322,6 +322,36 @@ def _panel_floor(a: Assigned) -> Binds:
     )
 
 
+def _entry_at_bound(entry: AttributeRule, case: Case, panel: list[Reviewer]) -> bool:
+    """Whether one ``[[panel.rules]]`` entry sits at its bound on a panel it applies to."""
+    if entry.min_distinct is not None:
+        return len({x for r in panel for x in values(r, entry.attribute)}) == entry.min_distinct
+    if entry.max_per_value is not None:
+        per = Counter(x for r in panel for x in set(values(r, entry.attribute)))
+        return max(per.values(), default=0) == entry.max_per_value
+    count = sum(1 for r in panel if seat_counts(entry, r, case))
+    return count in (entry.at_least, entry.at_most)
+
+
+def _panel_rules(a: Assigned) -> Binds:
+    """``panel.rules``: per entry, the pairs it excludes, or the panels at its bound."""
+    parts: list[str] = []
+    binds = False
+    cases, reviewers = a.problem.cases, a.problem.reviewers
+    for entry in a.policy.panel.rules:
+        applies = [c for c in cases if entry_applies(entry, c)]
+        if entry.at_most == 0 and entry.at_least is None:
+            found = _excluded(
+                sum(1 for c in applies for r in reviewers if seat_counts(entry, r, c))
+            )
+        else:
+            ids = [c.id for c in applies if _entry_at_bound(entry, c, a.panels[c.id])]
+            found = _at(len(ids), len(applies), "panel", "at the bound", ids)
+        binds = binds or found.binds
+        parts.append(f'"{entry.name}": {found.where}')
+    return Binds(binds, "; ".join(parts))
+
+
 # ----------------------------------------------------------------------- the whole
 
 
@@ -383,6 +413,27 @@ def _band(kind: Literal["region", "gender"]) -> Measure:
         return Binds(True, f"at the edge of the band: {_ids(found)}")
 
     return edges
+
+
+def _attribute_bands(a: Assigned) -> Binds | None:
+    """``representation.bands``: the values whose seats sit at an edge of their band."""
+    seated = [r for panel in a.panels.values() for r in panel]
+    n, total = len(a.problem.reviewers), len(seated)
+    if not a.policy.representation.bands or not n:
+        return None
+    found = []
+    for band in a.policy.representation.bands:
+        pool = Counter(x for r in a.problem.reviewers for x in set(values(r, band.attribute)))
+        seats = Counter(x for r in seated for x in set(values(r, band.attribute)))
+        for label in sorted(set(pool) | set(band.targets)):
+            target = band.targets.get(label, pool[label] / n)
+            top = math.floor(total * (target + band.tolerance + SHARE_EPS))
+            bottom = math.ceil(total * (target - band.tolerance - SHARE_EPS))
+            if total and seats[label] in (top, bottom):
+                found.append(f"{band.attribute} {label}")
+    if not found:
+        return Binds(False, "every share inside")
+    return Binds(True, f"at the edge of the band: {_ids(found)}")
 
 
 def _cycles(a: Assigned) -> Binds:
@@ -508,10 +559,12 @@ MEASURES: Mapping[str, Measure] = {
     "panel.min_genders": _min_genders,
     "panel.min_senior": _min_senior,
     "panel.language": _language,
+    "panel.rules": _panel_rules,
     "expertise.coverage": _coverage,
     "expertise.min_panel_affinity": _panel_floor,
     "representation.region_tolerance": _band("region"),
     "representation.gender_tolerance": _band("gender"),
+    "representation.bands": _attribute_bands,
     "integrity.forbid_cycles": _cycles,
     "pairs.forced": _forced,
     "pairs.disjoint": _disjoint,
@@ -522,5 +575,11 @@ MEASURES: Mapping[str, Measure] = {
 }
 """Each rule's measure, by registry key, in check order (the assignment's rules bind nowhere)."""
 
-_MEASURED_OFF = frozenset({"representation.region_tolerance", "representation.gender_tolerance"})
+_MEASURED_OFF = frozenset(
+    {
+        "representation.region_tolerance",
+        "representation.gender_tolerance",
+        "representation.bands",
+    }
+)
 """Rules measured also while off: the bands, which a weight makes objective terms."""

@@ -41,8 +41,8 @@ from typing import NamedTuple
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
-from .._data.model import Case, Problem, Reviewer
-from .._data.policy import SHARE_EPS, WEAK_EPS, Policy
+from .._data.model import Case, Problem, Reviewer, values
+from .._data.policy import SHARE_EPS, WEAK_EPS, AttributeRule, Policy
 from .._data.rules import keys
 
 __all__ = ["RULES", "Metrics", "Violation", "check", "evaluate", "pair_affinity"]
@@ -201,36 +201,7 @@ def check(
     found: list[Violation] = []
 
     read = _read_panels(problem, assignment)
-    for case_id in read.unknown_cases:
-        found.append(
-            Violation(
-                rule="assignment.unknown_case",
-                case=case_id,
-                reviewer=None,
-                message=f"the assignment names case {case_id}, which is not in the problem",
-            )
-        )
-    for case_id, reviewer_id in read.unknown_reviewers:
-        found.append(
-            Violation(
-                rule="assignment.unknown_reviewer",
-                case=case_id,
-                reviewer=reviewer_id,
-                message=f"case {case_id} lists reviewer {reviewer_id}, who is not in the problem",
-            )
-        )
-    for case_id, reviewer_id, times in read.duplicates:
-        found.append(
-            Violation(
-                rule="assignment.duplicate",
-                case=case_id,
-                reviewer=reviewer_id,
-                message=(
-                    f"case {case_id} lists reviewer {reviewer_id} {times} times; "
-                    "a reviewer holds at most one seat on a panel"
-                ),
-            )
-        )
+    found.extend(_check_listing(read))
     panels = read.panels
 
     against = _Against(policy, _declared_conflicts(problem), _RelationGraph(problem, panels))
@@ -239,6 +210,7 @@ def check(
         found.extend(_check_panel_size(case, panel, policy))
         found.extend(_check_conflicts(case, panel, against))
         found.extend(_check_composition(case, panel, policy))
+        found.extend(_check_panel_rules(case, panel, policy))
         found.extend(_check_coverage(case, panel, policy))
         found.extend(_check_panel_affinity(problem, case, panel, policy))
     found.extend(_check_loads(problem, panels, policy))
@@ -321,6 +293,42 @@ def _check_linked(problem: Problem, panels: Mapping[str, list[Reviewer]]) -> Ite
             else:
                 continue
             yield Violation(rule="pairs.linked", case=one, reviewer=None, message=message)
+
+
+def _check_listing(read: _Panels) -> list[Violation]:
+    """The assignment's own consistency: unknown cases and reviewers, duplicate seats."""
+    found: list[Violation] = []
+    for case_id in read.unknown_cases:
+        found.append(
+            Violation(
+                rule="assignment.unknown_case",
+                case=case_id,
+                reviewer=None,
+                message=f"the assignment names case {case_id}, which is not in the problem",
+            )
+        )
+    for case_id, reviewer_id in read.unknown_reviewers:
+        found.append(
+            Violation(
+                rule="assignment.unknown_reviewer",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=f"case {case_id} lists reviewer {reviewer_id}, who is not in the problem",
+            )
+        )
+    for case_id, reviewer_id, times in read.duplicates:
+        found.append(
+            Violation(
+                rule="assignment.duplicate",
+                case=case_id,
+                reviewer=reviewer_id,
+                message=(
+                    f"case {case_id} lists reviewer {reviewer_id} {times} times; "
+                    "a reviewer holds at most one seat on a panel"
+                ),
+            )
+        )
+    return found
 
 
 def _check_panel_size(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
@@ -812,6 +820,80 @@ def _check_composition(case: Case, panel: list[Reviewer], policy: Policy) -> lis
     return found
 
 
+def entry_applies(entry: AttributeRule, case: Case) -> bool:
+    """Whether a ``[[panel.rules]]`` entry applies to ``case``: each filter shares a value."""
+    return all(set(values(case, name)) & set(labels) for name, labels in entry.cases.items())
+
+
+def seat_counts(entry: AttributeRule, reviewer: Reviewer, case: Case) -> bool:
+    """Whether ``reviewer``'s seat on ``case`` counts for a counting entry.
+
+    ``values``: the reviewer has one of them; ``same_as``: reviewer and case share a label;
+    ``different_from``: both are known and share none. Unknown counts for neither.
+    """
+    mine = set(values(reviewer, entry.attribute))
+    if entry.values:
+        return bool(mine & set(entry.values))
+    other = entry.same_as if entry.same_as is not None else entry.different_from
+    theirs = set(values(case, other or ""))
+    if not mine or not theirs:
+        return False
+    return bool(mine & theirs) if entry.same_as is not None else not mine & theirs
+
+
+def _rule_violation(entry: AttributeRule, case: Case, message: str) -> Violation:
+    """A violation of ``panel.rules`` by ``entry`` on ``case``."""
+    return Violation(
+        rule="panel.rules",
+        case=case.id,
+        reviewer=None,
+        message=f'panel rule "{entry.name}": case {case.id} {message}',
+    )
+
+
+def _check_entry(entry: AttributeRule, case: Case, panel: list[Reviewer]) -> Iterator[Violation]:
+    """The violations of one ``[[panel.rules]]`` entry by one panel."""
+    attribute = entry.attribute
+    if entry.min_distinct is not None:
+        seen = sorted({x for r in panel for x in values(r, attribute)})
+        if len(seen) < entry.min_distinct:
+            shown = f" ({', '.join(seen)})" if seen else ""
+            yield _rule_violation(
+                entry,
+                case,
+                f"has {_plural(len(seen), 'distinct value')} of {attribute}{shown}; at least "
+                f"{entry.min_distinct} required",
+            )
+    elif entry.max_per_value is not None:
+        by_value: dict[str, list[str]] = defaultdict(list)
+        for r in panel:
+            for x in set(values(r, attribute)):
+                by_value[x].append(r.id)
+        for x, ids in sorted(by_value.items()):
+            if len(ids) > entry.max_per_value:
+                yield _rule_violation(
+                    entry,
+                    case,
+                    f"has {_plural(len(ids), 'reviewer')} with {attribute} {x} ({', '.join(ids)}); "
+                    f"at most {entry.max_per_value} allowed",
+                )
+    else:
+        ids = [r.id for r in panel if seat_counts(entry, r, case)]
+        listed = f" ({', '.join(ids)})" if ids else ""
+        has = f"has {_plural(len(ids), 'seat')} {entry.counted()}{listed}"
+        if entry.at_least is not None and len(ids) < entry.at_least:
+            yield _rule_violation(entry, case, f"{has}; at least {entry.at_least} required")
+        if entry.at_most is not None and len(ids) > entry.at_most:
+            yield _rule_violation(entry, case, f"{has}; at most {entry.at_most} allowed")
+
+
+def _check_panel_rules(case: Case, panel: list[Reviewer], policy: Policy) -> Iterator[Violation]:
+    """The violations of the ``[[panel.rules]]`` entries that apply to ``case``, in order."""
+    for entry in policy.panel.rules:
+        if entry_applies(entry, case):
+            yield from _check_entry(entry, case, panel)
+
+
 def _covers(reviewer: Reviewer, topic: str, min_level: int) -> bool:
     """Whether ``reviewer`` has ``topic`` at ``min_level`` or above."""
     return reviewer.expertise.get(topic, 0) >= min_level
@@ -885,6 +967,8 @@ class _Band:
     target: float
     from_pool: bool
     tolerance: float
+    attribute: str = ""
+    """The attribute of a ``representation.bands`` entry (empty for region and gender)."""
 
     @property
     def share(self) -> float:
@@ -937,7 +1021,31 @@ def _bands(problem: Problem, panels: Mapping[str, list[Reviewer]], policy: Polic
                     tolerance,
                 )
             )
+    for entry in rep.bands:
+        pool_of = Counter(x for r in problem.reviewers for x in set(values(r, entry.attribute)))
+        seats_of = Counter(x for r in seated for x in set(values(r, entry.attribute)))
+        for label in sorted(set(pool_of) | set(entry.targets)):
+            target = entry.targets.get(label)
+            bands.append(
+                _Band(
+                    "representation.bands",
+                    label,
+                    seats_of[label],
+                    len(seated),
+                    pool_of[label] / n if target is None else target,
+                    target is None,
+                    entry.tolerance,
+                    entry.attribute,
+                )
+            )
     return bands
+
+
+def _tolerance_key(band: _Band) -> str:
+    """The policy key of a band's tolerance, as a message names it."""
+    if band.attribute:
+        return f"the tolerance of the {band.attribute} band"
+    return band.rule
 
 
 def _check_representation(
@@ -950,7 +1058,7 @@ def _check_representation(
         what = (
             f"region {_region_name(band.label)}"
             if band.rule.endswith("region_tolerance")
-            else f"gender {band.label}"
+            else f"{band.attribute or 'gender'} {band.label}"
         )
         whose = "its share of the reviewer pool" if band.from_pool else "its target"
         low = max(0.0, band.target - band.tolerance)
@@ -962,7 +1070,7 @@ def _check_representation(
             message=(
                 f"{what} holds {band.seats} of {band.total} seats ({band.share:.1%}); "
                 f"{whose} is {band.target:.1%}, so between {low:.1%} and {high:.1%} "
-                f"({band.rule} = {band.tolerance:g})"
+                f"({_tolerance_key(band)} = {band.tolerance:g})"
             ),
         )
 
@@ -1239,14 +1347,19 @@ class Metrics(BaseModel):
     once, however many cases its edges hold."""
     representation_outside: int = 0
     """Seats outside the bands of ``representation`` (0 when they are off): for each
-    region or disclosed gender, the seats by which it exceeds or falls short of its band.
-    ``objective`` loses ``representation.weight`` per seat."""
+    region, disclosed gender or attribute value, the seats by which it exceeds or falls
+    short of its band. ``objective`` loses ``representation.weight`` per seat."""
     prefers_not_pairs: int = 0
     """Assigned pairs that the problem's ``prefers_not`` list names (a reviewer who would
     rather not review the case)."""
     prefers_not_cost: float = 0.0
     """Their cost, which ``objective`` loses: each row's ``weight``, else the policy's
     ``objective.prefers_not``."""
+    attribute_shares: dict[str, dict[str, float]] = {}
+    """User attribute -> value -> its share of all seats (a reviewer with several values
+    counts for each, an unknown value for none), for every user attribute of a reviewer."""
+    attribute_pool_shares: dict[str, dict[str, float]] = {}
+    """User attribute -> value -> its share of the reviewer pool."""
 
     def profile(self) -> tuple[float, ...]:
         """Every case's panel affinity, lowest first: what leximin maximises, in order.
@@ -1324,6 +1437,14 @@ class Metrics(BaseModel):
                 if self.prefers_not_pairs
                 else []
             )
+            + [
+                f"seats by {name} (share vs pool): "
+                + ", ".join(
+                    f"{x} {share:.0%} vs {self.attribute_pool_shares[name][x]:.0%}"
+                    for x, share in shares.items()
+                )
+                for name, shares in self.attribute_shares.items()
+            ]
         )
 
 
@@ -1446,6 +1567,22 @@ def _prefers_not(
     return len(found), math.fsum(costs)
 
 
+def _attribute_shares(
+    problem: Problem, seated: Sequence[Reviewer]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Per user attribute of the reviewers, each value's share of the seats and of the pool."""
+    names = sorted({name for r in problem.reviewers for name in r.attributes})
+    shares: dict[str, dict[str, float]] = {}
+    pool: dict[str, dict[str, float]] = {}
+    n, total = len(problem.reviewers), len(seated)
+    for name in names:
+        held = Counter(x for r in problem.reviewers for x in set(values(r, name)))
+        seats = Counter(x for r in seated for x in set(values(r, name)))
+        shares[name] = {x: (seats[x] / total if total else 0.0) for x in sorted(held)}
+        pool[name] = {x: held[x] / n for x in sorted(held)}
+    return shares, pool
+
+
 def evaluate(
     problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
 ) -> Metrics:
@@ -1506,6 +1643,7 @@ def evaluate(
     outside = sum(band.outside_seats for band in _bands(problem, panels, policy))
     lengths = Counter(len(cycle) for cycle in _review_cycles(problem, panels, 3))
     prefers_not, cost = _prefers_not(problem, panels, policy)
+    attribute_shares, attribute_pool_shares = _attribute_shares(problem, seated)
     return Metrics(
         total_affinity=affinity.total,
         objective=affinity.total
@@ -1537,4 +1675,6 @@ def evaluate(
         representation_outside=outside,
         prefers_not_pairs=prefers_not,
         prefers_not_cost=cost,
+        attribute_shares=attribute_shares,
+        attribute_pool_shares=attribute_pool_shares,
     )

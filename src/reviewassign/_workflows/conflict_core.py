@@ -86,7 +86,9 @@ def _said(rule: RuleInstance, inst: Instance, problem: Problem, policy: Policy) 
     """The rule instance as its registry sentences need it."""
     from .._backends import solvers  # ortools is imported on the first solve, not with the package
 
-    said = Said(policy, rule.limit, rule.at_most, topic=rule.topic, scale=solvers.SCALE)
+    said = Said(
+        policy, rule.limit, rule.at_most, topic=rule.topic, scale=solvers.SCALE, entry=rule.entry
+    )
     if rule.reviewer >= 0:
         return replace(said, reviewer=inst.reviewer_ids[rule.reviewer])
     case = problem.cases[rule.case]

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._data.model import Case, Problem
+from .._data.model import Case, Problem, values
 from .._data.policy import Policy
 from .._data.rules import Pool, active, listed, rule
 from .._reduce.eligible import Instance, build_instance, seat_bands
@@ -155,11 +155,21 @@ def _who(case: Case, policy: Policy) -> tuple[str, bool]:
         where.append(f"read {case.language}")
     if policy.panel.own_region == "exclude":
         where.append(f"are not from {case.region or 'its region'}")
+    where.extend(f'fit panel rule "{name}"' for name in _excluding(case, policy))
     narrowed = bool(where)
     if policy.history.institution_years > 0:
         years = policy.history.institution_years
         where.append(f"no case of its institutions reviewed within {years} year(s)")
     return f"eligible reviewers (no conflict{''.join('; ' + w for w in where)})", narrowed
+
+
+def _excluding(case: Case, policy: Policy) -> list[str]:
+    """The ``[[panel.rules]]`` entries that remove single pairs of ``case`` (``at_most = 0``)."""
+    return [
+        r.name
+        for r in policy.panel.rules
+        if r.excludes_pairs and r.applies(lambda name: values(case, name))
+    ]
 
 
 def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
@@ -168,6 +178,9 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
     revs = inst.pair_reviewer[pairs.start : pairs.stop]
     case = problem.cases[c]
     topics = inst.case_topics[c]
+    rules = policy.panel.rules
+    names = {r.attribute for r in rules}
+    case_names = {n for r in rules for n in (r.same_as, r.different_from, *r.cases) if n}
     return Pool(
         policy=policy,
         case=case.id,
@@ -185,6 +198,10 @@ def _pool(inst: Instance, problem: Problem, policy: Policy, c: int) -> Pool:
         uncovered=tuple(t for t in topics if not inst.reviewer_covers[t][revs].any()),
         affinities=inst.pair_affinity[pairs.start : pairs.stop],
         new=inst.reviewer_new[revs],
+        attributes={
+            name: tuple(values(problem.reviewers[r], name) for r in revs.tolist()) for name in names
+        },
+        case_attributes={name: values(case, name) for name in case_names},
     )
 
 
@@ -192,15 +209,18 @@ def _too_few(pool: Pool, case: Case, policy: Policy, past: Sequence[str] = ()) -
     """A case with fewer eligible reviewers than seats: named under the rule that narrowed them.
 
     That is ``panel.language`` when a single-pair rule narrowed the pool and the case has a
-    language, else ``history.institution_years`` when a past institution excluded the
-    reviewers ``past``, else ``panel_size``.
+    language, else ``panel.rules`` when a panel rule of ``at_most = 0`` narrowed it, else
+    ``history.institution_years`` when a past institution excluded the reviewers ``past``,
+    else ``panel_size``.
     """
     if len(pool.reviewers) >= pool.size:
         return None
     narrowed = _who(case, policy)[1]
     key = "panel.language" if narrowed and case.language else "panel_size"
     excluded = ""
-    if key == "panel_size" and past:
+    if key == "panel_size" and narrowed and _excluding(case, policy):
+        key = "panel.rules"
+    elif key == "panel_size" and past:
         key = "history.institution_years"
         excluded = f" (a past institution excludes {listed(past)})"
     return Reason(
@@ -298,6 +318,42 @@ def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     return reasons
 
 
+def _rule_capacity(inst: Instance, problem: Problem) -> list[Reason]:
+    """Each ``[[panel.rules]]`` entry's needed seats against what its reviewers can hold.
+
+    An entry with ``at_least = k`` needs ``k`` counted seats on every case it applies to;
+    each reviewer offers at most the lesser of their maximum load and the cases on which
+    their seat counts (among their eligible pairs).
+    """
+    reasons: list[Reason] = []
+    rid = [r.id for r in problem.reviewers]
+    for entry in inst.panel_rules:
+        if not entry.at_least:
+            continue
+        cases = np.flatnonzero(entry.applies)
+        counted = np.zeros(inst.n_reviewers, dtype=np.int64)
+        for c in cases.tolist():
+            pairs = inst.case_pairs(c)
+            revs = inst.pair_reviewer[pairs.start : pairs.stop]
+            counted[revs[entry.counted(c, revs)]] += 1
+        offer = np.minimum(inst.max_load, counted)
+        need = entry.at_least * len(cases)
+        if int(offer.sum()) < need:
+            who = [rid[i] for i in np.flatnonzero(counted)]
+            reasons.append(
+                Reason(
+                    "panel.rules",
+                    f'panel rule "{entry.name}": {len(cases)} cases need {entry.at_least} counted '
+                    f"seat(s) each, {need} seats; the {len(who)} reviewers whose seats count "
+                    f"({listed(who) or 'none'}) offer at most {int(offer.sum())} (their maximum "
+                    "loads and eligible pairs)",
+                    tuple(inst.case_ids[c] for c in cases.tolist()),
+                    tuple(who),
+                )
+            )
+    return reasons
+
+
 def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
     """Hard ``representation`` bands against what the label's reviewers can hold.
 
@@ -314,8 +370,7 @@ def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Re
     for band in seat_bands(inst, policy.representation):
         mine = band.key == band.code if band.code >= 0 else np.zeros(inst.n_reviewers, bool)
         who = [rid[i] for i in np.flatnonzero(mine)]
-        kind = "region" if band.rule.endswith("region_tolerance") else "gender"
-        name = f"{kind} {band.label or 'no region'}"
+        name = f"{band.kind} {band.label or 'no region'}"
         held = int(offer[mine].sum())
         if held < band.lo:
             reasons.append(
@@ -439,6 +494,7 @@ def explain(
     reasons = _capacity(inst, problem)
     reasons += _case_rules(inst, problem, policy)
     reasons += _shared_experts(inst, problem, policy)
+    reasons += _rule_capacity(inst, problem)
     reasons += _representation(inst, problem, policy)
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")

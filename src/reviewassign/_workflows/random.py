@@ -439,7 +439,7 @@ def _refuse(policy: Policy, options: SolveOptions) -> None:
             field="random.max_probability",
         )
     rep = policy.representation
-    if rep.weight > 0 and (rep.region_on or rep.gender_on):
+    if rep.weight > 0 and (rep.region_on or rep.gender_on or rep.bands_on):
         raise InputError(
             "randomised assignment needs hard representation bands (representation.weight "
             "= 0): the expected seats outside weighted bands are not linear",

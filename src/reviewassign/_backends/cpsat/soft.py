@@ -15,7 +15,8 @@ Three uses, all over every eligible pair:
 - the soft solve (``solve(..., relax="minimal")``): the fewest broken instances, weighted
   by the policy's priorities, then the best objective.
 
-Language and own-region exclusion act on single pairs in the hard model; here they are
+Language, own-region exclusion and panel rules of ``at_most = 0`` act on single pairs
+in the hard model; here they are
 rule instances too (a seat that does not read the case's language counts against the
 case's language rule), so that they can appear in a core and be relaxed.
 
@@ -87,8 +88,11 @@ def soft_policy(policy: Policy) -> Policy:
 def soft_instance(
     problem: Problem, policy: Policy, forced: Sequence[tuple[str, str]] = ()
 ) -> Instance:
-    """The instance of the soft model: every pair that is not a conflict of interest."""
-    return build_instance(problem, soft_policy(policy), forced=forced)
+    """The instance of the soft model: every pair that is not a conflict of interest.
+
+    Panel rules of ``at_most = 0`` keep their pairs too: here a seat on one breaks it.
+    """
+    return build_instance(problem, soft_policy(policy), forced=forced, exclude=False)
 
 
 def build_soft(

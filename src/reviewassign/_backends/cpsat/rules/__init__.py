@@ -7,6 +7,8 @@
 - ``expertise``: ``expertise.coverage``, ``expertise.min_panel_affinity``;
 - ``whole``: ``integrity.forbid_cycles``, ``load.max_weak_matches`` and the
   ``representation`` bands, one encoding shared by both models (hard in the soft one);
+- ``attributes``: ``panel.rules`` (the ``[[panel.rules]]`` entries) and
+  ``representation.bands`` (a whole-assignment rule, in :data:`WHOLE`);
 - ``pairs``: ``pairs.disjoint`` (per case), ``pairs.linked`` (whole) and the fixing of
   forced pairs (``pairs.fix_forced``, called by both builders);
 - ``history``: ``history.min_new_share`` (per case) and ``history.max_repeat_pairs``
@@ -28,7 +30,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from ...._data.rules import keys
-from . import expertise, groups, history, loads, pairs, panel, whole
+from . import attributes, expertise, groups, history, loads, pairs, panel, whole
 from ._common import HardEncoding, RuleInstance, SoftBuilder, SoftEncoding
 
 T = TypeVar("T")
@@ -54,16 +56,18 @@ def _in_check_order(*tables: Mapping[str, T]) -> Mapping[str, T]:
 
 
 HARD: Mapping[str, HardEncoding] = _in_check_order(
-    groups.HARD, panel.HARD, expertise.HARD, pairs.HARD, history.HARD
+    groups.HARD, panel.HARD, attributes.HARD, expertise.HARD, pairs.HARD, history.HARD
 )
 """The per-case rules of the hard model, after panel sizes and loads."""
 
 SOFT: Mapping[str, SoftEncoding] = _in_check_order(
-    groups.SOFT, panel.SOFT, expertise.SOFT, pairs.SOFT, history.SOFT
+    groups.SOFT, panel.SOFT, attributes.SOFT, expertise.SOFT, pairs.SOFT, history.SOFT
 )
 """The per-case rules of the soft model, case by case, after panel sizes and loads."""
 
-WHOLE: Mapping[str, HardEncoding] = MappingProxyType({**whole.HARD, **pairs.WHOLE, **history.WHOLE})
+WHOLE: Mapping[str, HardEncoding] = MappingProxyType(
+    {**whole.HARD, **attributes.WHOLE, **pairs.WHOLE, **history.WHOLE}
+)
 """The rules over the whole assignment, in both models, after the per-case rules."""
 
 _ELIGIBILITY = "a single-pair rule: the pairs it excludes get no variable (``_reduce.eligible``)"

@@ -53,6 +53,8 @@ class RuleInstance:
     at_most: bool = True
     pair: tuple[int, int] | None = None
     """The two reviewers of an instance about a pair of them (``pairs.disjoint``)."""
+    entry: str = ""
+    """The name of the ``[[panel.rules]]`` entry (``panel.rules`` only)."""
 
 
 class SoftBuilder:
