@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import random
 import resource
 import subprocess
 import sys
@@ -187,6 +188,11 @@ class Bench:
     command: bool = False
     """Time ``reviewassign solve --time-limit`` as a fresh process, from its start to its
     exit, instead of ``ra.solve`` (the problem is written to a folder first, untimed)."""
+    board: bool = False
+    """Board rows (issue 14): the award problem with reviewer attributes and disjoint pairs
+    (:func:`board_problem`); the plain award policy is solved too, timed, on the same
+    cases and reviewers without the disjoint pairs: the speed reference (its optimum
+    bounds the board's, a relaxation of it)."""
     relations: tuple[int, int] | None = None
     """Relation rows: ``(people, relations)`` of ``relation_graph_problem`` on the award
     problem of ``size`` (0 relations: one path through the people); ``ra.conflicts`` is
@@ -200,6 +206,8 @@ class Bench:
             people, relations = self.relations
             graph = f"{relations:,} random relations" if relations else "one path"
             return f"award {self.size[0]}x{self.size[1]}, {people:,} people, {graph}"
+        if self.kind == "award" and self.size is not None and self.board:
+            return f"award {self.size[0]}x{self.size[1]}, attributes, {BOARD_DISJOINT} disjoint"
         if self.kind == "award" and self.size is not None:
             return f"award {self.size[0]}x{self.size[1]}"
         if self.kind == "cvpr2018":
@@ -403,6 +411,17 @@ def benchmarks(suite: Suite) -> list[Bench]:
         _award(300, 150, "award", Target(seconds=2.0, min_ratio=3.0), 120.0),
         _award(300, 150, "award+exclude", optimal, 120.0),
         _award(300, 150, "neutral", optimal, 120.0),
+        Bench(
+            "award-300x150/award+board",
+            "award",
+            "award+board",
+            # Issue 14: three attribute rules and 20 disjoint pairs, proven optimal, in at
+            # most 1.5 times the plain award policy's time on the same problem.
+            Target(min_ratio=1 / 1.5),
+            120.0,
+            (300, 150),
+            board=True,
+        ),
         _award(1000, 500, "award", half_percent),
         _award(1000, 500, "award+exclude", half_percent),
         _award(1000, 500, "neutral", optimal),
@@ -515,6 +534,14 @@ def policy_named(name: str) -> ra.Policy:
                 "representation": {"region_tolerance": tolerance, "gender_tolerance": tolerance},
             }
         )
+    if name == "award+board":
+        # Three [[panel.rules]] entries on the attributes of board_problem.
+        rules = [
+            {"name": "practice", "attribute": "sector", "values": "practice", "at_least": 1},
+            {"name": "first-time", "attribute": "first_time", "values": "yes", "at_most": 1},
+            {"name": "stages", "attribute": "career_stage", "min_distinct": 2},
+        ]
+        return ra.Policy.model_validate({**data, "panel": {**data["panel"], "rules": rules}})
     if name == "award+seniors":
         # Infeasible: two senior reviewers on every panel, more senior seats than seniors.
         return ra.Policy.model_validate({**data, "panel": {**data["panel"], "min_senior": 2}})
@@ -757,6 +784,12 @@ def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance |
         assert bench.size is not None
         problem = award_problem(*bench.size, seed=SEED)
         note = f"synthetic award, seed {SEED}: attributes and affinities are seeded"
+        if bench.board:
+            problem = board_problem(problem, BOARD_DISJOINT)
+            note += (
+                f"; board: sector, first_time and career_stage drawn (seed {SEED}), and "
+                f"{BOARD_DISJOINT} disjoint pairs that sit together in the plain optimum"
+            )
         return problem, policy_named(bench.policy), None, note
     if bench.kind == "example":
         note = f"the bundled example {EXAMPLE_DIR.name}, its award policy"
@@ -781,6 +814,45 @@ def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance |
         )
         return matrix.problem(), policy, matrix, matrix.note
     return matrix.problem(), matrix.policy(), matrix, matrix.note
+
+
+BOARD_DISJOINT = 20
+"""Disjoint reviewer pairs of a board row."""
+
+
+def board_problem(problem: ra.Problem, n_disjoint: int) -> ra.Problem:
+    """``problem`` with the reviewer attributes of ``award+board`` and disjoint pairs.
+
+    Each reviewer draws (seeded) ``sector`` (practice with probability 0.4, else academia),
+    ``first_time`` (yes with probability 0.15) and ``career_stage`` (early, mid or late).
+    The disjoint pairs are ``n_disjoint`` pairs of reviewers who sit on one panel of the
+    plain award optimum (solved here, untimed), so that each of them binds.
+    """
+    rng = random.Random(SEED)
+    reviewers = [
+        r.model_copy(
+            update={
+                "attributes": {
+                    "sector": "practice" if rng.random() < 0.4 else "academia",
+                    "first_time": "yes" if rng.random() < 0.15 else "no",
+                    "career_stage": rng.choice(("early", "mid", "late")),
+                }
+            }
+        )
+        for r in problem.reviewers
+    ]
+    plain = ra.solve(problem, policy_named("award"), seed=0, workers=1)
+    together = sorted({(p[0], p[1]) for p in plain.assignment.values() if len(p) > 1})
+    pairs = rng.sample(together, min(n_disjoint, len(together)))
+    disjoint = [ra.Disjoint(a=a, b=b, reason="benchmark") for a, b in sorted(pairs)]
+    return ra.Problem.model_validate(
+        {
+            **problem.model_dump(exclude={"affinity"}),
+            "reviewers": [r.model_dump() for r in reviewers],
+            "affinity": problem.affinity,
+            "disjoint": [d.model_dump() for d in disjoint],
+        }
+    )
 
 
 def authors_as_applicants(problem: ra.Problem) -> ra.Problem:
@@ -1350,6 +1422,27 @@ def _measure_relations(bench: Bench, row: Row, limit: float | None) -> None:
     )
 
 
+def _measure_plain(row: Row, problem: ra.Problem, limit: float | None) -> None:
+    """A board row's reference: the plain award policy on the problem without its disjoint
+    pairs (its attributes are read by no rule of it), timed.
+
+    Its optimum bounds the board's (the board only adds rules), and its time is the speed
+    reference (the issue's target: the board's at most 1.5 times it).
+    """
+    without = problem.model_copy(update={"disjoint": ()})
+    plain = ra.solve(without, policy_named("award"), time_limit=limit, seed=0, workers=1)
+    row.reference = "plain award policy (same cases and reviewers, same run)"
+    row.reference_status = plain.status.value
+    row.reference_s = plain.stats.wall_time
+    if plain.status is ra.Status.OPTIMAL:
+        row.reference_bound = plain.objective
+    row.note += (
+        f"; plain award policy: {plain.status.value} {plain.objective:.4f} in "
+        f"{plain.stats.wall_time:.2f} s; the board's time is "
+        f"{(row.solve_s or 0) / max(plain.stats.wall_time, 1e-9):.2f}x it"
+    )
+
+
 def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float) -> None:
     if bench.command:
         _measure_command(bench, row, limit)
@@ -1412,6 +1505,8 @@ def _measure(bench: Bench, row: Row, limit: float | None, ref_time_limit: float)
         row.reference = "min-cost flow"
         row.reference_status, row.reference_objective = flow.status, flow.objective
         row.reference_bound, row.reference_s = flow.objective, flow.seconds
+    elif bench.board:
+        _measure_plain(row, problem, limit)
     elif bench.policy == "neutral":
         flow = _flow_on_instance(problem, policy)
         row.reference = "min-cost flow"
