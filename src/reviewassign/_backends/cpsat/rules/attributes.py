@@ -60,12 +60,20 @@ def _counted(rule: PanelRule, c: int, pairs: range, reviewers: npt.NDArray[np.in
 def _hard_distinct(
     m: cp_model.CpModel, x: list[cp_model.IntVar], groups: list[list[int]], minimum: int
 ) -> None:
-    """At least ``minimum`` of ``groups`` hold a seat."""
+    """At least ``minimum`` of ``groups`` hold a seat.
+
+    As for regions (``groups._min_distinct``): when ``minimum`` is 2 and no reviewer has
+    two of the values, every value must leave a seat to another one. No auxiliary
+    Boolean: a hint on the pairs is then a whole solution, which CP-SAT takes at once.
+    """
     if len(groups) < minimum:
         m.add(LinearExpr.sum([]) >= 1)  # fewer values than needed: infeasible, as it must be
     elif len(groups) == minimum:
         for group in groups:
             at_least_one_of(m, x, group)
+    elif minimum == 2 and sum(map(len, groups)) == len({p for g in groups for p in g}):
+        for k in range(len(groups)):
+            at_least_one_of(m, x, [p for j, g in enumerate(groups) if j != k for p in g])
     else:
         present = []
         for group in groups:
