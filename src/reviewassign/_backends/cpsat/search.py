@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -35,10 +35,10 @@ _REPAIR_SHARE = 0.5
 
 # A restricted solve runs with CP-SAT's cuts when the incumbent is further than this share
 # of the LP optimum below it (or there is none): an integrality gap that only cuts close.
-# Attribute rules and disjoint pairs leave such gaps (0.3 % on the 300 x 150 award with
-# the board's rules); a plain award's LP is nearly integral (0.02 %) and proves faster
-# without cuts.
-_CUTS_GAP = 1e-3
+# Attribute rules and disjoint pairs leave such gaps (on the 300 x 150 award: 0.3 % with
+# the board's rules, 0.065 % with 20 disjoint pairs); a plain award's LP is nearly
+# integral (0.018 %) and proves faster without cuts.
+_CUTS_GAP = 3e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +99,16 @@ def _repair(
     penalty: np.ndarray,
     bound: float,
     slack: float,
+    every: bool = False,
 ) -> _Sub:
     """An incumbent near the LP point: keep its integral panels, re-solve the others.
 
     The panels the LP leaves fractional may take their LP support and the
     ``_REPAIR_PER_CASE`` pairs of least ``penalty`` among reviewers with seats left.
+    With ``every``, every panel is re-solved so (none is kept).
     """
     on = x > 1.0 - _INTEGRAL
-    split = np.zeros(inst.n_cases, dtype=np.bool_)
+    split = np.full(inst.n_cases, every, dtype=np.bool_)
     split[inst.pair_case[(x > _INTEGRAL) & ~on]] = True
     kept = on & ~split[inst.pair_case]
     load = np.bincount(inst.pair_reviewer[kept], minlength=inst.n_reviewers)
@@ -230,7 +232,8 @@ def _lp_guided(
     1. Solve the LP relaxation (HiGHS; by column generation on large instances). If its
        optimum is integral, it is the optimum.
     2. Otherwise keep the panels the LP decides and re-solve the others (CP-SAT): an
-       incumbent ``z0``, reported as soon as found.
+       incumbent ``z0``, reported as soon as found. If the kept panels leave the others
+       no solution, every panel is re-solved near the LP point.
     3. Fix every pair whose reduced cost shows that flipping it would cost more than
        ``delta`` (at most ``LP - z0``): any assignment that flips one is worth less than
        ``LP - delta``. Solve the rest with CP-SAT, hinted with the incumbent (or the
@@ -245,10 +248,22 @@ def _lp_guided(
         return None
     if guide.integral:
         return guide.outcome(BackendStatus.OPTIMAL, np.flatnonzero(guide.x > 0.5).astype(np.int64))
-    best = _repair(
-        inst, policy, search, x=guide.x, penalty=guide.penalty, bound=guide.bound, slack=slack
-    )
-    phases.append(best.record)
+    for every in (False, True):
+        best = _repair(
+            inst,
+            policy,
+            search,
+            x=guide.x,
+            penalty=guide.penalty,
+            bound=guide.bound,
+            slack=slack,
+            every=every,
+        )
+        phases.append(best.record)
+        if best.record.status != "infeasible":
+            break
+        # The LP's integral panels leave no room for the others (disjoint pairs and
+        # attribute rules can): re-solve every panel near the LP point instead.
     return _fix_and_solve(guide, best)
 
 
@@ -273,6 +288,11 @@ def _fix_and_solve(guide: _Guide, best: _Sub) -> Outcome | None:
         hint = _mask(n, best.chosen)
         # Fixing at LP - z0 is exact (the incumbent meets every fixing): a smaller model.
         delta = max(min(delta, guide.value - best.value), 1.0)
+        if _gapped(guide, best):
+            # A wide gap: a first round at the smaller delta seldom reaches LP - delta,
+            # and under a time limit its bound is no better than LP - delta. One round at
+            # LP - z0 proves, or bounds the optimum by its restricted model's bound.
+            delta = max(guide.value - best.value, 1.0)
     for _ in range(_FIXING_ROUNDS):
         fixed = guide.penalty > delta + guide.margin
         pairs = np.flatnonzero(~fixed | side)
@@ -289,7 +309,7 @@ def _fix_and_solve(guide: _Guide, best: _Sub) -> Outcome | None:
             time_limit=guide.search.remaining(),
             bound=guide.bound,
             slack=guide.slack,
-            cuts=best.value is None or guide.value - best.value > _CUTS_GAP * abs(guide.value),
+            cuts=_gapped(guide, best),
         )
         guide.phases.append(sub.record)
         if sub.record.status == "optimal":
@@ -307,12 +327,29 @@ def _fix_and_solve(guide: _Guide, best: _Sub) -> Outcome | None:
         if sub.record.status == "infeasible":
             delta *= 8  # every assignment flips a fixed pair: widen and retry
             continue
-        return _done(guide, sub, best)
+        return _done(_bounded(guide, sub, delta), sub, best)
     if guide.search.time_limit is None:
         # The rounds ran out (an integrality gap wider than the widened delta, as linked
         # cases and disjoint pairs can make): without a time limit, the whole model decides.
         return None
     return _done(guide, best, best)
+
+
+def _gapped(guide: _Guide, best: _Sub) -> bool:
+    """Whether the incumbent ``best`` (or its absence) leaves a gap only cuts close."""
+    return best.value is None or guide.value - best.value > _CUTS_GAP * abs(guide.value)
+
+
+def _bounded(guide: _Guide, sub: _Sub, delta: float) -> _Guide:
+    """The guide with the bound a timed-out restricted solve with fixing ``delta`` proves.
+
+    An assignment either flips a fixed pair, and is worth less than ``LP - delta``, or is
+    one of the restricted model's, and is worth at most its bound.
+    """
+    if sub.record.bound is None:
+        return guide
+    bound = max(sub.record.bound, bound_up(guide.value - delta, guide.slack))
+    return replace(guide, bound=min(guide.bound, bound))
 
 
 def _done(guide: _Guide, sub: _Sub, best: _Sub) -> Outcome | None:
