@@ -214,8 +214,14 @@ class Stats(BaseModel):
 
 
 def _metrics_data(metrics: Metrics) -> dict[str, Any]:
-    """The metrics as JSON data; the attribute shares left out when no reviewer has one."""
+    """The metrics as JSON data, the figures of unused inputs left out.
+
+    The attribute shares when no reviewer has an attribute, the history figure without a
+    history.
+    """
     empty = {k for k in ("attribute_shares", "attribute_pool_shares") if not getattr(metrics, k)}
+    if metrics.new_seats_share is None:
+        empty.add("new_seats_share")
     return metrics.model_dump(mode="json", exclude=empty)
 
 
