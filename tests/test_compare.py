@@ -427,3 +427,12 @@ def test_without_attributes_or_history_the_rows_are_as_before(comparison: ra.Com
     assert "new_seats_share" not in comparison.columns()
     assert all("new_seats_share" not in row for row in comparison.to_dict()["rows"])
     assert "new reviewers" not in comparison._repr_html_()
+
+
+def test_to_frame_carries_the_attribute_shares_and_new_seats() -> None:
+    pytest.importorskip("pandas")
+    comparison = ra.compare(attributed_problem(), RULE_POLICIES, seed=0, workers=1)
+    frame = comparison.to_frame()
+    assert list(frame.columns) == comparison.columns()[1:]
+    assert frame.loc["new", "new_seats_share"] == 1.0
+    assert frame.loc["practice", "sector:practice"] >= 0.5
