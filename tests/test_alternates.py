@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import event, given, note, settings
@@ -18,12 +19,18 @@ Panels = Mapping[str, Sequence[str]]
 
 
 def brute_force(
-    problem: ra.Problem, policy: ra.Policy, assignment: Panels, case: str, member: str | None
+    problem: ra.Problem,
+    policy: ra.Policy,
+    assignment: Panels,
+    case: str,
+    member: str | None,
+    forced: Sequence[tuple[str, str]] = (),
 ) -> list[tuple[str, str, float]]:
     """Every (candidate, seat, delta) swap whose assignment passes check, best first.
 
-    Every reviewer of the problem is tried in every seat; ``check`` alone decides, the
-    leaving member's ``load.min`` aside; delta is the change of ``evaluate``'s objective.
+    Every reviewer of the problem is tried in every seat; ``check`` alone decides (with the
+    forced pairs), the leaving member's ``load.min`` aside; delta is the change of
+    ``evaluate``'s objective.
     """
     panel = list(assignment.get(case, ()))
     seats = panel if member is None else [member]
@@ -35,7 +42,7 @@ def brute_force(
                 continue
             swapped = {c: list(p) for c, p in assignment.items()}
             swapped[case] = [r.id if x == seat else x for x in panel]
-            violations = ra.check(problem, policy, swapped)
+            violations = ra.check(problem, policy, swapped, forced=forced)
             if all(v.rule == "load.min" and v.reviewer == seat for v in violations):
                 delta = ra.evaluate(problem, swapped, policy).objective - before
                 found.append((r.id, seat, delta))
@@ -266,4 +273,139 @@ def test_alternates_are_the_top_k_of_the_brute_force(
         violations = ra.check(problem, policy, swapped)
         assert all(v.rule == "load.min" and v.reviewer == a.replaces for v in violations)
     assert_matches(got, expected, k)
+    event(f"alternates: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")
+
+
+# --------------------------------------------------------------------------------------
+# the rules of issue 14: forced pairs, disjoint pairs, history, panel.rules, prefers-not
+
+
+def test_a_forced_members_seat_is_never_offered() -> None:
+    policy = ra.Policy(panel_size=2, panel={"max_per_region": 1}, load={"max": 2})
+    result = ra.solve(AWARD, policy, forced=[("C1", "R1")])
+    assert result.ok and "R1" in result.assignment["C1"]
+    got = result.alternates("C1", 100)
+    assert got and all(a.replaces != "R1" for a in got)
+    assert result.alternates("C1", 100, member="R1") == ()
+    expected = brute_force(AWARD, policy, result.assignment, "C1", None, result.forced)
+    assert_matches(got, expected, 100)
+    # Without the forced pair, R1's seat is offered.
+    assert any(a.replaces == "R1" for a in replace(result, forced=()).alternates("C1", 100))
+
+
+def with_data(problem: ra.Problem, **update: Any) -> ra.Problem:
+    """``problem`` with some fields replaced, validated again (its indexes rebuilt)."""
+    return ra.Problem.model_validate(
+        {**{k: getattr(problem, k) for k in ra.Problem.model_fields}, **update}
+    )
+
+
+def with_attributes(reviewer: ra.Reviewer, **attributes: str) -> ra.Reviewer:
+    """``reviewer`` with these user attributes, validated again."""
+    return ra.Reviewer.model_validate(
+        {**{k: getattr(reviewer, k) for k in ra.Reviewer.model_fields}, "attributes": attributes}
+    )
+
+
+def test_disjoint_history_and_panel_rules_hold_and_prefers_not_enters_delta() -> None:
+    practice = {"R2", "R10", "R11"}
+    problem = with_data(
+        AWARD,
+        reviewers=[
+            with_attributes(r, sector="practice" if r.id in practice else "academia")
+            for r in AWARD.reviewers
+        ],
+        disjoint=[ra.Disjoint(a="R2", b="R5", reason="co-authors")],
+        history=[ra.HistorySeat(year=2025, case="P1", reviewer="R7", institution=("U1",))],
+    )
+    policy = ra.Policy(
+        panel_size=3,
+        load={"max": 2},
+        panel={
+            "max_per_region": 1,
+            "max_per_gender": 2,
+            "rules": [{"attribute": "sector", "values": ["practice"], "at_most": 1}],
+        },
+        history={"institution_years": 2},
+    )
+    assert ra.check(problem, policy, PANELS) == []
+    got = by_hand(PANELS).alternates("C1", 100, problem=problem, policy=policy)
+    assert_matches(got, brute_force(problem, policy, PANELS, "C1", None), 100)
+    # Of the swaps without these rules: R5 sits apart from R2, R7 reviewed a case of U1
+    # last year, R11 would be a second seat from practice.
+    assert [(a.reviewer, a.replaces) for a in got] == [("R10", "R2")]
+    # A prefers-not row costs the candidate's swap its weight.
+    averse = with_data(problem, prefers_not=[ra.PrefersNot(case="C1", reviewer="R10", weight=0.5)])
+    (costly,) = by_hand(PANELS).alternates("C1", 100, problem=averse, policy=policy)
+    assert costly.delta == pytest.approx(got[0].delta - 0.5, abs=1e-9)
+    assert_matches((costly,), brute_force(averse, policy, PANELS, "C1", None), 100)
+
+
+@st.composite
+def with_pair_rules(
+    draw: st.DrawFn,
+) -> tuple[ra.Problem, ra.Policy]:
+    """A small problem with attributes, disjoint pairs, history and prefers-not, and a policy
+    with a ``[[panel.rules]]`` entry and ``[history]`` rules on top of a drawn one."""
+    problem = draw(problems(max_cases=6, max_reviewers=8))
+    ids = [r.id for r in problem.reviewers]
+    cases = [c.id for c in problem.cases]
+    # The first reviewer is from practice: the policy's label names someone.
+    reviewers = [
+        with_attributes(r, sector="p" if j == 0 else draw(st.sampled_from(["a", "p", ""])))
+        for j, r in enumerate(problem.reviewers)
+    ]
+    pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+    disjoint = draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True)) if pairs else []
+    seats = draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(cases)), max_size=4))
+    # A past panel per current case, of its institutions (so that the rules bind).
+    history = tuple(
+        ra.HistorySeat(
+            year=2025, case=f"P-{c}", reviewer=r, institution=problem.case(c).institution
+        )
+        for r, c in dict.fromkeys(seats)
+    )
+    prefers = draw(st.lists(st.tuples(st.sampled_from(cases), st.sampled_from(ids)), max_size=3))
+    updated = with_data(
+        problem,
+        reviewers=reviewers,
+        disjoint=[ra.Disjoint(a=a, b=b) for a, b in disjoint],
+        history=history,
+        prefers_not=[
+            ra.PrefersNot(case=c, reviewer=r, weight=0.25) for c, r in dict.fromkeys(prefers)
+        ],
+    )
+    base = draw(policies()).model_dump()
+    base["objective"]["kind"] = "affinity"  # prefers-not costs need a pair objective
+    base["panel"]["rules"] = [
+        {"attribute": "sector", "values": ["p"], "at_most": draw(st.integers(0, 2))}
+    ]
+    base["history"] = {
+        "institution_years": draw(st.sampled_from([0, 1])),
+        "max_repeat_pairs": draw(st.sampled_from([None, 0, 1])),
+    }
+    return updated, ra.Policy.model_validate(base)
+
+
+@settings(max_examples=examples(0.3))  # a brute force per example
+@given(with_pair_rules(), st.data())
+def test_alternates_keep_forced_pairs_and_every_new_rule(
+    drawn: tuple[ra.Problem, ra.Policy], data: st.DataObject
+) -> None:
+    problem, policy = drawn
+    result = ra.solve(problem, policy, seed=0)
+    if not result.ok:
+        event("no assignment")
+        return
+    held = [(c, r) for c, panel in result.assignment.items() for r in panel]
+    forced = data.draw(st.lists(st.sampled_from(held), max_size=2, unique=True), label="forced")
+    result = replace(result, forced=tuple(forced))
+    case = data.draw(st.sampled_from([c.id for c in problem.cases]), label="case")
+    panel = result.assignment.get(case, ())
+    member = data.draw(st.sampled_from([None, *panel]), label="member")
+    got = result.alternates(case, 6, member=member)
+    expected = brute_force(problem, policy, result.assignment, case, member, forced)
+    note(f"got {got}; expected {expected}")
+    assert all((case, a.replaces) not in forced for a in got)
+    assert_matches(got, expected, 6)
     event(f"alternates: {min(len(got), 3)}{'+' if len(got) > 3 else ''}")

@@ -26,6 +26,8 @@ GENDERS = ("female", "male", "")
 SENIORITY = ("senior", "junior", "")
 TOPICS = ("t1", "t2", "t3")
 APPLICANTS = ("P1", "P2", "P3")
+SECTORS = ("academia", "practice", "")
+DISCIPLINES = ("law", "medicine", "")
 
 EXAMPLES = int(os.environ.get("BRUTEFORCE_EXAMPLES", "40"))
 """Examples per property; raise it locally to hunt harder."""
@@ -48,7 +50,7 @@ def problems(draw: st.DrawFn) -> ra.Problem:
     cids = [f"C{i}" for i in range(n_cases)]
 
     reviewers = []
-    for rid in rids:
+    for j, rid in enumerate(rids):
         lo = _sometimes(draw, st.integers(0, 1), 8)
         hi = _sometimes(draw, st.integers(1, 2), 8)
         if lo is not None and hi is not None and lo > hi:
@@ -67,6 +69,11 @@ def problems(draw: st.DrawFn) -> ra.Problem:
                 languages=draw(st.sampled_from((("en",), ("en", "fr"), ("en", "fr"), ("fr",)))),
                 min_load=lo,
                 max_load=hi,
+                # R0 and R1 carry every label the policies name (else a rule is bad input).
+                attributes={
+                    "sector": SECTORS[j] if j < 2 else draw(st.sampled_from(SECTORS)),
+                    "discipline": DISCIPLINES[j] if j < 2 else draw(st.sampled_from(DISCIPLINES)),
+                },
             )
         )
 
@@ -86,8 +93,9 @@ def problems(draw: st.DrawFn) -> ra.Problem:
             language=draw(st.sampled_from(("", "", "en", "fr"))),
             applicants=tuple(draw(st.lists(people, unique=True, max_size=2))),
             panel_size=_sometimes(draw, st.integers(1, 2), 4),
+            attributes={"discipline": "law" if i == 0 else draw(st.sampled_from(DISCIPLINES))},
         )
-        for cid in cids
+        for i, cid in enumerate(cids)
     ]
 
     pairs = st.tuples(st.sampled_from(cids), st.sampled_from(rids))
@@ -103,12 +111,16 @@ def problems(draw: st.DrawFn) -> ra.Problem:
             unique_by=lambda x: x[0],
         )
     )
+    disjoint = draw(
+        st.lists(st.sampled_from(list(itertools.combinations(rids, 2))), unique=True, max_size=2)
+    )
     return ra.Problem(
         cases=cases,
         reviewers=reviewers,
         conflicts=[ra.Conflict(case=c, reviewer=r) for c, r in declared],
         relations=[ra.Relation(a=a, b=b, kind="coauthor") for a, b in edges],
         affinity=[ra.Affinity(case=c, reviewer=r, score=s) for (c, r), s in given_scores],
+        disjoint=[ra.Disjoint(a=a, b=b) for a, b in disjoint],
     )
 
 
@@ -124,14 +136,37 @@ RULES = (
     "panel.min_senior",
     "expertise.coverage",
     "expertise.min_panel_affinity",
+    "panel.rules",
 )
-"""Rules a policy may turn on (beyond same_institution, relation_distance and language)."""
+"""Rules a policy may turn on (beyond same_institution, relation_distance and language;
+``pairs.disjoint`` applies to the disjoint pairs a problem lists)."""
+
+ATTRIBUTE_RULES: tuple[dict[str, Any], ...] = (
+    {"attribute": "sector", "values": ["practice"], "at_least": 1},
+    {"attribute": "sector", "values": ["academia"], "at_most": 0},
+    {"attribute": "sector", "min_distinct": 2},
+    {"attribute": "sector", "max_per_value": 1},
+    {"attribute": "discipline", "different_from": "discipline", "at_least": 1},
+    {"attribute": "discipline", "same_as": "discipline", "at_most": 0},
+    {
+        "attribute": "sector",
+        "values": ["practice"],
+        "at_least": 1,
+        "cases": {"discipline": ["law"]},
+    },
+)
+"""The ``[[panel.rules]]`` entries a policy may hold: every kind of count, once each."""
 
 
 @st.composite
-def policies(draw: st.DrawFn) -> ra.Policy:
+def policies(draw: st.DrawFn, attribute_rules: bool = False) -> ra.Policy:
+    """A policy with a few rules on; ``attribute_rules``: always ``[[panel.rules]]``."""
     # A few rules at a time: with all of them on, tiny problems are nearly always infeasible.
     on = draw(st.sets(st.sampled_from(RULES), max_size=3))
+    if attribute_rules:
+        on.add("panel.rules")
+    if "panel.rules" in on:  # with one other rule at most: tiny problems are tight
+        on = {"panel.rules", *sorted(on - {"panel.rules"})[:1]}
     rules: dict[str, Any] = {
         "panel_size": draw(st.integers(1, 2)),
         "load": {
@@ -172,6 +207,10 @@ def policies(draw: st.DrawFn) -> ra.Policy:
         rules["expertise"]["coverage"] = draw(st.sampled_from(("any", "all")))
     if "expertise.min_panel_affinity" in on:
         rules["expertise"]["min_panel_affinity"] = draw(st.sampled_from((0.25, 0.5, 1.0)))
+    if "panel.rules" in on:
+        panel["rules"] = draw(
+            st.lists(st.sampled_from(ATTRIBUTE_RULES), min_size=1, max_size=2, unique_by=str)
+        )
     return ra.Policy(**rules)
 
 
@@ -256,6 +295,10 @@ def assert_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: s
     result = ra.solve(problem, policy, workers=1, seed=0, method=method)  # type: ignore[arg-type]
     with contextlib.suppress(InvalidArgument):  # raised when called outside hypothesis
         event(f"{'infeasible' if best is None else 'feasible'}, {policy.objective.kind}")
+        event(
+            f"{'feasible' if best else 'infeasible'} with panel.rules {bool(policy.panel.rules)}, "
+            f"disjoint pairs {bool(problem.disjoint)}"
+        )
     why = _describe(problem, policy, result, best)
     if best is None:
         assert result.status is ra.Status.INFEASIBLE, why
@@ -293,6 +336,15 @@ def test_lp_guided_matches_brute_force(problem: ra.Problem, policy: ra.Policy) -
     # The LP relaxation, reduced-cost fixing and restricted CP-SAT solves ("auto" takes
     # this path only on larger instances).
     assert_matches_brute_force(problem, policy, "lp")
+
+
+@settings(max_examples=EXAMPLES)
+@given(problems(), policies(attribute_rules=True), st.sampled_from(["auto", "cpsat", "lp"]))
+def test_attribute_rules_and_disjoint_pairs_match_brute_force(
+    problem: ra.Problem, policy: ra.Policy, method: str
+) -> None:
+    # Every policy holds [[panel.rules]] entries, most problems disjoint pairs (issue 14).
+    assert_matches_brute_force(problem, policy, method)
 
 
 # --------------------------------------------------------------------------------------

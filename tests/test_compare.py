@@ -357,3 +357,82 @@ def test_result_html_lists_the_levels(problem: ra.Problem) -> None:
     assert "Levels" in text
     for level in result.levels:
         assert level.name in text
+
+
+# --------------------------------------------------------------------------------------
+# policies that differ in [[panel.rules]] or [history] (issue 14)
+
+
+def attributed_problem() -> ra.Problem:
+    """The small problem with a sector per reviewer and a history of last year's panels."""
+    base = small_problem()
+    reviewers = [
+        ra.Reviewer.model_validate(
+            {
+                **{k: getattr(r, k) for k in ra.Reviewer.model_fields},
+                "attributes": {"sector": "practice" if j % 3 == 0 else "academia"},
+            }
+        )
+        for j, r in enumerate(base.reviewers)
+    ]
+    history = tuple(
+        ra.HistorySeat(year=2025, case=f"P{j % 2}", reviewer=f"R{j}") for j in range(0, 9, 2)
+    )
+    return ra.Problem(cases=base.cases, reviewers=reviewers, history=history)
+
+
+RULE_POLICIES = {
+    "neutral": ra.Policy(panel_size=2),
+    "practice": ra.Policy(
+        panel_size=2,
+        panel={
+            "rules": [
+                {"name": "practice", "attribute": "sector", "values": ["practice"], "at_least": 1}
+            ]
+        },
+    ),
+    "new": ra.Policy(panel_size=2, history={"min_new_share": 1.0}),
+}
+
+
+def test_a_comparison_of_panel_rules_and_history_shows_the_attribute_shares() -> None:
+    problem = attributed_problem()
+    comparison = ra.compare(problem, RULE_POLICIES, seed=0, workers=1)
+    assert [r.status for r in comparison.rows] == ["optimal"] * 3
+    for row in comparison.rows:
+        result = comparison.results[row.policy]
+        assert ra.check(problem, RULE_POLICIES[row.policy], result.assignment) == []
+        m = ra.evaluate(problem, result.assignment, RULE_POLICIES[row.policy])
+        assert row.attribute_shares == {
+            f"sector:{k}": v for k, v in m.attribute_shares["sector"].items()
+        }
+        assert row.new_seats_share == m.new_seats_share
+    # Every panel seats a practitioner: at least 6 of 12 seats; every seat new: 100 %.
+    assert comparison.row("practice").attribute_shares["sector:practice"] >= 0.5
+    assert comparison.row("new").new_seats_share == 1.0
+    assert comparison.row("neutral").new_seats_share is not None
+    assert comparison.row("practice").price is not None
+    columns = comparison.columns()
+    assert {"sector:practice", "sector:academia", "new_seats_share"} <= set(columns)
+    records = comparison.to_records()
+    assert all(set(r) == set(columns) for r in records)
+    assert records[2]["new_seats_share"] == 1.0
+    assert comparison.to_dict()["rows"][2]["new_seats_share"] == 1.0
+    text = " ".join(parse(comparison._repr_html_()).text)
+    assert "sector:practice" in text and "new reviewers' seats" in text
+
+
+def test_without_attributes_or_history_the_rows_are_as_before(comparison: ra.Comparison) -> None:
+    assert all(r.new_seats_share is None and not r.attribute_shares for r in comparison.rows)
+    assert "new_seats_share" not in comparison.columns()
+    assert all("new_seats_share" not in row for row in comparison.to_dict()["rows"])
+    assert "new reviewers" not in comparison._repr_html_()
+
+
+def test_to_frame_carries_the_attribute_shares_and_new_seats() -> None:
+    pytest.importorskip("pandas")
+    comparison = ra.compare(attributed_problem(), RULE_POLICIES, seed=0, workers=1)
+    frame = comparison.to_frame()
+    assert list(frame.columns) == comparison.columns()[1:]
+    assert frame.loc["new", "new_seats_share"] == 1.0
+    assert frame.loc["practice", "sector:practice"] >= 0.5

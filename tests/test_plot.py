@@ -18,7 +18,12 @@ from matplotlib.axes import Axes
 
 import reviewassign as ra
 from reviewassign import plot
-from test_compare import POLICIES, small_problem  # tests/ is on sys.path, like strategies
+from test_compare import (
+    POLICIES,
+    RULE_POLICIES,
+    attributed_problem,
+    small_problem,
+)  # tests/ is on sys.path, like strategies
 
 
 @pytest.fixture(autouse=True)
@@ -111,3 +116,11 @@ def test_without_matplotlib(comparison: ra.Comparison, monkeypatch: pytest.Monke
         plot.loads(comparison.results["neutral"])
     with pytest.raises(ImportError, match=r"reviewassign\[lab\]"):
         plot.comparison(comparison)
+
+
+def test_comparison_chart_of_an_attribute_share_and_new_seats() -> None:
+    comparison = ra.compare(attributed_problem(), RULE_POLICIES, seed=0, workers=1)
+    for metric in ("sector:practice", "new_seats_share"):
+        ax = plot.comparison(comparison, metric=metric)
+        assert len(ax.patches) == len(RULE_POLICIES)
+        assert ax.get_ylabel() == metric

@@ -268,3 +268,113 @@ def test_cli_report(
     with pytest.raises(SystemExit) as exit_info:
         main(["report", str(EXAMPLE), str(saved)])  # --out is required
     assert exit_info.value.code == 2
+
+
+# --------------------------------------------------------------------------------------
+# the data of issue 14 in the views: attributes, pairs, linked cases, history
+
+
+def _issue14_problem(*, linked: bool = True, disjoint: bool = True) -> ra.Problem:
+    """Two cases, four reviewers with a sector, a case discipline, and every new collection."""
+    return ra.Problem(
+        cases=[
+            ra.Case(id="CaseOne", topics={"t": 1}, attributes={"discipline": "law"}),
+            ra.Case(id="CaseTwo", topics={"t": 1}, attributes={"discipline": ""}),
+        ],
+        reviewers=[
+            ra.Reviewer(
+                id=f"Person{j}",
+                expertise={"t": 1 + j % 3},
+                attributes={"sector": ("practice", "academia", "practice", "")[j]},
+            )
+            for j in range(4)
+        ],
+        disjoint=[ra.Disjoint(a="Person0", b="Person1", reason="married to Person1")]
+        if disjoint
+        else [],
+        linked=[ra.Linked(cases=("CaseOne", "CaseTwo"), shared=1)] if linked else [],
+        prefers_not=[ra.PrefersNot(case="CaseOne", reviewer="Person2", reason="rival")],
+        history=[
+            ra.HistorySeat(year=2024, case="Old1", reviewer="Person0", institution=("U1",)),
+            ra.HistorySeat(year=2025, case="Old2", reviewer="Person0", institution=("U2",)),
+            ra.HistorySeat(year=2025, case="Old2", reviewer="Gone", institution=("U2",)),
+        ],
+    )
+
+
+def _cells(markup: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", markup)]
+
+
+def test_the_problem_view_shows_the_new_data_and_names_no_one() -> None:
+    problem = _issue14_problem()
+    markup = problem._repr_html_()
+    text = _text(markup)
+    for caption in ("Attributes", "Pairs and linked cases", "History (past rounds)"):
+        assert caption in text
+    for label in ("disjoint pairs", "linked groups", "prefers-not pairs", "history seats"):
+        assert label in text
+    # Attributes: of reviewers and cases, known and unknown counts, values with counts.
+    cells = _cells(markup)
+    row = cells.index("sector")
+    assert cells[row : row + 5] == ["sector", "reviewers", "3", "1", "academia (1), practice (2)"]
+    row = cells.index("discipline")
+    assert cells[row : row + 5] == ["discipline", "cases", "1", "1", "law (1)"]
+    # The history by year, latest first: seats, panels, reviewers, current ones, institutions.
+    row = cells.index("2025")
+    assert cells[row : row + 6] == ["2025", "2", "1", "2", "1", "1"]
+    # Anonymisation, as for conflicts: no reviewer or case id, no free-text reason.
+    for name in ("Person", "CaseOne", "Old1", "Gone", "married", "rival"):
+        assert name not in markup
+    assert markup.count("<table>") == 4
+
+
+def test_the_problem_view_without_the_new_data_is_as_before() -> None:
+    problem = ra.Problem(cases=[ra.Case(id="C1")], reviewers=[ra.Reviewer(id="R1")])
+    markup = problem._repr_html_()
+    assert markup.startswith("<table>") and markup.count("<table>") == 1
+    for label in ("disjoint", "linked", "prefers-not", "history", "Attributes"):
+        assert label not in markup
+
+
+def test_new_seats_share_in_evaluate_the_summary_the_views_and_the_report(tmp_path: Path) -> None:
+    problem = _issue14_problem(linked=False)
+    panels = {"CaseOne": ["Person0", "Person1"], "CaseTwo": ["Person1", "Person3"]}
+    m = ra.evaluate(problem, panels)
+    assert m.new_seats_share == 0.75  # Person0 held a seat in 2025 (and 2024)
+    # Within one year (2025 only, this round being 2026), the same; Person0 sat in 2025.
+    assert ra.evaluate(problem, panels, ra.Policy(history={"new_years": 1})).new_seats_share == 0.75
+    # In a round of 2027, within one year: 2026 and later, so everyone is new.
+    later = ra.Policy(history={"year": 2027, "new_years": 1})
+    assert ra.evaluate(problem, panels, later).new_seats_share == 1.0
+    assert "new reviewers (no seat in the history): 75% of seats" in m.summary()
+    assert ra.evaluate(problem, {}).new_seats_share == 0.0  # no seats
+    without = ra.Problem.model_validate(
+        {**{k: getattr(problem, k) for k in ra.Problem.model_fields}, "history": ()}
+    )
+    m0 = ra.evaluate(without, panels)
+    assert m0.new_seats_share is None and "new reviewers" not in m0.summary()
+
+    policy = ra.Policy(panel_size=2, history={"new_years": 1})
+    result = ra.solve(problem, policy, seed=0, workers=1)
+    assert result.metrics is not None and result.metrics.new_seats_share is not None
+    assert "seats of new reviewers (history)" in _text(result._repr_html_())
+    assert "new_seats_share" in result.to_dict()["metrics"]
+    plain = ra.solve(without, policy, seed=0, workers=1)
+    assert "new_seats_share" not in plain.to_dict()["metrics"]
+    assert "new reviewers" not in plain._repr_html_()
+    page = render_report(result, problem, policy, "md")
+    share = f"{100 * result.metrics.new_seats_share:.1f} %"
+    assert (
+        f"{share} of seats are held by new reviewers, with no seat in the history within "
+        "1 year (history.new_years)." in page
+    )
+    assert "new reviewers" not in render_report(plain, without, policy, "md")
+
+
+def test_the_result_view_counts_forced_pairs() -> None:
+    problem = _issue14_problem(linked=False, disjoint=False)
+    result = ra.solve(problem, ra.Policy(panel_size=1), forced=[("CaseTwo", "Person3")])
+    assert "forced pairs" in _text(result._repr_html_())
+    plain = ra.solve(problem, ra.Policy(panel_size=1))
+    assert "forced pairs" not in plain._repr_html_()

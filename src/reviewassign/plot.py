@@ -178,8 +178,8 @@ def comparison(comparison: Comparison, *, metric: str = "price", ax: Axes | None
     ``metric`` is any numeric column of :meth:`Comparison.to_records`: ``price`` (the
     baseline's objective minus the policy's), ``price_pct``, ``objective``,
     ``worst_case``, ``coverage_rate``, ``changes``, ``seconds``..., or a share column such
-    as ``"region:Africa"``. Policies without the figure (no assignment, an error) are left
-    out.
+    as ``"region:Africa"`` or ``"sector:practice"`` (an attribute), or ``new_seats_share``
+    (with a history). Policies without the figure (no assignment, an error) are left out.
 
     Raises
     ------
@@ -188,8 +188,11 @@ def comparison(comparison: Comparison, *, metric: str = "price", ax: Axes | None
     ImportError
         If matplotlib is not installed.
     """
-    shares = ("region:", "gender:")
-    columns = [c for c in comparison.columns() if c in NUMERIC_COLUMNS or c.startswith(shares)]
+    columns = [
+        c
+        for c in comparison.columns()
+        if c in NUMERIC_COLUMNS or ":" in c or c == "new_seats_share"
+    ]
     if metric not in columns:
         raise ValueError(f"metric must be one of {', '.join(columns)}; got {metric!r}")
     values: Sequence[tuple[str, float]] = [

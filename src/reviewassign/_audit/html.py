@@ -2,13 +2,19 @@
 
 Plain ``<table>`` markup only: no JavaScript, no style sheet, no colours, so that the
 notebook's own theme (light or dark) styles it. Every user string is escaped.
+
+The problem view names no one: it gives counts, and tables of labels (attribute values,
+reasons, years) with counts, as it does for conflicts; never a reviewer or case id.
 """
 
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
+
+from .._data.model import values
 
 if TYPE_CHECKING:  # pragma: no cover
     from .._data.model import Problem
@@ -98,11 +104,115 @@ def problem_html(problem: Problem) -> str:
         ("relations", len(problem.relations)),
         ("given affinities", len(problem.affinity)),
     ]
-    return table(
-        ["", "count"],
-        ([_e(name), _num(n, "d")] for name, n in figures),
-        caption="Problem",
-    )
+    # The data added since 0.1.0, each shown only when the problem has some (a problem
+    # without them shows as before).
+    added = [
+        ("disjoint pairs", len(problem.disjoint)),
+        ("linked groups", len(problem.linked)),
+        ("prefers-not pairs", len(problem.prefers_not)),
+        ("history seats", len(problem.history)),
+    ]
+    figures.extend((name, n) for name, n in added if n)
+    parts = [
+        table(
+            ["", "count"],
+            ([_e(name), _num(n, "d")] for name, n in figures),
+            caption="Problem",
+        )
+    ]
+    parts.extend(_attributes_html(problem))
+    parts.extend(_pairs_html(problem))
+    parts.extend(_history_html(problem))
+    return parts[0] if len(parts) == 1 else "<div>" + "".join(parts) + "</div>"
+
+
+def _attributes_html(problem: Problem) -> list[str]:
+    """The user attributes of reviewers and cases: who holds one, and each value's count."""
+    rows: list[list[str]] = []
+    for whose, records in (("reviewers", problem.reviewers), ("cases", problem.cases)):
+        names = sorted({name for r in records for name in r.attributes})
+        for name in names:
+            held = Counter(x for r in records for x in set(values(r, name)))
+            known = sum(1 for r in records if values(r, name))
+            listed = ", ".join(f"{x} ({n})" for x, n in sorted(held.items()))
+            rows.append(
+                [_e(name), _e(whose), _num(known, "d"), _num(len(records) - known, "d"), _e(listed)]
+            )
+    if not rows:
+        return []
+    return [
+        table(
+            ["attribute", "of", "known", "unknown", "values (count)"],
+            rows,
+            caption="Attributes",
+            numeric_from=2,
+        )
+    ]
+
+
+def _pairs_html(problem: Problem) -> list[str]:
+    """Disjoint pairs, prefers-not pairs and linked groups: counts of pairs, people, cases.
+
+    Their reasons are free text that may name people, so they are not shown.
+    """
+    dash = "&ndash;"
+    rows: list[list[str]] = []
+    if problem.disjoint:
+        people = {x for d in problem.disjoint for x in (d.a, d.b)}
+        rows.append(
+            [
+                "disjoint reviewer pairs",
+                *(_num(n, "d") for n in (len(problem.disjoint), len(people))),
+                dash,
+            ]
+        )
+    if problem.prefers_not:
+        rows.append(
+            [
+                "prefers-not pairs",
+                _num(len(problem.prefers_not), "d"),
+                _num(len({p.reviewer for p in problem.prefers_not}), "d"),
+                _num(len({p.case for p in problem.prefers_not}), "d"),
+            ]
+        )
+    for words, groups in (
+        ("linked groups: the same panel", [g for g in problem.linked if g.shared is None]),
+        ("linked groups: shared reviewers", [g for g in problem.linked if g.shared is not None]),
+    ):
+        if groups:
+            cases = {c for g in groups for c in g.cases}
+            rows.append([words, _num(len(groups), "d"), dash, _num(len(cases), "d")])
+    if not rows:
+        return []
+    return [table(["", "count", "reviewers", "cases"], rows, caption="Pairs and linked cases")]
+
+
+def _history_html(problem: Problem) -> list[str]:
+    """The history by year: seats, past panels, reviewers (current ones), institutions."""
+    if not problem.history:
+        return []
+    current = {r.id for r in problem.reviewers}
+    rows = []
+    for year in sorted({s.year for s in problem.history}, reverse=True):
+        seats = [s for s in problem.history if s.year == year]
+        who = {s.reviewer for s in seats}
+        rows.append(
+            [
+                _e(year),
+                _num(len(seats), "d"),
+                _num(len({s.case for s in seats}), "d"),
+                _num(len(who), "d"),
+                _num(len(who & current), "d"),
+                _num(len({x for s in seats for x in s.institution}), "d"),
+            ]
+        )
+    return [
+        table(
+            ["year", "seats", "panels", "reviewers", "current reviewers", "institutions"],
+            rows,
+            caption="History (past rounds)",
+        )
+    ]
 
 
 def _metrics_html(metrics: Metrics) -> str:
@@ -119,6 +229,10 @@ def _metrics_html(metrics: Metrics) -> str:
         ("fully covered cases", _num(metrics.fully_covered_cases, "d")),
         ("senior seats", _num(metrics.senior_seats, "d")),
     ]
+    if metrics.prefers_not_pairs:
+        figures.append(("prefers-not pairs assigned", _num(metrics.prefers_not_pairs, "d")))
+    if metrics.new_seats_share is not None:
+        figures.append(("seats of new reviewers (history)", _pct(metrics.new_seats_share)))
     parts = [table(["", "value"], ([_e(k), v] for k, v in figures), caption="Metrics")]
     for title, empty, seats, shares, pool in (
         (
@@ -167,6 +281,8 @@ def result_html(result: Result) -> str:
         ("gap", _pct(result.gap, 3)),
         ("wall time", _num(result.stats.wall_time, ".3f", " s")),
     ]
+    if result.forced:
+        head.append(("forced pairs", _num(len(result.forced), "d")))
     parts = [table(["", "value"], ([_e(k), v] for k, v in head), caption="Result")]
     if len(result.levels) > 1:
         parts.append(
@@ -205,6 +321,8 @@ def comparison_html(comparison: Comparison) -> str:
     """A comparison: one row per policy, shares as percentages, errors spelled out."""
     regions = sorted({k for row in comparison.rows for k in row.region_shares})
     genders = sorted({k for row in comparison.rows for k in row.gender_shares})
+    attributes = sorted({k for row in comparison.rows for k in row.attribute_shares})
+    history = any(row.new_seats_share is not None for row in comparison.rows)
     header = [
         "policy",
         "status",
@@ -221,6 +339,8 @@ def comparison_html(comparison: Comparison) -> str:
         "seconds",
         *(f"region: {k or 'no region'}" for k in regions),
         *(f"gender: {k}" for k in genders),
+        *attributes,
+        *(["new reviewers' seats"] if history else []),
     ]
     rows = []
     for r in comparison.rows:
@@ -246,6 +366,8 @@ def comparison_html(comparison: Comparison) -> str:
                 _num(r.seconds, ".2f"),
                 *(_pct(r.region_shares.get(k)) if r.ok else "&ndash;" for k in regions),
                 *(_pct(r.gender_shares.get(k)) if r.ok else "&ndash;" for k in genders),
+                *(_pct(r.attribute_shares.get(k)) if r.ok else "&ndash;" for k in attributes),
+                *([_pct(r.new_seats_share)] if history else []),
             ]
         )
     return table(header, rows, caption="Policy comparison", numeric_from=2)

@@ -364,15 +364,29 @@ def _composition(problem: Problem, policy: Policy, m: Metrics, assignment: Assig
             )
         )
     tables.extend(_attribute_tables(policy, m))
+    new = (
+        ()
+        if m.new_seats_share is None
+        else (
+            f"{_pct(m.new_seats_share)} of seats are held by new reviewers, with no seat in "
+            f"the history{_within(policy.history.new_years)}.",
+        )
+    )
     return _Section(
         "Panel composition",
         (
             f"{_n(m.seats, 'seat')}; {_n(m.senior_seats, 'senior seat')}; "
             f"{_pct(m.coverage_rate)} of case topics covered, "
             f"{m.fully_covered_cases} cases fully covered.",
+            *new,
         ),
         tuple(tables),
     )
+
+
+def _within(years: int | None) -> str:
+    """`` within the last n years`` (``history.new_years``), or nothing for every year."""
+    return "" if years is None else f" within {_n(years, 'year')} (history.new_years)"
 
 
 def _loads(m: Metrics) -> _Section:

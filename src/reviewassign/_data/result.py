@@ -214,8 +214,14 @@ class Stats(BaseModel):
 
 
 def _metrics_data(metrics: Metrics) -> dict[str, Any]:
-    """The metrics as JSON data; the attribute shares left out when no reviewer has one."""
+    """The metrics as JSON data, the figures of unused inputs left out.
+
+    The attribute shares when no reviewer has an attribute, the history figure without a
+    history.
+    """
     empty = {k for k in ("attribute_shares", "attribute_pool_shares") if not getattr(metrics, k)}
+    if metrics.new_seats_share is None:
+        empty.add("new_seats_share")
     return metrics.model_dump(mode="json", exclude=empty)
 
 
@@ -284,7 +290,8 @@ class Result:
         For a reviewer who declines: each alternate is a swap (``replaces`` leaves the
         panel of ``case``, ``reviewer`` joins it) after which the whole assignment passes
         :func:`reviewassign.check`, except that a ``load.min`` violation of the reviewer
-        who leaves is ignored (they are leaving that panel). Swaps are ranked by
+        who leaves is ignored (they are leaving that panel), and the forced pairs of
+        :attr:`forced` stay held (a forced member's seat is never offered). Swaps are ranked by
         ``delta``, the change of :attr:`objective` (affinity gained, less
         ``load_spread`` times the change of the load spread), then by reviewer id; see
         :class:`reviewassign.Alternate`.
@@ -344,7 +351,9 @@ class Result:
                 f"the result holds no assignment (status {self.status.name}): there is no "
                 "panel to find alternates for"
             )
-        return alternates(problem, policy, self.assignment, case, k, member=member)
+        return alternates(
+            problem, policy, self.assignment, case, k, member=member, forced=self.forced
+        )
 
     def report(
         self,

@@ -102,6 +102,9 @@ class ComparisonRow(BaseModel):
     """Solve wall time (``result.stats.wall_time`` unless given)."""
     error: str | None = None
     """Why the policy could not be solved (status ``"error"``), else None."""
+    new_seats_share: float | None = None
+    """With a history: the share of seats held by new reviewers
+    (``Metrics.new_seats_share``, under this row's ``history.new_years``), else None."""
 
     @property
     def ok(self) -> bool:
@@ -112,11 +115,13 @@ class ComparisonRow(BaseModel):
         """The row as one flat dictionary.
 
         The shares become ``region:<name>``, ``gender:<name>`` and ``<attribute>:<value>``
-        keys.
+        keys; ``new_seats_share`` is a key only when the row has one.
         """
         out: dict[str, Any] = {"policy": self.policy, "status": self.status}
         out.update({name: getattr(self, name) for name in NUMERIC_COLUMNS})
         out["error"] = self.error
+        if self.new_seats_share is not None:
+            out["new_seats_share"] = self.new_seats_share
         out.update({f"region:{k}": v for k, v in self.region_shares.items()})
         out.update({f"gender:{k}": v for k, v in self.gender_shares.items()})
         out.update(self.attribute_shares)
@@ -233,16 +238,24 @@ class Comparison:
         return tuple(row.policy for row in self.rows)
 
     def columns(self) -> list[str]:
-        """The flat column names of :meth:`to_records` and :meth:`to_frame`, ``policy`` first."""
+        """The flat column names of :meth:`to_records` and :meth:`to_frame`, ``policy`` first.
+
+        ``new_seats_share`` and the ``<attribute>:<value>`` shares are columns only when
+        some row has them (a problem with a history, reviewers with user attributes).
+        """
         regions = sorted({k for row in self.rows for k in row.region_shares})
         genders = sorted({k for row in self.rows for k in row.gender_shares})
+        attributes = sorted({k for row in self.rows for k in row.attribute_shares})
+        history = any(row.new_seats_share is not None for row in self.rows)
         return [
             "policy",
             "status",
             *NUMERIC_COLUMNS,
             "error",
+            *(["new_seats_share"] if history else []),
             *(f"region:{k}" for k in regions),
             *(f"gender:{k}" for k in genders),
+            *attributes,
         ]
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -260,7 +273,13 @@ class Comparison:
         """
         return {
             "baseline": self.baseline,
-            "rows": [row.model_dump(mode="json") for row in self.rows],
+            "rows": [
+                row.model_dump(
+                    mode="json",
+                    exclude={"new_seats_share"} if row.new_seats_share is None else None,
+                )
+                for row in self.rows
+            ],
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -398,6 +417,7 @@ def _row(
         coverage_rate=metrics.coverage_rate,
         changes=changes,
         seconds=wall,
+        new_seats_share=metrics.new_seats_share,
     )
 
 

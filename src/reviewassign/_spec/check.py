@@ -1360,6 +1360,11 @@ class Metrics(BaseModel):
     counts for each, an unknown value for none), for every user attribute of a reviewer."""
     attribute_pool_shares: dict[str, dict[str, float]] = {}
     """User attribute -> value -> its share of the reviewer pool."""
+    new_seats_share: float | None = None
+    """With a history (``Problem.history``): the share of all seats held by *new*
+    reviewers, who have no seat in the history within the policy's ``history.new_years``
+    (every year when ``None``), as ``history.min_new_share`` counts them (0 without
+    seats); ``None`` without a history."""
 
     def profile(self) -> tuple[float, ...]:
         """Every case's panel affinity, lowest first: what leximin maximises, in order.
@@ -1420,32 +1425,36 @@ class Metrics(BaseModel):
                 f"coverage: {self.coverage_rate:.1%} of case topics; "
                 f"{self.fully_covered_cases} of {cases} cases fully covered",
                 f"senior seats: {self.senior_seats} of {self.seats}",
-            ]
-            + (
-                [
-                    f"review cycles among reviewer-applicants: {self.review_cycles['2']} of "
-                    f"length 2, {self.review_cycles['3']} of length 3"
-                ]
-                if any(self.review_cycles.values())
-                else []
-            )
-            + (
-                [
-                    f"prefers-not pairs assigned: {self.prefers_not_pairs} (cost "
-                    f"{self.prefers_not_cost:.3f})"
-                ]
-                if self.prefers_not_pairs
-                else []
-            )
-            + [
-                f"seats by {name} (share vs pool): "
-                + ", ".join(
-                    f"{x} {share:.0%} vs {self.attribute_pool_shares[name][x]:.0%}"
-                    for x, share in shares.items()
-                )
-                for name, shares in self.attribute_shares.items()
+                *self._more_lines(),
             ]
         )
+
+    def _more_lines(self) -> list[str]:
+        """The summary's lines of figures shown only when there is something to show."""
+        lines = []
+        if any(self.review_cycles.values()):
+            lines.append(
+                f"review cycles among reviewer-applicants: {self.review_cycles['2']} of "
+                f"length 2, {self.review_cycles['3']} of length 3"
+            )
+        if self.prefers_not_pairs:
+            lines.append(
+                f"prefers-not pairs assigned: {self.prefers_not_pairs} (cost "
+                f"{self.prefers_not_cost:.3f})"
+            )
+        lines.extend(
+            f"seats by {name} (share vs pool): "
+            + ", ".join(
+                f"{x} {share:.0%} vs {self.attribute_pool_shares[name][x]:.0%}"
+                for x, share in shares.items()
+            )
+            for name, shares in self.attribute_shares.items()
+        )
+        if self.new_seats_share is not None:
+            lines.append(
+                f"new reviewers (no seat in the history): {self.new_seats_share:.0%} of seats"
+            )
+        return lines
 
 
 def _affinity(case: Case, reviewer: Reviewer) -> float:
@@ -1583,6 +1592,14 @@ def _attribute_shares(
     return shares, pool
 
 
+def _new_seats_share(problem: Problem, seated: Sequence[Reviewer], policy: Policy) -> float | None:
+    """The share of seats held by reviewers without a history seat within ``new_years``."""
+    if not problem.history:
+        return None
+    seen = {who for _, _, who in _past_seats(problem, policy, policy.history.new_years)}
+    return sum(1 for r in seated if r.id not in seen) / len(seated) if seated else 0.0
+
+
 def evaluate(
     problem: Problem, assignment: Mapping[str, Sequence[str]], policy: Policy | None = None
 ) -> Metrics:
@@ -1598,7 +1615,8 @@ def evaluate(
     policy
         Supplies only ``expertise.min_level`` (what covering a topic means),
         ``objective.load_spread``, ``objective.prefers_not`` and ``representation``
-        (for ``objective``, ``prefers_not_cost`` and ``representation_outside``);
+        (for ``objective``, ``prefers_not_cost`` and ``representation_outside``) and
+        ``history.year`` and ``history.new_years`` (for ``new_seats_share``);
         ``None`` means ``Policy()``.
 
     Returns
@@ -1677,4 +1695,5 @@ def evaluate(
         prefers_not_cost=cost,
         attribute_shares=attribute_shares,
         attribute_pool_shares=attribute_pool_shares,
+        new_seats_share=_new_seats_share(problem, seated, policy),
     )

@@ -8,21 +8,28 @@ their floor). Feasibility is never re-implemented here; the cheap filters below 
 decide in which order, and for which candidates, ``check`` is run:
 
 1. candidates: reviewers not on the panel, not in conflict with the case
-   (:func:`reviewassign.conflicts`) and below their maximum load;
-2. every (seat, candidate) swap ranked by ``delta``, its change of the objective;
-3. in that order, the case's own panel rules are checked on the swapped panel alone
-   (``check`` on a one-case problem: a violation there is one of the full check too),
-   and the swaps that pass them are checked in full, until ``k`` pass.
+   (:func:`reviewassign.conflicts`) and below their maximum load; seats: the panel's
+   members less those of forced pairs (``solve(..., forced=...)``, ``Result.forced``),
+   whose seats no swap may take (``check`` with the forced pairs would refuse it too);
+2. every (seat, candidate) swap ranked by ``delta``, its change of the objective
+   (prefers-not costs included);
+3. in that order, the case's own rules are checked on the swapped panel alone
+   (``check`` on a one-case problem, disjoint pairs and history included: a violation
+   there about the case is one of the full check too; the whole-assignment rules, such
+   as representation bands and repeated pairs, are left to the full check), and the
+   swaps that pass them are checked in full, with the forced pairs, until ``k`` pass.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .._data.model import Case, Problem, Reviewer
 from .._data.policy import Policy
+from .._errors import InputError
 from .._reduce.conflicts import conflicts
 from .._spec.check import check, pair_affinity
 
@@ -113,6 +120,7 @@ def _case_problem(
         relations=problem.relations if relations else (),
         affinity=problem.affinity,
         history=problem.history,
+        disjoint=problem.disjoint,
     )
 
 
@@ -127,6 +135,9 @@ class _SwapContext:
     panel: tuple[str, ...]
     reviewers: dict[str, Reviewer]
     loads: Counter[str]
+    forced: tuple[tuple[str, str], ...] = ()
+    prefers_not: Mapping[str, float] | None = None
+    """Reviewer id -> the prefers-not cost of seating them on the case (absent: none)."""
 
 
 def alternates(
@@ -137,11 +148,13 @@ def alternates(
     k: int = 5,
     *,
     member: str | None = None,
+    forced: Iterable[tuple[str, str]] = (),
 ) -> tuple[Alternate, ...]:
     """The best ``k`` feasible swaps of a panel member of ``case``.
 
-    See :meth:`reviewassign.Result.alternates`, which calls this with its problem and
-    policy.
+    See :meth:`reviewassign.Result.alternates`, which calls this with its problem, policy
+    and forced pairs. A member of a forced pair ``(case, member)`` keeps their seat: no
+    swap takes it (none at all when ``member`` names them).
 
     Examples
     --------
@@ -157,18 +170,30 @@ def alternates(
     ['R2 for R1: affinity 0.667, delta -0.333, load 1/6']
     """
     policy = Policy.coerce(policy)
+    pairs = tuple(dict.fromkeys((str(c), str(r)) for c, r in forced))
     the_case, panel, seats = _seats(problem, assignment, case, k, member)
+    seats = [s for s in seats if (case, s) not in pairs]
     if not seats:
         return ()
 
     # A violation about another case's panel survives any swap in this one.
-    if any(v.case not in (None, case) for v in check(problem, policy, assignment)):
+    if any(v.case not in (None, case) for v in check(problem, policy, assignment, forced=pairs)):
         return ()
 
     reviewers = {r.id: r for r in problem.reviewers}
     loads = Counter(dict.fromkeys(reviewers, 0))
     loads.update(r for p in assignment.values() for r in p)
-    ctx = _SwapContext(problem, policy, assignment, the_case, panel, reviewers, loads)
+    ctx = _SwapContext(
+        problem,
+        policy,
+        assignment,
+        the_case,
+        panel,
+        reviewers,
+        loads,
+        pairs,
+        _prefers_not_costs(problem, policy, case),
+    )
     candidates = _candidates(ctx)
     affinity = {r.id: pair_affinity(problem, the_case, r) for r in candidates}
     return _first_feasible(ctx, _ranked_swaps(ctx, seats, candidates, affinity), affinity, k)
@@ -194,6 +219,16 @@ def _seats(
         raise ValueError(f"reviewer {member!r} is not on the panel of case {case} ({shown})")
     seats = sorted(panel) if member is None else [member]
     return the_case, panel, seats
+
+
+def _prefers_not_costs(problem: Problem, policy: Policy, case: str) -> dict[str, float]:
+    """Reviewer id -> the prefers-not cost of their seat on ``case``, as ``evaluate`` counts it."""
+    costs: dict[str, list[float]] = {}
+    for row in problem.prefers_not:
+        if row.case == case:
+            weight = policy.objective.prefers_not if row.weight is None else row.weight
+            costs.setdefault(row.reviewer, []).append(weight)
+    return {r: math.fsum(w) for r, w in costs.items()}
 
 
 def _candidates(ctx: _SwapContext) -> list[Reviewer]:
@@ -226,6 +261,8 @@ def _ranked_swaps(
         base = 0.0 if leaving is None else pair_affinity(ctx.problem, ctx.case, leaving)
         for r in candidates:
             delta = affinity[r.id] - base
+            if ctx.prefers_not:
+                delta -= ctx.prefers_not.get(r.id, 0.0) - ctx.prefers_not.get(seat, 0.0)
             if weight and leaving is not None:
                 delta -= weight * _spread_change(by_load, loads[seat], loads[r.id])
             swaps.append((-round(delta, _DIGITS), r.id, seat, delta))
@@ -249,7 +286,7 @@ def _first_feasible(
         swapped[ctx.case.id] = swapped_panel
         if all(
             v.rule == "load.min" and v.reviewer == seat
-            for v in check(ctx.problem, ctx.policy, swapped)
+            for v in check(ctx.problem, ctx.policy, swapped, forced=ctx.forced)
         ):
             found.append(
                 Alternate(
@@ -271,9 +308,14 @@ def _panel_alone_passes(
 ) -> bool:
     """Whether the case's own rules hold on the swapped panel alone.
 
-    Cheap, and a violation here is one of the full check too (loads aside, which this
-    cut-down problem cannot see; relations are left out, as the candidate's were read by
-    ``conflicts`` above).
+    Cheap, and a violation about the case here is one of the full check too. Violations
+    about no case are not read: loads, which this cut-down problem cannot see, and the
+    whole-assignment rules (representation bands, repeated pairs), judged here on one
+    panel only. Relations are left out, as the candidate's were read by ``conflicts``
+    above. A policy label that no reviewer of the cut-down pool carries (a
+    ``[[panel.rules]]`` value, a representation target) makes ``check`` refuse the policy
+    as bad input: the full problem has passed that test, so the swap goes to the full
+    check.
     """
     others = [ctx.reviewers[r] for r in ctx.panel if r in ctx.reviewers]
     alone = _case_problem(
@@ -282,5 +324,8 @@ def _panel_alone_passes(
         [x for x in others if x.id != seat] + [ctx.reviewers[joining]],
         relations=False,
     )
-    violations = check(alone, ctx.policy, {ctx.case.id: swapped_panel})
-    return all(v.rule.startswith("load.") for v in violations)
+    try:
+        violations = check(alone, ctx.policy, {ctx.case.id: swapped_panel})
+    except InputError:  # a label of the policy that only reviewers off this panel carry
+        return True
+    return all(v.case != ctx.case.id for v in violations)
