@@ -26,6 +26,7 @@ __all__ = [
     "RuleInstance",
     "SoftBuilder",
     "SoftEncoding",
+    "at_least_distinct",
     "at_least_one_of",
     "case_keys",
     "floor_units",
@@ -132,6 +133,35 @@ def at_least_one_of(
 ) -> None:
     """At least ``minimum`` seats among ``pairs``."""
     m.add(LinearExpr.sum([x[p] for p in pairs]) >= minimum)
+
+
+def at_least_distinct(
+    m: cp_model.CpModel, x: list[cp_model.IntVar], groups: list[list[int]], minimum: int
+) -> None:
+    """At least ``minimum`` of ``groups`` (one case's pairs, per value) hold a seat.
+
+    Two cases need no auxiliary variable, and their LP relaxation is much tighter: when
+    there are exactly ``minimum`` groups, each must have a seat; when ``minimum`` is 2 and
+    no pair is in two groups, every group must leave a seat to the others. Otherwise a
+    Boolean per group may be true only if some seat is in it. A hint on the pairs is then
+    a whole solution in the first two cases, which CP-SAT takes at once.
+    """
+    if len(groups) < minimum:
+        m.add(LinearExpr.sum([]) >= 1)  # fewer values than needed: infeasible, as it must be
+    elif len(groups) == minimum:
+        for group in groups:
+            at_least_one_of(m, x, group)
+    elif minimum == 2 and sum(map(len, groups)) == len({p for g in groups for p in g}):
+        total = {p for group in groups for p in group}
+        for group in groups:
+            at_least_one_of(m, x, sorted(total - set(group)))
+    else:
+        present = []
+        for group in groups:
+            y = m.new_bool_var("")
+            m.add(LinearExpr.sum([x[p] for p in group]) >= y)
+            present.append(y)
+        m.add(LinearExpr.sum(present) >= minimum)
 
 
 def floor_units(floor: float, seats: int) -> int:

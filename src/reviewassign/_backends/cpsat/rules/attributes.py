@@ -26,6 +26,7 @@ from ._common import (
     RuleInstance,
     SoftBuilder,
     SoftEncoding,
+    at_least_distinct,
     at_least_one_of,
 )
 from .whole import band_seats
@@ -57,32 +58,6 @@ def _counted(rule: PanelRule, c: int, pairs: range, reviewers: npt.NDArray[np.in
     return [pairs.start + int(i) for i in np.flatnonzero(rule.counted(c, reviewers))]
 
 
-def _hard_distinct(
-    m: cp_model.CpModel, x: list[cp_model.IntVar], groups: list[list[int]], minimum: int
-) -> None:
-    """At least ``minimum`` of ``groups`` hold a seat.
-
-    As for regions (``groups._min_distinct``): when ``minimum`` is 2 and no reviewer has
-    two of the values, every value must leave a seat to another one. No auxiliary
-    Boolean: a hint on the pairs is then a whole solution, which CP-SAT takes at once.
-    """
-    if len(groups) < minimum:
-        m.add(LinearExpr.sum([]) >= 1)  # fewer values than needed: infeasible, as it must be
-    elif len(groups) == minimum:
-        for group in groups:
-            at_least_one_of(m, x, group)
-    elif minimum == 2 and sum(map(len, groups)) == len({p for g in groups for p in g}):
-        for k in range(len(groups)):
-            at_least_one_of(m, x, [p for j, g in enumerate(groups) if j != k for p in g])
-    else:
-        present = []
-        for group in groups:
-            y = m.new_bool_var("")
-            m.add(LinearExpr.sum([x[p] for p in group]) >= y)
-            present.append(y)
-        m.add(LinearExpr.sum(present) >= minimum)
-
-
 def _hard_entry(
     m: cp_model.CpModel, inst: Instance, x: list[cp_model.IntVar], rule: PanelRule, c: int
 ) -> None:
@@ -90,7 +65,7 @@ def _hard_entry(
     pairs = inst.case_pairs(c)
     reviewers = inst.pair_reviewer[pairs.start : pairs.stop]
     if rule.kind == "min_distinct":
-        _hard_distinct(m, x, _value_groups(rule, pairs, reviewers), rule.limit)
+        at_least_distinct(m, x, _value_groups(rule, pairs, reviewers), rule.limit)
         return
     if rule.kind == "max_per_value":
         for group in _value_groups(rule, pairs, reviewers):

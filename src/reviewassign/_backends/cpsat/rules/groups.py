@@ -23,7 +23,7 @@ from ._common import (
     RuleInstance,
     SoftBuilder,
     SoftEncoding,
-    at_least_one_of,
+    at_least_distinct,
     case_keys,
     groups,
 )
@@ -60,31 +60,13 @@ def _min_distinct(
 ) -> None:
     """Per case, at least ``minimum`` distinct keys among the seats (negative keys count for none).
 
-    Two cases need no auxiliary variable, and their LP relaxation is much tighter:
-    when the case's eligible reviewers show exactly ``minimum`` keys, each must have a
-    seat; when ``minimum`` is 2, every key must leave a seat to some other key. Otherwise
-    a Boolean per (case, key) may be true only if some seat has that key.
+    A reviewer has one key, so the groups never share a pair (see
+    :func:`._common.at_least_distinct` for the encodings).
     """
     for c in range(inst.n_cases):
         pairs = inst.case_pairs(c)
         found = [group for _, group in groups(case_keys(inst, c, reviewer_key), pairs)]
-        if len(found) < minimum:
-            m.add(LinearExpr.sum([]) >= 1)  # fewer keys than needed: infeasible, as it must be
-        elif len(found) == minimum:
-            for group in found:
-                at_least_one_of(m, x, group)
-        elif minimum == 2:
-            total = [p for group in found for p in group]
-            for group in found:
-                others = sorted(set(total) - set(group))
-                at_least_one_of(m, x, others)
-        else:
-            present = []
-            for group in found:
-                y = m.new_bool_var("")
-                m.add(LinearExpr.sum([x[p] for p in group]) >= y)
-                present.append(y)
-            m.add(LinearExpr.sum(present) >= minimum)
+        at_least_distinct(m, x, found, minimum)
 
 
 def hard_max_per_region(
