@@ -140,15 +140,36 @@ def test_a_forced_pair_is_held_and_binds() -> None:
     assert ra.check(FOUR, ONE, free.assignment, forced=[("C1", "R4")])[0].rule == "pairs.forced"
 
 
-def test_forced_pairs_listed_twice_count_once_and_keep_the_flow_out() -> None:
+def test_forced_pairs_listed_twice_count_once_and_the_flow_takes_them() -> None:
     result = solve(FOUR, ONE, forced=[("C1", "R4"), ("C1", "R4")])
     assert result.forced == (("C1", "R4"),)
     inst = build_instance(FOUR, ONE, forced=result.forced)
-    assert table.FLOW.refuses(inst, ONE) == ("pairs.forced",)
-    assert table.FLOW.refuses(build_instance(FOUR, ONE), ONE) == ()
-    assert result.stats.method != "flow"
-    with pytest.raises(ra.InputError, match=r"pairs\.forced"):
-        solve(FOUR, ONE, forced=[("C1", "R4")], method="flow")
+    assert table.FLOW.refuses(inst, ONE) == ()
+    assert result.stats.method == "flow"
+    flow = solve(FOUR, ONE, forced=[("C1", "R4")], method="flow")
+    assert flow.status is ra.Status.OPTIMAL
+    assert flow.assignment["C1"] == ("R4",)
+    assert flow.objective == flow.bound == pytest.approx(1 + 1 / 3)
+    assert ra.check(FOUR, ONE, flow.assignment, forced=flow.forced) == []
+
+
+def test_the_flow_counts_a_forced_seat_towards_the_minimum_load() -> None:
+    # Four seats, four reviewers, each exactly one: R3 and R4 forced on C1 leave C2 to R1, R2.
+    policy = ra.Policy(panel_size=2, load={"min": 1, "max": 1})
+    forced = [("C1", "R4"), ("C1", "R3")]
+    for method in ("flow", "cpsat"):
+        result = solve(FOUR, policy, forced=forced, method=method)
+        assert result.status is ra.Status.OPTIMAL, method
+        assert result.assignment == {"C1": ("R3", "R4"), "C2": ("R1", "R2")}
+        assert result.objective == pytest.approx(3.0)
+    # R1, R3 in A; R2, R4 in B: the cap of one per region leaves R1 out of C1 beside R3
+    regions = (r.model_copy(update={"region": "AB"[i % 2]}) for i, r in enumerate(FOUR.reviewers))
+    region = ra.Problem(cases=FOUR.cases, reviewers=tuple(regions))
+    capped = ra.Policy(panel_size=2, panel={"max_per_region": 1})
+    flow = solve(region, capped, forced=[("C1", "R3")], method="flow")
+    cpsat = solve(region, capped, forced=[("C1", "R3")], method="cpsat")
+    assert flow.assignment["C1"] == ("R2", "R3")
+    assert flow.objective == pytest.approx(cpsat.objective)
 
 
 def test_pruning_keeps_forced_pairs_as_candidates() -> None:
@@ -161,7 +182,7 @@ def test_pruning_keeps_forced_pairs_as_candidates() -> None:
     assert build_instance(p, policy, candidates=1).pair_indices(*pair)[0] == -1
     inst = build_instance(p, policy, candidates=1, forced=[("C5", "R7")])
     assert inst.pruned and inst.pair_indices(*pair)[0] >= 0
-    for method in ("cpsat", "lp"):
+    for method in ("cpsat", "lp", "flow"):
         result = solve(p, policy, forced=[("C5", "R7")], candidates=1, method=method)
         assert result.ok and result.assignment["C5"] == ("R7",)
         assert result.objective == pytest.approx(5 + 1 / 3)
