@@ -54,7 +54,7 @@ def _history(draw: st.DrawFn, cids: Sequence[str], rids: Sequence[str]) -> list[
         case = draw(st.sampled_from((*cids, "X1", "X2")))
         institution = draw(st.sampled_from(((), ("U1",), ("U2",), ("U1", "U2"))))
         members = draw(
-            st.lists(st.sampled_from((*rids, "R9")), min_size=2, max_size=3, unique=True)
+            st.lists(st.sampled_from((*rids, *rids, "R9")), min_size=2, max_size=3, unique=True)
         )
         seats.extend(
             ra.HistorySeat(year=year, case=case, reviewer=r, institution=institution)
@@ -143,7 +143,9 @@ def problems(draw: st.DrawFn, history: bool = False) -> ra.Problem:
         conflicts=[ra.Conflict(case=c, reviewer=r) for c, r in declared],
         relations=[ra.Relation(a=a, b=b, kind="coauthor") for a, b in edges],
         affinity=[ra.Affinity(case=c, reviewer=r, score=s) for (c, r), s in given_scores],
-        disjoint=[ra.Disjoint(a=a, b=b) for a, b in disjoint],
+        # With a history, no disjoint pairs (tiny problems are tight; the history rules
+        # then bind more often, and the other properties hold the disjoint pairs).
+        disjoint=[] if history else [ra.Disjoint(a=a, b=b) for a, b in disjoint],
         history=draw(_history(cids, rids)) if history else (),
     )
 
@@ -199,16 +201,18 @@ BANDS: tuple[dict[str, Any], ...] = (
 
 
 def _board(draw: st.DrawFn, on: set[str]) -> dict[str, Any]:
-    """The ``[representation]`` bands and ``[history]`` settings of the board rules in ``on``."""
+    """The ``[representation]`` bands and ``[history]`` settings of the board rules in ``on``
+    (and panels of two under ``history.max_repeat_pairs``)."""
     sections: dict[str, Any] = {}
     if "representation.bands" in on:
         sections["representation"] = {"bands": [draw(st.sampled_from(BANDS))]}
     history: dict[str, Any] = {}
     if "history.institution_years" in on:
         history["institution_years"] = draw(st.integers(1, 2))
-    if "history.max_repeat_pairs" in on:
-        history["max_repeat_pairs"] = draw(st.integers(0, 1))
-        history["pair_years"] = draw(st.sampled_from((None, 1)))
+    if "history.max_repeat_pairs" in on:  # on panels of two, where past pairs can meet
+        sections["panel_size"] = 2
+        history["max_repeat_pairs"] = draw(st.sampled_from((0, 0, 1)))
+        history["pair_years"] = draw(st.sampled_from((None, None, 1)))
     if "history.min_new_share" in on:
         history["min_new_share"] = draw(st.sampled_from((0.5, 1.0)))
         history["new_years"] = draw(st.sampled_from((None, 1)))
@@ -228,10 +232,9 @@ def policies(draw: st.DrawFn, attribute_rules: bool = False, board: bool = False
         on.add("panel.rules")
     if "panel.rules" in on:  # with one other rule at most: tiny problems are tight
         on = {"panel.rules", *sorted(on - {"panel.rules"})[:1]}
-    if board:  # with one other rule at most
-        on = set(sorted(on)[:1]) | draw(
-            st.sets(st.sampled_from(BOARD_RULES), min_size=1, max_size=2)
-        )
+    if board:  # now and then with one other rule: tiny problems are tight
+        other = set(sorted(on)[:1]) if draw(st.integers(1, 3)) == 1 else set()
+        on = other | draw(st.sets(st.sampled_from(BOARD_RULES), min_size=1, max_size=2))
     rules: dict[str, Any] = {
         "panel_size": draw(st.integers(1, 2)),
         "load": {
@@ -256,6 +259,8 @@ def policies(draw: st.DrawFn, attribute_rules: bool = False, board: bool = False
         rules["objective"]["kind"] = "affinity"
         rules["objective"]["priorities"] = order[: draw(st.integers(1, 3))]
     panel = rules["panel"]
+    if board and panel["language"]:  # on one time in six: tiny problems are tight
+        panel["language"] = draw(st.integers(1, 3)) == 1
     if "panel.max_per_region" in on:
         panel["max_per_region"] = draw(st.integers(1, 2))
     if "panel.min_regions" in on:
