@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import reviewassign as ra
+from reviewassign._data.rules import rule
 
 REGIONS = ("A", "B", "C")
 GENDERS = ("female", "male", "")
@@ -43,7 +44,29 @@ def _sometimes(draw: st.DrawFn, value: st.SearchStrategy[Any], chance: int = 3) 
 
 
 @st.composite
-def problems(draw: st.DrawFn) -> ra.Problem:
+def _history(draw: st.DrawFn, cids: Sequence[str], rids: Sequence[str]) -> list[ra.HistorySeat]:
+    """One or two past panels of two or three seats: last year's or the year before's, of
+    a current or a past case, with its institutions, now and then a reviewer who has left
+    (``R9``)."""
+    seats: list[ra.HistorySeat] = []
+    for _ in range(draw(st.integers(1, 2))):
+        year = draw(st.sampled_from((2024, 2025)))
+        case = draw(st.sampled_from((*cids, "X1", "X2")))
+        institution = draw(st.sampled_from(((), ("U1",), ("U2",), ("U1", "U2"))))
+        members = draw(
+            st.lists(st.sampled_from((*rids, *rids, "R9")), min_size=2, max_size=3, unique=True)
+        )
+        seats.extend(
+            ra.HistorySeat(year=year, case=case, reviewer=r, institution=institution)
+            for r in members
+            if (year, case, r) not in {(h.year, h.case, h.reviewer) for h in seats}
+        )
+    return seats
+
+
+@st.composite
+def problems(draw: st.DrawFn, history: bool = False) -> ra.Problem:
+    """A tiny problem; ``history``: with a few ``history.csv`` rows."""
     n_cases = draw(st.integers(2, 3))
     n_reviewers = draw(st.integers(3, 5))
     rids = [f"R{j}" for j in range(n_reviewers)]
@@ -120,7 +143,10 @@ def problems(draw: st.DrawFn) -> ra.Problem:
         conflicts=[ra.Conflict(case=c, reviewer=r) for c, r in declared],
         relations=[ra.Relation(a=a, b=b, kind="coauthor") for a, b in edges],
         affinity=[ra.Affinity(case=c, reviewer=r, score=s) for (c, r), s in given_scores],
-        disjoint=[ra.Disjoint(a=a, b=b) for a, b in disjoint],
+        # With a history, no disjoint pairs (tiny problems are tight; the history rules
+        # then bind more often, and the other properties hold the disjoint pairs).
+        disjoint=[] if history else [ra.Disjoint(a=a, b=b) for a, b in disjoint],
+        history=draw(_history(cids, rids)) if history else (),
     )
 
 
@@ -158,15 +184,57 @@ ATTRIBUTE_RULES: tuple[dict[str, Any], ...] = (
 """The ``[[panel.rules]]`` entries a policy may hold: every kind of count, once each."""
 
 
+BOARD_RULES = (
+    "representation.bands",
+    "history.institution_years",
+    "history.max_repeat_pairs",
+    "history.min_new_share",
+)
+"""The whole-assignment band over a user attribute and the history rules (issue 14)."""
+
+BANDS: tuple[dict[str, Any], ...] = (
+    {"attribute": "sector", "tolerance": 0.25},
+    {"attribute": "sector", "tolerance": 0.2, "targets": {"practice": 0.5}},
+    {"attribute": "discipline", "tolerance": 0.4},
+)
+"""The ``[[representation.bands]]`` entries a policy may hold (hard: weight 0)."""
+
+
+def _board(draw: st.DrawFn, on: set[str]) -> dict[str, Any]:
+    """The ``[representation]`` bands and ``[history]`` settings of the board rules in ``on``
+    (and panels of two under ``history.max_repeat_pairs``)."""
+    sections: dict[str, Any] = {}
+    if "representation.bands" in on:
+        sections["representation"] = {"bands": [draw(st.sampled_from(BANDS))]}
+    history: dict[str, Any] = {}
+    if "history.institution_years" in on:
+        history["institution_years"] = draw(st.integers(1, 2))
+    if "history.max_repeat_pairs" in on:  # on panels of two, where past pairs can meet
+        sections["panel_size"] = 2
+        history["max_repeat_pairs"] = draw(st.sampled_from((0, 0, 1)))
+        history["pair_years"] = draw(st.sampled_from((None, None, 1)))
+    if "history.min_new_share" in on:
+        history["min_new_share"] = draw(st.sampled_from((0.5, 1.0)))
+        history["new_years"] = draw(st.sampled_from((None, 1)))
+    if history:
+        history["year"] = draw(st.sampled_from((None, 2026)))
+        sections["history"] = history
+    return sections
+
+
 @st.composite
-def policies(draw: st.DrawFn, attribute_rules: bool = False) -> ra.Policy:
-    """A policy with a few rules on; ``attribute_rules``: always ``[[panel.rules]]``."""
+def policies(draw: st.DrawFn, attribute_rules: bool = False, board: bool = False) -> ra.Policy:
+    """A policy with a few rules on; ``attribute_rules``: always ``[[panel.rules]]``;
+    ``board``: always one or two of ``BOARD_RULES`` (a band, the history rules)."""
     # A few rules at a time: with all of them on, tiny problems are nearly always infeasible.
     on = draw(st.sets(st.sampled_from(RULES), max_size=3))
     if attribute_rules:
         on.add("panel.rules")
     if "panel.rules" in on:  # with one other rule at most: tiny problems are tight
         on = {"panel.rules", *sorted(on - {"panel.rules"})[:1]}
+    if board:  # now and then with one other rule: tiny problems are tight
+        other = set(sorted(on)[:1]) if draw(st.integers(1, 3)) == 1 else set()
+        on = other | draw(st.sets(st.sampled_from(BOARD_RULES), min_size=1, max_size=2))
     rules: dict[str, Any] = {
         "panel_size": draw(st.integers(1, 2)),
         "load": {
@@ -191,6 +259,8 @@ def policies(draw: st.DrawFn, attribute_rules: bool = False) -> ra.Policy:
         rules["objective"]["kind"] = "affinity"
         rules["objective"]["priorities"] = order[: draw(st.integers(1, 3))]
     panel = rules["panel"]
+    if board and panel["language"]:  # on one time in six: tiny problems are tight
+        panel["language"] = draw(st.integers(1, 3)) == 1
     if "panel.max_per_region" in on:
         panel["max_per_region"] = draw(st.integers(1, 2))
     if "panel.min_regions" in on:
@@ -211,6 +281,7 @@ def policies(draw: st.DrawFn, attribute_rules: bool = False) -> ra.Policy:
         panel["rules"] = draw(
             st.lists(st.sampled_from(ATTRIBUTE_RULES), min_size=1, max_size=2, unique_by=str)
         )
+    rules.update(_board(draw, on))
     return ra.Policy(**rules)
 
 
@@ -299,6 +370,9 @@ def assert_matches_brute_force(problem: ra.Problem, policy: ra.Policy, method: s
             f"{'feasible' if best else 'infeasible'} with panel.rules {bool(policy.panel.rules)}, "
             f"disjoint pairs {bool(problem.disjoint)}"
         )
+        board = [r for r in BOARD_RULES if rule(r).on(policy)]
+        if board:
+            event(f"{'feasible' if best else 'infeasible'} with {', '.join(board)}")
     why = _describe(problem, policy, result, best)
     if best is None:
         assert result.status is ra.Status.INFEASIBLE, why
@@ -344,6 +418,16 @@ def test_attribute_rules_and_disjoint_pairs_match_brute_force(
     problem: ra.Problem, policy: ra.Policy, method: str
 ) -> None:
     # Every policy holds [[panel.rules]] entries, most problems disjoint pairs (issue 14).
+    assert_matches_brute_force(problem, policy, method)
+
+
+@settings(max_examples=EXAMPLES)
+@given(problems(history=True), policies(board=True), st.sampled_from(["auto", "cpsat", "lp"]))
+def test_bands_and_history_rules_match_brute_force(
+    problem: ra.Problem, policy: ra.Policy, method: str
+) -> None:
+    # Every policy holds a [[representation.bands]] entry or [history] rules, every
+    # problem a few history.csv rows (issue 14).
     assert_matches_brute_force(problem, policy, method)
 
 

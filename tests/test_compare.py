@@ -429,6 +429,33 @@ def test_without_attributes_or_history_the_rows_are_as_before(comparison: ra.Com
     assert "new reviewers" not in comparison._repr_html_()
 
 
+def test_str_shows_the_attribute_shares_and_new_seats_under_the_table() -> None:
+    comparison = ra.compare(attributed_problem(), RULE_POLICIES, seed=0, workers=1)
+    lines = str(comparison).splitlines()
+    n = len(RULE_POLICIES)
+    assert lines[0].split()[:3] == ["policy", "status", "objective"]  # the table as before
+    assert lines[2 + n].startswith("* baseline")
+    assert lines[3 + n] == ""
+    assert lines[4 + n].split() == [
+        "seat",
+        "shares",
+        "new",
+        "seats",
+        "sector:academia",
+        "sector:practice",
+    ]
+    shares = {line.split()[0]: line.split()[-3:] for line in lines[6 + n : 6 + 2 * n]}
+    assert shares["new"][0] == "100.0%"
+    practice = comparison.row("practice").attribute_shares["sector:practice"]
+    assert shares["practice"][2] == f"{100 * practice:.1f}%"
+    assert len(lines) == 6 + 2 * n
+
+
+def test_str_without_attributes_or_history_has_no_share_lines(comparison: ra.Comparison) -> None:
+    assert "seat shares" not in str(comparison)
+    assert str(comparison).splitlines()[-1].startswith("* baseline")
+
+
 def test_to_frame_carries_the_attribute_shares_and_new_seats() -> None:
     pytest.importorskip("pandas")
     comparison = ra.compare(attributed_problem(), RULE_POLICIES, seed=0, workers=1)

@@ -968,8 +968,8 @@ COMMANDS: dict[str, tuple[list[str], set[int]]] = {
     "verify": (_words("verify {problem} {tmp}/result.json --policy {policy}"), {0, 1, 2}),
     "export": (
         _words(
-            "export {problem} {tmp}/result.json --anonymous --secret-file {tmp}/secret.key "
-            "--out {tmp}/out/export.csv --column region --case C1"
+            "export {problem} {tmp}/result.json --policy {policy} --anonymous "
+            "--secret-file {tmp}/secret.key --out {tmp}/out/export.csv --column region --case C1"
         ),
         {0, 2},
     ),

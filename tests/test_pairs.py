@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 import reviewassign as ra
 from conftest import examples
 from reviewassign._backends import table
-from reviewassign._reduce.eligible import build_instance
+from reviewassign._lab.synthetic import award_problem
+from reviewassign._pipeline.lagrangian import lagrangian_bound
+from reviewassign._reduce.eligible import best_panel_holding, build_instance
 from reviewassign.cli import main
 
 T = "t"
@@ -140,15 +142,36 @@ def test_a_forced_pair_is_held_and_binds() -> None:
     assert ra.check(FOUR, ONE, free.assignment, forced=[("C1", "R4")])[0].rule == "pairs.forced"
 
 
-def test_forced_pairs_listed_twice_count_once_and_keep_the_flow_out() -> None:
+def test_forced_pairs_listed_twice_count_once_and_the_flow_takes_them() -> None:
     result = solve(FOUR, ONE, forced=[("C1", "R4"), ("C1", "R4")])
     assert result.forced == (("C1", "R4"),)
     inst = build_instance(FOUR, ONE, forced=result.forced)
-    assert table.FLOW.refuses(inst, ONE) == ("pairs.forced",)
-    assert table.FLOW.refuses(build_instance(FOUR, ONE), ONE) == ()
-    assert result.stats.method != "flow"
-    with pytest.raises(ra.InputError, match=r"pairs\.forced"):
-        solve(FOUR, ONE, forced=[("C1", "R4")], method="flow")
+    assert table.FLOW.refuses(inst, ONE) == ()
+    assert result.stats.method == "flow"
+    flow = solve(FOUR, ONE, forced=[("C1", "R4")], method="flow")
+    assert flow.status is ra.Status.OPTIMAL
+    assert flow.assignment["C1"] == ("R4",)
+    assert flow.objective == flow.bound == pytest.approx(1 + 1 / 3)
+    assert ra.check(FOUR, ONE, flow.assignment, forced=flow.forced) == []
+
+
+def test_the_flow_counts_a_forced_seat_towards_the_minimum_load() -> None:
+    # Four seats, four reviewers, each exactly one: R3 and R4 forced on C1 leave C2 to R1, R2.
+    policy = ra.Policy(panel_size=2, load={"min": 1, "max": 1})
+    forced = [("C1", "R4"), ("C1", "R3")]
+    for method in ("flow", "cpsat"):
+        result = solve(FOUR, policy, forced=forced, method=method)
+        assert result.status is ra.Status.OPTIMAL, method
+        assert result.assignment == {"C1": ("R3", "R4"), "C2": ("R1", "R2")}
+        assert result.objective == pytest.approx(3.0)
+    # R1, R3 in A; R2, R4 in B: the cap of one per region leaves R1 out of C1 beside R3
+    regions = (r.model_copy(update={"region": "AB"[i % 2]}) for i, r in enumerate(FOUR.reviewers))
+    region = ra.Problem(cases=FOUR.cases, reviewers=tuple(regions))
+    capped = ra.Policy(panel_size=2, panel={"max_per_region": 1})
+    flow = solve(region, capped, forced=[("C1", "R3")], method="flow")
+    cpsat = solve(region, capped, forced=[("C1", "R3")], method="cpsat")
+    assert flow.assignment["C1"] == ("R2", "R3")
+    assert flow.objective == pytest.approx(cpsat.objective)
 
 
 def test_pruning_keeps_forced_pairs_as_candidates() -> None:
@@ -161,10 +184,85 @@ def test_pruning_keeps_forced_pairs_as_candidates() -> None:
     assert build_instance(p, policy, candidates=1).pair_indices(*pair)[0] == -1
     inst = build_instance(p, policy, candidates=1, forced=[("C5", "R7")])
     assert inst.pruned and inst.pair_indices(*pair)[0] >= 0
-    for method in ("cpsat", "lp"):
+    for method in ("cpsat", "lp", "flow"):
         result = solve(p, policy, forced=[("C5", "R7")], candidates=1, method=method)
         assert result.ok and result.assignment["C5"] == ("R7",)
         assert result.objective == pytest.approx(5 + 1 / 3)
+        # The bound over every eligible pair holds the forced pair: proven, not FEASIBLE
+        # with the bound 6 of a panel of R0..R5 everywhere.
+        assert result.status is ra.Status.OPTIMAL, method
+        assert result.bound == pytest.approx(5 + 1 / 3)
+
+
+def _weakest(inst: Any, n: int) -> list[tuple[str, str]]:
+    """The least-affine eligible pair of each of the first ``n`` cases, one per reviewer."""
+    pairs: list[tuple[str, str]] = []
+    for c in range(n):
+        at = inst.case_pairs(c)
+        taken = {r for _, r in pairs}
+        for i in sorted(range(at.start, at.stop), key=lambda i: inst.pair_affinity[i]):
+            r = inst.reviewer_ids[int(inst.pair_reviewer[i])]
+            if r not in taken:
+                pairs.append((inst.case_ids[c], r))
+                break
+    return pairs
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        ra.Policy(panel_size=3, load={"max": 5}),
+        ra.Policy(panel_size=3, load={"max": 5}, panel={"max_per_region": 1}),
+    ],
+    ids=["plain", "region-cap"],
+)
+def test_the_lagrangian_bound_holds_forced_pairs(policy: ra.Policy) -> None:
+    problem = award_problem(30, 20, seed=1)
+    free = build_instance(problem, policy)
+    forced = _weakest(free, 4)
+    optimum = solve(problem, policy, forced=forced, candidates=None).objective
+    assert optimum is not None
+    inst = build_instance(problem, policy, forced=forced)
+    rng = np.random.default_rng(0)
+    for prices in (None, rng.random(inst.n_reviewers), rng.random(inst.n_reviewers) * 0.1):
+        bound = lagrangian_bound(inst, policy, prices)
+        assert optimum - 1e-9 <= bound < lagrangian_bound(free, policy, prices)
+    pruned = build_instance(problem, policy, candidates=3, forced=forced)
+    assert pruned.pruned  # the bound gathered while reading the rows holds them too
+    assert lagrangian_bound(pruned, policy) == pytest.approx(lagrangian_bound(inst, policy))
+
+
+@settings(max_examples=examples(1.0))
+@given(
+    st.lists(st.sampled_from((-0.5, 0.0, 0.25, 0.5, 1.0)), min_size=3, max_size=7),
+    st.data(),
+)
+def test_the_best_panel_holding_forced_seats_is_the_enumerated_one(
+    values: list[float], data: st.DataObject
+) -> None:
+    n = len(values)
+    seats = data.draw(st.integers(1, min(3, n)))
+    cap = data.draw(st.sampled_from((None, 1, 2)))
+    groups = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))
+    new = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    need = data.draw(st.integers(0, seats))
+    fixed = np.zeros(n, dtype=bool)
+    fixed[data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=seats))] = True
+    if cap is not None and max(np.bincount(groups[fixed], minlength=3)) > cap:
+        return  # forced seats beyond the cap are refused before a solve
+    found = best_panel_holding(np.array(values), groups, seats, cap, new, need, fixed)
+    panels = [
+        sum(values[i] for i in panel)
+        for panel in itertools.combinations(range(n), seats)
+        if all(fixed[i] <= (i in panel) for i in range(n))
+        and (cap is None or max(np.bincount(groups[list(panel)], minlength=3)) <= cap)
+        and sum(bool(new[i]) for i in panel) >= need
+    ]
+    if not panels:
+        return  # no panel: any figure bounds an empty set
+    assert found >= max(panels) - 1e-9  # a bound
+    if cap is None or need == 0:  # exact without a cap (beside a cap the new seats are left out)
+        assert found == pytest.approx(max(panels))
 
 
 NAMED = ra.Problem(

@@ -436,6 +436,31 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*no_anon, "--out", str(csv_out)]) == 2
 
 
+def test_cli_export_reads_the_attribute_columns_the_policy_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _, out = _solved(tmp_path)
+    reviewers = folder / "reviewers.csv"
+    rows = reviewers.read_text().splitlines()
+    sectors = ("academia", "practice")
+    with_column = [rows[0] + ",sector"] + [f"{r},{sectors[i % 2]}" for i, r in enumerate(rows[1:])]
+    reviewers.write_text("\n".join(with_column) + "\n")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'panel_size = {POLICY.panel_size}\n[attributes]\nreviewers = ["sector"]\n')
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(SECRET)
+    csv_out = tmp_path / "panels.csv"
+    args = ["export", str(folder), str(out), "--anonymous", "--secret-file", str(secret)]
+    assert main([*args, "--out", str(csv_out)]) == 2  # an undeclared column
+    assert "sector" in capsys.readouterr().err and not csv_out.exists()
+    assert main([*args, "--policy", str(policy), "--out", str(csv_out)]) == 0
+    problem = ra.load_problem(folder, policy=ra.load_policy(policy))
+    assert problem.reviewers[1].attributes == {"sector": "practice"}
+    assignment = ra.load_assignment(out)
+    assert csv_out.read_text() == ra.export_anonymous(problem, assignment, SECRET)
+    assert main([*args, "--policy", str(policy), "--out", str(policy)]) == 2  # not the policy
+
+
 def test_export_of_one_applicants_case(tmp_path: Path) -> None:
     problem = _problem()
     assignment = ra.solve(problem, POLICY).assignment

@@ -423,7 +423,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    """``reviewassign export``: anonymised panels only."""
+    """``reviewassign export``: anonymised panels only.
+
+    ``--policy`` is read first, as by ``solve``: its ``[attributes]`` declare the extra
+    columns of the problem's CSV files.
+    """
     if not args.anonymous:
         raise InputError("export writes anonymised panels only: give --anonymous")
     if Path(args.out).suffix.lower() != ".csv" or Path(args.out).is_dir():
@@ -434,9 +438,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             *problem_inputs(args.problem),
             ("the result", args.result),
             ("the secret file", args.secret_file),
+            ("the policy", args.policy),
         ],
     )
-    problem = load_problem(args.problem)
+    problem, _ = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
     secret = load_secret(args.secret_file)
     assignment = load_assignment(args.result)
@@ -781,6 +786,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export panels for applicants with pseudonymous reviewers")
     p.add_argument("problem", metavar="PROBLEM")
     p.add_argument("result", metavar="RESULT.json", help="a result .json or a .csv of pairs")
+    p.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="a .toml or .json policy: its [attributes] declare the problem's extra CSV columns",
+    )
     p.add_argument(
         "--anonymous", action="store_true", help="reviewer labels in place of ids (required)"
     )

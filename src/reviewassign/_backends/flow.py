@@ -6,6 +6,11 @@ reviewer passes between ``min_load`` and ``max_load`` units to the sink. A per-c
 one partitioning attribute (the region cap, ``_data.rules.region_cap``) is one more layer of
 nodes. The LP of a network is integral, so the flow optimum is the optimum of the
 assignment. Which rules a network takes is the registry's ``Rule.flow``.
+
+A forced pair (``pairs.forced``) is an arc with lower bound 1, taken out before the
+network is built: its case sends one unit fewer, its reviewer takes one unit fewer (the
+seat counts towards the reviewer's minimum load), its (case, region) node under the region
+cap one fewer, its arc is closed, and the pair joins the flow's assignment and value.
 """
 
 from __future__ import annotations
@@ -134,9 +139,45 @@ class _Network:
     so the shift keeps the optimum and makes costs non-negative."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Forced:
+    """The forced pairs taken out of a network: where they are and what they hold."""
+
+    pairs: IntArray
+    """Their indices among the candidates (-1 for one that is not a candidate)."""
+    per_case: IntArray
+    """Per case, its forced seats: the case sends that many units fewer."""
+    per_reviewer: IntArray
+    """Per reviewer, their forced seats: they take that many units fewer."""
+
+
+def _forced(inst: Instance) -> _Forced:
+    """The forced pairs of ``inst``, counted per case and per reviewer."""
+    return _Forced(
+        inst.forced_pairs(),
+        np.bincount(inst.forced_case, minlength=inst.n_cases).astype(np.int64),
+        np.bincount(inst.forced_reviewer, minlength=inst.n_reviewers).astype(np.int64),
+    )
+
+
+def _group_caps(inst: Instance, cap: int, keys: IntArray) -> IntArray:
+    """The region cap of each (case, region) node, less the forced seats of its group."""
+    caps = np.full(len(keys), cap, dtype=np.int64)
+    if len(inst.forced_case) and len(keys):
+        forced = inst.forced_case * len(inst.regions) + inst.reviewer_region[inst.forced_reviewer]
+        at = np.minimum(np.searchsorted(keys, forced), len(keys) - 1)
+        hit = keys[at] == forced
+        np.subtract.at(caps, at[hit], 1)
+    return np.maximum(caps, 0)
+
+
 def _network(inst: Instance, policy: Policy) -> _Network:
-    """The min-cost flow network of ``inst`` under ``policy``."""
+    """The min-cost flow network of ``inst`` under ``policy``, forced pairs taken out."""
     n_c, n_r, n_p = inst.n_cases, inst.n_reviewers, inst.n_pairs
+    fixed = _forced(inst)
+    demand = inst.panel_size - fixed.per_case
+    most = inst.max_load - fixed.per_reviewer
+    least = np.maximum(inst.min_load - fixed.per_reviewer, 0)
     gain = to_ints(inst.pair_affinity)
     top = int(gain.max(initial=0))
     cap = region_cap(policy)
@@ -158,22 +199,22 @@ def _network(inst: Instance, policy: Policy) -> _Network:
         nodes = sink + 1 + np.arange(len(keys), dtype=np.int64)
         tails.append(case_node[keys // len(inst.regions)])
         heads.append(nodes)
-        caps.append(np.full(len(keys), cap, dtype=np.int64))
+        caps.append(_group_caps(inst, cap, keys))
         costs.append(np.zeros(len(keys), dtype=np.int64))
         offset = len(keys)
         pair_tail = nodes[group]
     tails.append(pair_tail)
     heads.append(reviewer_node[inst.pair_reviewer])
-    caps.append(np.ones(n_p, dtype=np.int64))
+    pair_caps = np.ones(n_p, dtype=np.int64)
+    pair_caps[fixed.pairs[fixed.pairs >= 0]] = 0  # a forced pair's unit is already sent
+    caps.append(pair_caps)
     costs.append(top - gain)
     tails.append(reviewer_node)
     heads.append(np.full(n_r, sink, dtype=np.int64))
-    caps.append(inst.max_load - inst.min_load)
+    caps.append(np.maximum(most - least, 0))
     costs.append(np.zeros(n_r, dtype=np.int64))
-    seats = int(inst.panel_size.sum())
-    supplies = np.concatenate(
-        [inst.panel_size, -inst.min_load, [-(seats - int(inst.min_load.sum()))]]
-    ).astype(np.int64)
+    seats = int(demand.sum())
+    supplies = np.concatenate([demand, -least, [-(seats - int(least.sum()))]]).astype(np.int64)
     return _Network(
         np.concatenate(tails),
         np.concatenate(heads),
@@ -265,7 +306,14 @@ class _Solved:
 
 
 def _solve_network(inst: Instance, policy: Policy) -> _Solved | None:
-    """Solve the min-cost flow of ``inst`` under ``policy``; None when it is infeasible."""
+    """Solve the min-cost flow of ``inst`` under ``policy``; None when it is infeasible.
+
+    The assignment and its value hold the forced pairs; None as well when a forced pair
+    is no candidate or a reviewer's forced seats exceed their maximum load.
+    """
+    fixed = _forced(inst)
+    if np.any(fixed.pairs < 0) or np.any(fixed.per_reviewer > inst.max_load):
+        return None
     net = _network(inst, policy)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
@@ -276,7 +324,8 @@ def _solve_network(inst: Instance, policy: Policy) -> _Solved | None:
     if status != smcf.OPTIMAL:  # pragma: no cover - costs and capacities are in range
         raise SolverError(f"min-cost flow failed with status {status}")
     flows = smcf.flows(np.arange(len(net.tails), dtype=np.int64))
-    chosen = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
+    carried = np.flatnonzero(flows[net.pair_arcs] > 0).astype(np.int64)
+    chosen = np.union1d(carried, fixed.pairs).astype(np.int64)
     gain = to_ints(inst.pair_affinity)
     return _Solved(net, flows, chosen, float(gain[chosen].sum()) / SCALE)
 

@@ -477,9 +477,10 @@ _FORCED = Rule(
     _STRUCTURAL,
     False,
     lambda p: "Every forced (case, reviewer) pair given to the solve is in the assignment.",
+    flow=_always,  # an arc with lower bound 1: taken out of the network, its seat pre-assigned
 )
-"""Forced pairs (``solve(..., forced=...)``): a network does not take them, and
-``_backends.flow.flow_refuses`` names them only when an instance has some."""
+"""Forced pairs (``solve(..., forced=...)``): a network takes them (``_backends.flow``
+pre-assigns each one); the lottery refuses them before it asks (``_workflows.random``)."""
 
 _DISJOINT = Rule(
     "pairs.disjoint",

@@ -341,22 +341,55 @@ class Comparison:
                     _fmt(r.seconds, ".2f"),
                 ]
             )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        text = [
-            "  ".join(
-                cell.ljust(w) if i < 2 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-            ).rstrip()
-            for line in lines
-        ]
-        text.insert(1, "  ".join("-" * w for w in widths))
+        text = _table(lines, 2)
         text.append(f"* baseline: price and changes are against {self.baseline}")
+        text.extend(self._shares())
         text.extend(f"{r.policy}: error: {r.error}" for r in self.rows if r.error is not None)
         return "\n".join(text)
+
+    def _shares(self) -> list[str]:
+        """The seat shares under :meth:`__str__`: new seats and user attributes, when present.
+
+        A blank line, then one line per policy: the share of seats held by new reviewers
+        (with a history) and each ``<attribute>:<value>``'s share of all seats, as
+        :meth:`columns` names them. Empty without such figures.
+        """
+        history = any(row.new_seats_share is not None for row in self.rows)
+        attributes = sorted({k for row in self.rows for k in row.attribute_shares})
+        if not history and not attributes:
+            return []
+        lines = [["seat shares", *(["new seats"] if history else []), *attributes]]
+        for r in self.rows:
+            new = [_fmt(_pct(r.new_seats_share), ".1f", "%")] if history else []
+            shares = [_fmt(_pct(r.attribute_shares.get(k)), ".1f", "%") for k in attributes]
+            lines.append([r.policy + (" *" if r.policy == self.baseline else ""), *new, *shares])
+        return ["", *_table(lines, 1)]
 
     def _repr_html_(self) -> str:
         """The comparison as an HTML table, for Jupyter."""
         return comparison_html(self)
+
+
+def _pct(share: float | None) -> float | None:
+    """A share as a percentage; None stays None."""
+    return None if share is None else 100 * share
+
+
+def _table(lines: list[list[str]], left: int) -> list[str]:
+    """Rows of cells as aligned text, a rule of dashes under the header.
+
+    The first ``left`` columns are aligned left, the others right.
+    """
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    text = [
+        "  ".join(
+            cell.ljust(w) if i < left else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return text
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:

@@ -4,7 +4,8 @@ Relaxing each reviewer's load cap with a price ``v_r >= 0`` (Lagrange) and dropp
 other rule except the region cap leaves one small problem per case: pick the case's
 ``panel_size`` best eligible reviewers by ``affinity - v_r``, at most the region cap
 (``_data.rules.region_cap``) from one region (a partition matroid, so picking greedily is
-exact; ``history.min_new_share``'s new seats are kept too when there is no cap). For any
+exact; ``history.min_new_share``'s new seats are kept too when there is no cap), holding
+the case's forced pairs (``pairs.forced``: they are on every assignment's panel). For any
 prices,
 
     L(v) = sum_r max_load_r * v_r + sum_c best_c(v)
@@ -23,7 +24,7 @@ import numpy.typing as npt
 
 from .._data.policy import Policy
 from .._data.rules import new_seats, region_cap
-from .._reduce.eligible import Instance, best_panel
+from .._reduce.eligible import Instance, best_panel_holding
 
 __all__ = ["lagrangian_bound"]
 
@@ -55,6 +56,7 @@ def lagrangian_bound(
         groups = inst.reviewer_region[idx] if cap is not None else None
         size = int(inst.panel_size[c])
         new, need = inst.reviewer_new[idx], new_seats(policy, size)
-        total += best_panel(affinity - v[idx], groups, size, cap, new, need)
+        fixed = np.isin(idx, inst.forced_reviewer[inst.forced_case == c])
+        total += best_panel_holding(affinity - v[idx], groups, size, cap, new, need, fixed)
     # Float sums of many terms: widen by far more than their rounding error.
     return total + 1e-9 * (1.0 + abs(total))

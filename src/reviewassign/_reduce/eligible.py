@@ -37,6 +37,7 @@ __all__ = [
     "Rows",
     "SeatBand",
     "best_panel",
+    "best_panel_holding",
     "build_instance",
     "prefers_not_costs",
     "seat_bands",
@@ -350,6 +351,52 @@ def best_panel(
                 picked += 1
                 if picked == seats:
                     return total
+    return total  # fewer than ``seats`` can be picked: the case has no feasible panel
+
+
+def best_panel_holding(
+    values: FloatArray,
+    groups: IntArray | None,
+    seats: int,
+    cap: int | None,
+    new: BoolArray,
+    need: int,
+    fixed: BoolArray,
+) -> float:
+    """:func:`best_panel` among the panels that hold every value where ``fixed`` holds.
+
+    The forced pairs of a case (``pairs.forced``) are on its panel in every assignment,
+    so the best panel holding them still bounds the case, and more tightly. The fixed
+    values are summed; the other seats are the best of the rest, the region cap of each
+    group less its fixed seats (greedy is exact: a partition matroid), and the new seats
+    still needed less the fixed new ones.
+
+    Examples
+    --------
+    >>> values = np.array([1.0, 0.9, 0.1])
+    >>> no = np.zeros(3, dtype=bool)
+    >>> best_panel_holding(values, None, 2, None, no, 0, np.array([False, False, True]))
+    1.1
+    """
+    if not fixed.any():
+        return best_panel(values, groups, seats, cap, new, need)
+    total = float(values[fixed].sum())
+    left = seats - int(fixed.sum())
+    rest = ~fixed
+    if left <= 0:
+        return total
+    if cap is None or groups is None:
+        still = max(0, need - int(new[fixed].sum()))
+        return total + best_panel(values[rest], None, left, None, new[rest], still)
+    taken = Counter(groups[fixed].tolist())
+    order = np.argsort(-values[rest], kind="stable")
+    for value, g in zip(values[rest][order].tolist(), groups[rest][order].tolist(), strict=True):
+        if taken[g] < cap:
+            taken[g] += 1
+            total += value
+            left -= 1
+            if left == 0:
+                break
     return total  # fewer than ``seats`` can be picked: the case has no feasible panel
 
 
@@ -846,7 +893,10 @@ def _read_rows(
             groups_of = labels.reviewer_region[idx] if cap is not None else None
             size = int(labels.panel_size[ci])
             need = new_seats(policy, size)
-            read.best_panels[ci] = best_panel(aff, groups_of, size, cap, labels.new[idx], need)
+            fixed = np.isin(idx, forced.get(ci, ()))
+            read.best_panels[ci] = best_panel_holding(
+                aff, groups_of, size, cap, labels.new[idx], need, fixed
+            )
         if pruner is not None:
             kept = np.union1d(started, np.flatnonzero(np.isin(idx, forced.get(ci, ()))))
             keep = pruner.keep(ci, tuple(case.topics), idx, aff, kept.astype(np.int64))
