@@ -59,6 +59,8 @@ def test_panel_bound_is_never_below_the_optimum(problem: ra.Problem, policy: ra.
 @settings(max_examples=EXAMPLES)
 @given(problems(), policies(attribute_rules=True))
 def test_panel_phase_proves_the_optimum(problem: ra.Problem, policy: ra.Policy) -> None:
+    if len(policy.objective.levels) > 1:
+        return  # the phase serves the policy objective alone (no levels before it)
     inst, built = _built(problem, policy)
     if inst.n_pairs == 0:
         return

@@ -52,6 +52,7 @@ _MAX_COMBOS = 600_000
 _FIRST_CANDIDATES = 16
 _GROWTH = 1.5
 _CHUNK = 40_000  # panels checked at once
+_FIRST_CHECKED = 32  # pricing checks the best panels this many first, then 4 times as many
 # Panels of at most this many seats (the enumeration is over k-subsets).
 _MAX_SEATS = 5
 # The first columns: each case's best panels at the pair LP's duals, this many.
@@ -65,7 +66,7 @@ _TOLERANCE = 1e-6  # the rows' coefficients are integers: a feasibility toleranc
 # The proof: CP-SAT over the surviving panels, when there are at most this many.
 _MAX_SURVIVORS = 200_000
 # The first fixing gap, relative to the bound; how many restricted solves at most.
-_FIRST_GAP = 5e-5
+_FIRST_GAP = 2e-5
 _GAP_ROUNDS = 4
 
 FloatArray = npt.NDArray[np.float64]
@@ -177,6 +178,25 @@ def _feasible(block: Block, chosen: IntArray) -> npt.NDArray[np.bool_]:
     return out
 
 
+def _first_feasible(block: Block, subsets: IntArray, worth: FloatArray) -> int | None:
+    """The index of the feasible panel of most ``worth`` among ``subsets`` (None: none).
+
+    The panels are checked best first, a few at a time: the best feasible one is
+    usually among the first.
+    """
+    ranked = np.argsort(-worth, kind="stable")
+    size = _FIRST_CHECKED
+    at = 0
+    while at < len(ranked):
+        chunk = ranked[at : at + size]
+        ok = np.flatnonzero(_feasible(block, subsets[chunk]))
+        if len(ok):
+            return int(chunk[ok[0]])
+        at += size
+        size *= 4
+    return None
+
+
 def price(block: Block, values: FloatArray) -> tuple[float, IntArray, bool]:
     """The best feasible panel of ``block`` under pair ``values`` (the case's, local).
 
@@ -195,10 +215,9 @@ def price(block: Block, values: FloatArray) -> tuple[float, IntArray, bool]:
     while True:
         subsets = order[_subsets(top, k)]
         worth = values[subsets].sum(axis=1)
-        ok = np.flatnonzero(_feasible(block, subsets))
-        if len(ok):
-            j = ok[np.argmax(worth[ok])]
-            best, panel = float(worth[j]), subsets[j]
+        found = _first_feasible(block, subsets, worth)
+        if found is not None:
+            best, panel = float(worth[found]), subsets[found]
         if top == m or best >= values[order[: k - 1]].sum() + values[order[top]]:
             return best, panel, True
         wider = min(m, int(top * _GROWTH) + 1)
