@@ -538,14 +538,17 @@ def panel_phase(
     return _fixing_rounds(blocks, search, gen, phases=phases, slack=slack)
 
 
-def _kept(blocks: Blocks, values: FloatArray, gap: float) -> list[IntArray] | None:
+def _kept(blocks: Blocks, values: FloatArray, gap: float, search: _Search) -> list[IntArray] | None:
     """Per case, its panels (global pairs) that lose at most ``gap`` against its best.
 
-    None when a case's pricing is not exact or there are more than ``_MAX_SURVIVORS``.
+    None when a case's pricing is not exact, there are more than ``_MAX_SURVIVORS``, or
+    the time limit is reached.
     """
     kept: list[IntArray] = []
     total = 0
     for block in blocks.cases:
+        if not search.fits(0.0):
+            return None
         local = values[block.start : block.start + block.a.shape[1]]
         best, _, exact = price(block, local)
         alive = survivors(block, local, best - gap) if exact else None
@@ -578,7 +581,7 @@ def _fixing_rounds(
     gap = max(_FIRST_GAP * abs(gen.bound), 1.0)
     best: _Ip | None = None
     for _ in range(_GAP_ROUNDS):
-        kept = _kept(blocks, values, gap + margin)
+        kept = _kept(blocks, values, gap + margin, search)
         if kept is None:
             break
         ip = _panel_ip(
