@@ -17,6 +17,7 @@ from ..outcome import BackendStatus, LevelRecord, Outcome, PhaseRecord
 from ..scale import SCALE, bound_up
 from .lexicographic import Levels, run_levels
 from .model import Model, build_model
+from .panels import panel_phase
 from .runner import _chosen, _hint_pairs, _record, _run, _Search
 
 __all__ = ["solve_cpsat"]
@@ -163,6 +164,8 @@ class _Guide:
     """Per reviewer, the LP dual of its load cap (float units)."""
     integral: bool
     """Whether the LP point is integral and the optimum."""
+    duals: npt.NDArray[np.float64]
+    """One per row of the model: the LP's duals (solver units)."""
 
     def outcome(
         self, status: BackendStatus, chosen: npt.NDArray[np.int64] | None = None
@@ -214,7 +217,19 @@ def _relax(
     # For a maximisation, rc <= 0 at 0 and rc >= 0 at 1: flipping costs at least |rc|.
     penalty = np.where(x < _INTEGRAL, -rc, np.where(x > 1.0 - _INTEGRAL, rc, 0.0))
     return _Guide(
-        inst, policy, search, phases, slack, lp.value, x, penalty, margin, bound, prices, integral
+        inst,
+        policy,
+        search,
+        phases,
+        slack,
+        lp.value,
+        x,
+        penalty,
+        margin,
+        bound,
+        prices,
+        integral,
+        lp.dual,
     )
 
 
@@ -248,6 +263,16 @@ def _lp_guided(
         return None
     if guide.integral:
         return guide.outcome(BackendStatus.OPTIMAL, np.flatnonzero(guide.x > 0.5).astype(np.int64))
+    if _panel_rules(inst):
+        panels = panel_phase(built, inst, search, duals=guide.duals, phases=phases, slack=slack)
+        if panels is not None:
+            if panels.proven:
+                assert panels.chosen is not None
+                return guide.outcome(BackendStatus.OPTIMAL, panels.chosen)
+            guide = replace(guide, bound=min(guide.bound, bound_up(panels.bound, slack)))
+            if panels.chosen is not None:
+                found = _Sub(PhaseRecord("panels", 0.0, "feasible"), panels.chosen, panels.value)
+                return _fix_and_solve(guide, found)
     for every in (False, True):
         best = _repair(
             inst,
@@ -265,6 +290,16 @@ def _lp_guided(
         # The LP's integral panels leave no room for the others (disjoint pairs and
         # attribute rules can): re-solve every panel near the LP point instead.
     return _fix_and_solve(guide, best)
+
+
+def _panel_rules(inst: Instance) -> bool:
+    """Whether the panel relaxation may pay: per-case rules the pair LP is weak on.
+
+    Attribute rules (``[[panel.rules]]``) and disjoint pairs leave the pair LP an
+    integrality gap that the panel relaxation closes; a plain award's pair LP is nearly
+    integral, and its path stays as it was.
+    """
+    return bool(inst.panel_rules) or len(inst.disjoint) > 0
 
 
 def _mask(n: int, chosen: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
