@@ -10,20 +10,20 @@ seats that need them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from .._data.model import Case, Problem, values
 from .._data.policy import Policy
-from .._data.rules import Pool, active, listed, rule
+from .._data.rules import Pool, active, listed
 from .._reduce.eligible import Instance, build_instance, seat_bands
 from .._reduce.forced import checked_forced
 from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
+from .demands import needs, shortfalls
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
@@ -42,9 +42,19 @@ class Reason:
     message: str
     cases: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    """The other policy keys of a reason that takes several rules together."""
+    scope: Literal["policy", "case"] = "case"
+    """``"policy"``: a count over the whole assignment (seats a group must hold against
+    what it can hold); ``"case"``: one case's eligible reviewers against one rule."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every policy key the reason takes: ``rule`` first."""
+        return (self.rule, *self.also)
 
     def __str__(self) -> str:
-        return f"{self.rule}: {self.message}"
+        return f"{' + '.join(self.keys)}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,102 +266,31 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
     return reasons
 
 
-def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
-    """Readers of a language and experts of a topic against the seats that need them."""
-    reasons: list[Reason] = []
-    rid = [r.id for r in problem.reviewers]
-    if rule("panel.language").on(policy):
-        need: dict[str, list[int]] = defaultdict(list)
-        for c, case in enumerate(problem.cases):
-            if case.language:
-                need[case.language].append(c)
-        for lang, cases in sorted(need.items()):
-            readers = [i for i, r in enumerate(problem.reviewers) if lang in r.languages]
-            seats = int(inst.panel_size[cases].sum())
-            cap = int(inst.max_load[readers].sum())
-            if seats > cap:
-                reasons.append(
-                    Reason(
-                        "panel.language",
-                        f"{len(cases)} cases in {lang} need {seats} seats of reviewers who read "
-                        f"{lang}; the {len(readers)} who do "
-                        f"({listed([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
-                        tuple(problem.cases[c].id for c in cases),
-                        tuple(rid[i] for i in readers),
-                    )
-                )
-    if policy.panel.min_senior > 0:
-        seniors = np.flatnonzero(inst.reviewer_senior)
-        senior_seats = policy.panel.min_senior * inst.n_cases
-        cap = int(inst.max_load[seniors].sum())
-        if senior_seats > cap:
-            reasons.append(
-                Reason(
-                    "panel.min_senior",
-                    f"{inst.n_cases} cases need {policy.panel.min_senior} senior reviewers "
-                    f"each, {senior_seats} senior seats; the {len(seniors)} senior reviewers "
-                    f"offer at most {cap}",
-                    reviewers=tuple(rid[i] for i in seniors),
-                )
-            )
-    if policy.expertise.coverage == "all":
-        level = policy.expertise.min_level
-        need_t: dict[str, list[int]] = defaultdict(list)
-        for c, topics in enumerate(inst.case_topics):
-            for t in topics:
-                need_t[t].append(c)
-        for topic, cases in sorted(need_t.items()):
-            experts = np.flatnonzero(inst.reviewer_covers[topic])
-            cap = int(inst.max_load[experts].sum())
-            if len(cases) > cap:
-                reasons.append(
-                    Reason(
-                        "expertise.coverage",
-                        f"topic {topic} is needed by {len(cases)} cases but only {len(experts)} "
-                        f"reviewers cover it at level {level} or more "
-                        f"({listed([rid[i] for i in experts]) or 'none'}), with {cap} seats "
-                        "between them",
-                        tuple(problem.cases[c].id for c in cases),
-                        tuple(rid[i] for i in experts),
-                    )
-                )
-    return reasons
+def _policy_level(
+    inst: Instance, problem: Problem, policy: Policy, named: set[str]
+) -> list[Reason]:
+    """Seats a group of reviewers must hold against what it can hold, rules alone and in pairs.
 
-
-def _rule_capacity(inst: Instance, problem: Problem) -> list[Reason]:
-    """Each ``[[panel.rules]]`` entry's needed seats against what its reviewers can hold.
-
-    An entry with ``at_least = k`` needs ``k`` counted seats on every case it applies to;
-    each reviewer offers at most the lesser of their maximum load and the cases on which
-    their seat counts (among their eligible pairs).
+    See :mod:`.demands`. The cases ``named`` by their own pool's test are left out (their
+    reason is more precise). Each reason's keys are the rules that make the need and
+    ``load.max``, which bounds what the group can hold.
     """
-    reasons: list[Reason] = []
-    rid = [r.id for r in problem.reviewers]
-    for entry in inst.panel_rules:
-        if not entry.at_least:
-            continue
-        cases = np.flatnonzero(entry.applies)
-        counted = np.zeros(inst.n_reviewers, dtype=np.int64)
-        for c in cases.tolist():
-            pairs = inst.case_pairs(c)
-            revs = inst.pair_reviewer[pairs.start : pairs.stop]
-            counted[revs[entry.counted(c, revs)]] += 1
-        offer = np.minimum(inst.max_load, counted)
-        need = entry.at_least * len(cases)
-        if int(offer.sum()) < need:
-            who = [rid[i] for i in np.flatnonzero(counted)]
-            reasons.append(
-                Reason(
-                    "panel.rules",
-                    f'panel rule "{entry.name}": {len(cases)} cases need {entry.at_least} counted '
-                    f"seat(s) each, {need} seats; the {len(who)} reviewers whose seats count "
-                    f"({listed(who) or 'none'}) offer at most {int(offer.sum())} (their maximum "
-                    "loads and eligible pairs)",
-                    tuple(inst.case_ids[c] for c in cases.tolist()),
-                    tuple(who),
-                )
-            )
-    return reasons
+    out = np.array([c in named for c in inst.case_ids], dtype=np.bool_)
+    asked = [replace(n, seats=np.where(out, 0, n.seats)) for n in needs(inst, problem, policy)]
+    found = shortfalls(inst, [n for n in asked if n.seats.any()])
+    if int(inst.panel_size.sum()) > int(inst.max_load.sum()):  # said by _capacity
+        found = [s for s in found if s.need.keys != ("panel_size",)]
+    return [
+        Reason(
+            s.need.keys[0],
+            s.message,
+            s.cases,
+            s.reviewers,
+            tuple(k for k in (*s.need.keys[1:], "load.max") if k != s.need.keys[0]),
+            "policy",
+        )
+        for s in found
+    ]
 
 
 def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
@@ -470,16 +409,25 @@ def explain(
     >>> print(why.reasons[0].message)
     case C1 needs 2 reviewers; it has 1 eligible reviewers (no conflict; read es): R1
 
-    Two cases, one reviewer from Africa, a cap of one review each and a rule that each
-    panel has a reviewer from Africa: every check passes, the core names the three
-    rules, and raising the load is the verified way out.
+    Two cases, one reviewer from Africa who takes one review, and a rule that each panel
+    has a reviewer from Africa: a count over the whole policy proves it cannot hold (a
+    policy-level reason, naming every key it takes). With ``core=True`` the core names
+    the three rule instances, and raising the load is the verified way out.
 
     >>> problem = ra.Problem(
     ...     cases=[ra.Case(id="C1", region="Africa"), ra.Case(id="C2", region="Africa")],
     ...     reviewers=[ra.Reviewer(id="R1", region="Africa", max_load=1),
     ...                ra.Reviewer(id="R2", region="Europe and North America")],
     ... )
-    >>> why = explain(problem, ra.Policy(panel_size=1, panel={"own_region": "at_least_one"}))
+    >>> policy = ra.Policy(panel_size=1, panel={"own_region": "at_least_one"})
+    >>> why = explain(problem, policy, core=True)
+    >>> reason = why.reasons[0]
+    >>> reason.scope, reason.keys
+    ('policy', ('panel.own_region', 'load.max'))
+    >>> print(reason.message)  # doctest: +NORMALIZE_WHITESPACE
+    every case from Africa needs a reviewer from Africa (panel.own_region = "at_least_one"):
+    2 cases need 2 such seats, the 1 reviewer from Africa offers at most 1 (their maximum
+    loads, one seat a panel); cases C1, C2; reviewers R1
     >>> for reason in why.core:
     ...     print(reason)
     load.max: reviewer R1 takes at most 1 review
@@ -491,11 +439,11 @@ def explain(
     policy = Policy.coerce(policy)
     pairs = checked_forced(problem, policy, forced)
     inst = build_instance(problem, policy)
+    by_case = _case_rules(inst, problem, policy)
     reasons = _capacity(inst, problem)
-    reasons += _case_rules(inst, problem, policy)
-    reasons += _shared_experts(inst, problem, policy)
-    reasons += _rule_capacity(inst, problem)
+    reasons += _policy_level(inst, problem, policy, {c for r in by_case for c in r.cases})
     reasons += _representation(inst, problem, policy)
+    reasons += by_case
     if core is False or (core == "auto" and reasons):
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
     found = find_core(
