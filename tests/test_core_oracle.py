@@ -493,7 +493,7 @@ def test_a_core_cut_short_says_not_proven_irreducible(
     assert why.status == "infeasible" and why.core and not why.irreducible, str(why)
     assert why.relaxations == ()
     text = str(why)
-    assert "not proven irreducible" in text and "dropping any one" not in text, text
+    assert "not proven minimal" in text and "dropping any one" not in text, text
     assert not meets(problem, policy, [key_of(r) for r in why.core])  # infeasible, proven
 
     calls["n"] = 0
@@ -504,4 +504,4 @@ def test_a_core_cut_short_says_not_proven_irreducible(
     args = ["explain", str(tmp_path / "p.json"), "--policy", str(tmp_path / "policy.toml")]
     code = main([*args, "--core", "always"])  # the counting check alone proves it
     out = capsys.readouterr().out
-    assert code == 3 and "not proven irreducible" in out, out
+    assert code == 3 and "not proven minimal" in out, out

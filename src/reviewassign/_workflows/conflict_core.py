@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .._data.model import Problem
 from .._data.policy import ObjectivePolicy, Policy, RepresentationPolicy
@@ -57,6 +57,14 @@ class Relaxation:
     violations: tuple[Violation, ...] = ()
     amount: int = 0
     """By how much the rule is relaxed (seats, reviews, regions...); 0 for a policy step."""
+    scope: Literal["policy", "instance"] = "instance"
+    """``"policy"``: a change of the policy key for every case and reviewer (``change``
+    says the setting); ``"instance"``: one rule instance broken by ``amount``."""
+    price: float | None = None
+    """A policy step's cost: the objective lost against the policy with its key at its
+    loosest (every other key as it is); None when unknown or for an instance."""
+    proven: bool = False
+    """Whether ``objective`` (and ``price``) come from solves proven optimal."""
 
     def __str__(self) -> str:
         if self.restores is None:
@@ -64,6 +72,12 @@ class Relaxation:
         if not self.restores:
             return f"{self.rule}: {self.change} (not enough alone: other rules still conflict)"
         value = "" if self.objective is None else f", objective {self.objective:.3f}"
+        if self.scope == "policy" and self.objective is not None:
+            if self.price is not None:
+                reference = self.objective + self.price
+                share = self.price / reference if reference else 0.0
+                value += f", price {self.price:.3f} ({100 * share:.1f} %)"
+            value += "" if self.proven else ", not proven optimal"
         return f"{self.rule}: {self.change} (verified by a solve{value})"
 
 
@@ -199,7 +213,7 @@ def find_core(
     if status == "infeasible" and not irreducible:
         notes.append(
             "the time ran out before the core was shrunk: its rules cannot hold together, "
-            "but some of them may not be needed (not proven irreducible)"
+            "but some of them may not be needed (a conflicting set, not proven minimal)"
         )
     if relaxations and irreducible:
         found, cut_short = _relaxations(search, members)

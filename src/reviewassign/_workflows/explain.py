@@ -10,6 +10,7 @@ seats that need them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -24,6 +25,7 @@ from .._reduce.forced import checked_forced
 from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
 from .demands import needs, shortfalls
+from .policy_core import KeyCore, PolicyStep, key_core, loosest
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
@@ -79,6 +81,12 @@ class Explanation:
     notes: tuple[str, ...] = ()
     irreducible: bool = False
     """Whether the core search finished: the core (perhaps empty) is proven irreducible."""
+    keys: tuple[str, ...] = ()
+    """The policy keys that cannot hold together: with every other key at its loosest
+    (off where it can be), the policy still cannot be met. Empty when not searched."""
+    keys_irreducible: bool = False
+    """Whether ``keys`` is proven minimal: loosening any one of them fully makes the rest
+    feasible (every test was decided within the time)."""
 
     @property
     def infeasible(self) -> bool:
@@ -99,6 +107,15 @@ class Explanation:
             lines.append(
                 "no necessary check fails: seats, capacity and every panel rule can be met"
             )
+        if self.keys:
+            proven = (
+                "proven minimal: loosening any one of them fully leaves keys that can hold"
+                if self.keys_irreducible
+                else "a conflicting set, not proven minimal"
+            )
+            lines.append(
+                f"policy keys that cannot hold together: {', '.join(self.keys)} ({proven})"
+            )
         if self.core:
             n = len(self.core)
             lines.append(
@@ -107,7 +124,7 @@ class Explanation:
                 + (
                     "dropping any one of them leaves rules that can:"
                     if self.irreducible
-                    else "not proven irreducible: the time ran out, some may not be needed:"
+                    else "a conflicting set, not proven minimal (the time ran out):"
                 )
             )
             lines.extend(f"- {r}" for r in self.core)
@@ -119,9 +136,14 @@ class Explanation:
                 )
             else:
                 lines.append("panel sizes and conflicts of interest alone cannot be met")
-        if self.relaxations:
-            lines.append("relaxations, best first:")
-            lines.extend(f"- {r}" for r in self.relaxations)
+        policy = [r for r in self.relaxations if r.scope == "policy"]
+        single = [r for r in self.relaxations if r.scope == "instance"]
+        if policy:
+            lines.append("policy changes, each verified by a solve, cheapest first:")
+            lines.extend(f"- {r}" for r in policy)
+        if single:
+            lines.append("relaxations of single rule instances, best first:")
+            lines.extend(f"- {r}" for r in single)
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -437,31 +459,91 @@ def explain(
     load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
     """
     policy = Policy.coerce(policy)
-    pairs = checked_forced(problem, policy, forced)
-    inst = build_instance(problem, policy)
-    by_case = _case_rules(inst, problem, policy)
-    reasons = _capacity(inst, problem)
-    reasons += _policy_level(inst, problem, policy, {c for r in by_case for c in r.cases})
-    reasons += _representation(inst, problem, policy)
-    reasons += by_case
-    if core is False or (core == "auto" and reasons):
+    pairs = tuple(checked_forced(problem, policy, forced))
+    reasons = necessary(problem, policy)
+    if core is False:
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
+    t0 = time.perf_counter()
+    keyed = key_core(
+        problem,
+        policy,
+        checks=lambda pr, po: bool(necessary(pr, po)),
+        time_limit=time_limit,
+        seed=seed,
+        forced=pairs,
+        steps=relaxations,
+    )
+    steps = tuple(_policy_relaxation(step) for step in keyed.steps)
+    if keyed.status == "feasible":
+        return Explanation(tuple(reasons), status="feasible")
+    if core == "auto" and reasons:
+        return _keyed(Explanation(tuple(reasons), relaxations=steps, status="infeasible"), keyed)
+    narrowed = policy
+    if keyed.status == "infeasible":  # the core's keys as set, every other key at its loosest
+        narrowed = loosest(policy, [k for k in keyed.considered if k not in keyed.keys])
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
     found = find_core(
-        problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations, forced=pairs
+        problem, narrowed, time_limit=left, seed=seed, relaxations=relaxations, forced=pairs
     )
     members = tuple(
         Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
     )
     status: Literal["infeasible", "feasible", "unknown"]
-    if reasons or found.status == "infeasible":
+    if reasons or keyed.status == "infeasible" or found.status == "infeasible":
         status = "infeasible"
     else:
         status = "feasible" if found.status == "feasible" else "unknown"
     notes = found.notes
-    whole = _whole_rules_on(policy, problem)
+    whole = _whole_rules_on(narrowed, problem)
     if whole:
         notes += (
             f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
             "panel sizes and conflicts of interest: never in the core, never relaxed)",
         )
-    return Explanation(tuple(reasons), members, found.relaxations, status, notes, found.irreducible)
+    ranked = _ranked(steps, found.relaxations)
+    why = Explanation(tuple(reasons), members, ranked, status, notes, found.irreducible)
+    return _keyed(why, keyed)
+
+
+def necessary(problem: Problem, policy: Policy) -> list[Reason]:
+    """The necessary checks that fail: capacity, policy-level counts, bands, each case's pool."""
+    inst = build_instance(problem, policy)
+    by_case = _case_rules(inst, problem, policy)
+    reasons = _capacity(inst, problem)
+    reasons += _policy_level(inst, problem, policy, {c for r in by_case for c in r.cases})
+    reasons += _representation(inst, problem, policy)
+    return reasons + by_case
+
+
+def _policy_relaxation(step: PolicyStep) -> Relaxation:
+    """A policy-wide step as a relaxation (scope ``"policy"``)."""
+    return Relaxation(
+        step.key,
+        step.change,
+        restores=step.restores,
+        objective=step.objective,
+        scope="policy",
+        price=step.price,
+        proven=step.proven,
+    )
+
+
+def _ranked(
+    steps: tuple[Relaxation, ...], instances: tuple[Relaxation, ...]
+) -> tuple[Relaxation, ...]:
+    """Policy-wide steps that restore feasibility, then the instances', then the rest."""
+    restoring = tuple(s for s in steps if s.restores)
+    return restoring + instances + tuple(s for s in steps if not s.restores)
+
+
+def _keyed(why: Explanation, keyed: KeyCore) -> Explanation:
+    """``why`` with the key core's keys, whether they are proven minimal, and its note."""
+    notes = why.notes
+    if keyed.status == "unknown":
+        notes += ("the time ran out before a policy key could be shown to conflict",)
+    return replace(
+        why,
+        keys=keyed.keys,
+        keys_irreducible=keyed.irreducible,
+        notes=notes,
+    )
