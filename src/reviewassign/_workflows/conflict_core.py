@@ -15,8 +15,9 @@ load, say) that the core search must be free to name.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from .._data.model import Problem
@@ -65,6 +66,9 @@ class Relaxation:
     loosest (every other key as it is); None when unknown or for an instance."""
     proven: bool = False
     """Whether ``objective`` (and ``price``) come from solves proven optimal."""
+    settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """A policy step's settings (dotted keys and values): ``policy.with_settings(settings)``
+    is the changed policy. Empty for an instance."""
 
     def __str__(self) -> str:
         if self.restores is None:
@@ -182,6 +186,7 @@ def find_core(
     seed: int = 0,
     relaxations: bool = True,
     forced: Sequence[tuple[str, str]] = (),
+    within: Collection[str] | None = None,
 ) -> CoreReport:
     """An irreducible conflicting core of ``policy`` on ``problem`` and its relaxations.
 
@@ -190,7 +195,9 @@ def find_core(
     they cannot hold together, but are not proven irreducible (``irreducible`` False,
     status ``"infeasible"``). Each relaxation is found by a solve with every other rule
     instance held; its assignment is checked against the unchanged policy, and
-    :func:`check` must report the relaxed rule instance and nothing else.
+    :func:`check` must report the relaxed rule instance and nothing else. ``within``: the
+    rule keys whose instances a core may hold (a key core's); the others are free in the
+    core search, and held, as the policy sets them, in each relaxation.
     """
     from .._backends.cpsat.soft import (
         SoftSolver,
@@ -202,7 +209,8 @@ def find_core(
     inst = soft_instance(problem, policy, forced)  # forced pairs fixed on, never in a core
     sm = build_soft(inst, problem, _rules_only(policy))
     search = _Search(problem, policy, inst, sm, SoftSolver(sm, seed=seed, time_limit=time_limit))
-    status, members = search.solver.core()
+    among = None if within is None else [i for i, r in enumerate(sm.rules) if r.rule in within]
+    status, members = search.solver.core(among)
     # "unknown" with members: the deletion was cut short; what it kept cannot hold.
     irreducible = status == "infeasible"
     if status == "unknown" and members:

@@ -25,7 +25,7 @@ from .._reduce.forced import checked_forced
 from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
 from .demands import needs, shortfalls
-from .policy_core import KeyCore, PolicyStep, key_core, loosest
+from .policy_core import KeyCore, PolicyStep, key_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
@@ -478,12 +478,18 @@ def explain(
         return Explanation(tuple(reasons), status="feasible")
     if core == "auto" and reasons:
         return _keyed(Explanation(tuple(reasons), relaxations=steps, status="infeasible"), keyed)
-    narrowed = policy
-    if keyed.status == "infeasible":  # the core's keys as set, every other key at its loosest
-        narrowed = loosest(policy, [k for k in keyed.considered if k not in keyed.keys])
+    within = None
+    if keyed.status == "infeasible":  # a core among the key core's instances, others free
+        within = {*keyed.keys, *_fixed(policy, problem)}
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
     found = find_core(
-        problem, narrowed, time_limit=left, seed=seed, relaxations=relaxations, forced=pairs
+        problem,
+        policy,
+        time_limit=left,
+        seed=seed,
+        relaxations=relaxations,
+        forced=pairs,
+        within=within,
     )
     members = tuple(
         Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
@@ -494,7 +500,7 @@ def explain(
     else:
         status = "feasible" if found.status == "feasible" else "unknown"
     notes = found.notes
-    whole = _whole_rules_on(narrowed, problem)
+    whole = _whole_rules_on(policy, problem)
     if whole:
         notes += (
             f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
@@ -503,6 +509,20 @@ def explain(
     ranked = _ranked(steps, found.relaxations)
     why = Explanation(tuple(reasons), members, ranked, status, notes, found.irreducible)
     return _keyed(why, keyed)
+
+
+def _fixed(policy: Policy, problem: Problem) -> list[str]:
+    """The keys whose instances a policy-wide change may leave as they are: kept in cores.
+
+    Those no policy-wide change loosens (pairs the problem lists), and the loads when a
+    reviewer's own ``max_load`` or ``min_load`` overrides the policy's.
+    """
+    fixed = [r.key for r in active(policy) if not r.loosen(policy)]
+    if any(r.max_load is not None for r in problem.reviewers):
+        fixed.append("load.max")
+    if any(r.min_load is not None for r in problem.reviewers):
+        fixed.append("load.min")
+    return fixed
 
 
 def necessary(problem: Problem, policy: Policy) -> list[Reason]:
@@ -525,6 +545,7 @@ def _policy_relaxation(step: PolicyStep) -> Relaxation:
         scope="policy",
         price=step.price,
         proven=step.proven,
+        settings=step.settings,
     )
 
 

@@ -208,24 +208,24 @@ class SoftSolver:
         for i, value in enumerate(values):
             m.add_hint(m.get_int_var_from_proto_index(i), value)
 
-    def core(self) -> tuple[str, list[int]]:
+    def core(self, among: Collection[int] | None = None) -> tuple[str, list[int]]:
         """An irreducible set of rule instances that cannot hold together.
 
         Returns ``("infeasible", core)``, ``("feasible", [])``, or ``("unknown", core so
         far)`` when the time ran out. CP-SAT's sufficient assumptions are shrunk by
         :meth:`shrink`. Dropping any member of the result leaves rules that some
         assignment meets. An empty core means that panel sizes and conflicts alone cannot
-        be met.
+        be met. ``among``: the instances a core may hold (the others are free throughout).
         """
         sm, m = self.sm, self.sm.model
-        every = range(len(sm.holds))
+        every = range(len(sm.holds)) if among is None else sorted(among)
         m.clear_objective()  # type: ignore[no-untyped-call]
         self._hold(every)
         status, _ = self._solve()
         if status != "infeasible":
             return ("feasible" if status in ("optimal", "feasible") else "unknown"), []
         self._hold(())
-        m.add_assumptions(sm.holds)
+        m.add_assumptions([sm.holds[i] for i in every])
         status, solver = self._solve()
         m.clear_assumptions()
         if status == "infeasible":
