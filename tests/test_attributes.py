@@ -358,7 +358,7 @@ def test_explain_names_the_entry_alone_and_in_a_core() -> None:
     assert [r.rule for r in why.reasons] == ["panel.rules"]
     assert why.reasons[0].message.startswith(
         'panel rule "practice" needs 1 seat counted on each of its cases: 2 cases need 2 such '
-        'seats, the 1 reviewers whose seats count for panel rule "practice" offer at most 1'
+        'seats, the 1 reviewer whose seats count for panel rule "practice" offers at most 1'
     )
     assert why.reasons[0].keys == ("panel.rules", "load.max")
     assert why.reasons[0].reviewers == ("R3",)

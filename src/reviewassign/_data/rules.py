@@ -30,8 +30,9 @@ Choices made here:
   network takes it. A minimum of regions that the region cap already implies is decided
   per instance by ``_backends.flow.flow_refuses``.
 
-This module imports nothing of the package at run time (the policy only for types), so
-that ``_data.policy`` can derive :data:`RELAXABLE` from it. The explain tests read numpy
+This module imports nothing of the package at run time but the field limits of
+``_data.fields`` (the policy only for types), so that ``_data.policy`` can derive
+:data:`RELAXABLE` from it. The explain tests read numpy
 arrays (:class:`Pool`) and compute as ``explain`` always did, so its messages, sums
 included, are unchanged.
 """
@@ -47,6 +48,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from .fields import MAX_COUNT
 
 if TYPE_CHECKING:  # pragma: no cover
     from .policy import AttributeRule, Policy
@@ -103,7 +106,7 @@ def _up_to_off(key: str, now: int | None, top: int) -> Steps:
     """A cap raised one by one below ``top``, then turned off (None)."""
     if now is None:
         return ()
-    return _steps(key, [*range(now + 1, top), None])
+    return _steps(key, [*range(now + 1, min(top, MAX_COUNT + 1)), None])
 
 
 def _down(key: str, now: int) -> Steps:
@@ -801,7 +804,9 @@ RULES: tuple[Rule, ...] = (
             f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
         ),
         flow=_always,
-        loosen=lambda p: _steps("load.max", range(p.load.max + 1, p.load.max + _LOAD_STEPS)),
+        loosen=lambda p: _steps(
+            "load.max", range(p.load.max + 1, min(p.load.max + _LOAD_STEPS, MAX_COUNT + 1))
+        ),
     ),
     Rule(
         "load.max_weak_matches",
