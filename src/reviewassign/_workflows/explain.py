@@ -478,17 +478,41 @@ def explain(
         return Explanation(tuple(reasons), status="feasible")
     if core == "auto" and reasons:
         return _keyed(Explanation(tuple(reasons), relaxations=steps, status="infeasible"), keyed)
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+    search = _Instances(problem, policy, seed, relaxations, pairs)
+    return _keyed(_with_instances(search, keyed, reasons, steps, left), keyed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Instances:
+    """What the instance core's search takes: the inputs and explain's options."""
+
+    problem: Problem
+    policy: Policy
+    seed: int
+    relaxations: bool
+    forced: tuple[tuple[str, str], ...]
+
+
+def _with_instances(
+    search: _Instances,
+    keyed: KeyCore,
+    reasons: list[Reason],
+    steps: tuple[Relaxation, ...],
+    left: float | None,
+) -> Explanation:
+    """The instance core among the key core's rules (all rules without one), and the rest."""
+    problem, policy = search.problem, search.policy
     within = None
     if keyed.status == "infeasible":  # a core among the key core's instances, others free
         within = {*keyed.keys, *_fixed(policy, problem)}
-    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
     found = find_core(
         problem,
         policy,
         time_limit=left,
-        seed=seed,
-        relaxations=relaxations,
-        forced=pairs,
+        seed=search.seed,
+        relaxations=search.relaxations,
+        forced=search.forced,
         within=within,
     )
     members = tuple(
@@ -507,8 +531,7 @@ def explain(
             "panel sizes and conflicts of interest: never in the core, never relaxed)",
         )
     ranked = _ranked(steps, found.relaxations)
-    why = Explanation(tuple(reasons), members, ranked, status, notes, found.irreducible)
-    return _keyed(why, keyed)
+    return Explanation(tuple(reasons), members, ranked, status, notes, found.irreducible)
 
 
 def _fixed(policy: Policy, problem: Problem) -> list[str]:
