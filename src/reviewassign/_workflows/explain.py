@@ -397,14 +397,18 @@ def explain(
     problem, policy
         As for :func:`reviewassign.solve`.
     core
-        Whether to search for a minimal conflicting core with CP-SAT (one assumption
-        literal per rule instance, shrunk by deletion to an irreducible set) and to rank
-        relaxations of its members. ``"auto"``: only when every necessary check passes
-        (a failing check already names the rule and the ids). ``False``: checks only.
+        Whether to search for the policy keys that cannot hold together (and each one's
+        smallest policy-wide change that restores feasibility, with ``relaxations``) and
+        for a minimal conflicting core of rule instances among those keys' instances.
+        ``"auto"``: the keys always, the instance core only when every necessary check
+        passes (a failing check already names the rule and the ids). ``True``: both.
+        ``False``: checks only.
     relaxations
-        Whether to rank relaxations of the core's members (one solve each, at most 5 s).
+        Whether to find the policy-wide changes (a solve each, ranked by price) and to
+        rank relaxations of the instance core's members (one solve each, at most 5 s).
     time_limit
-        Seconds for the core and the relaxations (``None``: no limit).
+        Seconds for the keys, the changes, the core and the relaxations together
+        (``None``: no limit).
     seed
         CP-SAT's random seed.
     forced
