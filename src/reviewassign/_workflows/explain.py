@@ -437,8 +437,10 @@ def explain(
 
     Two cases, one reviewer from Africa who takes one review, and a rule that each panel
     has a reviewer from Africa: a count over the whole policy proves it cannot hold (a
-    policy-level reason, naming every key it takes). With ``core=True`` the core names
-    the three rule instances, and raising the load is the verified way out.
+    policy-level reason, naming every key it takes). The own-region rule is the policy key
+    in conflict, and turning it off is the verified policy-wide way out. With
+    ``core=True`` the core names the three rule instances, and raising R1's load is the
+    verified way out for one instance.
 
     >>> problem = ra.Problem(
     ...     cases=[ra.Case(id="C1", region="Africa"), ra.Case(id="C2", region="Africa")],
@@ -459,7 +461,12 @@ def explain(
     load.max: reviewer R1 takes at most 1 review
     panel.own_region: case C1 needs a reviewer from its own region (Africa)
     panel.own_region: case C2 needs a reviewer from its own region (Africa)
-    >>> print(why.relaxations[0])
+    >>> why.keys  # R1's own max_load is no policy key: the own-region rule is the key
+    ('panel.own_region',)
+    >>> for relaxation in why.relaxations[:2]:
+    ...     print(relaxation)  # doctest: +NORMALIZE_WHITESPACE
+    panel.own_region: set panel.own_region from "at_least_one" to "any" (verified by a
+    solve, objective 0.000, price 0.000 (0.0 %))
     load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
     """
     policy = Policy.coerce(policy)
