@@ -416,7 +416,8 @@ def needs(inst: Instance, problem: Problem, policy: Policy) -> list[Need]:
     The last asks every panel's seats of the reviewers eligible for it: what conflicts
     and single-pair rules leave may be too little for some cases.
     """
-    floors = list(_floors(inst, problem, policy))
+    # A group of every reviewer asks nothing eligibility does not: the last need says it.
+    floors = [f for f in _floors(inst, problem, policy) if not f.members.all()]
     caps = _caps(inst, policy)
     everyone = np.ones(inst.n_reviewers, dtype=np.bool_)
     sizes = f"{int(inst.panel_size.min())}" + (

@@ -35,8 +35,10 @@ __all__ = ["KeyCore", "PolicyStep", "key_core", "loosest"]
 
 Verdict = Literal["infeasible", "feasible", "unknown"]
 
-_TEST_LIMIT = 20.0
-"""Seconds at most for one solve of the key search (each test of a key set, each step)."""
+_TEST_LIMIT = 5.0
+"""Seconds at most for one solve of the key search (each test of a key set, each step). A
+test needs an assignment, not an optimum: a solve cut short with one is decided (its
+objective, and so a price, is then marked not proven)."""
 
 
 @dataclass(frozen=True, slots=True)
