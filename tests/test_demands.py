@@ -131,12 +131,27 @@ def test_a_region_cap_with_a_language() -> None:
         people(4, "L", region=LATAM, languages=("es",), max_load=3)
         + people(2, "E", region=EUROPE, languages=("es",), max_load=1)
         + people(2, "A", region=AFRICA, languages=("es",), max_load=1)
+        + people(3, "N", region=EUROPE, languages=("en",))
     )
     cases = [ra.Case(id=f"S{i}", language="es") for i in range(3)]
     policy = ra.Policy(panel_size=3, panel={"max_per_region": 1})
     reason = only(ra.Problem(cases=cases, reviewers=rs), policy)
     assert reason.keys == ("panel.language", "panel.max_per_region", "load.max")
     assert "every panel needs 2 reviewers who read es, other than those from Latin" in (
+        reason.message
+    )
+    assert "3 cases need 6 such seats" in reason.message and "offer at most 4" in reason.message
+
+
+def test_a_region_cap_on_every_seat() -> None:
+    # Everyone reads the language: the count is on every seat among the eligible.
+    rs = people(4, "L", region=LATAM, max_load=3) + people(2, "E", region=EUROPE, max_load=1)
+    rs += people(2, "A", region=AFRICA, max_load=1)
+    cases = [ra.Case(id=f"S{i}") for i in range(3)]
+    policy = ra.Policy(panel_size=3, panel={"max_per_region": 1})
+    reason = only(ra.Problem(cases=cases, reviewers=rs), policy)
+    assert reason.keys == ("panel_size", "panel.max_per_region", "load.max")
+    assert "every panel needs its 3 reviewers among those eligible for it; with at most 1" in (
         reason.message
     )
     assert "3 cases need 6 such seats" in reason.message and "offer at most 4" in reason.message

@@ -14,7 +14,7 @@ and the reason says so in the policy's terms: the keys, the counts and a few ids
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,6 +55,9 @@ class Need:
     """Per case, the seats the group must hold on its panel."""
     how: str
     """How the rules make the need, in words (the start of the reason)."""
+    fallback: bool = False
+    """Made from every seat among the eligible (no rule's group): said only for cases no
+    other shortfall names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +392,7 @@ def _floor_cap(inst: Instance, floor: Need, cap: _Cap) -> Iterator[Need]:
             + _each(inst, np.maximum(seats, 0), group),
         )
         if need is not None:
-            yield need
+            yield replace(need, fallback=floor.fallback)
 
 
 def _floor_pair(inst: Instance, a: Need, b: Need) -> Need | None:
@@ -416,24 +419,23 @@ def needs(inst: Instance, problem: Problem, policy: Policy) -> list[Need]:
     The last asks every panel's seats of the reviewers eligible for it: what conflicts
     and single-pair rules leave may be too little for some cases.
     """
-    # A group of every reviewer asks nothing eligibility does not: the last need says it.
+    # A group of every reviewer asks nothing eligibility does not: the catch-all says it.
     floors = [f for f in _floors(inst, problem, policy) if not f.members.all()]
     caps = _caps(inst, policy)
-    everyone = np.ones(inst.n_reviewers, dtype=np.bool_)
     sizes = f"{int(inst.panel_size.min())}" + (
         "" if inst.panel_size.min() == inst.panel_size.max() else f" to {inst.panel_size.max()}"
     )
-    seats = _need(
-        inst,
+    seats = Need(
         ("panel_size",),
         "reviewers",
-        everyone,
-        inst.panel_size,
+        np.ones(inst.n_reviewers, dtype=np.bool_),
+        inst.panel_size.astype(np.int64),
         f"every panel needs its {sizes} reviewers among those eligible for it",
+        fallback=True,
     )
     found = list(floors)
     found += [n for cap in caps if (n := _uncapped(inst, cap)) is not None]
-    for floor in floors:
+    for floor in [*floors, seats]:
         for cap in caps:
             found.extend(_floor_cap(inst, floor, cap))
     for i, a in enumerate(floors):
@@ -441,7 +443,7 @@ def needs(inst: Instance, problem: Problem, policy: Policy) -> list[Need]:
             pair = _floor_pair(inst, a, b)
             if pair is not None:
                 found.append(pair)
-    return found + ([seats] if seats is not None else [])  # the catch-all last
+    return [*found, seats] if seats.seats.any() else found  # the catch-all last
 
 
 def _counted(inst: Instance, need: Need) -> IntArray:
@@ -508,7 +510,7 @@ def shortfalls(inst: Instance, needs_: list[Need]) -> list[Shortfall]:
         short = _falls_short(inst, need, most_seats)
         if short is None or len(short.cases) < 2:  # one case: said by its pool's test
             continue
-        if need.keys == ("panel_size",) and set(short.cases) <= {c for f in found for c in f.cases}:
+        if need.fallback and set(short.cases) <= {c for f in found for c in f.cases}:
             continue  # the seats of cases a rule already explains
         found.append(short)
         failed.append(keys)
