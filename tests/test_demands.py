@@ -198,3 +198,35 @@ def test_reasons_say_their_scope_and_keys(scope: str) -> None:
     reason = ra.Reason("panel.min_senior", "m", also=("load.max",), scope=scope)  # type: ignore[arg-type]
     assert reason.keys == ("panel.min_senior", "load.max")
     assert str(reason) == "panel.min_senior + load.max: m"
+
+
+def test_a_key_core_cut_short_is_not_called_minimal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every solve of the key search runs out of time: only the checks decide. The keys kept
+    # still cannot hold together, but nothing may claim they are minimal or restore it.
+    from reviewassign._workflows import policy_core
+
+    monkeypatch.setattr(policy_core._Oracle, "solve", lambda self, policy, limit=5.0: None)
+    rs = people(4, "F", gender="female") + people(4, "M", gender="male") + people(1, "U")
+    problem = ra.Problem(cases=[ra.Case(id=f"C{i}") for i in range(6)], reviewers=rs)
+    policy = ra.Policy(panel_size=3, load={"max": 2}, panel={"max_per_gender": 1})
+    why = ra.explain(problem, policy)
+    assert why.infeasible and why.keys and not why.keys_irreducible, str(why)
+    text = str(why)
+    assert "a conflicting set, not proven minimal" in text and "proven minimal:" not in text
+    assert all(r.restores is not True for r in why.relaxations), text
+    assert "verified by a solve" not in text
+
+
+def test_the_key_core_and_its_priced_changes() -> None:
+    rs = people(4, "F", gender="female") + people(4, "M", gender="male")
+    rs += people(1, "U", max_load=2)
+    problem = ra.Problem(cases=[ra.Case(id=f"C{i}") for i in range(6)], reviewers=rs)
+    policy = ra.Policy(panel_size=3, panel={"max_per_gender": 1})
+    why = ra.explain(problem, policy, time_limit=60)
+    # U0's own max_load is no policy key: the gender cap alone cannot hold.
+    assert why.keys == ("panel.max_per_gender",) and why.keys_irreducible, str(why)
+    (step,) = [r for r in why.relaxations if r.scope == "policy"]
+    assert step.change == "set panel.max_per_gender from 1 to 2" and step.restores is True
+    assert step.price == 0.0 and step.proven
+    fixed = policy.with_settings(step.settings)
+    assert ra.solve(problem, fixed, workers=1).status is ra.Status.OPTIMAL

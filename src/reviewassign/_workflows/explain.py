@@ -139,7 +139,7 @@ class Explanation:
         policy = [r for r in self.relaxations if r.scope == "policy"]
         single = [r for r in self.relaxations if r.scope == "instance"]
         if policy:
-            lines.append("policy changes, each verified by a solve, cheapest first:")
+            lines.append("policy-wide changes, cheapest first:")
             lines.extend(f"- {r}" for r in policy)
         if single:
             lines.append("relaxations of single rule instances, best first:")
