@@ -216,6 +216,8 @@ class Bench:
             people, relations = self.relations
             graph = f"{relations:,} random relations" if relations else "one path"
             return f"award {self.size[0]}x{self.size[1]}, {people:,} people, {graph}"
+        if self.kind == "award" and self.size is not None and self.family is not None:
+            return f"award {self.size[0]}x{self.size[1]}, {self.family}"
         if self.kind == "award" and self.size is not None and self.board:
             return f"award {self.size[0]}x{self.size[1]}, attributes, {BOARD_DISJOINT} disjoint"
         if self.kind == "award" and self.size is not None:
