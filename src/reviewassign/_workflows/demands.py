@@ -28,7 +28,7 @@ from .._reduce.eligible import Instance, PanelRule
 if TYPE_CHECKING:
     from .._backends.transport import Held
 
-__all__ = ["Need", "Shortfall", "needs", "shortfalls"]
+__all__ = ["Need", "Shortfall", "broken_floor", "needs", "shortfalls"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -72,6 +72,18 @@ class Shortfall:
     held: int
     """The most of them the group can hold."""
     message: str
+    on: BoolArray
+    """Per case: among the short cases."""
+
+    def fewest_cases(self) -> int:
+        """The fewest short cases whose need must go for the rest to fit.
+
+        Each case's need goes whole at most: the largest needs first, until
+        ``seats - held`` is covered.
+        """
+        needs = np.sort(self.need.seats[self.on])[::-1]
+        covered = np.cumsum(needs)
+        return int(np.searchsorted(covered, self.seats - self.held) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,7 +481,7 @@ def _short(inst: Instance, need: Need, cases: BoolArray, held: int) -> Shortfall
         f"maximum loads, one seat a panel); cases {_some(ids)}"
         + (f"; reviewers {_some(who)}" if who else "")
     )
-    return Shortfall(need, tuple(ids), tuple(who), seats, held, message)
+    return Shortfall(need, tuple(ids), tuple(who), seats, held, message, cases & (need.seats > 0))
 
 
 def _falls_short(inst: Instance, need: Need, most_seats: Callable[..., Held]) -> Shortfall | None:
@@ -488,6 +500,28 @@ def _falls_short(inst: Instance, need: Need, most_seats: Callable[..., Held]) ->
         return None
     cut = held.short & every
     return _short(inst, need, cut, int(need.seats[cut].sum()) - (total - held.seats))
+
+
+def broken_floor(inst: Instance, needs_: list[Need], weight: Callable[[str], int]) -> int:
+    """A lower bound on the weighted rule instances any assignment breaks, loads held.
+
+    ``inst`` must be the soft model's (every pair but the conflicts: no rule narrows it),
+    and the reviewers' maximum loads must hold. A need that falls short is then met only
+    by breaking, on enough of its short cases, an instance of one of its rules: at least
+    :meth:`Shortfall.fewest_cases` instances, each of weight at least the least of its
+    rules' ``weight``. The largest such bound over the needs (they may share instances).
+    """
+    from .._backends.transport import (
+        most_seats,  # ortools is imported on the first solve, not with the package
+    )
+
+    floor = 0
+    for need in needs_:
+        rules = [k for k in need.keys if k not in ("panel_size", "load.max")]
+        short = _falls_short(inst, need, most_seats) if rules else None
+        if short is not None:
+            floor = max(floor, short.fewest_cases() * min(weight(k) for k in rules))
+    return floor
 
 
 def shortfalls(inst: Instance, needs_: list[Need]) -> list[Shortfall]:

@@ -272,7 +272,7 @@ class SoftSolver:
         return self._run(status, solver, t0)
 
     def minimal(
-        self, weights: Sequence[int], hint: npt.NDArray[np.int64] | None = None
+        self, weights: Sequence[int], hint: npt.NDArray[np.int64] | None = None, floor: int = 0
     ) -> tuple[SoftRun, bool]:
         """The fewest broken rule instances (weighted), then the best objective.
 
@@ -280,7 +280,8 @@ class SoftSolver:
         kept hard; without one, the search starts from the least weighted breach (seats
         by which rules are broken, whose LP bound is strong). Then the fewest weighted
         broken instances are sought, then the objective with that count capped. Returns
-        the run and whether the count is proven the least.
+        the run and whether the count is proven the least. ``floor``: a lower bound on
+        the weighted count, proven elsewhere; reaching it proves the count the least.
         """
         t0 = time.perf_counter()
         sm, m = self.sm, self.sm.model
@@ -295,6 +296,8 @@ class SoftSolver:
                 return self._run(status, solver, t0), False
             self._hint(solver)
         broken = LinearExpr.weighted_sum([h.Not() for h in sm.holds], list(weights))
+        if floor > 0:  # a proven lower bound (a count over the policy): a floor to reach
+            m.add(broken >= floor)
         m.minimize(broken)
         left = self.remaining()
         status, solver = self._solve(None if left is None else left / 2)
