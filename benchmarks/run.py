@@ -109,6 +109,8 @@ class Target:
     readme: bool = False
     infeasible: bool = False
     """The row's policy cannot be met: ``explain`` must prove it."""
+    keys: tuple[str, ...] = ()
+    """Explain rows: the policy keys the first reason (checks) or the key core must name."""
     share: tuple[float, float] | None = None
     """Randomised rows: the range the lottery's share of the optimum must fall in."""
     wall: float | None = None
@@ -133,6 +135,8 @@ class Target:
                 parts.append(f"gap <= {100 * self.gap:g} %")
         elif self.infeasible:
             parts = ["proven infeasible"]
+            if self.keys:
+                parts.append("names " + " + ".join(self.keys))
         elif not self.readme:
             parts = ["proven optimal" if self.gap == 0 else f"gap <= {100 * self.gap:g} %"]
         scope = "conflicts " if self.conflicts else ""
@@ -171,6 +175,12 @@ class Bench:
     """Time ``ra.repair`` after one decline, on the assignment a solve (untimed) made."""
     explain: bool = False
     """Time ``ra.explain`` (an infeasible policy) instead of a solve."""
+    family: str | None = None
+    """Explain rows (issue 15): the :data:`EXPLAIN_FAMILIES` instance, made from the award
+    problem and policy."""
+    keys_core: bool = False
+    """Explain rows: time the key core and its priced changes (``ra.explain`` as it runs by
+    default) rather than the necessary checks alone (``core=False``)."""
     price: str | None = None
     """The policy without this rule (``"cycles"``, ``"bands"``, ``"fairness"``: the
     levels before the objective and the panel floor) is solved too (untimed): its
@@ -206,6 +216,8 @@ class Bench:
             people, relations = self.relations
             graph = f"{relations:,} random relations" if relations else "one path"
             return f"award {self.size[0]}x{self.size[1]}, {people:,} people, {graph}"
+        if self.kind == "award" and self.size is not None and self.family is not None:
+            return f"award {self.size[0]}x{self.size[1]}, {self.family}"
         if self.kind == "award" and self.size is not None and self.board:
             return f"award {self.size[0]}x{self.size[1]}, attributes, {BOARD_DISJOINT} disjoint"
         if self.kind == "award" and self.size is not None:
@@ -404,6 +416,8 @@ def benchmarks(suite: Suite) -> list[Bench]:
             _fair("example", "award+floor=1.5", optimal),
             _sweep(12, "process"),
             _relation_graph(120, 80, 20_000, 50_000, 3, Target(seconds=2.0, conflicts=True)),
+            *(_explain(family, keys=False) for family in EXPLAIN_FAMILIES),
+            _explain("language", keys=True),
         ]
     half_percent = Target(gap=0.005, seconds=30.0)
     return [
@@ -425,16 +439,9 @@ def benchmarks(suite: Suite) -> list[Bench]:
         _award(1000, 500, "award", half_percent),
         _award(1000, 500, "award+exclude", half_percent),
         _award(1000, 500, "neutral", optimal),
-        Bench(
-            "award-300x150/award+seniors/explain",
-            "award",
-            "award+seniors",
-            # The necessary checks name the rule and the ids without a solver.
-            Target(seconds=1.0, infeasible=True),
-            60.0,
-            (300, 150),
-            explain=True,
-        ),
+        # Issue 15: per rule family, the necessary checks name the key without a solver
+        # (<= 2 s), and the key core with its priced changes (<= 15 s).
+        *(_explain(family, keys) for family in EXPLAIN_FAMILIES for keys in (False, True)),
         Bench(
             "award-1000x500/award/repair-decline",
             "award",
@@ -542,9 +549,6 @@ def policy_named(name: str) -> ra.Policy:
             {"name": "stages", "attribute": "career_stage", "min_distinct": 2},
         ]
         return ra.Policy.model_validate({**data, "panel": {**data["panel"], "rules": rules}})
-    if name == "award+seniors":
-        # Infeasible: two senior reviewers on every panel, more senior seats than seniors.
-        return ra.Policy.model_validate({**data, "panel": {**data["panel"], "min_senior": 2}})
     if name == "region+gender":
         # Issue 3's 10,000 x 10,000 target: 3 per case, at most 6 per reviewer, one seat
         # per region and both disclosed genders on every panel.
@@ -666,6 +670,8 @@ class Row:
     name: str
     instance: str
     policy: str
+    keys: tuple[str, ...] = ()
+    """Explain rows: the keys the first reason (checks) or the key core named."""
     cases: int | None = None
     reviewers: int | None = None
     eligible_pairs: int | None = None
@@ -814,6 +820,115 @@ def _make_problem(bench: Bench) -> tuple[ra.Problem, ra.Policy, MatrixInstance |
         )
         return matrix.problem(), policy, matrix, matrix.note
     return matrix.problem(), matrix.policy(), matrix, matrix.note
+
+
+@dataclass(frozen=True)
+class Family:
+    """An infeasible instance of one rule family, made from the award problem and policy."""
+
+    words: str
+    make: Any  # (problem, policy) -> (problem, policy)
+
+
+def _with_reviewers(problem: ra.Problem, reviewers: Sequence[ra.Reviewer]) -> ra.Problem:
+    """``problem`` with other reviewers (same ids)."""
+    data = problem.model_dump(exclude={"affinity"})
+    data["reviewers"] = [r.model_dump() for r in reviewers]
+    return ra.Problem.model_validate({**data, "affinity": problem.affinity})
+
+
+def _with_cases(problem: ra.Problem, cases: Sequence[ra.Case]) -> ra.Problem:
+    """``problem`` with other cases (same ids)."""
+    data = problem.model_dump(exclude={"affinity"})
+    data["cases"] = [c.model_dump() for c in cases]
+    return ra.Problem.model_validate({**data, "affinity": problem.affinity})
+
+
+def _rare_language(problem: ra.Problem, policy: ra.Policy) -> tuple[ra.Problem, ra.Policy]:
+    """Three cases in ten in French, which 42 of the 150 reviewers read."""
+    cases = [
+        c.model_copy(update={"language": "fr"}) if i % 10 < 3 else c
+        for i, c in enumerate(problem.cases)
+    ]
+    return _with_cases(problem, cases), policy
+
+
+def _rare_topic(problem: ra.Problem, policy: ra.Policy) -> tuple[ra.Problem, ra.Policy]:
+    """A topic on two cases in fifteen, which one reviewer in 25 covers."""
+    cases = [
+        c.model_copy(update={"topics": {**c.topics, "rare-topic": 1}}) if i % 15 < 2 else c
+        for i, c in enumerate(problem.cases)
+    ]
+    reviewers = [
+        r.model_copy(update={"expertise": {**r.expertise, "rare-topic": 3}}) if i % 25 == 0 else r
+        for i, r in enumerate(problem.reviewers)
+    ]
+    return _with_reviewers(_with_cases(problem, cases), reviewers), policy
+
+
+def _small_region(problem: ra.Problem, policy: ra.Policy) -> tuple[ra.Problem, ra.Policy]:
+    """Five of the Arab States' 27 reviewers stay (the rest move to Europe), and each case
+    needs a reviewer from its own region."""
+    reviewers = [
+        r.model_copy(update={"region": "Europe and North America"})
+        if r.region == "Arab States" and i % 6 != 0
+        else r
+        for i, r in enumerate(problem.reviewers)
+    ]
+    policy = policy.with_settings({"panel.own_region": "at_least_one"})
+    return _with_reviewers(problem, reviewers), policy
+
+
+def _setting(key: str, value: object) -> Any:
+    """A family made by one policy setting."""
+    return lambda problem, policy: (problem, policy.with_settings({key: value}))
+
+
+EXPLAIN_FAMILIES: dict[str, Family] = {
+    "genders": Family(
+        "max_per_gender = 1: 9 undisclosed reviewers", _setting("panel.max_per_gender", 1)
+    ),
+    "seniors": Family("min_senior = 2: 51 seniors", _setting("panel.min_senior", 2)),
+    "language": Family("90 cases in French, 42 readers", _rare_language),
+    "topic": Family("coverage all; a topic on 40 cases, 6 experts", _rare_topic),
+    "loads": Family("load.max = 5: 750 of 900 seats", _setting("load.max", 5)),
+    "own-region": Family(
+        "own_region = at_least_one; 5 reviewers from the Arab States' 33 cases", _small_region
+    ),
+}
+"""Issue 15's infeasible instances, one per rule family, on the 300 x 150 award."""
+
+_FAMILY_KEYS = {
+    "genders": ("panel.max_per_gender",),
+    "seniors": ("panel.min_senior",),
+    "language": ("panel.language",),
+    "topic": ("expertise.coverage",),
+    "loads": ("load.max",),
+    "own-region": ("panel.own_region",),
+}
+"""The key each family's first reason must name (its key core adds ``load.max``)."""
+
+
+def _explain(family: str, keys: bool) -> Bench:
+    """An explain row of a family: the checks (2 s) or the key core and changes (15 s)."""
+    named = _FAMILY_KEYS[family]
+    core = tuple(sorted({"load.max", *named}))
+    target = (
+        Target(seconds=15.0, infeasible=True, keys=core)
+        if keys
+        else Target(seconds=2.0, infeasible=True, keys=named)
+    )
+    return Bench(
+        f"explain/award-300x150/{family}/{'keys' if keys else 'checks'}",
+        "award",
+        "award",
+        target,
+        60.0,
+        (300, 150),
+        explain=True,
+        family=family,
+        keys_core=keys,
+    )
 
 
 BOARD_DISJOINT = 20
@@ -1101,20 +1216,35 @@ def _measure_repair(bench: Bench, row: Row, limit: float | None) -> None:
 
 
 def _measure_explain(bench: Bench, row: Row, limit: float | None) -> None:
-    """Time ``ra.explain`` on an infeasible policy; the reasons go in the note."""
+    """Time ``ra.explain`` on an infeasible policy; the reasons and changes go in the note.
+
+    Without ``keys_core``, the necessary checks alone (``core=False``): the keys of the
+    first reason are the row's. With it, ``explain`` as it runs by default: the key core's.
+    """
     problem, policy, _, row.note = _make_problem(bench)
+    if bench.family is not None:
+        family = EXPLAIN_FAMILIES[bench.family]
+        problem, policy = family.make(problem, policy)
+        row.note += f"; {family.words}"
+    core: bool | Literal["auto"] = "auto" if bench.keys_core else False
     t0 = time.perf_counter()
-    why = ra.explain(problem, policy, time_limit=limit, seed=0)
+    why = ra.explain(problem, policy, core=core, time_limit=limit, seed=0)
     row.total_s = row.solve_s = time.perf_counter() - t0
     row.time_to_target_s = row.total_s if why.infeasible else None
     row.peak_mb = _peak_mb()
     row.cases, row.reviewers = len(problem.cases), len(problem.reviewers)
-    row.method = "explain"
+    row.method = "explain" + (" (keys)" if bench.keys_core else " (checks)")
     row.status = "infeasible" if why.infeasible else why.status
-    shown = why.reasons[0] if why.reasons else (why.core[0] if why.core else None)
-    row.note += f"; explain: {len(why.reasons)} failing check(s), core of {len(why.core)}" + (
-        f"; first: {shown}" if shown is not None else ""
+    first = why.reasons[0] if why.reasons else None
+    row.keys = why.keys if bench.keys_core else (first.keys if first is not None else ())
+    row.note += f"; explain: {len(why.reasons)} failing check(s)" + (
+        f"; first: {first}" if first is not None else ""
     )
+    if bench.keys_core:
+        proven = "proven minimal" if why.keys_irreducible else "not proven minimal"
+        row.note += f"; keys {', '.join(why.keys)} ({proven}); changes: " + "; ".join(
+            str(r) for r in why.relaxations if r.scope == "policy"
+        )
 
 
 def _measure_random(bench: Bench, row: Row, limit: float | None) -> None:
@@ -1574,6 +1704,8 @@ def judge(row: Row, target: Target) -> Row:
     elif target.infeasible:
         if row.status != "infeasible":
             wrong.append(f"not proven infeasible (status {row.status})")
+        elif not set(target.keys) <= set(row.keys):
+            wrong.append(f"names {', '.join(row.keys) or 'no key'}, not {', '.join(target.keys)}")
     elif row.status == "infeasible":  # every other benchmark instance is feasible
         wrong.append("reported infeasible")
     elif row.status != "optimal" and row.status != "feasible":

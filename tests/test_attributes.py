@@ -356,7 +356,11 @@ def test_explain_names_the_entry_alone_and_in_a_core() -> None:
     # Both cases need R3, who reviews one: the seats the rule needs exceed what R3 offers.
     why = ra.explain(AWARD, policy, core=False)
     assert [r.rule for r in why.reasons] == ["panel.rules"]
-    assert why.reasons[0].message.startswith('panel rule "practice": 2 cases need 1 counted')
+    assert why.reasons[0].message.startswith(
+        'panel rule "practice" needs 1 seat counted on each of its cases: 2 cases need 2 such '
+        'seats, the 1 reviewer whose seats count for panel rule "practice" offers at most 1'
+    )
+    assert why.reasons[0].keys == ("panel.rules", "load.max")
     assert why.reasons[0].reviewers == ("R3",)
 
 

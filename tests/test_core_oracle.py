@@ -347,6 +347,13 @@ def test_relaxations_are_what_they_claim(data: st.DataObject) -> None:
     whole = every_instance(problem, policy)
     event(f"status {why.status}, {len(why.relaxations)} relaxation(s)")
     for relax in why.relaxations:
+        if relax.scope == "policy":
+            changed = policy.with_settings(relax.settings)
+            if relax.restores is True:
+                assert meets(problem, changed, every_instance(problem, changed)), relax
+            elif relax.restores is False:
+                assert not meets(problem, changed, every_instance(problem, changed)), relax
+            continue
         (key,) = [key_of(r) for r in why.core if r.rule == relax.rule and _same(r, relax)]
         others = [k for k in whole if k != key]
         if relax.restores is True:
@@ -445,14 +452,17 @@ def test_relax_minimal_may_break_a_load_under_load_spread() -> None:
         assert [(v.rule, v.reviewer) for v in result.broken] == [("load.max", "R1")]
         why = ra.explain(problem, policy, core=True, time_limit=30)
         assert [key_of(r) for r in why.core] == [("load.max", "", "R1", "")], str(why)
-        assert why.relaxations[0].change == "raise R1's maximum load from 1 to 2"
+        single = [r for r in why.relaxations if r.scope == "instance"]
+        assert single[0].change == "raise R1's maximum load from 1 to 2"
+        (step,) = [r for r in why.relaxations if r.scope == "policy"]
+        assert (step.change, step.restores) == ("set load.max from 1 to 2", True)
 
 
 def test_load_spread_regression_relaxations_raise_loads() -> None:
     problem, policy = _regression()
     why = ra.explain(problem, policy, core=True, time_limit=120)
     whole = every_instance(problem, policy)
-    loads = [r for r in why.relaxations if r.rule == "load.max"]
+    loads = [r for r in why.relaxations if r.rule == "load.max" and r.scope == "instance"]
     assert loads and all(r.restores for r in loads), str(why)
     for relax in loads:
         (who,) = relax.reviewers
@@ -491,9 +501,9 @@ def test_a_core_cut_short_says_not_proven_irreducible(
     monkeypatch.setattr(SoftSolver, "_solve", clock_runs_out)
     why = ra.explain(problem, policy, core=True)
     assert why.status == "infeasible" and why.core and not why.irreducible, str(why)
-    assert why.relaxations == ()
+    assert [r for r in why.relaxations if r.scope == "instance"] == []
     text = str(why)
-    assert "not proven irreducible" in text and "dropping any one" not in text, text
+    assert "not proven minimal" in text and "dropping any one" not in text, text
     assert not meets(problem, policy, [key_of(r) for r in why.core])  # infeasible, proven
 
     calls["n"] = 0
@@ -501,6 +511,7 @@ def test_a_core_cut_short_says_not_proven_irreducible(
     (tmp_path / "policy.toml").write_text(
         'panel_size = 1\n[panel]\nown_region = "at_least_one"\n[objective]\nload_spread = 0.5\n'
     )
-    code = main(["explain", str(tmp_path / "p.json"), "--policy", str(tmp_path / "policy.toml")])
+    args = ["explain", str(tmp_path / "p.json"), "--policy", str(tmp_path / "policy.toml")]
+    code = main([*args, "--core", "always"])  # the counting check alone proves it
     out = capsys.readouterr().out
-    assert code == 3 and "not proven irreducible" in out, out
+    assert code == 3 and "not proven minimal" in out, out

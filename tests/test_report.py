@@ -378,3 +378,20 @@ def test_the_result_view_counts_forced_pairs() -> None:
     assert "forced pairs" in _text(result._repr_html_())
     plain = ra.solve(problem, ra.Policy(panel_size=1))
     assert "forced pairs" not in plain._repr_html_()
+
+
+def test_an_infeasible_policy_is_explained_in_the_report(tmp_path: Path) -> None:
+    # Two seniors a panel, three seniors of two reviews each for four cases: the report
+    # says why (the policy-level count), which keys conflict, and the priced changes.
+    reviewers = [ra.Reviewer(id=f"S{i}", seniority="senior", max_load=2) for i in range(3)]
+    reviewers += [ra.Reviewer(id=f"J{i}", seniority="junior") for i in range(6)]
+    problem = ra.Problem(cases=[ra.Case(id=f"C{i}") for i in range(4)], reviewers=reviewers)
+    policy = ra.Policy(panel_size=3, panel={"min_senior": 2})
+    result = ra.solve(problem, policy, seed=0, workers=1)
+    assert result.status is ra.Status.INFEASIBLE
+    text = _text(render_report(result, problem, policy, "md"))
+    assert "Why the policy cannot be met" in text
+    assert "panel.min_senior + load.max: every panel needs 2 senior reviewers" in text
+    assert "4 cases need 8 such seats, the 3 senior reviewers offer at most 6" in text
+    assert "The policy keys that cannot hold together (proven minimal): panel.min_senior." in text
+    assert "set panel.min_senior from 2 to 1" in text and "yes, verified by a solve" in text

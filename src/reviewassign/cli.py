@@ -383,7 +383,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     """``reviewassign explain``."""
     problem, policy = _problem_and_policy(args.problem, args.policy)
     _warn(problem)
-    why = explain(problem, policy, time_limit=_Clock.left(args.time_limit), seed=args.seed)
+    core: bool | Literal["auto"] = "auto" if args.core == "auto" else args.core == "always"
+    why = explain(
+        problem, policy, core=core, time_limit=_Clock.left(args.time_limit), seed=args.seed
+    )
     print(why)
     if why.infeasible:
         return EXIT_INFEASIBLE
@@ -722,6 +725,13 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds for the core search when every check passes (default 60)",
     )
     p.add_argument("--seed", metavar="N", type=_seed, default=0, help="solver seed (default 0)")
+    p.add_argument(
+        "--core",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="search a conflicting core: when every check passes (auto, the default), "
+        "also when a check fails (always), or never",
+    )
     p.set_defaults(run=_cmd_explain)
 
     p = sub.add_parser(

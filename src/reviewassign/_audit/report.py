@@ -31,6 +31,7 @@ from .._files.io import PathLike, _read_json, load_assignment, write_atomic
 from .._reduce.conflicts import conflicts
 from .._spec.binding import SHOWN, assigned, bands, binding, panel_sizes, panels
 from .._spec.check import Metrics, check, evaluate
+from .._workflows.explain import Relaxation, explain
 
 __all__ = ["read_result", "render_report", "report_format", "write_report"]
 
@@ -203,6 +204,8 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
     rules = _rules(problem, policy, assignment, result.forced)
     sections = [_summary(result, problem), _in_words(policy, rules)]
     if not result.ok:
+        if result.status is Status.INFEASIBLE:
+            sections.append(_why(result, problem, policy))
         sections.append(_record(result))
         return title, sections
     sections.append(_hard_rules(problem, policy, assignment, rules, result.forced))
@@ -213,6 +216,57 @@ def _sections(result: Result, problem: Problem, policy: Policy) -> tuple[str, li
     sections.append(_affinity(m))
     sections.append(_record(result))
     return title, sections
+
+
+_EXPLAIN_SECONDS = 60.0
+"""Seconds the report of an infeasible result gives ``explain`` (its key core and changes)."""
+
+
+def _why(result: Result, problem: Problem, policy: Policy) -> _Section:
+    """Why the policy cannot be met: the failing checks, the keys in conflict, the changes.
+
+    ``explain`` is run with the result's forced pairs and seed 0 (its instance core only
+    when no check fails), within :data:`_EXPLAIN_SECONDS`.
+    """
+    why = explain(problem, policy, time_limit=_EXPLAIN_SECONDS, forced=result.forced)
+    paragraphs = []
+    if why.keys:
+        proven = "proven minimal" if why.keys_irreducible else _NOT_MINIMAL
+        paragraphs.append(
+            f"The policy keys that cannot hold together ({proven}): {', '.join(why.keys)}."
+        )
+    if why.core:
+        paragraphs.append(
+            f"{_n(len(why.core), 'rule instance')} cannot hold together"
+            + ("." if why.irreducible else f" ({_NOT_MINIMAL}).")
+        )
+    paragraphs.extend(why.notes)
+    steps = [r for r in why.relaxations if r.scope == "policy"]
+    tables = (_Table(_STEP_HEADER, tuple(map(_step_row, steps)), _STEP_CAPTION),) if steps else ()
+    items = tuple(f"{' + '.join(r.keys)}: {r.message}" for r in why.reasons)
+    items += tuple(f"{r.rule}: {r.message}" for r in why.core)
+    return _Section("Why the policy cannot be met", tuple(paragraphs), tables, items)
+
+
+_NOT_MINIMAL = "a conflicting set, not proven minimal"
+_STEP_HEADER = ("key", "change", "restores", "objective", "price")
+_STEP_CAPTION = (
+    "Policy-wide changes, cheapest first: the smallest change of each key that restores "
+    "feasibility, its best objective, and its price against the key turned off."
+)
+_RESTORES = {True: "yes, verified by a solve", False: "no", None: "undecided"}
+
+
+def _step_row(r: Relaxation) -> tuple[str, ...]:
+    """One policy-wide change as a row of the report's table."""
+    unproven = "" if r.proven or r.objective is None else " (not proven optimal)"
+    return (
+        r.rule,
+        r.change,
+        _RESTORES[r.restores],
+        _f(r.objective, ".3f") + unproven,
+        _f(r.price, ".3f"),
+    )
 
 
 def _summary(result: Result, problem: Problem) -> _Section:

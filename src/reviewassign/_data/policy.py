@@ -8,7 +8,7 @@ builder (``_backends.solvers``) and the checker (``_spec.check``) each implement
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -267,6 +267,29 @@ class AttributeRule(_Section):
         if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
             raise ValueError(f"at_least: {self.at_least} exceeds at_most ({self.at_most})")
         return self
+
+    def loosened(self, by: int) -> AttributeRule:
+        """The entry loosened by ``by``: fewer seats or values needed, more allowed.
+
+        Examples
+        --------
+        >>> rule = AttributeRule(attribute="sector", values=("practice",), at_least=2, at_most=2)
+        >>> loose = rule.loosened(1)
+        >>> loose.at_least, loose.at_most
+        (1, 3)
+        >>> AttributeRule(attribute="stage", min_distinct=2).loosened(1).min_distinct
+        1
+        """
+        update: dict[str, int | None] = {}
+        if self.at_least is not None:
+            update["at_least"] = max(0, self.at_least - by)
+        if self.at_most is not None:
+            update["at_most"] = self.at_most + by
+        if self.min_distinct is not None:
+            update["min_distinct"] = max(1, self.min_distinct - by)
+        if self.max_per_value is not None:
+            update["max_per_value"] = self.max_per_value + by
+        return self.model_copy(update=update)
 
     def counted(self) -> str:
         """The seats it counts, in words (``with sector = practice``)."""
@@ -944,6 +967,23 @@ class Policy(BaseModel):
         if policy is None:
             return cls()
         return cls.model_validate(policy.model_dump(warnings=False))
+
+    def with_settings(self, settings: Mapping[str, object]) -> Policy:
+        """The policy with some dotted keys set (``{"panel.max_per_gender": 2}``), validated.
+
+        Examples
+        --------
+        >>> Policy().with_settings({"panel.min_senior": 1, "panel_size": 2}).panel.min_senior
+        1
+        """
+        data = self.model_dump(warnings=False)
+        for dotted, value in settings.items():
+            section, _, name = dotted.partition(".")
+            if name:
+                data[section][name] = value
+            else:
+                data[section] = value
+        return Policy.model_validate(data)
 
     def without(self, keys: Iterable[str]) -> Policy:
         """The policy with the rules ``keys`` turned off, each by its registry ``off`` values.

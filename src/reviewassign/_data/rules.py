@@ -30,8 +30,9 @@ Choices made here:
   network takes it. A minimum of regions that the region cap already implies is decided
   per instance by ``_backends.flow.flow_refuses``.
 
-This module imports nothing of the package at run time (the policy only for types), so
-that ``_data.policy`` can derive :data:`RELAXABLE` from it. The explain tests read numpy
+This module imports nothing of the package at run time but the field limits of
+``_data.fields`` (the policy only for types), so that ``_data.policy`` can derive
+:data:`RELAXABLE` from it. The explain tests read numpy
 arrays (:class:`Pool`) and compute as ``explain`` always did, so its messages, sums
 included, are unchanged.
 """
@@ -40,13 +41,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from .fields import MAX_COUNT
 
 if TYPE_CHECKING:  # pragma: no cover
     from .policy import AttributeRule, Policy
@@ -80,6 +83,56 @@ def _always(policy: Policy) -> bool:
 def _never(policy: Policy) -> bool:
     """On (or expressible) under no policy."""
     return False
+
+
+Steps = tuple[Mapping[str, object], ...]
+"""Policy-wide settings (dotted keys and values), the smallest change first."""
+
+_LOAD_STEPS = 1000
+"""How far ``load.max`` may be raised, in reviews (the search halves the range)."""
+
+
+def _no_steps(policy: Policy) -> Steps:
+    """No policy-wide change loosens the rule."""
+    return ()
+
+
+def _steps(key: str, values: Iterable[object]) -> Steps:
+    """One setting per value of one dotted key."""
+    return tuple(MappingProxyType({key: v}) for v in values)
+
+
+def _up_to_off(key: str, now: int | None, top: int) -> Steps:
+    """A cap raised one by one below ``top``, then turned off (None)."""
+    if now is None:
+        return ()
+    return _steps(key, [*range(now + 1, min(top, MAX_COUNT + 1)), None])
+
+
+def _down(key: str, now: int) -> Steps:
+    """A need lowered one by one to 0 (off)."""
+    return _steps(key, range(now - 1, -1, -1))
+
+
+def _coverage_steps(p: Policy) -> Steps:
+    """Lower ``min_level`` under the coverage rule, then ``"any"`` (from ``"all"``), then off."""
+    levels = [
+        MappingProxyType({"expertise.min_level": level})
+        for level in range(p.expertise.min_level - 1, 0, -1)
+    ]
+    wider = [MappingProxyType({"expertise.coverage": "any"})] * (p.expertise.coverage == "all")
+    return (*levels, *wider, MappingProxyType({"expertise.coverage": "none"}))
+
+
+def _rules_steps(p: Policy) -> Steps:
+    """Every ``[[panel.rules]]`` entry loosened by 1, 2 and 3 seats (or values), then none."""
+    return (
+        *(
+            MappingProxyType({"panel.rules": tuple(r.loosened(by) for r in p.panel.rules)})
+            for by in (1, 2, 3)
+        ),
+        MappingProxyType({"panel.rules": ()}),
+    )
 
 
 def _n(count: int, word: str) -> str:
@@ -124,6 +177,11 @@ class Rule:
     """Whether a min-cost-flow network expresses the rule as ``policy`` sets it. The
     default is no: a new rule goes to CP-SAT until its record says a network takes it
     (the flow backend refuses every rule on whose ``flow`` is false)."""
+    loosen: Callable[[Policy], Steps] = _no_steps
+    """The policy-wide changes that loosen the rule, the smallest first, each looser than
+    the one before (the last turns it off when it can be): ``explain``'s policy-level
+    relaxations search them. Empty: the policy cannot loosen it (panel sizes, pairs the
+    problem lists)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,9 +350,15 @@ def _band(kind: Literal["region", "gender"]) -> Rule:
             f"share of the reviewer pool (or its target){soft}."
         )
 
+    def loosen(p: Policy) -> Steps:
+        rep = p.representation
+        now = rep.region_tolerance if kind == "region" else rep.gender_tolerance
+        wider = [round(now + 0.01 * i, 6) for i in range(1, 101) if now + 0.01 * i < 1.0]
+        return (*_steps(key, wider), MappingProxyType(off))
+
     key = f"representation.{kind}_tolerance"
     off = {key: 1.0, f"representation.{kind}_targets": {}}
-    return Rule(key, "whole", on, MappingProxyType(off), False, says)
+    return Rule(key, "whole", on, MappingProxyType(off), False, says, loosen=loosen)
 
 
 def _own_region_states(s: Said) -> str:
@@ -724,6 +788,7 @@ RULES: tuple[Rule, ...] = (
             f"lower {s.reviewer}'s minimum load from {s.limit} to {s.limit - slack}"
         ),
         flow=_always,
+        loosen=lambda p: _down("load.min", p.load.min),
     ),
     Rule(
         "load.max",
@@ -740,6 +805,9 @@ RULES: tuple[Rule, ...] = (
             f"raise {s.reviewer}'s maximum load from {s.limit} to {s.limit + slack}"
         ),
         flow=_always,
+        loosen=lambda p: _steps(
+            "load.max", range(p.load.max + 1, min(p.load.max + _LOAD_STEPS, MAX_COUNT + 1))
+        ),
     ),
     Rule(
         "load.max_weak_matches",
@@ -750,6 +818,9 @@ RULES: tuple[Rule, ...] = (
         lambda p: (
             f"No reviewer gets more than {_n(p.load.max_weak_matches or 0, 'case')} of affinity "
             f"below {p.load.weak_match_below:g}."
+        ),
+        loosen=lambda p: _up_to_off(
+            "load.max_weak_matches", p.load.max_weak_matches, (p.load.max_weak_matches or 0) + 20
         ),
     ),
     _conflict("conflicts.declared", _always, _STRUCTURAL),
@@ -787,6 +858,7 @@ RULES: tuple[Rule, ...] = (
         ),
         alone=_region_cap_alone,
         flow=_always,  # one (case, region) node layer
+        loosen=lambda p: _up_to_off("panel.max_per_region", p.panel.max_per_region, p.panel_size),
     ),
     Rule(
         "panel.min_regions",
@@ -799,6 +871,7 @@ RULES: tuple[Rule, ...] = (
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'region')} on case {s.case}",
         alone=_min_regions_alone,
         flow=lambda p: p.panel.min_regions <= 1,  # 1: every panel has a seat
+        loosen=lambda p: _down("panel.min_regions", p.panel.min_regions),
     ),
     Rule(
         "panel.own_region",
@@ -815,6 +888,7 @@ RULES: tuple[Rule, ...] = (
         lifts=_own_region_lifts,
         alone=_own_region_alone,
         flow=lambda p: p.panel.own_region != "at_least_one",  # "exclude" removes single pairs
+        loosen=lambda p: _steps("panel.own_region", ["any"]),
     ),
     Rule(
         "panel.max_per_gender",
@@ -829,6 +903,7 @@ RULES: tuple[Rule, ...] = (
         states=lambda s: f"case {s.case} has at most {s.limit} reviewer(s) of one gender",
         lifts=lambda s, slack: f"allow {s.limit + slack} reviewers of one gender on case {s.case}",
         alone=_gender_cap_alone,
+        loosen=lambda p: _up_to_off("panel.max_per_gender", p.panel.max_per_gender, p.panel_size),
     ),
     Rule(
         "panel.min_genders",
@@ -845,6 +920,7 @@ RULES: tuple[Rule, ...] = (
         ),
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'gender')} on case {s.case}",
         alone=_min_genders_alone,
+        loosen=lambda p: _down("panel.min_genders", p.panel.min_genders),
     ),
     Rule(
         "panel.min_senior",
@@ -856,6 +932,7 @@ RULES: tuple[Rule, ...] = (
         states=lambda s: f"case {s.case} needs {_n(s.limit, 'senior reviewer')}",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'senior reviewer')} on case {s.case}",
         alone=_min_senior_alone,
+        loosen=lambda p: _down("panel.min_senior", p.panel.min_senior),
     ),
     Rule(
         "panel.language",
@@ -869,6 +946,7 @@ RULES: tuple[Rule, ...] = (
             f"allow {_n(slack, 'reviewer')} who do(es) not read {s.language} on case {s.case}"
         ),
         flow=_always,  # removes single pairs
+        loosen=lambda p: _steps("panel.language", [False]),
     ),
     Rule(
         "panel.rules",
@@ -882,6 +960,7 @@ RULES: tuple[Rule, ...] = (
         alone=_panel_rules_alone,
         # Entries of at_most = 0 alone remove single pairs (``_reduce.eligible``).
         flow=lambda p: all(r.excludes_pairs for r in p.panel.rules),
+        loosen=_rules_steps,
     ),
     Rule(
         "expertise.coverage",
@@ -893,6 +972,7 @@ RULES: tuple[Rule, ...] = (
         states=_coverage_states,
         lifts=_coverage_lifts,
         alone=_coverage_alone,
+        loosen=_coverage_steps,
     ),
     Rule(
         "expertise.min_panel_affinity",
@@ -909,6 +989,10 @@ RULES: tuple[Rule, ...] = (
             f"accept a panel affinity of {(s.limit - slack) / s.scale:.6g} on case {s.case}"
         ),
         alone=_panel_floor_alone,
+        loosen=lambda p: _steps(
+            "expertise.min_panel_affinity",
+            [round(p.expertise.min_panel_affinity * (10 - i) / 10, 6) for i in range(1, 11)],
+        ),
     ),
     _DISJOINT,
     _LINKED,
@@ -921,6 +1005,7 @@ RULES: tuple[Rule, ...] = (
         _off(representation__bands=()),
         False,
         _attribute_bands_says,
+        loosen=lambda p: _steps("representation.bands", [()]),
     ),
     Rule(
         "integrity.forbid_cycles",
@@ -929,6 +1014,7 @@ RULES: tuple[Rule, ...] = (
         _off(integrity__forbid_cycles=0),
         False,
         _cycles_says,
+        loosen=lambda p: _down("integrity.forbid_cycles", p.integrity.forbid_cycles),
     ),
     Rule(
         "history.institution_years",
@@ -938,6 +1024,7 @@ RULES: tuple[Rule, ...] = (
         False,
         _institution_says,
         flow=_always,  # removes single pairs
+        loosen=lambda p: _down("history.institution_years", p.history.institution_years),
     ),
     Rule(
         "history.min_new_share",
@@ -949,6 +1036,15 @@ RULES: tuple[Rule, ...] = (
         states=lambda s: f"case {s.case} needs {_n(s.limit, 'seat')} held by new reviewers",
         lifts=lambda s, slack: f"accept {_n(s.limit - slack, 'new reviewer')} on case {s.case}",
         alone=_new_share_alone,
+        loosen=lambda p: _steps(
+            "history.min_new_share",
+            [
+                round(p.history.min_new_share - 0.05 * i, 6)
+                for i in range(1, 21)
+                if p.history.min_new_share - 0.05 * i > 1e-9
+            ]
+            + [0.0],
+        ),
     ),
     Rule(
         "history.max_repeat_pairs",
@@ -957,6 +1053,11 @@ RULES: tuple[Rule, ...] = (
         _off(history__max_repeat_pairs=None),
         False,
         _repeat_says,
+        loosen=lambda p: _up_to_off(
+            "history.max_repeat_pairs",
+            p.history.max_repeat_pairs,
+            (p.history.max_repeat_pairs or 0) + 20,
+        ),
     ),
 )
 """Every rule, in the order ``check`` lists its violations."""

@@ -15,9 +15,10 @@ load, say) that the core search must be free to name.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
 
 from .._data.model import Problem
 from .._data.policy import ObjectivePolicy, Policy, RepresentationPolicy
@@ -57,6 +58,17 @@ class Relaxation:
     violations: tuple[Violation, ...] = ()
     amount: int = 0
     """By how much the rule is relaxed (seats, reviews, regions...); 0 for a policy step."""
+    scope: Literal["policy", "instance"] = "instance"
+    """``"policy"``: a change of the policy key for every case and reviewer (``change``
+    says the setting); ``"instance"``: one rule instance broken by ``amount``."""
+    price: float | None = None
+    """A policy step's cost: the objective lost against the policy with its key at its
+    loosest (every other key as it is); None when unknown or for an instance."""
+    proven: bool = False
+    """Whether ``objective`` (and ``price``) come from solves proven optimal."""
+    settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """A policy step's settings (dotted keys and values): ``policy.with_settings(settings)``
+    is the changed policy. Empty for an instance."""
 
     def __str__(self) -> str:
         if self.restores is None:
@@ -64,6 +76,12 @@ class Relaxation:
         if not self.restores:
             return f"{self.rule}: {self.change} (not enough alone: other rules still conflict)"
         value = "" if self.objective is None else f", objective {self.objective:.3f}"
+        if self.scope == "policy" and self.objective is not None:
+            if self.price is not None:
+                reference = self.objective + self.price
+                share = self.price / reference if reference else 0.0
+                value += f", price {self.price:.3f} ({100 * share:.1f} %)"
+            value += "" if self.proven else ", not proven optimal"
         return f"{self.rule}: {self.change} (verified by a solve{value})"
 
 
@@ -168,6 +186,7 @@ def find_core(
     seed: int = 0,
     relaxations: bool = True,
     forced: Sequence[tuple[str, str]] = (),
+    within: Collection[str] | None = None,
 ) -> CoreReport:
     """An irreducible conflicting core of ``policy`` on ``problem`` and its relaxations.
 
@@ -176,7 +195,9 @@ def find_core(
     they cannot hold together, but are not proven irreducible (``irreducible`` False,
     status ``"infeasible"``). Each relaxation is found by a solve with every other rule
     instance held; its assignment is checked against the unchanged policy, and
-    :func:`check` must report the relaxed rule instance and nothing else.
+    :func:`check` must report the relaxed rule instance and nothing else. ``within``: the
+    rule keys whose instances a core may hold (a key core's); the others are free in the
+    core search, and held, as the policy sets them, in each relaxation.
     """
     from .._backends.cpsat.soft import (
         SoftSolver,
@@ -188,7 +209,8 @@ def find_core(
     inst = soft_instance(problem, policy, forced)  # forced pairs fixed on, never in a core
     sm = build_soft(inst, problem, _rules_only(policy))
     search = _Search(problem, policy, inst, sm, SoftSolver(sm, seed=seed, time_limit=time_limit))
-    status, members = search.solver.core()
+    among = None if within is None else [i for i, r in enumerate(sm.rules) if r.rule in within]
+    status, members = search.solver.core(among)
     # "unknown" with members: the deletion was cut short; what it kept cannot hold.
     irreducible = status == "infeasible"
     if status == "unknown" and members:
@@ -199,7 +221,7 @@ def find_core(
     if status == "infeasible" and not irreducible:
         notes.append(
             "the time ran out before the core was shrunk: its rules cannot hold together, "
-            "but some of them may not be needed (not proven irreducible)"
+            "but some of them may not be needed (a conflicting set, not proven minimal)"
         )
     if relaxations and irreducible:
         found, cut_short = _relaxations(search, members)

@@ -10,20 +10,22 @@ seats that need them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from .._data.model import Case, Problem, values
 from .._data.policy import Policy
-from .._data.rules import Pool, active, listed, rule
+from .._data.rules import Pool, active, listed
 from .._reduce.eligible import Instance, build_instance, seat_bands
 from .._reduce.forced import checked_forced
 from .._reduce.history import excluded_by_history
 from .conflict_core import Relaxation, find_core
+from .demands import needs, shortfalls
+from .policy_core import KeyCore, PolicyStep, key_core
 
 __all__ = ["Explanation", "Reason", "Relaxation", "explain"]
 
@@ -42,9 +44,19 @@ class Reason:
     message: str
     cases: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    """The other policy keys of a reason that takes several rules together."""
+    scope: Literal["policy", "case"] = "case"
+    """``"policy"``: a count over the whole assignment (seats a group must hold against
+    what it can hold); ``"case"``: one case's eligible reviewers against one rule."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every policy key the reason takes: ``rule`` first."""
+        return (self.rule, *self.also)
 
     def __str__(self) -> str:
-        return f"{self.rule}: {self.message}"
+        return f"{' + '.join(self.keys)}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,12 @@ class Explanation:
     notes: tuple[str, ...] = ()
     irreducible: bool = False
     """Whether the core search finished: the core (perhaps empty) is proven irreducible."""
+    keys: tuple[str, ...] = ()
+    """The policy keys that cannot hold together: with every other key at its loosest
+    (off where it can be), the policy still cannot be met. Empty when not searched."""
+    keys_irreducible: bool = False
+    """Whether ``keys`` is proven minimal: loosening any one of them fully makes the rest
+    feasible (every test was decided within the time)."""
 
     @property
     def infeasible(self) -> bool:
@@ -89,6 +107,15 @@ class Explanation:
             lines.append(
                 "no necessary check fails: seats, capacity and every panel rule can be met"
             )
+        if self.keys:
+            proven = (
+                "proven minimal: loosening any one of them fully leaves keys that can hold"
+                if self.keys_irreducible
+                else "a conflicting set, not proven minimal"
+            )
+            lines.append(
+                f"policy keys that cannot hold together: {', '.join(self.keys)} ({proven})"
+            )
         if self.core:
             n = len(self.core)
             lines.append(
@@ -97,7 +124,7 @@ class Explanation:
                 + (
                     "dropping any one of them leaves rules that can:"
                     if self.irreducible
-                    else "not proven irreducible: the time ran out, some may not be needed:"
+                    else "a conflicting set, not proven minimal (the time ran out):"
                 )
             )
             lines.extend(f"- {r}" for r in self.core)
@@ -109,9 +136,14 @@ class Explanation:
                 )
             else:
                 lines.append("panel sizes and conflicts of interest alone cannot be met")
-        if self.relaxations:
-            lines.append("relaxations, best first:")
-            lines.extend(f"- {r}" for r in self.relaxations)
+        policy = [r for r in self.relaxations if r.scope == "policy"]
+        single = [r for r in self.relaxations if r.scope == "instance"]
+        if policy:
+            lines.append("policy-wide changes, cheapest first:")
+            lines.extend(f"- {r}" for r in policy)
+        if single:
+            lines.append("relaxations of single rule instances, best first:")
+            lines.extend(f"- {r}" for r in single)
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -256,102 +288,31 @@ def _case_rules(inst: Instance, problem: Problem, policy: Policy) -> list[Reason
     return reasons
 
 
-def _shared_experts(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
-    """Readers of a language and experts of a topic against the seats that need them."""
-    reasons: list[Reason] = []
-    rid = [r.id for r in problem.reviewers]
-    if rule("panel.language").on(policy):
-        need: dict[str, list[int]] = defaultdict(list)
-        for c, case in enumerate(problem.cases):
-            if case.language:
-                need[case.language].append(c)
-        for lang, cases in sorted(need.items()):
-            readers = [i for i, r in enumerate(problem.reviewers) if lang in r.languages]
-            seats = int(inst.panel_size[cases].sum())
-            cap = int(inst.max_load[readers].sum())
-            if seats > cap:
-                reasons.append(
-                    Reason(
-                        "panel.language",
-                        f"{len(cases)} cases in {lang} need {seats} seats of reviewers who read "
-                        f"{lang}; the {len(readers)} who do "
-                        f"({listed([rid[i] for i in readers]) or 'none'}) offer at most {cap}",
-                        tuple(problem.cases[c].id for c in cases),
-                        tuple(rid[i] for i in readers),
-                    )
-                )
-    if policy.panel.min_senior > 0:
-        seniors = np.flatnonzero(inst.reviewer_senior)
-        senior_seats = policy.panel.min_senior * inst.n_cases
-        cap = int(inst.max_load[seniors].sum())
-        if senior_seats > cap:
-            reasons.append(
-                Reason(
-                    "panel.min_senior",
-                    f"{inst.n_cases} cases need {policy.panel.min_senior} senior reviewers "
-                    f"each, {senior_seats} senior seats; the {len(seniors)} senior reviewers "
-                    f"offer at most {cap}",
-                    reviewers=tuple(rid[i] for i in seniors),
-                )
-            )
-    if policy.expertise.coverage == "all":
-        level = policy.expertise.min_level
-        need_t: dict[str, list[int]] = defaultdict(list)
-        for c, topics in enumerate(inst.case_topics):
-            for t in topics:
-                need_t[t].append(c)
-        for topic, cases in sorted(need_t.items()):
-            experts = np.flatnonzero(inst.reviewer_covers[topic])
-            cap = int(inst.max_load[experts].sum())
-            if len(cases) > cap:
-                reasons.append(
-                    Reason(
-                        "expertise.coverage",
-                        f"topic {topic} is needed by {len(cases)} cases but only {len(experts)} "
-                        f"reviewers cover it at level {level} or more "
-                        f"({listed([rid[i] for i in experts]) or 'none'}), with {cap} seats "
-                        "between them",
-                        tuple(problem.cases[c].id for c in cases),
-                        tuple(rid[i] for i in experts),
-                    )
-                )
-    return reasons
+def _policy_level(
+    inst: Instance, problem: Problem, policy: Policy, named: set[str]
+) -> list[Reason]:
+    """Seats a group of reviewers must hold against what it can hold, rules alone and in pairs.
 
-
-def _rule_capacity(inst: Instance, problem: Problem) -> list[Reason]:
-    """Each ``[[panel.rules]]`` entry's needed seats against what its reviewers can hold.
-
-    An entry with ``at_least = k`` needs ``k`` counted seats on every case it applies to;
-    each reviewer offers at most the lesser of their maximum load and the cases on which
-    their seat counts (among their eligible pairs).
+    See :mod:`.demands`. The cases ``named`` by their own pool's test are left out (their
+    reason is more precise). Each reason's keys are the rules that make the need and
+    ``load.max``, which bounds what the group can hold.
     """
-    reasons: list[Reason] = []
-    rid = [r.id for r in problem.reviewers]
-    for entry in inst.panel_rules:
-        if not entry.at_least:
-            continue
-        cases = np.flatnonzero(entry.applies)
-        counted = np.zeros(inst.n_reviewers, dtype=np.int64)
-        for c in cases.tolist():
-            pairs = inst.case_pairs(c)
-            revs = inst.pair_reviewer[pairs.start : pairs.stop]
-            counted[revs[entry.counted(c, revs)]] += 1
-        offer = np.minimum(inst.max_load, counted)
-        need = entry.at_least * len(cases)
-        if int(offer.sum()) < need:
-            who = [rid[i] for i in np.flatnonzero(counted)]
-            reasons.append(
-                Reason(
-                    "panel.rules",
-                    f'panel rule "{entry.name}": {len(cases)} cases need {entry.at_least} counted '
-                    f"seat(s) each, {need} seats; the {len(who)} reviewers whose seats count "
-                    f"({listed(who) or 'none'}) offer at most {int(offer.sum())} (their maximum "
-                    "loads and eligible pairs)",
-                    tuple(inst.case_ids[c] for c in cases.tolist()),
-                    tuple(who),
-                )
-            )
-    return reasons
+    out = np.array([c in named for c in inst.case_ids], dtype=np.bool_)
+    asked = [replace(n, seats=np.where(out, 0, n.seats)) for n in needs(inst, problem, policy)]
+    found = shortfalls(inst, [n for n in asked if n.seats.any()])
+    if int(inst.panel_size.sum()) > int(inst.max_load.sum()):  # said by _capacity
+        found = [s for s in found if s.need.keys != ("panel_size",)]
+    return [
+        Reason(
+            s.need.keys[0],
+            s.message,
+            s.cases,
+            s.reviewers,
+            tuple(k for k in (*s.need.keys[1:], "load.max") if k != s.need.keys[0]),
+            "policy",
+        )
+        for s in found
+    ]
 
 
 def _representation(inst: Instance, problem: Problem, policy: Policy) -> list[Reason]:
@@ -436,14 +397,18 @@ def explain(
     problem, policy
         As for :func:`reviewassign.solve`.
     core
-        Whether to search for a minimal conflicting core with CP-SAT (one assumption
-        literal per rule instance, shrunk by deletion to an irreducible set) and to rank
-        relaxations of its members. ``"auto"``: only when every necessary check passes
-        (a failing check already names the rule and the ids). ``False``: checks only.
+        Whether to search for the policy keys that cannot hold together (and each one's
+        smallest policy-wide change that restores feasibility, with ``relaxations``) and
+        for a minimal conflicting core of rule instances among those keys' instances.
+        ``"auto"``: the keys always, the instance core only when every necessary check
+        passes (a failing check already names the rule and the ids). ``True``: both.
+        ``False``: checks only.
     relaxations
-        Whether to rank relaxations of the core's members (one solve each, at most 5 s).
+        Whether to find the policy-wide changes (a solve each, ranked by price) and to
+        rank relaxations of the instance core's members (one solve each, at most 5 s).
     time_limit
-        Seconds for the core and the relaxations (``None``: no limit).
+        Seconds for the keys, the changes, the core and the relaxations together
+        (``None``: no limit).
     seed
         CP-SAT's random seed.
     forced
@@ -470,42 +435,102 @@ def explain(
     >>> print(why.reasons[0].message)
     case C1 needs 2 reviewers; it has 1 eligible reviewers (no conflict; read es): R1
 
-    Two cases, one reviewer from Africa, a cap of one review each and a rule that each
-    panel has a reviewer from Africa: every check passes, the core names the three
-    rules, and raising the load is the verified way out.
+    Two cases, one reviewer from Africa who takes one review, and a rule that each panel
+    has a reviewer from Africa: a count over the whole policy proves it cannot hold (a
+    policy-level reason, naming every key it takes). The own-region rule is the policy key
+    in conflict, and turning it off is the verified policy-wide way out. With
+    ``core=True`` the core names the three rule instances, and raising R1's load is the
+    verified way out for one instance.
 
     >>> problem = ra.Problem(
     ...     cases=[ra.Case(id="C1", region="Africa"), ra.Case(id="C2", region="Africa")],
     ...     reviewers=[ra.Reviewer(id="R1", region="Africa", max_load=1),
     ...                ra.Reviewer(id="R2", region="Europe and North America")],
     ... )
-    >>> why = explain(problem, ra.Policy(panel_size=1, panel={"own_region": "at_least_one"}))
+    >>> policy = ra.Policy(panel_size=1, panel={"own_region": "at_least_one"})
+    >>> why = explain(problem, policy, core=True)
+    >>> reason = why.reasons[0]
+    >>> reason.scope, reason.keys
+    ('policy', ('panel.own_region', 'load.max'))
+    >>> print(reason.message)  # doctest: +NORMALIZE_WHITESPACE
+    every case from Africa needs a reviewer from Africa (panel.own_region = "at_least_one"):
+    2 cases need 2 such seats, the 1 reviewer from Africa offers at most 1 (their maximum
+    loads, one seat a panel); cases C1, C2; reviewers R1
     >>> for reason in why.core:
     ...     print(reason)
     load.max: reviewer R1 takes at most 1 review
     panel.own_region: case C1 needs a reviewer from its own region (Africa)
     panel.own_region: case C2 needs a reviewer from its own region (Africa)
-    >>> print(why.relaxations[0])
+    >>> why.keys  # R1's own max_load is no policy key: the own-region rule is the key
+    ('panel.own_region',)
+    >>> for relaxation in why.relaxations[:2]:
+    ...     print(relaxation)  # doctest: +NORMALIZE_WHITESPACE
+    panel.own_region: set panel.own_region from "at_least_one" to "any" (verified by a
+    solve, objective 0.000, price 0.000 (0.0 %))
     load.max: raise R1's maximum load from 1 to 2 (verified by a solve, objective 0.000)
     """
     policy = Policy.coerce(policy)
-    pairs = checked_forced(problem, policy, forced)
-    inst = build_instance(problem, policy)
-    reasons = _capacity(inst, problem)
-    reasons += _case_rules(inst, problem, policy)
-    reasons += _shared_experts(inst, problem, policy)
-    reasons += _rule_capacity(inst, problem)
-    reasons += _representation(inst, problem, policy)
-    if core is False or (core == "auto" and reasons):
+    pairs = tuple(checked_forced(problem, policy, forced))
+    reasons = necessary(problem, policy)
+    if core is False:
         return Explanation(tuple(reasons), status="infeasible" if reasons else "unchecked")
+    t0 = time.perf_counter()
+    keyed = key_core(
+        problem,
+        policy,
+        checks=lambda pr, po: bool(necessary(pr, po)),
+        time_limit=time_limit,
+        seed=seed,
+        forced=pairs,
+        steps=relaxations,
+    )
+    steps = tuple(_policy_relaxation(step) for step in keyed.steps)
+    if keyed.status == "feasible":
+        return Explanation(tuple(reasons), status="feasible")
+    if core == "auto" and reasons:
+        return _keyed(Explanation(tuple(reasons), relaxations=steps, status="infeasible"), keyed)
+    left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+    search = _Instances(problem, policy, seed, relaxations, pairs)
+    return _keyed(_with_instances(search, keyed, reasons, steps, left), keyed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Instances:
+    """What the instance core's search takes: the inputs and explain's options."""
+
+    problem: Problem
+    policy: Policy
+    seed: int
+    relaxations: bool
+    forced: tuple[tuple[str, str], ...]
+
+
+def _with_instances(
+    search: _Instances,
+    keyed: KeyCore,
+    reasons: list[Reason],
+    steps: tuple[Relaxation, ...],
+    left: float | None,
+) -> Explanation:
+    """The instance core among the key core's rules (all rules without one), and the rest."""
+    problem, policy = search.problem, search.policy
+    within = None
+    if keyed.status == "infeasible":  # a core among the key core's instances, others free
+        within = {*keyed.keys, *_fixed(policy, problem)}
     found = find_core(
-        problem, policy, time_limit=time_limit, seed=seed, relaxations=relaxations, forced=pairs
+        problem,
+        policy,
+        time_limit=left,
+        seed=search.seed,
+        relaxations=search.relaxations,
+        forced=search.forced,
+        within=within,
     )
     members = tuple(
         Reason(rule, text, cases, reviewers) for rule, text, cases, reviewers in found.core
     )
     status: Literal["infeasible", "feasible", "unknown"]
-    if reasons or found.status == "infeasible":
+    if reasons or keyed.status == "infeasible" or found.status == "infeasible":
         status = "infeasible"
     else:
         status = "feasible" if found.status == "feasible" else "unknown"
@@ -516,4 +541,64 @@ def explain(
             f"{_HELD_HARD} {', '.join(whole)} (rules over the whole assignment are held like "
             "panel sizes and conflicts of interest: never in the core, never relaxed)",
         )
-    return Explanation(tuple(reasons), members, found.relaxations, status, notes, found.irreducible)
+    ranked = _ranked(steps, found.relaxations)
+    return Explanation(tuple(reasons), members, ranked, status, notes, found.irreducible)
+
+
+def _fixed(policy: Policy, problem: Problem) -> list[str]:
+    """The keys whose instances a policy-wide change may leave as they are: kept in cores.
+
+    Those no policy-wide change loosens (pairs the problem lists), and the loads when a
+    reviewer's own ``max_load`` or ``min_load`` overrides the policy's.
+    """
+    fixed = [r.key for r in active(policy) if not r.loosen(policy)]
+    if any(r.max_load is not None for r in problem.reviewers):
+        fixed.append("load.max")
+    if any(r.min_load is not None for r in problem.reviewers):
+        fixed.append("load.min")
+    return fixed
+
+
+def necessary(problem: Problem, policy: Policy) -> list[Reason]:
+    """The necessary checks that fail: capacity, policy-level counts, bands, each case's pool."""
+    inst = build_instance(problem, policy)
+    by_case = _case_rules(inst, problem, policy)
+    reasons = _capacity(inst, problem)
+    reasons += _policy_level(inst, problem, policy, {c for r in by_case for c in r.cases})
+    reasons += _representation(inst, problem, policy)
+    return reasons + by_case
+
+
+def _policy_relaxation(step: PolicyStep) -> Relaxation:
+    """A policy-wide step as a relaxation (scope ``"policy"``)."""
+    return Relaxation(
+        step.key,
+        step.change,
+        restores=step.restores,
+        objective=step.objective,
+        scope="policy",
+        price=step.price,
+        proven=step.proven,
+        settings=step.settings,
+    )
+
+
+def _ranked(
+    steps: tuple[Relaxation, ...], instances: tuple[Relaxation, ...]
+) -> tuple[Relaxation, ...]:
+    """Policy-wide steps that restore feasibility, then the instances', then the rest."""
+    restoring = tuple(s for s in steps if s.restores)
+    return restoring + instances + tuple(s for s in steps if not s.restores)
+
+
+def _keyed(why: Explanation, keyed: KeyCore) -> Explanation:
+    """``why`` with the key core's keys, whether they are proven minimal, and its note."""
+    notes = why.notes
+    if keyed.status == "unknown":
+        notes += ("the time ran out before a policy key could be shown to conflict",)
+    return replace(
+        why,
+        keys=keyed.keys,
+        keys_irreducible=keyed.irreducible,
+        notes=notes,
+    )

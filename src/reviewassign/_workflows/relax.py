@@ -26,6 +26,7 @@ from .._pipeline.exact import solve_exact
 from .._pipeline.finish import RunContext, checked, finish
 from .._reduce.eligible import Instance
 from .._spec.check import Violation, check
+from .demands import broken_floor, needs
 
 __all__ = ["solve_relaxed"]
 
@@ -130,6 +131,17 @@ def _hint(ctx: RunContext, inst: Instance, sm_rules: set[str]) -> npt.NDArray[np
     return hint
 
 
+def _floor(inst: Instance, problem: Problem, policy: Policy, hard: frozenset[str]) -> int:
+    """The fewest weighted rule instances any assignment breaks, by the policy-level counts.
+
+    Only with the maximum loads held (``relax.keep``), which the counts rely on; 0 else.
+    """
+    if "load.max" not in hard:
+        return 0
+    priority = policy.relax.priority
+    return broken_floor(inst, needs(inst, problem, policy), lambda key: priority.get(key, 1))
+
+
 def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Result:
     """Solve with every rule soft but those ``policy.relax.keep``; see the module doc.
 
@@ -153,7 +165,8 @@ def solve_relaxed(problem: Problem, policy: Policy, options: SolveOptions) -> Re
     phases.append(Phase(name="prepare", seconds=time.perf_counter() - start, status="done"))
     hint = _hint(ctx, inst, {r.rule for r in sm.rules})
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - start))
-    run, proven = SoftSolver(sm, seed=seed, time_limit=left).minimal(weights, hint)
+    floor = _floor(inst, problem, policy, hard)
+    run, proven = SoftSolver(sm, seed=seed, time_limit=left).minimal(weights, hint, floor)
     phases.append(Phase(name="relax", seconds=run.seconds, status=run.status))
 
     notes = ctx.notes

@@ -208,24 +208,24 @@ class SoftSolver:
         for i, value in enumerate(values):
             m.add_hint(m.get_int_var_from_proto_index(i), value)
 
-    def core(self) -> tuple[str, list[int]]:
+    def core(self, among: Collection[int] | None = None) -> tuple[str, list[int]]:
         """An irreducible set of rule instances that cannot hold together.
 
         Returns ``("infeasible", core)``, ``("feasible", [])``, or ``("unknown", core so
         far)`` when the time ran out. CP-SAT's sufficient assumptions are shrunk by
         :meth:`shrink`. Dropping any member of the result leaves rules that some
         assignment meets. An empty core means that panel sizes and conflicts alone cannot
-        be met.
+        be met. ``among``: the instances a core may hold (the others are free throughout).
         """
         sm, m = self.sm, self.sm.model
-        every = range(len(sm.holds))
+        every = range(len(sm.holds)) if among is None else sorted(among)
         m.clear_objective()  # type: ignore[no-untyped-call]
         self._hold(every)
         status, _ = self._solve()
         if status != "infeasible":
             return ("feasible" if status in ("optimal", "feasible") else "unknown"), []
         self._hold(())
-        m.add_assumptions(sm.holds)
+        m.add_assumptions([sm.holds[i] for i in every])
         status, solver = self._solve()
         m.clear_assumptions()
         if status == "infeasible":
@@ -272,7 +272,7 @@ class SoftSolver:
         return self._run(status, solver, t0)
 
     def minimal(
-        self, weights: Sequence[int], hint: npt.NDArray[np.int64] | None = None
+        self, weights: Sequence[int], hint: npt.NDArray[np.int64] | None = None, floor: int = 0
     ) -> tuple[SoftRun, bool]:
         """The fewest broken rule instances (weighted), then the best objective.
 
@@ -280,7 +280,8 @@ class SoftSolver:
         kept hard; without one, the search starts from the least weighted breach (seats
         by which rules are broken, whose LP bound is strong). Then the fewest weighted
         broken instances are sought, then the objective with that count capped. Returns
-        the run and whether the count is proven the least.
+        the run and whether the count is proven the least. ``floor``: a lower bound on
+        the weighted count, proven elsewhere; reaching it proves the count the least.
         """
         t0 = time.perf_counter()
         sm, m = self.sm, self.sm.model
@@ -295,6 +296,8 @@ class SoftSolver:
                 return self._run(status, solver, t0), False
             self._hint(solver)
         broken = LinearExpr.weighted_sum([h.Not() for h in sm.holds], list(weights))
+        if floor > 0:  # a proven lower bound (a count over the policy): a floor to reach
+            m.add(broken >= floor)
         m.minimize(broken)
         left = self.remaining()
         status, solver = self._solve(None if left is None else left / 2)
