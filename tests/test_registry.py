@@ -133,6 +133,37 @@ def test_every_rule_has_an_on_policy_and_off_turns_it_off(key: str) -> None:
         assert [x.key for x in active(EVERY.without([key]))] == others
 
 
+# Rules no policy-wide change loosens: structural ones, conflicts of interest (never
+# relaxed), and the pairs the problem lists (data, not policy).
+_NOT_LOOSENED = {
+    "conflicts.same_institution",
+    "conflicts.same_country",
+    "conflicts.relation_distance",
+}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_rule_the_policy_turns_off_has_its_loosening_steps(key: str) -> None:
+    # explain's policy-wide changes search these steps: each a valid policy, the last one
+    # turning the rule off where the policy can (load.max: raised, never off).
+    r = rule(key)
+    steps = r.loosen(ON[key])
+    if not r.off or key in _NOT_LOOSENED or (key == "load.min" and ON[key].load.min == 0):
+        assert key in _NOT_LOOSENED or not steps or key in ("load.max", "load.min"), key
+        return
+    assert steps, f"{key}: no loosening steps (Rule.loosen)"
+    policies = [ON[key].with_settings(step) for step in steps]
+    assert not r.on(policies[-1]) or key == "load.min", f"{key}: the last step leaves it on"
+    assert len({p.model_dump_json() for p in policies}) == len(policies), key
+
+
+def test_load_max_is_raised_step_by_step() -> None:
+    steps = rule("load.max").loosen(ra.Policy(load={"max": 6}))
+    assert [dict(s) for s in steps[:3]] == [{"load.max": 7}, {"load.max": 8}, {"load.max": 9}]
+    top = rule("load.max").loosen(ra.Policy(load={"max": 100_000}))
+    assert top == ()  # the field's limit: nothing looser
+
+
 def test_default_policy_turns_on_only_the_rules_that_cannot_be_turned_off_and_a_few() -> None:
     on = {r.key for r in active(ra.Policy())}
     structural = {r.key for r in RULES if not r.off}

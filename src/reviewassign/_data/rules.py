@@ -125,14 +125,16 @@ def _coverage_steps(p: Policy) -> Steps:
 
 
 def _rules_steps(p: Policy) -> Steps:
-    """Every ``[[panel.rules]]`` entry loosened by 1, 2 and 3 seats (or values), then none."""
-    return (
-        *(
-            MappingProxyType({"panel.rules": tuple(r.loosened(by) for r in p.panel.rules)})
-            for by in (1, 2, 3)
-        ),
-        MappingProxyType({"panel.rules": ()}),
-    )
+    """Every ``[[panel.rules]]`` entry loosened by 1, 2 and 3 seats (or values), then none.
+
+    A loosening that changes nothing more (an ``at_least`` already at 0) is left out.
+    """
+    steps: list[tuple[object, ...]] = []
+    for by in (1, 2, 3):
+        loose = tuple(r.loosened(by) for r in p.panel.rules)
+        if not steps or loose != steps[-1]:
+            steps.append(loose)
+    return tuple(MappingProxyType({"panel.rules": rules}) for rules in [*steps, ()])
 
 
 def _n(count: int, word: str) -> str:
@@ -1014,7 +1016,9 @@ RULES: tuple[Rule, ...] = (
         _off(integrity__forbid_cycles=0),
         False,
         _cycles_says,
-        loosen=lambda p: _down("integrity.forbid_cycles", p.integrity.forbid_cycles),
+        loosen=lambda p: _steps(
+            "integrity.forbid_cycles", [*range(p.integrity.forbid_cycles - 1, 1, -1), 0]
+        ),
     ),
     Rule(
         "history.institution_years",
