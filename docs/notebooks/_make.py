@@ -154,11 +154,19 @@ NOTEBOOKS["explain_infeasible"] = (
         md("""
 # Explain an infeasible policy
 
-A policy that cannot be met gets status `INFEASIBLE`. `ra.explain` says why: first cheap
-necessary checks (seats against capacity, each case's eligible reviewers against each
-panel rule), each of which proves the infeasibility alone and names the rule and the ids;
-then, when those pass, a minimal set of rules that cannot hold together, with ranked
-relaxations.
+A policy that cannot be met gets status `INFEASIBLE`. `ra.explain` says why, in three steps:
+
+1. **Necessary checks**, policy-level first: each rule asks every panel for seats from some
+   group of reviewers (seniors, readers of a language, reviewers of undisclosed gender when
+   a gender cap leaves them a seat...), alone or with a second rule, and the need, summed
+   over the cases, is set against what the group can hold. Then each case's eligible
+   reviewers against each panel rule. Each failing check proves the infeasibility alone
+   and names the policy keys, the counts and a few ids.
+2. **The policy keys that cannot hold together** (`why.keys`), shrunk key by key, and for
+   each of them the smallest policy-wide change that restores feasibility, verified by a
+   solve and ranked by its price (the objective lost against that key turned off).
+3. When no check fails (or with `core=True`), **the rule instances** of those keys that
+   cannot hold together, with per-instance relaxations.
 """),
         code(SETUP),
         md("Two senior reviewers on every panel of the bundled award:"),
@@ -171,13 +179,25 @@ attempt = ra.solve(problem, demanding, seed=0)
 print(attempt.status, attempt.ok)"""),
         code("""
 why = ra.explain(problem, demanding)
-print(why.infeasible, [reason.rule for reason in why.reasons])
-for reason in why.reasons:
-    print("-", reason.message)"""),
+print(why)"""),
         md("""
-On a small problem where the rules conflict through each other, `explain` also ranks
-relaxations, each verified by a solve, and `relax="minimal"` returns the best assignment
-that breaks the fewest rules, listing what it broke.
+At most one reviewer of each gender on panels of three: every panel then needs a reviewer
+of undisclosed gender, and the award has five of them. The count says so at once; the key
+search confirms that the gender cap and the loads are the two keys in conflict, and prices
+the change of each.
+"""),
+        code("""
+strict = policy.with_settings({"panel.max_per_gender": 1})
+why = ra.explain(problem, strict)
+print(why)
+print(why.keys, why.keys_irreducible)
+best = why.relaxations[0]
+print(best.scope, dict(best.settings), best.price)
+print(ra.solve(problem, strict.with_settings(best.settings), seed=0).status)"""),
+        md("""
+On a small problem, `core=True` also searches the rule instances that cannot hold
+together and relaxes each one, and `relax="minimal"` returns the best assignment that
+breaks the fewest rules, listing what it broke.
 """),
         code("""
 tiny = ra.Problem(
@@ -189,8 +209,7 @@ tiny = ra.Problem(
 )
 own = ra.Policy(panel_size=1, panel={"own_region": "at_least_one"})
 print(ra.solve(tiny, own).status)
-for relaxation in ra.explain(tiny, own).relaxations:
-    print(relaxation)"""),
+print(ra.explain(tiny, own, core=True))"""),
         code("""
 soft = ra.solve(tiny, own, relax="minimal")
 print(soft.status, dict(soft.assignment))
